@@ -1,0 +1,119 @@
+/**
+ * Rules that relate one config key to another. Each returns issues instead of throwing, so that
+ * every mistake in a stack reaches the user in one message.
+ */
+import { unsupportedStrategy } from "../capabilities";
+import { SINGLE_POOL_STRATEGIES, TRACK_NAMES } from "../traffic/types";
+import type { ConfigIssue } from "./errors";
+import { isPinnedByDigest, type ModelConfig, type RegistryConfig, type TargetConfig } from "./schema";
+
+export const PRODUCTION_ENVIRONMENT = "prod";
+
+export function isProduction(environment: string): boolean {
+    return environment === PRODUCTION_ENVIRONMENT;
+}
+
+/** A path like `s3://bucket/prefix/`; anything without a scheme is a local path. */
+function hasUriScheme(location: string): boolean {
+    return /^[a-z][a-z0-9+.-]*:\/\//.test(location);
+}
+
+type Issue = Omit<ConfigIssue, "path"> & { path: string };
+
+export interface RuleContext {
+    stack: string;
+    /** Undefined when the target itself failed to parse: target-dependent rules are skipped. */
+    target?: TargetConfig;
+}
+
+export function environmentRules(environment: string, stack: string): Issue[] {
+    if (environment === stack) return [];
+    return [{ path: "environment", value: environment, expected: `"${stack}", the name of the stack being deployed (a config file copied from another environment?)` }];
+}
+
+export function targetRules(target: TargetConfig, registry: RegistryConfig | undefined, stack: string): Issue[] {
+    const issues: Issue[] = [];
+    if (target.type === "kubernetes" && registry?.type === "local") {
+        issues.push({ path: "registry.type", value: registry.type, expected: "ecr or external: a cluster cannot pull images that exist only in the local Docker engine" });
+    }
+    if (isProduction(stack)) {
+        const routerImage = target.type === "docker" ? { path: "target.routerImage", image: target.routerImage } : target.router.type === "nginx" ? { path: "target.router.image", image: target.router.image } : undefined;
+        if (routerImage && !isPinnedByDigest(routerImage.image)) {
+            issues.push({ path: routerImage.path, value: routerImage.image, expected: "an image pinned by digest (name@sha256:...) in prod" });
+        }
+    }
+    return issues;
+}
+
+/** Rules for one model; paths are relative to `models.<name>`. */
+export function modelRules(model: ModelConfig, context: RuleContext): Issue[] {
+    return [...trackRules(model), ...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target) : [])];
+}
+
+function trackRules(model: ModelConfig): Issue[] {
+    const strategy = model.strategy.type;
+    const candidate = model.tracks.candidate;
+    if (SINGLE_POOL_STRATEGIES.includes(strategy)) {
+        return candidate
+            ? [{ path: "tracks.candidate", value: { version: candidate.version }, expected: `no candidate: ${strategy} replaces one pool in place, so change tracks.stable.version instead` }]
+            : [];
+    }
+    if (!candidate) return [{ path: "tracks.candidate", value: undefined, expected: `a candidate track: ${strategy} moves traffic from stable to a candidate` }];
+    // abTest may run one image twice with different feature flags; the others compare versions.
+    if (strategy !== "abTest" && candidate.version === model.tracks.stable.version) {
+        return [{ path: "tracks.candidate.version", value: candidate.version, expected: `a version other than the stable one (${model.tracks.stable.version})` }];
+    }
+    return [];
+}
+
+function strategyRules(model: ModelConfig): Issue[] {
+    const strategy = model.strategy;
+    const issues: Issue[] = [];
+    if (strategy.type === "canary") {
+        const increasing = strategy.steps.every((weight, i) => i === 0 || weight > strategy.steps[i - 1]);
+        if (!increasing) issues.push({ path: "strategy.steps", value: strategy.steps, expected: "strictly increasing candidate weights, e.g. [5, 25, 50, 100]" });
+        if (strategy.step >= strategy.steps.length) {
+            issues.push({ path: "strategy.step", value: strategy.step, expected: `an index into strategy.steps, 0..${strategy.steps.length - 1}` });
+        }
+    }
+    if (strategy.type === "rolling" && isZero(strategy.maxSurge) && isZero(strategy.maxUnavailable)) {
+        issues.push({ path: "strategy.maxUnavailable", value: strategy.maxUnavailable, expected: "more than 0 when maxSurge is 0, or the rollout can never make progress" });
+    }
+    return issues;
+}
+
+function isZero(value: number | string): boolean {
+    return value === 0 || value === "0%";
+}
+
+function pinningRules(model: ModelConfig, stack: string): Issue[] {
+    if (!isProduction(stack)) return [];
+    return TRACK_NAMES.flatMap((name) => {
+        const source = model.tracks[name]?.source;
+        return source && "image" in source && !isPinnedByDigest(source.image)
+            ? [{ path: `tracks.${name}.image`, value: source.image, expected: "an image pinned by digest (name@sha256:...) in prod, so what was reviewed is what runs" }]
+            : [];
+    });
+}
+
+function targetFitRules(model: ModelConfig, target: TargetConfig): Issue[] {
+    const issues: Issue[] = [];
+    const unsupported = unsupportedStrategy(target, model.strategy.type);
+    if (unsupported) issues.push({ path: "strategy.type", value: model.strategy.type, expected: unsupported });
+    if (target.type === "docker") {
+        if (hasUriScheme(model.artifact)) {
+            issues.push({ path: "artifact", value: model.artifact, expected: "a local path: the docker target mounts the model files from this machine" });
+        }
+        const kubernetesOnly: Array<[keyof ModelConfig, boolean]> = [
+            ["gpu", model.gpu !== undefined],
+            ["dependsOn", model.dependsOn.length > 0],
+            ["serviceAccountRoleArn", model.serviceAccountRoleArn !== undefined],
+        ];
+        for (const [key, present] of kubernetesOnly) {
+            if (present) issues.push({ path: key, value: model[key], expected: "nothing on the docker target; this setting is for the kubernetes target" });
+        }
+    } else if (!hasUriScheme(model.artifact)) {
+        issues.push({ path: "artifact", value: model.artifact, expected: "a model registry URI such as s3://bucket/models/name/: a cluster cannot read this machine's files" });
+    }
+    return issues;
+}

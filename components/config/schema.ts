@@ -1,0 +1,243 @@
+/**
+ * The zod schema of the `modelship:` config namespace. Shapes only: rules that relate one key to
+ * another live in rules.ts, so each can be read and tested on its own.
+ */
+import { z } from "zod";
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** name[:tag][@sha256:digest], with a registry host and path allowed in the name. */
+const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const DIGEST_SUFFIX = /@sha256:[a-f0-9]{64}$/;
+const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
+
+export function isPinnedByDigest(image: string): boolean {
+    return DIGEST_SUFFIX.test(image);
+}
+
+/** The tag part of an image reference, or undefined when there is none (which means `latest`). */
+export function imageTag(image: string): string | undefined {
+    const withoutDigest = image.replace(DIGEST_SUFFIX, "");
+    const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1);
+    const colon = lastSegment.indexOf(":");
+    return colon === -1 ? undefined : lastSegment.slice(colon + 1);
+}
+
+export const imageRefSchema = z
+    .string()
+    .regex(IMAGE_REF, { error: "an image reference such as repo/name:1.2.3 or repo/name@sha256:<64 hex>" })
+    .refine((ref) => isPinnedByDigest(ref) || (imageTag(ref) !== undefined && imageTag(ref) !== "latest"), {
+        error: "an explicit tag or digest: `latest` (or no tag) names a different image on every push",
+    });
+
+const nameSchema = z.string().regex(DNS_LABEL, { error: "a DNS label: lower-case letters, digits and '-', at most 40 characters, starting with a letter" });
+const portSchema = z.number().int().min(1).max(65535);
+const stringMap = z.record(z.string(), z.string());
+
+export const buildSchema = z.strictObject({
+    /** Directory sent to the Docker engine, relative to the project. */
+    context: z.string().min(1),
+    dockerfile: z.string().min(1).optional(),
+    /** Passed as the BASE_IMAGE build arg, so the Dockerfile can pin its base by digest. */
+    baseImage: imageRefSchema.optional(),
+    args: stringMap.default({}),
+    platform: z.string().optional(),
+});
+
+const flagValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+
+export const trackSchema = z
+    .strictObject({
+        version: z.string().regex(VERSION, { error: "a version such as 1.4.0 (letters, digits, . + _ -)" }),
+        image: imageRefSchema.optional(),
+        build: buildSchema.optional(),
+        replicas: z.number().int().min(1).max(1000).default(1),
+        featureFlags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: "a flag name: letters, digits, _" }), flagValue).default({}),
+    })
+    .refine((t) => (t.image === undefined) !== (t.build === undefined), {
+        error: "exactly one of `image` (a prebuilt reference) or `build` (a Docker build context)",
+    })
+    .transform(({ image, build, ...rest }) => ({ ...rest, source: imageSource(image, build) }));
+
+export type ImageSource = { image: string } | { build: BuildConfig };
+
+function imageSource(image: string | undefined, build: BuildConfig | undefined): ImageSource {
+    if (image !== undefined) return { image };
+    if (build !== undefined) return { build };
+    throw new Error("unreachable: the track schema requires image or build");
+}
+
+const percentOrCount = z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/, { error: "a count or a percentage such as 25%" })]);
+const abortSchema = z.boolean().default(false);
+
+export const strategySchema = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({ type: z.literal("recreate") }),
+        z.strictObject({
+            type: z.literal("rolling"),
+            maxSurge: percentOrCount.default("25%"),
+            maxUnavailable: percentOrCount.default(0),
+        }),
+        z.strictObject({
+            type: z.literal("blueGreen"),
+            /** Which track takes all live traffic; the other stays warm at full size. */
+            active: z.enum(["stable", "candidate"]).default("stable"),
+            abort: abortSchema,
+        }),
+        z.strictObject({
+            type: z.literal("canary"),
+            /** Candidate weights, in percent, one per step. */
+            steps: z.array(z.number().int().min(0).max(100)).min(1),
+            step: z.number().int().min(0).default(0),
+            abort: abortSchema,
+        }),
+        z.strictObject({
+            type: z.literal("abTest"),
+            candidateWeight: z.number().int().min(1).max(99).default(50),
+            stickyBy: z.union([z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/) }), z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_]+$/) })]),
+            abort: abortSchema,
+        }),
+        z.strictObject({
+            type: z.literal("shadow"),
+            mirrorPercent: z.number().int().min(1).max(100),
+            abort: abortSchema,
+        }),
+    ],
+    { error: "a strategy type: recreate, rolling, blueGreen, canary, abTest or shadow" },
+);
+
+const quantity = z.union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/), z.number().positive()]).transform((v) => String(v));
+const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+
+export const resourcesSchema = z.strictObject({
+    requests: resourceList.default({ cpu: "250m", memory: "256Mi" }),
+    limits: resourceList.default({ cpu: "1", memory: "512Mi" }),
+});
+
+export const gpuSchema = z.strictObject({
+    count: z.number().int().min(1).max(16),
+    resourceName: z.string().default("nvidia.com/gpu"),
+    nodeSelector: stringMap.default({}),
+    tolerations: z
+        .array(
+            z.strictObject({
+                key: z.string(),
+                operator: z.enum(["Equal", "Exists"]).default("Equal"),
+                value: z.string().optional(),
+                effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+            }),
+        )
+        .default([]),
+});
+
+export const dependencySchema = z.strictObject({
+    name: nameSchema,
+    host: z.string().min(1),
+    port: portSchema,
+});
+
+export const analysisSchema = z.strictObject({
+    maxErrorRate: z.number().min(0).max(1).default(0.01),
+    maxP95LatencyMs: z.number().positive().default(250),
+    bakeSeconds: z.number().int().min(0).default(300),
+});
+
+export const modelSchema = z.strictObject({
+    /** Where the model's files live: a local path (docker target) or a registry URI such as s3://bucket/prefix/. */
+    artifact: z.string().min(1),
+    /** The port the model server listens on inside its container. */
+    port: portSchema.default(8080),
+    tracks: z.strictObject({ stable: trackSchema, candidate: trackSchema.optional() }),
+    strategy: strategySchema,
+    analysis: analysisSchema.optional(),
+    resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
+    gpu: gpuSchema.optional(),
+    /** Services the model needs before it can start: an init container waits for each. */
+    dependsOn: z.array(dependencySchema).default([]),
+    /** IAM role for the model's pods (IRSA on EKS). */
+    serviceAccountRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_\/-]+$/, { error: "an IAM role ARN" }).optional(),
+});
+
+export const dockerTargetSchema = z.strictObject({
+    type: z.literal("docker"),
+    /** Published on 127.0.0.1 only: the dev router is not meant to face a network. */
+    port: portSchema.default(8080),
+    routerImage: imageRefSchema,
+});
+
+export const routerSchema = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({
+            type: z.literal("gateway-api"),
+            gateway: z.strictObject({ name: z.string().min(1), namespace: z.string().min(1), sectionName: z.string().optional() }),
+            hostnames: z.array(z.string().min(1)).default([]),
+        }),
+        z.strictObject({
+            type: z.literal("nginx"),
+            image: imageRefSchema,
+            replicas: z.number().int().min(1).default(2),
+        }),
+        z.strictObject({ type: z.literal("none") }),
+    ],
+    { error: "a router type: gateway-api, nginx or none" },
+);
+
+export const kubernetesTargetSchema = z.strictObject({
+    type: z.literal("kubernetes"),
+    namespace: nameSchema,
+    createNamespace: z.boolean().default(true),
+    router: routerSchema,
+});
+
+export const targetSchema = z.discriminatedUnion("type", [dockerTargetSchema, kubernetesTargetSchema], {
+    error: "a target type: docker or kubernetes",
+});
+
+export const registrySchema = z.discriminatedUnion(
+    "type",
+    [
+        /** Images stay in the local Docker engine; nothing is pushed. */
+        z.strictObject({ type: z.literal("local") }),
+        z.strictObject({
+            type: z.literal("ecr"),
+            /** Untagged images older than this are expired by the lifecycle policy. */
+            expireUntaggedAfterDays: z.number().int().min(1).default(14),
+            keepLastImages: z.number().int().min(1).default(30),
+        }),
+        z.strictObject({ type: z.literal("external"), url: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, { error: "a registry host[:port][/path]" }) }),
+    ],
+    { error: "a registry type: local, ecr or external" },
+);
+
+/** The models map with each model left unparsed: models are parsed one at a time. */
+export const modelEntriesSchema = z
+    .record(nameSchema, z.unknown())
+    .refine((models) => Object.keys(models).length > 0, { error: "at least one model" });
+
+export const environmentSchema = nameSchema;
+
+export type BuildConfig = z.infer<typeof buildSchema>;
+export type TrackConfig = z.infer<typeof trackSchema>;
+export type StrategyConfig = z.infer<typeof strategySchema>;
+export type ResourcesConfig = z.infer<typeof resourcesSchema>;
+export type GpuConfig = z.infer<typeof gpuSchema>;
+export type DependencyConfig = z.infer<typeof dependencySchema>;
+export type AnalysisConfig = z.infer<typeof analysisSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
+export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
+export type RouterConfig = z.infer<typeof routerSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type RegistryConfig = z.infer<typeof registrySchema>;
+
+/** The whole `modelship:` namespace after parsing and every rule. */
+export interface ModelshipConfig {
+    environment: string;
+    target: TargetConfig;
+    registry: RegistryConfig;
+    models: Readonly<Record<string, ModelConfig>>;
+}
+
+/** Keys of the namespace, in the order errors are reported. */
+export const CONFIG_KEYS = ["environment", "target", "registry", "models"] as const;

@@ -1,0 +1,124 @@
+/**
+ * The dev target: the local Docker engine. One network, containers per track, and an nginx
+ * router container with the generated config, published on 127.0.0.1 only.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { DockerTargetConfig } from "../config/schema";
+import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
+import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
+import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { renderNginxConf } from "../traffic/nginx";
+import type { TrackPlan } from "../traffic/types";
+
+export const ROUTER_PORT = 8080;
+export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
+
+export interface DockerTargetArgs {
+    config: DockerTargetConfig;
+    environment: string;
+}
+
+function dockerLabels(labels: Record<string, string>): docker.types.input.ContainerLabel[] {
+    return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}
+
+/** `dev-fraud-scorer-candidate-1.5.0-0`: the version is in the name so a new version can start before the old one stops. */
+export function containerName(environment: string, model: string, track: TrackPlan, replica: number): string {
+    return `${environment}-${trackName(model, track.track)}-${track.version}-${replica}`;
+}
+
+export class DockerTarget extends pulumi.ComponentResource implements ModelTarget {
+    readonly network: docker.Network;
+    private readonly args: DockerTargetArgs;
+
+    constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("modelship:docker:DockerTarget", name, {}, opts);
+        this.args = args;
+        this.network = new docker.Network(
+            "network",
+            { name: `modelship-${args.environment}`, labels: dockerLabels(environmentLabels(args.environment)) },
+            { parent: this },
+        );
+    }
+
+    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+        const backends: DeployedModel["backends"] = {};
+        for (const track of model.plan.tracks) {
+            backends[track.track] = this.deployTrack(model, track, parent);
+        }
+        return { plan: model.plan, backends };
+    }
+
+    private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend {
+        const { environment } = this.args;
+        const image = model.images[track.track];
+        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        // Images built here are already in the engine; prebuilt ones must be pulled first.
+        const imageRef = image.builtLocally
+            ? image.ref
+            : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
+        const port = model.config.port;
+        const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
+        const recreate = model.plan.poolUpdate.kind === "recreate";
+        const containers = Array.from({ length: track.replicas }, (_, replica) => {
+            const name = containerName(environment, model.name, track, replica);
+            return new docker.Container(
+                `${trackName(model.name, track.track)}-${replica}`,
+                {
+                    name,
+                    image: imageRef,
+                    envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+                    labels: dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
+                    networksAdvanced: [{ name: this.network.name, aliases: [name] }],
+                    mounts: [{ type: "bind", source: path.resolve(model.config.artifact), target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
+                    healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" },
+                    restart: "unless-stopped",
+                    readOnly: true,
+                    tmpfs: { "/tmp": "rw,size=64m" },
+                    capabilities: { drops: ["ALL"] },
+                    securityOpts: ["no-new-privileges:true"],
+                    // Wait for the health check, so the router is only (re)configured once the track answers.
+                    wait: true,
+                    waitTimeout: 120,
+                },
+                { parent, deleteBeforeReplace: recreate },
+            );
+        });
+        return { addresses: containers.map((_, replica) => `${containerName(environment, model.name, track, replica)}:${port}`), resources: containers };
+    }
+
+    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+        const { config, environment } = this.args;
+        const conf = renderNginxConf({
+            listenPort: ROUTER_PORT,
+            routes: models.map((m) => ({
+                plan: m.plan,
+                backends: Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.addresses])),
+            })),
+        });
+        const router = new docker.Container(
+            "router",
+            {
+                name: `${environment}-modelship-router`,
+                image: config.routerImage,
+                uploads: [{ file: NGINX_CONF_PATH, content: conf }],
+                networksAdvanced: [{ name: this.network.name }],
+                ports: [{ internal: ROUTER_PORT, external: config.port, ip: "127.0.0.1" }],
+                labels: dockerLabels({ ...environmentLabels(environment), [LABEL.component]: "router" }),
+                healthcheck: { tests: ["CMD-SHELL", `nginx -t -q || exit 1`], interval: "10s", timeout: "3s", retries: 3 },
+                restart: "unless-stopped",
+            },
+            {
+                parent: this,
+                dependsOn: models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources])),
+                // A new config needs a new container; the published port allows only one at a time.
+                deleteBeforeReplace: true,
+            },
+        );
+        const baseUrl = pulumi.interpolate`http://127.0.0.1:${router.ports.apply((ports) => ports?.[0]?.external ?? config.port)}`;
+        this.registerOutputs({ network: this.network.name, baseUrl });
+        return Object.fromEntries(models.map((m) => [m.plan.model, pulumi.interpolate`${baseUrl}/v2/models/${m.plan.model}`]));
+    }
+}

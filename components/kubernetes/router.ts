@@ -1,0 +1,77 @@
+/**
+ * Pure builders for the nginx router on Kubernetes: a ConfigMap with the generated nginx.conf,
+ * a Deployment that rolls when the config changes, and a Service in front of it.
+ */
+import { createHash } from "crypto";
+import { environmentLabels, LABEL } from "../naming";
+import { podSecurityContext, restrictedContainerSecurityContext, SERVICE_PORT } from "./workload";
+
+export const ROUTER_NAME = "modelship-router";
+export const ROUTER_CONTAINER_PORT = 8080;
+/** The uid of the nginx user in the usual nginx images. */
+const NGINX_UID = 101;
+export const CONFIG_HASH_ANNOTATION = "modelship.dev/config-sha256";
+
+export interface NginxRouterArgs {
+    environment: string;
+    namespace: string;
+    image: string;
+    replicas: number;
+    nginxConf: string;
+}
+
+function routerLabels(environment: string) {
+    return { ...environmentLabels(environment), [LABEL.name]: ROUTER_NAME, [LABEL.component]: "router" };
+}
+
+const routerSelector = { [LABEL.name]: ROUTER_NAME };
+
+export function routerConfigMapObject(args: NginxRouterArgs) {
+    return { metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment) }, data: { "nginx.conf": args.nginxConf } };
+}
+
+export function routerDeploymentObject(args: NginxRouterArgs) {
+    const probe = (periodSeconds: number) => ({ httpGet: { path: "/healthz", port: "http" }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
+    return {
+        metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment) },
+        spec: {
+            replicas: args.replicas,
+            selector: { matchLabels: routerSelector },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+            template: {
+                // nginx reads its config once; a changed hash rolls the pods onto the new weights.
+                metadata: { labels: routerLabels(args.environment), annotations: { [CONFIG_HASH_ANNOTATION]: createHash("sha256").update(args.nginxConf).digest("hex") } },
+                spec: {
+                    automountServiceAccountToken: false,
+                    securityContext: podSecurityContext(NGINX_UID),
+                    containers: [
+                        {
+                            name: "nginx",
+                            image: args.image,
+                            ports: [{ name: "http", containerPort: ROUTER_CONTAINER_PORT }],
+                            readinessProbe: probe(5),
+                            livenessProbe: probe(10),
+                            resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                            securityContext: restrictedContainerSecurityContext,
+                            volumeMounts: [
+                                { name: "config", mountPath: "/etc/nginx/nginx.conf", subPath: "nginx.conf", readOnly: true },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        },
+                    ],
+                    volumes: [
+                        { name: "config", configMap: { name: ROUTER_NAME } },
+                        { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+export function routerServiceObject(args: Pick<NginxRouterArgs, "environment" | "namespace">) {
+    return {
+        metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment) },
+        spec: { type: "ClusterIP", selector: routerSelector, ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }] },
+    };
+}

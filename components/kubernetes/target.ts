@@ -1,0 +1,160 @@
+/**
+ * The Kubernetes target: a namespace, per model a ServiceAccount (IRSA-annotated on EKS), per track
+ * a Deployment, Service and PodDisruptionBudget, and a router: Gateway API HTTPRoutes, the nginx
+ * router, or none (one pool per model, reached through its stable Service).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { KubernetesTargetConfig } from "../config/schema";
+import { environmentLabels, trackName } from "../naming";
+import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { renderHttpRoute } from "../traffic/httproute";
+import { renderNginxConf } from "../traffic/nginx";
+import type { TrackPlan } from "../traffic/types";
+import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
+import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
+
+export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+export interface KubernetesTargetArgs {
+    config: KubernetesTargetConfig;
+    environment: string;
+}
+
+export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget {
+    readonly namespace: pulumi.Output<string>;
+    private readonly args: KubernetesTargetArgs;
+    private readonly namespaceResource?: k8s.core.v1.Namespace;
+
+    constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("modelship:kubernetes:KubernetesTarget", name, {}, opts);
+        this.args = args;
+        if (args.config.createNamespace) {
+            this.namespaceResource = new k8s.core.v1.Namespace(
+                "namespace",
+                { metadata: { name: args.config.namespace, labels: { ...environmentLabels(args.environment), "pod-security.kubernetes.io/enforce": "restricted" } } },
+                { parent: this },
+            );
+            this.namespace = this.namespaceResource.metadata.name;
+        } else {
+            this.namespace = pulumi.output(args.config.namespace);
+        }
+    }
+
+    /** Children wait for the namespace when this stack creates it. */
+    private childOptions(parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+        return { parent, dependsOn: [...(this.namespaceResource ? [this.namespaceResource] : []), ...dependsOn] };
+    }
+
+    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+        const { environment, config } = this.args;
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            model.name,
+            {
+                metadata: {
+                    name: model.name,
+                    namespace: config.namespace,
+                    labels: { ...environmentLabels(environment), "app.kubernetes.io/name": model.name },
+                    ...(model.config.serviceAccountRoleArn ? { annotations: { [IRSA_ANNOTATION]: model.config.serviceAccountRoleArn } } : {}),
+                },
+                automountServiceAccountToken: false,
+            },
+            this.childOptions(parent),
+        );
+        const backends: DeployedModel["backends"] = {};
+        for (const track of model.plan.tracks) {
+            backends[track.track] = this.deployTrack(model, track, serviceAccount, parent);
+        }
+        return { plan: model.plan, backends };
+    }
+
+    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, parent: pulumi.Resource): TrackBackend {
+        const { environment, config } = this.args;
+        const image = model.images[track.track];
+        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        const name = trackName(model.name, track.track);
+        const common = { environment, namespace: config.namespace, model: model.name, track };
+        const options = this.childOptions(parent);
+        const deployment = image.ref.apply((ref) =>
+            deploymentObject({ ...common, config: model.config, poolUpdate: model.plan.poolUpdate, image: ref, serviceAccountName: model.name }),
+        );
+        const workload = new k8s.apps.v1.Deployment(name, { metadata: deployment.metadata, spec: deployment.spec }, this.childOptions(parent, [serviceAccount]));
+        const service = new k8s.core.v1.Service(name, serviceObject(common), options);
+        new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetObject(common), options);
+        return {
+            addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`],
+            service: { name, port: SERVICE_PORT },
+            resources: [workload, service],
+        };
+    }
+
+    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+        const router = this.args.config.router;
+        let endpoints: Record<string, pulumi.Output<string>>;
+        switch (router.type) {
+            case "gateway-api":
+                endpoints = this.gatewayRoutes(models, router);
+                break;
+            case "nginx":
+                endpoints = this.nginxRouter(models, router);
+                break;
+            case "none":
+                // One pool per model: clients use the stable Service directly.
+                endpoints = Object.fromEntries(
+                    models.map((m) => [m.plan.model, pulumi.output(`http://${serviceHost(trackName(m.plan.model, "stable"), this.args.config.namespace)}/v2/models/${m.plan.model}`)]),
+                );
+                break;
+        }
+        this.registerOutputs({ namespace: this.namespace, endpoints });
+        return endpoints;
+    }
+
+    private gatewayRoutes(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "gateway-api" }>) {
+        const { environment, config } = this.args;
+        const host = router.hostnames[0] ?? `${router.gateway.name}.${router.gateway.namespace}`;
+        return Object.fromEntries(
+            models.map((m) => {
+                const services = Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.service]));
+                const route = renderHttpRoute({
+                    name: m.plan.model,
+                    namespace: config.namespace,
+                    plan: m.plan,
+                    services,
+                    parentRefs: [router.gateway],
+                    hostnames: router.hostnames,
+                    labels: { ...environmentLabels(environment), "app.kubernetes.io/name": m.plan.model },
+                });
+                new k8s.apiextensions.CustomResource(
+                    `${m.plan.model}-route`,
+                    { apiVersion: route.apiVersion, kind: route.kind, metadata: route.metadata, spec: route.spec },
+                    { parent: this, dependsOn: backendResources([m]) },
+                );
+                return [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)];
+            }),
+        );
+    }
+
+    private nginxRouter(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "nginx" }>) {
+        const { environment, config } = this.args;
+        const args = {
+            environment,
+            namespace: config.namespace,
+            image: router.image,
+            replicas: router.replicas,
+            nginxConf: renderNginxConf({
+                listenPort: ROUTER_CONTAINER_PORT,
+                routes: models.map((m) => ({ plan: m.plan, backends: Object.fromEntries(Object.entries(m.backends).map(([t, b]) => [t, b.addresses])) })),
+            }),
+        };
+        const options = this.childOptions(this, backendResources(models));
+        const configMap = new k8s.core.v1.ConfigMap(`${ROUTER_NAME}-config`, routerConfigMapObject(args), options);
+        new k8s.apps.v1.Deployment(ROUTER_NAME, routerDeploymentObject(args), this.childOptions(this, [...backendResources(models), configMap]));
+        new k8s.core.v1.Service(ROUTER_NAME, routerServiceObject(args), options);
+        const host = serviceHost(ROUTER_NAME, config.namespace);
+        return Object.fromEntries(models.map((m) => [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)]));
+    }
+}
+
+function backendResources(models: readonly DeployedModel[]): pulumi.Resource[] {
+    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources]));
+}

@@ -1,0 +1,155 @@
+/**
+ * Pure builders for the Kubernetes objects of one track: Deployment, Service and
+ * PodDisruptionBudget. Kept apart from the component so they are tested as plain objects.
+ */
+import type { DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
+import { LIVE_PATH, modelServerEnv, READY_PATH } from "../model-server-env";
+import { trackLabels, trackName, trackSelector } from "../naming";
+import type { PoolUpdate, TrackPlan } from "../traffic/types";
+
+export const SERVICE_PORT = 80;
+/** The uid the model-server image runs as; the pod refuses to start as root whatever the image says. */
+export const RUN_AS_USER = 10001;
+export const DEPENDENCY_WAIT_SECONDS = 300;
+
+export interface TrackWorkloadArgs {
+    environment: string;
+    namespace: string;
+    model: string;
+    config: ModelConfig;
+    track: TrackPlan;
+    poolUpdate: PoolUpdate;
+    image: string;
+    serviceAccountName: string;
+}
+
+export const restrictedContainerSecurityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+};
+
+export function podSecurityContext(uid: number) {
+    return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+export function deploymentStrategy(update: PoolUpdate) {
+    return update.kind === "recreate"
+        ? { type: "Recreate" }
+        : { type: "RollingUpdate", rollingUpdate: { maxSurge: update.maxSurge, maxUnavailable: update.maxUnavailable } };
+}
+
+function httpProbe(path: string, periodSeconds: number, failureThreshold: number) {
+    return { httpGet: { path, port: "http" }, periodSeconds, failureThreshold, timeoutSeconds: 3 };
+}
+
+/** A Node.js one-liner (the model image has Node.js) that waits until every dependency accepts TCP connections. */
+export function waitForDependenciesScript(deps: readonly DependencyConfig[], timeoutSeconds: number): string {
+    const targets = JSON.stringify(deps.map((d) => ({ name: d.name, host: d.host, port: d.port })));
+    return [
+        `const net=require("net");const deps=${targets};const deadline=Date.now()+${timeoutSeconds * 1000};`,
+        `const reach=(d)=>new Promise((ok)=>{const s=net.connect(d.port,d.host);s.setTimeout(2000);`,
+        `s.on("connect",()=>{s.destroy();ok(true)});s.on("error",()=>ok(false));s.on("timeout",()=>{s.destroy();ok(false)})});`,
+        `(async()=>{for(const d of deps){while(!(await reach(d))){`,
+        `if(Date.now()>deadline){console.error("dependency "+d.name+" at "+d.host+":"+d.port+" is unreachable after ${timeoutSeconds}s");process.exit(1)}`,
+        `console.log("waiting for "+d.name+" at "+d.host+":"+d.port);await new Promise((r)=>setTimeout(r,2000))}`,
+        `console.log("dependency "+d.name+" is reachable")}})();`,
+    ].join("");
+}
+
+function resources(config: ModelConfig) {
+    const gpu: Record<string, string> = config.gpu ? { [config.gpu.resourceName]: String(config.gpu.count) } : {};
+    return { requests: { ...config.resources.requests, ...gpu }, limits: { ...config.resources.limits, ...gpu } };
+}
+
+function gpuScheduling(gpu: GpuConfig | undefined) {
+    if (!gpu) return {};
+    return {
+        ...(Object.keys(gpu.nodeSelector).length > 0 ? { nodeSelector: gpu.nodeSelector } : {}),
+        tolerations: gpu.tolerations,
+    };
+}
+
+export function deploymentObject(args: TrackWorkloadArgs) {
+    const { config, track, model } = args;
+    const name = trackName(model, track.track);
+    const labels = trackLabels(args.environment, model, track.track, track.version);
+    const env = modelServerEnv({ model, environment: args.environment, artifact: config.artifact, port: config.port, track });
+    const initContainers =
+        config.dependsOn.length > 0
+            ? [
+                  {
+                      name: "wait-for-dependencies",
+                      image: args.image,
+                      command: ["node", "-e", waitForDependenciesScript(config.dependsOn, DEPENDENCY_WAIT_SECONDS)],
+                      securityContext: restrictedContainerSecurityContext,
+                      resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                  },
+              ]
+            : [];
+    return {
+        metadata: { name, namespace: args.namespace, labels },
+        spec: {
+            replicas: track.replicas,
+            selector: { matchLabels: trackSelector(model, track.track) },
+            strategy: deploymentStrategy(args.poolUpdate),
+            template: {
+                metadata: {
+                    labels,
+                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(config.port), "prometheus.io/path": "/metrics" },
+                },
+                spec: {
+                    serviceAccountName: args.serviceAccountName,
+                    // IRSA mounts its own projected token; the Kubernetes API token is not needed.
+                    automountServiceAccountToken: false,
+                    securityContext: podSecurityContext(RUN_AS_USER),
+                    ...(initContainers.length > 0 ? { initContainers } : {}),
+                    containers: [
+                        {
+                            name: "model-server",
+                            image: args.image,
+                            ports: [{ name: "http", containerPort: config.port }],
+                            env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+                            // Startup allows a slow model load (up to 5 minutes) before liveness can restart the pod.
+                            startupProbe: httpProbe(READY_PATH, 5, 60),
+                            readinessProbe: httpProbe(READY_PATH, 5, 3),
+                            livenessProbe: httpProbe(LIVE_PATH, 10, 3),
+                            resources: resources(config),
+                            securityContext: restrictedContainerSecurityContext,
+                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                        },
+                    ],
+                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                    terminationGracePeriodSeconds: 30,
+                    ...gpuScheduling(config.gpu),
+                },
+            },
+        },
+    };
+}
+
+export function serviceObject(args: Pick<TrackWorkloadArgs, "environment" | "namespace" | "model" | "track">) {
+    const { model, track } = args;
+    return {
+        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: trackLabels(args.environment, model, track.track, track.version) },
+        spec: {
+            type: "ClusterIP",
+            selector: trackSelector(model, track.track),
+            ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+        },
+    };
+}
+
+/** Always present, whatever the replica count, so a canary step that scales a track changes only its replicas. */
+export function podDisruptionBudgetObject(args: Pick<TrackWorkloadArgs, "environment" | "namespace" | "model" | "track">) {
+    const { model, track } = args;
+    return {
+        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: trackLabels(args.environment, model, track.track, track.version) },
+        spec: { maxUnavailable: 1, selector: { matchLabels: trackSelector(model, track.track) } },
+    };
+}
+
+export function serviceHost(name: string, namespace: string): string {
+    return `${name}.${namespace}.svc.cluster.local`;
+}

@@ -1,0 +1,38 @@
+/**
+ * What a target does for the stack: run the tracks of each model, then put one router in front
+ * of all of them. Docker and Kubernetes implement it; ModelService and the stack program only
+ * see this interface.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ModelConfig } from "./config/schema";
+import type { ModelImage } from "./image";
+import type { TrackName, TrafficPlan } from "./traffic/types";
+
+export interface ModelDeployment {
+    name: string;
+    config: ModelConfig;
+    plan: TrafficPlan;
+    images: Partial<Record<TrackName, ModelImage>>;
+}
+
+/** Where the router finds one track. */
+export interface TrackBackend {
+    /** host:port of each replica or of the track's Service. */
+    addresses: readonly string[];
+    /** The Kubernetes Service in front of the track, where there is one. */
+    service?: { name: string; port: number };
+    /** The router must wait for these before it sends traffic to the track. */
+    resources: readonly pulumi.Resource[];
+}
+
+export interface DeployedModel {
+    plan: TrafficPlan;
+    backends: Partial<Record<TrackName, TrackBackend>>;
+}
+
+export interface ModelTarget {
+    /** Creates the model's workloads as children of `parent` (its ModelService). */
+    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel;
+    /** Creates the router in front of every model; returns each model's endpoint URL by model name. */
+    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>>;
+}

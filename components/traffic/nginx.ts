@@ -1,0 +1,436 @@
+/**
+ * TrafficPlans -> one nginx.conf for the nginx router (docker target, and the Kubernetes
+ * "nginx" router option). Pure: the same options always give the same bytes, so a config
+ * change shows up in `pulumi preview` only when the traffic really changes.
+ *
+ * Per model the chosen track flows through three nginx variables:
+ *   split key ($request_id, or the sticky key) -> split_clients by weight -> pin-header map.
+ * The pin map's result names the upstream (`<model>_<track>`) and the X-Modelship-Track header.
+ */
+import { TRACK_NAMES, type StickyKey, type TrackName, type TrackPlan, type TrafficPlan } from "./types";
+
+export interface ModelRoute {
+    plan: TrafficPlan;
+    /** Upstream addresses per track, "host:port"; a track of the plan without an entry is an error. */
+    backends: Partial<Record<TrackName, readonly string[]>>;
+}
+
+export interface NginxRouterOptions {
+    /** The router runs as non-root, so this is usually above 1024 (e.g. 8080). */
+    listenPort: number;
+    /** Several models behind one router, each routed by its own Open Inference Protocol path. */
+    routes: readonly ModelRoute[];
+    /** Address to bind; every interface when omitted. Tests bind 127.0.0.1 only. */
+    listenAddress?: string;
+    /**
+     * Writable directory for the pid file and temp files, "/tmp" when omitted: a read-only root
+     * filesystem mounts an emptyDir there, and two routers on one host can be kept apart.
+     */
+    runDir?: string;
+}
+
+/** Internal location prefix for mirror subrequests; outside the /v1 and /v2 model paths. */
+export const MIRROR_LOCATION_PREFIX = "/_modelship/mirror/";
+export const UNKNOWN_MODEL_BODY = '{"error":"unknown model"}';
+
+/** A failed try moves on to the track's other servers, then its backup track; bounded so a broken model cannot multiply latency. */
+const NEXT_UPSTREAM_TRIES = 3;
+const UPSTREAM_KEEPALIVE = 16;
+const DEFAULT_RUN_DIR = "/tmp";
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** nginx ignores request headers with underscores by default, so only these reach a $http_ variable. */
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+/** nginx variable names allow [A-Za-z0-9_] only, so $cookie_<name> cannot express other cookies. */
+const COOKIE_NAME = /^[A-Za-z0-9_]+$/;
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$/;
+const RUN_DIR = /^(?:\/[A-Za-z0-9._-]+)+\/?$/;
+
+// ---------------------------------------------------------------------------------------------
+// Names. Every generated variable starts with "ms_" so that no model name can produce a
+// built-in prefix variable ($http_..., $cookie_...), and every kind of name ends in its own
+// suffix so that two models can never produce the same name.
+
+interface ModelNames {
+    model: string;
+    ident: string;
+    upstream(track: TrackName): string;
+    mirrorUpstream(track: TrackName): string;
+    trackVar: string;
+    splitVar: string;
+    splitKeyVar: string;
+    mirrorVar(track: TrackName): string;
+    mirrorLocation(track: TrackName): string;
+}
+
+/** DNS labels may contain '-', which nginx identifiers may not. */
+export function nginxIdent(model: string): string {
+    return model.replace(/-/g, "_");
+}
+
+function namesFor(model: string): ModelNames {
+    const ident = nginxIdent(model);
+    return {
+        model,
+        ident,
+        upstream: (track) => `${ident}_${track}`,
+        mirrorUpstream: (track) => `${ident}_${track}_mirror`,
+        trackVar: `$ms_${ident}_track`,
+        splitVar: `$ms_${ident}_split`,
+        splitKeyVar: `$ms_${ident}_split_key`,
+        mirrorVar: (track) => `$ms_${ident}_mirror_${track}`,
+        mirrorLocation: (track) => `${MIRROR_LOCATION_PREFIX}${model}/${track}`,
+    };
+}
+
+function headerVar(header: string): string {
+    return `$http_${header.toLowerCase().replace(/-/g, "_")}`;
+}
+
+function stickyVar(sticky: StickyKey): string {
+    return "header" in sticky ? headerVar(sticky.header) : `$cookie_${sticky.cookie.toLowerCase()}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: collect every problem so one failed preview lists them all.
+
+function checkPort(port: number, what: string): string[] {
+    return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : [`${what}: port must be an integer 1..65535, got ${String(port)}`];
+}
+
+function checkBackend(address: string, where: string): string[] {
+    const match = /^(.+):(\d+)$/.exec(address);
+    if (!match || !HOST.test(match[1])) return [`${where}: backend "${address}" is not "host:port"`];
+    return checkPort(Number(match[2]), `${where}: backend "${address}"`);
+}
+
+function checkPercent(value: number, what: string): string[] {
+    return Number.isInteger(value) && value >= 0 && value <= 100 ? [] : [`${what} must be an integer 0..100, got ${String(value)}`];
+}
+
+function checkTracks(plan: TrafficPlan, where: string): string[] {
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const t of plan.tracks) {
+        if (!(TRACK_NAMES as readonly string[]).includes(t.track)) problems.push(`${where}: unknown track "${t.track}"`);
+        if (seen.has(t.track)) problems.push(`${where}: track "${t.track}" is listed twice`);
+        seen.add(t.track);
+        problems.push(...checkPercent(t.weight, `${where}: ${t.track} weight`));
+        problems.push(...checkPercent(t.mirrorPercent, `${where}: ${t.track} mirrorPercent`));
+    }
+    if (plan.tracks.length === 0) problems.push(`${where}: the plan has no tracks`);
+    const sum = plan.tracks.reduce((total, t) => total + t.weight, 0);
+    if (plan.tracks.length > 0 && sum !== 100) {
+        problems.push(`${where}: track weights must sum to 100, got ${plan.tracks.map((t) => `${t.track} ${t.weight}`).join(" + ")} = ${sum}`);
+    }
+    return problems;
+}
+
+function checkSticky(sticky: StickyKey | undefined, where: string): string[] {
+    if (!sticky) return [];
+    if ("header" in sticky) {
+        return HEADER_NAME.test(sticky.header) ? [] : [`${where}: sticky header "${sticky.header}" must match ${HEADER_NAME.source}`];
+    }
+    return COOKIE_NAME.test(sticky.cookie) ? [] : [`${where}: sticky cookie "${sticky.cookie}" must match ${COOKIE_NAME.source} (nginx variable names)`];
+}
+
+function checkBackends(route: ModelRoute, where: string): string[] {
+    const problems: string[] = [];
+    for (const t of route.plan.tracks) {
+        const addresses = route.backends[t.track];
+        if (addresses === undefined) problems.push(`${where}: no backends given for the ${t.track} track`);
+        else if (addresses.length === 0) problems.push(`${where}: the backend list of the ${t.track} track is empty`);
+        else addresses.forEach((a) => problems.push(...checkBackend(a, `${where} ${t.track}`)));
+    }
+    return problems;
+}
+
+function checkRoute(route: ModelRoute): string[] {
+    const { plan } = route;
+    const where = `model "${plan.model}"`;
+    if (!DNS_LABEL.test(plan.model)) return [`${where}: model name must be a DNS label (a-z, 0-9, '-', at most 63)`];
+    return [
+        ...checkTracks(plan, where),
+        ...checkSticky(plan.sticky, where),
+        ...(HEADER_NAME.test(plan.pinHeader) ? [] : [`${where}: pin header "${plan.pinHeader}" must match ${HEADER_NAME.source}`]),
+        ...checkBackends(route, where),
+    ];
+}
+
+function checkRouter(options: NginxRouterOptions): string[] {
+    const problems = [...checkPort(options.listenPort, "listenPort")];
+    if (options.listenAddress !== undefined && !HOST.test(options.listenAddress)) {
+        problems.push(`listenAddress "${options.listenAddress}" is not a host name or IP address`);
+    }
+    if (options.runDir !== undefined && !RUN_DIR.test(options.runDir)) {
+        problems.push(`runDir "${options.runDir}" must be an absolute path (not "/") of [A-Za-z0-9._/-]`);
+    }
+    if (options.routes.length === 0) problems.push("routes: at least one model route is needed");
+    const models = options.routes.map((r) => r.plan.model);
+    const duplicates = [...new Set(models.filter((m, i) => models.indexOf(m) !== i))];
+    if (duplicates.length > 0) problems.push(`routes: duplicate model names: ${duplicates.join(", ")}`);
+    return problems;
+}
+
+/** Throws one Error that lists every problem of the options; returns silently when they are valid. */
+export function validateNginxRouterOptions(options: NginxRouterOptions): void {
+    const problems = [...checkRouter(options), ...options.routes.flatMap(checkRoute)];
+    if (problems.length > 0) throw new Error(`invalid nginx router options:\n  - ${problems.join("\n  - ")}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering helpers.
+
+const INDENT = "    ";
+
+function block(head: string, body: readonly string[]): string[] {
+    return [`${head} {`, ...body.map((line) => (line === "" ? "" : INDENT + line)), "}"];
+}
+
+/** Config text taken from user input (versions) must never break out of a comment line. */
+function commentSafe(text: string): string {
+    return text.replace(/[^\x20-\x7e]/g, "?");
+}
+
+function liveTracks(plan: TrafficPlan): TrackPlan[] {
+    return plan.tracks.filter((t) => t.weight > 0);
+}
+
+function mirroredTracks(plan: TrafficPlan): TrackPlan[] {
+    return plan.tracks.filter((t) => t.mirrorPercent > 0);
+}
+
+function serverLines(addresses: readonly string[], suffix: string): string[] {
+    return addresses.map((a) => `server ${a} max_fails=1 fail_timeout=5s${suffix};`);
+}
+
+function backendsOf(route: ModelRoute, track: TrackName): readonly string[] {
+    // validateNginxRouterOptions has rejected a plan track without backends.
+    return route.backends[track] ?? [];
+}
+
+function describeRoute(route: ModelRoute): string[] {
+    const { plan } = route;
+    const step = plan.step ? ` step ${plan.step.index + 1}/${plan.step.count}` : "";
+    const tracks = plan.tracks.map((t) => {
+        const mirror = t.mirrorPercent > 0 ? `, mirror ${t.mirrorPercent}%` : "";
+        return `${t.track} ${t.version} ${t.weight}%${mirror}`;
+    });
+    return [commentSafe(`# model ${plan.model}: ${plan.strategy}${step}${plan.aborted ? " (aborted)" : ""}; ${tracks.join("; ")}`)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-model http-level blocks.
+
+/**
+ * A track falls back onto the other tracks that take live traffic, never onto a 0-weight
+ * (aborted, blue-green preview) or mirror-only track: those may be broken by definition.
+ */
+function upstreamBlocks(route: ModelRoute, names: ModelNames): string[] {
+    return route.plan.tracks.flatMap((t) => {
+        const backups = liveTracks(route.plan).filter((other) => other.track !== t.track);
+        const servers = [
+            ...serverLines(backendsOf(route, t.track), ""),
+            ...backups.flatMap((b) => serverLines(backendsOf(route, b.track), " backup")),
+        ];
+        return block(`upstream ${names.upstream(t.track)}`, [...servers, `keepalive ${UPSTREAM_KEEPALIVE};`]);
+    });
+}
+
+/** Mirror copies get their own upstream without backups, so a failing shadow never loads stable. */
+function mirrorUpstreamBlocks(route: ModelRoute, names: ModelNames): string[] {
+    return mirroredTracks(route.plan).flatMap((t) =>
+        block(`upstream ${names.mirrorUpstream(t.track)}`, [...serverLines(backendsOf(route, t.track), ""), `keepalive ${UPSTREAM_KEEPALIVE};`]),
+    );
+}
+
+function splitKeyBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    if (!plan.sticky) return [];
+    const key = stickyVar(plan.sticky);
+    return block(`map ${key} ${names.splitKeyVar}`, [`"" $request_id;`, `default ${key};`]);
+}
+
+function splitBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    const key = plan.sticky ? names.splitKeyVar : "$request_id";
+    const buckets = liveTracks(plan).map((t) => (t.weight === 100 ? `* ${t.track};` : `${t.weight}% ${t.track};`));
+    return block(`split_clients "${key}" ${names.splitVar}`, buckets);
+}
+
+/** Pinning works for 0-weight tracks too: that is how QA reaches a blue-green preview or a shadow. */
+function pinBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    const pins = plan.tracks.map((t) => `${t.track} ${t.track};`);
+    return block(`map ${headerVar(plan.pinHeader)} ${names.trackVar}`, [`default ${names.splitVar};`, ...pins]);
+}
+
+/**
+ * Sampling hashes a salted request id so that it is independent of the live split, which may
+ * hash the same $request_id.
+ */
+function mirrorSampleBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    return mirroredTracks(plan).flatMap((t) => {
+        const buckets = t.mirrorPercent === 100 ? ["* 1;"] : [`${t.mirrorPercent}% 1;`, "* 0;"];
+        return block(`split_clients "mirror:\${request_id}" ${names.mirrorVar(t.track)}`, buckets);
+    });
+}
+
+function modelHttpBlocks(route: ModelRoute): string[] {
+    const names = namesFor(route.plan.model);
+    return [
+        ...describeRoute(route),
+        ...upstreamBlocks(route, names),
+        ...mirrorUpstreamBlocks(route, names),
+        ...splitKeyBlocks(route.plan, names),
+        ...splitBlocks(route.plan, names),
+        ...pinBlocks(route.plan, names),
+        ...mirrorSampleBlocks(route.plan, names),
+        "",
+    ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations.
+
+function proxyHeaderLines(extra: readonly string[]): string[] {
+    return [
+        "proxy_http_version 1.1;",
+        // An empty Connection header keeps the upstream keepalive connections open.
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Request-Id $ms_request_id;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        ...extra,
+    ];
+}
+
+/** Matches /v2/models/<name>, everything below it, and the legacy /v1/models/<name>:predict. */
+export function modelLocationRegex(model: string): string {
+    return `^/(?:v2/models/${model}(?:/|$)|v1/models/${model}:predict$)`;
+}
+
+function modelLocation(route: ModelRoute): string[] {
+    const names = namesFor(route.plan.model);
+    const mirrors = mirroredTracks(route.plan).map((t) => `mirror ${names.mirrorLocation(t.track)};`);
+    return block(`location ~ "${modelLocationRegex(route.plan.model)}"`, [
+        ...mirrors,
+        ...(mirrors.length > 0 ? ["mirror_request_body on;"] : []),
+        `proxy_pass http://${names.ident}_\${${names.trackVar.slice(1)}};`,
+        ...proxyHeaderLines([]),
+        // Inference is a pure function of its input, so a POST may be retried (non_idempotent).
+        "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;",
+        `proxy_next_upstream_tries ${NEXT_UPSTREAM_TRIES};`,
+        "proxy_connect_timeout 2s;",
+        "proxy_hide_header X-Modelship-Track;",
+        "proxy_hide_header X-Modelship-Model;",
+        `add_header X-Modelship-Model ${route.plan.model} always;`,
+        `add_header X-Modelship-Track ${names.trackVar} always;`,
+    ]);
+}
+
+/** nginx drops the answers of mirror subrequests; unsampled ones end here without a backend call. */
+function mirrorLocations(route: ModelRoute): string[] {
+    const names = namesFor(route.plan.model);
+    return mirroredTracks(route.plan).flatMap((t) =>
+        block(`location = ${names.mirrorLocation(t.track)}`, [
+            "internal;",
+            ...block(`if (${names.mirrorVar(t.track)} = 0)`, ["return 204;"]),
+            `proxy_pass http://${names.mirrorUpstream(t.track)}$request_uri;`,
+            ...proxyHeaderLines(["proxy_set_header X-Modelship-Mirror 1;"]),
+            "proxy_next_upstream off;",
+            "proxy_connect_timeout 2s;",
+        ]),
+    );
+}
+
+function serverBlock(options: NginxRouterOptions, routes: readonly ModelRoute[]): string[] {
+    const listen = options.listenAddress ? `${options.listenAddress}:${options.listenPort}` : `${options.listenPort}`;
+    return block("server", [
+        `listen ${listen};`,
+        "server_name _;",
+        "",
+        "# Router liveness; says nothing about the models behind it.",
+        ...block("location = /healthz", ["access_log off;", "default_type application/json;", `return 200 '{"status":"ok"}';`]),
+        "",
+        ...routes.flatMap((r) => [...modelLocation(r), ...mirrorLocations(r), ""]),
+        ...block("location /", ["default_type application/json;", `return 404 '${UNKNOWN_MODEL_BODY}';`]),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole file.
+
+const LOG_FIELDS: ReadonlyArray<readonly [string, string, boolean]> = [
+    ["time", "$time_iso8601", true],
+    // The response headers are read back so that the log needs no `set` (which would be shared
+    // with, and overwritten by, mirror subrequests).
+    ["model", "$sent_http_x_modelship_model", true],
+    ["track", "$sent_http_x_modelship_track", true],
+    ["status", "$status", false],
+    ["upstream_addr", "$upstream_addr", true],
+    ["upstream_status", "$upstream_status", true],
+    ["upstream_response_time", "$upstream_response_time", true],
+    ["request_time", "$request_time", false],
+    ["method", "$request_method", true],
+    ["uri", "$request_uri", true],
+    ["request_id", "$ms_request_id", true],
+    ["bytes_sent", "$bytes_sent", false],
+];
+
+function logFormatLine(): string {
+    const fields = LOG_FIELDS.map(([name, variable, quoted]) => (quoted ? `"${name}":"${variable}"` : `"${name}":${variable}`));
+    return `log_format modelship escape=json '{${fields.join(",")}}';`;
+}
+
+function httpBlock(options: NginxRouterOptions, routes: readonly ModelRoute[], runDir: string): string[] {
+    return block("http", [
+        "# Temp files under the run dir: the router runs as non-root on a read-only root filesystem.",
+        `client_body_temp_path ${runDir}/nginx_client_body;`,
+        `proxy_temp_path ${runDir}/nginx_proxy;`,
+        `fastcgi_temp_path ${runDir}/nginx_fastcgi;`,
+        `uwsgi_temp_path ${runDir}/nginx_uwsgi;`,
+        `scgi_temp_path ${runDir}/nginx_scgi;`,
+        "",
+        "server_tokens off;",
+        "default_type application/octet-stream;",
+        "# Inference payloads (tensors as JSON) outgrow the 1m default.",
+        "client_max_body_size 64m;",
+        "# Generated variable names grow with the model name (up to 63 characters).",
+        "variables_hash_bucket_size 128;",
+        "variables_hash_max_size 4096;",
+        "",
+        logFormatLine(),
+        "access_log /dev/stdout modelship;",
+        "",
+        "# Keep the caller's request id for tracing across hops; mint one otherwise.",
+        ...block("map $http_x_request_id $ms_request_id", ['"" $request_id;', "default $http_x_request_id;"]),
+        "",
+        ...routes.flatMap(modelHttpBlocks),
+        ...serverBlock(options, routes),
+    ]);
+}
+
+function headerComment(routes: readonly ModelRoute[]): string[] {
+    return [
+        "# Generated by modelship from the traffic plans of: " + routes.map((r) => r.plan.model).join(", ") + ".",
+        "# Do not edit by hand: every `pulumi up` renders this file again.",
+        "",
+    ];
+}
+
+/** Renders a complete nginx.conf routing every model of `options.routes`; throws on invalid options. */
+export function renderNginxConf(options: NginxRouterOptions): string {
+    validateNginxRouterOptions(options);
+    // Sorted so that reordering models in the stack config does not change the file.
+    const routes = [...options.routes].sort((a, b) => (a.plan.model < b.plan.model ? -1 : a.plan.model > b.plan.model ? 1 : 0));
+    const runDir = (options.runDir ?? DEFAULT_RUN_DIR).replace(/\/$/, "");
+    const lines = [
+        ...headerComment(routes),
+        "worker_processes auto;",
+        `pid ${runDir}/nginx.pid;`,
+        "error_log stderr warn;",
+        "",
+        ...block("events", ["worker_connections 1024;"]),
+        "",
+        ...httpBlock(options, routes, runDir),
+    ];
+    return lines.join("\n") + "\n";
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs the stack program in-process under `pulumi.runtime.setMocks`, recording every resource it
+ * registers. Providers never run: cloud-computed outputs get deterministic stand-ins, so a render
+ * reads the same on every machine. Used by `npm run render` and by the unit tests.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** False for component resources. */
+    custom: boolean;
+    /** `type::name` of the parent resource; undefined for children of the stack itself. */
+    parent?: string;
+    inputs: Record<string, unknown>;
+}
+
+export interface MockRun<T> {
+    resources: RecordedResource[];
+    /** What the program returned, with every Output resolved. */
+    outputs: T;
+}
+
+export interface MockRunOptions {
+    project: string;
+    stack: string;
+    /** Full keys (`modelship:target`) to the strings Pulumi would pass: JSON for structured values. */
+    config: Readonly<Record<string, string>>;
+    /** Filled as resources register, so a caller still sees them when the program throws. */
+    record?: RecordedResource[];
+}
+
+/** The marker Pulumi puts on a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+export const SECRET_PLACEHOLDER = "[secret]";
+export const MOCK_ACCOUNT = "123456789012";
+
+function fakeDigest(seed: string): string {
+    return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+}
+
+/** Replaces secret values so that nothing secret-shaped reaches a render file. */
+export function redactSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redactSecrets);
+    if (value !== null && typeof value === "object") {
+        if (SECRET_SIG in value) return SECRET_PLACEHOLDER;
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
+    }
+    return value;
+}
+
+/** Outputs a real provider would compute, for the resource types the program reads outputs of. */
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "docker:index/image:Image": {
+            const imageName = String(inputs.imageName);
+            const repository = imageName.replace(/:[^:/]+$/, "");
+            return { repoDigest: `${repository}@${fakeDigest(imageName)}`, registryServer: repository.split("/")[0] };
+        }
+        case "docker:index/remoteImage:RemoteImage":
+            return { imageId: fakeDigest(String(inputs.name)), repoDigest: String(inputs.name) };
+        case "aws:ecr/repository:Repository":
+            return {
+                registryId: MOCK_ACCOUNT,
+                arn: `arn:aws:ecr:us-east-1:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
+                repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
+            };
+        case "docker:index/network:Network":
+            return { id: `${name}-network-id` };
+        default:
+            return {};
+    }
+}
+
+function mockCall(token: string): Record<string, unknown> {
+    if (token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
+        return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`, userName: "AWS", password: "mock-token", authorizationToken: "mock" };
+    }
+    throw new Error(`the mock runtime has no answer for the call ${token}`);
+}
+
+/** The engine-side queue of pending registrations; `@internal` in the SDK, so reached by name. */
+async function waitForPendingRegistrations(): Promise<void> {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+    if (typeof settings.waitForRPCs === "function") await settings.waitForRPCs();
+}
+
+function resourceKey(type: string, name: string): string {
+    return `${type}::${name}`;
+}
+
+export async function runUnderMocks<T>(options: MockRunOptions, program: () => T): Promise<MockRun<T>> {
+    const resources: RecordedResource[] = options.record ?? [];
+    // Mocks are not told a resource's parent; a stack transformation sees it and records it here.
+    const keys = new WeakMap<pulumi.Resource, string>();
+    const parents = new Map<string, string>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+                const parent = parents.get(resourceKey(args.type, args.name));
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    custom: args.custom !== false,
+                    ...(parent ? { parent } : {}),
+                    inputs: redactSecrets(inputs) as Record<string, unknown>,
+                });
+                return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
+            },
+            call(args) {
+                return mockCall(args.token);
+            },
+        },
+        options.project,
+        options.stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig({ ...options.config });
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            const key = resourceKey(args.type, args.name);
+            keys.set(args.resource, key);
+            const parent = args.opts.parent ? keys.get(args.opts.parent) : undefined;
+            if (parent && !parent.startsWith("pulumi:pulumi:Stack::")) parents.set(key, parent);
+            return undefined;
+        });
+        return program();
+    })) as T;
+    await waitForPendingRegistrations();
+    return { resources, outputs: redactSecrets(outputs) as T };
+}

@@ -1,0 +1,136 @@
+/**
+ * `npm run render -- --stack <name> [--out <dir>]`: the stack's plan without the Pulumi CLI or a
+ * cloud account. Runs the program under mocks with Pulumi.<stack>.yaml and writes every resource
+ * (type, name, inputs) as JSON, the Kubernetes objects as YAML and the nginx.conf files.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { stringify as toYaml } from "yaml";
+import { ConfigError } from "../components/config/errors";
+import { loadConfig } from "../components/config/load";
+import { deployModelship, type StackOutputs } from "../components/stack";
+import { runUnderMocks, type RecordedResource } from "./mock-runtime";
+import { readStackFiles, type StackFiles } from "./stack-files";
+
+export interface Render {
+    stack: string;
+    resources: RecordedResource[];
+    outputs: StackOutputs;
+}
+
+export async function renderStack(projectDir: string, stack: string): Promise<Render> {
+    return renderFiles(projectDir, readStackFiles(projectDir, stack));
+}
+
+/** Renders a stack's config as given, e.g. a stack file changed in memory by a test. */
+export async function renderFiles(projectDir: string, files: StackFiles): Promise<Render> {
+    const stack = files.stack;
+    // Build contexts and artifact paths are relative to the project, as under `pulumi up`.
+    const previous = process.cwd();
+    process.chdir(projectDir);
+    try {
+        const run = await runUnderMocks(files, () => deployModelship(loadConfig()));
+        const resources = run.resources
+            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+        return { stack, resources, outputs: run.outputs };
+    } finally {
+        process.chdir(previous);
+    }
+}
+
+export function isKubernetesObject(resource: RecordedResource): boolean {
+    return resource.type.startsWith("kubernetes:") && resource.custom && typeof resource.inputs.kind === "string";
+}
+
+/** Every generated nginx.conf, by the resource that carries it. */
+export function nginxConfigs(resources: readonly RecordedResource[]): Array<{ name: string; conf: string }> {
+    return resources.flatMap((r) => {
+        if (r.type === "kubernetes:core/v1:ConfigMap") {
+            const data = r.inputs.data as Record<string, unknown> | undefined;
+            return typeof data?.["nginx.conf"] === "string" ? [{ name: r.name, conf: data["nginx.conf"] }] : [];
+        }
+        if (r.type === "docker:index/container:Container") {
+            const uploads = (r.inputs.uploads ?? []) as Array<{ file?: string; content?: string }>;
+            return uploads.filter((u) => u.file?.endsWith("nginx.conf") && typeof u.content === "string").map((u) => ({ name: r.name, conf: u.content as string }));
+        }
+        return [];
+    });
+}
+
+/** apiVersion and kind first, as people write manifests. */
+function kubernetesObject(inputs: Record<string, unknown>): Record<string, unknown> {
+    const { apiVersion, kind, metadata, ...rest } = inputs;
+    return { apiVersion, kind, metadata, ...rest };
+}
+
+export function writeRender(render: Render, outDir: string): string[] {
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.mkdirSync(outDir, { recursive: true });
+    const written: string[] = [];
+    const write = (relative: string, content: string) => {
+        fs.writeFileSync(path.join(outDir, relative), content);
+        written.push(relative);
+    };
+    write("resources.json", JSON.stringify(render.resources, null, 2) + "\n");
+    write("outputs.json", JSON.stringify(render.outputs, null, 2) + "\n");
+    const objects = render.resources.filter(isKubernetesObject).map((r) => kubernetesObject(r.inputs));
+    if (objects.length > 0) write("kubernetes.yaml", objects.map((o) => toYaml(o)).join("---\n"));
+    const confs = nginxConfigs(render.resources);
+    if (confs.length > 0) fs.mkdirSync(path.join(outDir, "nginx"));
+    for (const { name, conf } of confs) write(path.join("nginx", `${name}.conf`), conf);
+    return written;
+}
+
+const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--project <dir with Pulumi.yaml>]";
+
+interface RenderArgs {
+    stack?: string;
+    out?: string;
+    project?: string;
+}
+
+function parseArgs(argv: readonly string[]): RenderArgs & { stack: string } {
+    const flags: Record<string, keyof RenderArgs> = { "--stack": "stack", "-s": "stack", "--out": "out", "-o": "out", "--project": "project" };
+    const args: RenderArgs = {};
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+        const key = flags[flag];
+        if (!key) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+        const value = inline ?? argv[++i];
+        if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+        args[key] = value;
+    }
+    if (!args.stack) throw new Error(USAGE);
+    return { ...args, stack: args.stack };
+}
+
+/** The nearest directory above this file with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
+export function findProjectDir(start: string = __dirname): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
+    }
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const projectDir = args.project ? path.resolve(args.project) : findProjectDir();
+    const outDir = path.resolve(args.out ?? path.join(projectDir, "out", "render", args.stack));
+    const render = await renderStack(projectDir, args.stack);
+    const written = writeRender(render, outDir);
+    const kinds = new Set(render.resources.filter((r) => r.custom).map((r) => r.type));
+    console.log(`rendered stack ${args.stack}: ${render.resources.filter((r) => r.custom).length} resources of ${kinds.size} types -> ${path.relative(process.cwd(), outDir) || "."}`);
+    for (const file of written) console.log(`  ${file}`);
+    for (const [model, m] of Object.entries(render.outputs.models)) {
+        const weights = Object.entries(m.weights).map(([t, w]) => `${t} ${m.versions[t as "stable"]}: ${w}%`).join(", ");
+        console.log(`  ${model} (${m.strategy}${m.step ? ` step ${m.step.index + 1}/${m.step.count}` : ""}${m.aborted ? ", aborted" : ""}): ${weights}`);
+    }
+}
+
+if (require.main === module) {
+    main().catch((error: unknown) => {
+        console.error(error instanceof ConfigError ? error.message : `render failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+    });
+}
