@@ -19,7 +19,7 @@ export interface RecordedResource {
 export interface MockRun<T> {
     resources: RecordedResource[];
     /** What the program returned, with every Output resolved. */
-    outputs: T;
+    outputs: pulumi.Unwrap<T>;
 }
 
 export interface MockRunOptions {
@@ -127,7 +127,7 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
             return undefined;
         });
         return program();
-    })) as T;
+    })) as pulumi.Unwrap<T>;
     await waitForPendingRegistrations();
-    return { resources, outputs: redactSecrets(outputs) as T };
+    return { resources, outputs: redactSecrets(outputs) as pulumi.Unwrap<T> };
 }

@@ -3,6 +3,7 @@
  * cloud account. Runs the program under mocks with Pulumi.<stack>.yaml and writes every resource
  * (type, name, inputs) as JSON, the Kubernetes objects as YAML and the nginx.conf files.
  */
+import type { Unwrap } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
@@ -15,7 +16,7 @@ import { readStackFiles, type StackFiles } from "./stack-files";
 export interface Render {
     stack: string;
     resources: RecordedResource[];
-    outputs: StackOutputs;
+    outputs: Unwrap<StackOutputs>;
 }
 
 export async function renderStack(projectDir: string, stack: string): Promise<Render> {

@@ -1,0 +1,278 @@
+import { strict as assert } from "assert";
+import { ConfigError } from "../../components/config/errors";
+import { parseConfig, type RawConfig } from "../../components/config/parse";
+import { planTraffic } from "../../components/traffic/plan";
+import { trackPlan, type TrafficPlan } from "../../components/traffic/types";
+import type { RecordedResource } from "../../tools/mock-runtime";
+import { canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
+import { at, named, ofType, runStack, T } from "../mock-stack";
+
+interface TargetCase {
+    name: string;
+    stack: string;
+    raw(strategy: string): RawConfig;
+    supports(strategy: string): boolean;
+    check(resources: RecordedResource[], plan: TrafficPlan): void;
+}
+
+const SINGLE_POOL = ["recreate", "rolling"];
+
+/** The split an nginx.conf gives each track, read back from its split_clients block. */
+function nginxSplit(conf: string, model: string): Record<string, number> {
+    const block = new RegExp(`split_clients "[^"]+" \\$ms_${model.replace(/-/g, "_")}_split \\{([^}]*)\\}`).exec(conf);
+    if (!block) return {};
+    const split: Record<string, number> = {};
+    for (const [, share, track] of block[1].matchAll(/(\d+%|\*) (\w+);/g)) split[track] = share === "*" ? 100 : Number(share.slice(0, -1));
+    return split;
+}
+
+/** Tracks without live weight have no share in the split. */
+function expectedSplit(plan: TrafficPlan): Record<string, number> {
+    return Object.fromEntries(plan.tracks.filter((t) => t.weight > 0).map((t) => [t.track, t.weight]));
+}
+
+function checkNginxConf(conf: string, plan: TrafficPlan): void {
+    assert.deepEqual(nginxSplit(conf, plan.model), expectedSplit(plan));
+    const mirrored = plan.tracks.find((t) => t.mirrorPercent > 0);
+    assert.equal(/\n\s*mirror \//.test(conf), mirrored !== undefined, "a mirror directive exactly when the plan mirrors");
+    for (const track of plan.tracks) assert.match(conf, new RegExp(`upstream ${plan.model.replace(/-/g, "_")}_${track.track} \\{`));
+}
+
+function checkKubernetesTracks(resources: RecordedResource[], plan: TrafficPlan): void {
+    for (const track of plan.tracks) {
+        const name = `${plan.model}-${track.track}`;
+        const deployment = named(resources, T.deployment, name);
+        assert.equal(at(deployment, "spec.replicas"), track.replicas, `${name} replicas`);
+        const strategy = at<{ type: string }>(deployment, "spec.strategy");
+        assert.equal(strategy.type, plan.poolUpdate.kind === "recreate" ? "Recreate" : "RollingUpdate");
+        assert.equal(at<Record<string, string>>(deployment, "spec.template.metadata.labels")["modelship.dev/track"], track.track);
+        named(resources, T.service, name);
+        named(resources, T.pdb, name);
+    }
+    assert.equal(ofType(resources, T.deployment).filter((d) => d.name.startsWith(`${plan.model}-`)).length, plan.tracks.length);
+}
+
+const docker: TargetCase = {
+    name: "docker",
+    stack: "dev",
+    raw: (strategy) => dockerConfig({ "fraud-scorer": modelFor(canaryModel(), strategy) }),
+    supports: () => true,
+    check(resources, plan) {
+        for (const track of plan.tracks) {
+            const containers = ofType(resources, T.container).filter((c) => c.name.startsWith(`${plan.model}-${track.track}-`));
+            assert.equal(containers.length, track.replicas, `${track.track} containers`);
+            for (const c of containers) {
+                assert.ok(at<string[]>(c, "envs").includes(`MODEL_TRACK=${track.track}`));
+                assert.ok(at<string[]>(c, "envs").includes(`MODEL_VERSION=${track.version}`));
+            }
+        }
+        const router = named(resources, T.container, "router");
+        const conf = at<Array<{ file: string; content: string }>>(router, "uploads").find((u) => u.file === "/etc/nginx/nginx.conf");
+        assert.ok(conf, "the router gets the generated nginx.conf");
+        checkNginxConf(conf.content, plan);
+        assert.deepEqual(at(router, "ports"), [{ internal: 8080, external: 8080, ip: "127.0.0.1" }], "published on loopback only");
+    },
+};
+
+function kubernetes(router: KubernetesRouter, check: (resources: RecordedResource[], plan: TrafficPlan) => void): TargetCase {
+    return {
+        name: `kubernetes with router ${router.type}`,
+        stack: "prod",
+        raw: (strategy) => kubernetesConfig(router, { "fraud-scorer": modelFor(prodModel(), strategy) }),
+        supports: (strategy) => router.type !== "none" || SINGLE_POOL.includes(strategy),
+        check(resources, plan) {
+            checkKubernetesTracks(resources, plan);
+            check(resources, plan);
+        },
+    };
+}
+
+const gatewayApi = kubernetes(GATEWAY_ROUTER, (resources, plan) => {
+    const route = named(resources, T.httpRoute, "fraud-scorer-route");
+    const rules = at<Array<Record<string, unknown>>>(route, "spec.rules");
+    const split = rules[rules.length - 1] as { backendRefs: Array<{ name: string; weight: number }>; filters?: Array<{ type: string; requestMirror: { percent?: number } }>; sessionPersistence?: unknown };
+    assert.deepEqual(
+        split.backendRefs.map((b) => [b.name, b.weight]),
+        plan.tracks.map((t) => [`fraud-scorer-${t.track}`, t.weight]),
+    );
+    const mirrored = plan.tracks.find((t) => t.mirrorPercent > 0);
+    assert.deepEqual(split.filters?.map((f) => f.requestMirror.percent), mirrored ? [mirrored.mirrorPercent] : undefined);
+    assert.equal(split.sessionPersistence !== undefined, plan.sticky !== undefined);
+    assert.equal(ofType(resources, T.configMap).length, 0);
+});
+
+const nginxRouter = kubernetes(NGINX_ROUTER, (resources, plan) => {
+    const config = named(resources, T.configMap, "modelship-router-config");
+    checkNginxConf(at<Record<string, string>>(config, "data")["nginx.conf"], plan);
+    named(resources, T.deployment, "modelship-router");
+    named(resources, T.service, "modelship-router");
+    assert.equal(ofType(resources, T.httpRoute).length, 0);
+});
+
+const noRouter = kubernetes({ type: "none" }, (resources) => {
+    assert.equal(ofType(resources, T.httpRoute).length + ofType(resources, T.configMap).length, 0, "no router objects");
+});
+
+describe("the stack program under mocks", () => {
+    describe("every strategy on every target that supports it", () => {
+        for (const target of [docker, gatewayApi, nginxRouter, noRouter]) {
+            for (const strategy of Object.keys(STRATEGIES).filter(target.supports)) {
+                it(`${strategy} on ${target.name}`, async () => {
+                    const raw = target.raw(strategy);
+                    const plan = planTraffic("fraud-scorer", parseConfig(raw, target.stack).models["fraud-scorer"]);
+                    const { resources, outputs } = await runStack(raw, target.stack);
+                    target.check(resources, plan);
+                    const model = outputs.models["fraud-scorer"];
+                    assert.deepEqual(model.weights, Object.fromEntries(plan.tracks.map((t) => [t.track, t.weight])));
+                    assert.equal(model.strategy, strategy);
+                    assert.match(model.endpoint, /\/v2\/models\/fraud-scorer$/);
+                });
+            }
+        }
+    });
+
+    describe("structure", () => {
+        for (const [name, raw, stack] of [
+            ["dev", dockerConfig(), "dev"],
+            ["prod", kubernetesConfig(NGINX_ROUTER), "prod"],
+        ] as const) {
+            it(`${name}: components use modelship:<module>:<Type> tokens and own every resource`, async () => {
+                const { resources } = await runStack(raw, stack);
+                const components = resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack");
+                assert.ok(components.length > 0);
+                for (const c of components) assert.match(c.type, /^modelship:[a-z-]+:[A-Z][A-Za-z]+$/);
+                for (const r of resources.filter((x) => x.custom)) {
+                    assert.match(r.parent ?? "(none)", /^modelship:/, `${r.type} ${r.name} is not inside a modelship component`);
+                }
+            });
+        }
+
+        it("the docker target's track containers belong to their ModelService", async () => {
+            const { resources } = await runStack(dockerConfig(), "dev");
+            assert.equal(named(resources, T.container, "fraud-scorer-stable-0").parent, "modelship:model:ModelService::fraud-scorer");
+            assert.equal(named(resources, T.container, "router").parent, "modelship:docker:DockerTarget::docker");
+        });
+    });
+
+    describe("bad config", () => {
+        it("fails before any resource is registered, with the config message", async () => {
+            const raw = dockerConfig({ "fraud-scorer": canaryModel({ strategy: { type: "canary", steps: [10, 100], step: 4 } }) });
+            raw.environment = "staging";
+            const recorded: RecordedResource[] = [];
+            await assert.rejects(runStack(raw, "dev", recorded), (error: unknown) => {
+                assert.ok(error instanceof ConfigError);
+                assert.equal(error.issues.length, 2);
+                return true;
+            });
+            assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+        });
+    });
+
+    describe("registry and images", () => {
+        it("ECR: one repository per model, scanned on push, immutable tags, KMS-encrypted, with a lifecycle policy", async () => {
+            const { resources } = await runStack(kubernetesConfig(GATEWAY_ROUTER, { a: prodModel(), b: prodModel() }), "prod");
+            const repositories = ofType(resources, T.ecrRepository);
+            assert.deepEqual(repositories.map((r) => r.name).sort(), ["a", "b"]);
+            for (const repository of repositories) {
+                assert.equal(at(repository, "imageTagMutability"), "IMMUTABLE");
+                assert.equal(at(repository, "imageScanningConfiguration.scanOnPush"), true);
+                assert.deepEqual(at(repository, "encryptionConfigurations"), [{ encryptionType: "KMS" }]);
+                assert.equal(at<Record<string, string>>(repository, "tags")["modelship:environment"], "prod");
+            }
+            const policy = JSON.parse(at<string>(named(resources, T.ecrLifecycle, "a"), "policy")) as { rules: Array<{ selection: { tagStatus: string } }> };
+            assert.deepEqual(policy.rules.map((r) => r.selection.tagStatus), ["untagged", "any"]);
+        });
+
+        it("ECR: a built candidate is pushed with the registry token (kept secret) and deployed by digest", async () => {
+            const model = prodModel();
+            (model.tracks as { candidate: Record<string, unknown> }).candidate = { version: "1.5.0", build: { context: "model-server", baseImage: `node@${DIGEST}` }, replicas: 2 };
+            const { resources, outputs } = await runStack(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": model }), "prod");
+            const image = named(resources, T.image, "fraud-scorer-candidate");
+            assert.match(at<string>(image, "imageName"), /\.dkr\.ecr\..*\/modelship\/fraud-scorer:1\.5\.0$/);
+            assert.equal(at(image, "skipPush"), false);
+            assert.equal(at(image, "registry"), "[secret]");
+            assert.deepEqual(at(image, "build.args"), { MODEL_NAME: "fraud-scorer", MODEL_VERSION: "1.5.0", BASE_IMAGE: `node@${DIGEST}` });
+            const deployed = at<Array<{ image: string }>>(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.template.spec.containers")[0].image;
+            assert.match(deployed, /@sha256:[a-f0-9]{64}$/);
+            assert.equal(outputs.models["fraud-scorer"].images.candidate, deployed, "the stack exports what runs");
+        });
+
+        it("local: images are built into the engine and not pushed; external: pushed under the registry URL", async () => {
+            const local = await runStack(dockerConfig(), "dev");
+            assert.equal(at(named(local.resources, T.image, "fraud-scorer-stable"), "skipPush"), true);
+            assert.equal(ofType(local.resources, T.ecrRepository).length, 0);
+            const external = await runStack({ ...dockerConfig(), registry: { type: "external", url: "localhost:5000" } }, "dev");
+            const image = named(external.resources, T.image, "fraud-scorer-stable");
+            assert.equal(at(image, "imageName"), "localhost:5000/modelship/fraud-scorer:1.4.0");
+            assert.equal(at(image, "skipPush"), false);
+        });
+
+        it("docker: a prebuilt image is pulled before its containers run", async () => {
+            const model = canaryModel();
+            (model.tracks as { stable: Record<string, unknown> }).stable = { version: "1.4.0", image: "localhost:5000/fraud-scorer:1.4.0" };
+            const { resources } = await runStack(dockerConfig({ "fraud-scorer": model }), "dev");
+            const pulled = named(resources, T.remoteImage, "fraud-scorer-stable-image");
+            assert.equal(at(pulled, "name"), "localhost:5000/fraud-scorer:1.4.0");
+            assert.match(at<string>(named(resources, T.container, "fraud-scorer-stable-0"), "image"), /^sha256:/);
+            assert.equal(ofType(resources, T.remoteImage).length, 1, "the built candidate is not pulled");
+        });
+    });
+
+    describe("kubernetes workloads", () => {
+        it("GPU requests, node selector and tolerations; an init container for dependencies; the IRSA role", async () => {
+            const model = prodModel({
+                gpu: { count: 2, nodeSelector: { "node.kubernetes.io/instance-type": "g5.xlarge" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] },
+                dependsOn: [{ name: "feature-store", host: "feature-store.data", port: 6379 }],
+                serviceAccountRoleArn: "arn:aws:iam::123456789012:role/fraud",
+            });
+            const { resources } = await runStack(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": model }), "prod");
+            const pod = at<Record<string, unknown>>(named(resources, T.deployment, "fraud-scorer-stable"), "spec.template.spec") as {
+                containers: Array<{ resources: { limits: Record<string, string> } }>;
+                initContainers: Array<{ name: string; command: string[] }>;
+                nodeSelector: Record<string, string>;
+                tolerations: unknown[];
+                serviceAccountName: string;
+            };
+            assert.equal(pod.containers[0].resources.limits["nvidia.com/gpu"], "2");
+            assert.deepEqual(pod.nodeSelector, { "node.kubernetes.io/instance-type": "g5.xlarge" });
+            assert.equal(pod.tolerations.length, 1);
+            assert.equal(pod.initContainers[0].name, "wait-for-dependencies");
+            assert.match(pod.initContainers[0].command.join(" "), /feature-store\.data.*6379/);
+            assert.equal(pod.serviceAccountName, "fraud-scorer");
+            const account = named(resources, T.serviceAccount, "fraud-scorer");
+            assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/fraud");
+        });
+
+        it("creates the namespace, labelled with its environment, unless told it exists", async () => {
+            const created = await runStack(kubernetesConfig(), "prod");
+            assert.equal(at<Record<string, string>>(named(created.resources, T.namespace, "namespace"), "metadata.labels")["modelship.dev/environment"], "prod");
+            const raw = kubernetesConfig();
+            raw.target = { type: "kubernetes", namespace: "models", createNamespace: false, router: GATEWAY_ROUTER };
+            const existing = await runStack(raw, "prod");
+            assert.equal(ofType(existing.resources, T.namespace).length, 0);
+        });
+
+        it("the candidate of a canary scales with its step: 5% of 4 replicas is 1, 50% is 2", async () => {
+            const replicasAt = async (step: number) => {
+                const raw = kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ strategy: { type: "canary", steps: [5, 50, 100], step } }) });
+                const { resources } = await runStack(raw, "prod");
+                return at(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.replicas");
+            };
+            assert.deepEqual([await replicasAt(0), await replicasAt(1), await replicasAt(2)], [1, 2, 4]);
+        });
+    });
+
+    describe("several models behind one router", () => {
+        it("docker: one router routes each model by its own path", async () => {
+            const { resources, outputs } = await runStack(dockerConfig({ a: canaryModel(), b: modelFor(canaryModel(), "abTest") }), "dev");
+            assert.equal(ofType(resources, T.container).filter((c) => c.name === "router").length, 1);
+            const conf = at<Array<{ content: string }>>(named(resources, T.container, "router"), "uploads")[0].content;
+            assert.match(conf, /v2\/models\/a\(/);
+            assert.match(conf, /v2\/models\/b\(/);
+            assert.deepEqual(Object.keys(outputs.models).sort(), ["a", "b"]);
+            const plan = planTraffic("a", parseConfig(dockerConfig({ a: canaryModel() }), "dev").models.a);
+            assert.equal(trackPlan(plan, "candidate")?.weight, 10);
+            assert.deepEqual(nginxSplit(conf, "a"), { stable: 90, candidate: 10 });
+        });
+    });
+});

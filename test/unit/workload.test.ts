@@ -1,0 +1,111 @@
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as net from "net";
+import { modelSchema } from "../../components/config/schema";
+import { routerDeploymentObject } from "../../components/kubernetes/router";
+import { deploymentObject, waitForDependenciesScript } from "../../components/kubernetes/workload";
+import { planTraffic } from "../../components/traffic/plan";
+
+function runNode(script: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            resolve({ code, output });
+        });
+    });
+}
+
+function listen(): Promise<net.Server> {
+    return new Promise((resolve) => {
+        const server = net.createServer((socket) => socket.end());
+        server.listen(0, "127.0.0.1", () => resolve(server));
+    });
+}
+
+const model = modelSchema.parse({
+    artifact: "s3://models/fraud-scorer/",
+    tracks: { stable: { version: "1.4.0", image: "r/m:1.4.0", replicas: 3 } },
+    strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 },
+});
+const plan = planTraffic("fraud-scorer", model);
+const deployment = deploymentObject({
+    environment: "prod",
+    namespace: "models",
+    model: "fraud-scorer",
+    config: model,
+    track: plan.tracks[0],
+    poolUpdate: plan.poolUpdate,
+    image: "r/m@sha256:abc",
+    serviceAccountName: "fraud-scorer",
+});
+const pod = deployment.spec.template.spec;
+const container = pod.containers[0];
+
+describe("kubernetes workload objects", () => {
+    it("probes the model server: startup and readiness on ready, liveness on live", () => {
+        assert.equal(container.startupProbe.httpGet.path, "/v2/health/ready");
+        assert.equal(container.readinessProbe.httpGet.path, "/v2/health/ready");
+        assert.equal(container.livenessProbe.httpGet.path, "/v2/health/live");
+        assert.ok(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold >= 300, "a slow model load has five minutes");
+    });
+
+    it("runs non-root, read-only, without privileges or capabilities", () => {
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.ok(pod.securityContext.runAsUser > 0);
+        assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+        assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
+        assert.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }], "a writable /tmp on a read-only root");
+    });
+
+    it("requests and limits resources; the rolling update uses the configured batch", () => {
+        assert.deepEqual(container.resources, { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+        assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        assert.equal(deployment.spec.replicas, 3);
+    });
+
+    it("tells the server its model, version, track and artifact", () => {
+        const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+        assert.equal(env.MODEL_NAME, "fraud-scorer");
+        assert.equal(env.MODEL_VERSION, "1.4.0");
+        assert.equal(env.MODEL_TRACK, "stable");
+        assert.equal(env.MODEL_ARTIFACT, "s3://models/fraud-scorer/");
+        assert.equal(env.FEATURE_FLAGS, "{}");
+    });
+
+    it("the nginx router rolls its pods when its config changes, and only then", () => {
+        const args = { environment: "prod", namespace: "models", image: "nginx@sha256:abc", replicas: 2 };
+        const hash = (conf: string) => routerDeploymentObject({ ...args, nginxConf: conf }).spec.template.metadata.annotations["modelship.dev/config-sha256"];
+        assert.equal(hash("a"), hash("a"));
+        assert.notEqual(hash("a"), hash("b"));
+    });
+
+    describe("the wait-for-dependencies init script, run with node", () => {
+        let server: net.Server;
+        before(async () => {
+            server = await listen();
+        });
+        after(() => server.close());
+
+        it("exits 0 once every dependency accepts connections", async () => {
+            const port = (server.address() as net.AddressInfo).port;
+            const result = await runNode(waitForDependenciesScript([{ name: "cache", host: "127.0.0.1", port }], 5), 10_000);
+            assert.equal(result.code, 0, result.output);
+            assert.match(result.output, /dependency cache is reachable/);
+        });
+
+        it("exits 1 naming the dependency that stays unreachable", async () => {
+            const closed = await listen();
+            const port = (closed.address() as net.AddressInfo).port;
+            await new Promise((r) => closed.close(r));
+            const result = await runNode(waitForDependenciesScript([{ name: "feature-store", host: "127.0.0.1", port }], 1), 15_000);
+            assert.equal(result.code, 1);
+            assert.match(result.output, new RegExp(`dependency feature-store at 127\\.0\\.0\\.1:${port} is unreachable after 1s`));
+        });
+    });
+});
