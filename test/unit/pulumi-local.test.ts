@@ -1,0 +1,77 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { findProjectDir } from "../../tools/render";
+
+const projectDir = findProjectDir();
+const cli = path.join(projectDir, "dist", "tools", "pulumi-local.js");
+
+/** A directory of stand-in commands that log how they were called; it is the whole PATH. */
+function fakeBin(commands: Record<string, string>): { dir: string; log: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-bin-"));
+    const log = path.join(dir, "calls.log");
+    for (const [name, body] of Object.entries(commands)) {
+        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=\${PULUMI_CONFIG_PASSPHRASE:+set}" >> "${log}"\n${body}\n`, { mode: 0o755 });
+    }
+    return { dir, log };
+}
+
+function runCli(args: string[], bin: { dir: string }, env: Record<string, string> = {}) {
+    return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: bin.dir, HOME: os.tmpdir(), ...env } });
+}
+
+describe("npm run up / preview / destroy", () => {
+    const created: string[] = [];
+    after(() => created.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+    function bin(commands: Record<string, string>) {
+        const made = fakeBin(commands);
+        created.push(made.dir);
+        return made;
+    }
+
+    it("says the Pulumi CLI is missing, and how to see the plan without it", () => {
+        const result = runCli(["up"], bin({ docker: "exit 0" }));
+        assert.equal(result.status, 2);
+        assert.match(result.stderr, /The Pulumi CLI is not on PATH/);
+        assert.match(result.stderr, /npm run render -- --stack <name>/);
+    });
+
+    it("says the docker CLI is missing for the dev stack", () => {
+        const result = runCli(["up"], bin({ pulumi: "exit 0" }));
+        assert.equal(result.status, 2);
+        assert.match(result.stderr, /docker CLI is not on PATH/);
+    });
+
+    it("says the Docker engine is not running, with docker's own words", () => {
+        const result = runCli(["up"], bin({ pulumi: "exit 0", docker: 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" >&2; exit 1' }));
+        assert.equal(result.status, 2);
+        assert.match(result.stderr, /Docker engine is not reachable \(docker info: Cannot connect to the Docker daemon/);
+    });
+
+    it("selects (or creates) the stack on a project-local file backend, then runs the command with the user's flags", () => {
+        const fake = bin({ pulumi: "exit 0", docker: "echo 28.2.2" });
+        const result = runCli(["up", "--yes"], fake);
+        assert.equal(result.status, 0, result.stderr);
+        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
+        const backend = `file://${path.join(projectDir, ".pulumi-state")}`;
+        assert.deepEqual(calls, [`pulumi stack select dev --create | backend=${backend} passphrase=set`, `pulumi up --stack dev --yes | backend=${backend} passphrase=set`]);
+    });
+
+    it("keeps a backend and passphrase the user set, and passes the stack on", () => {
+        const fake = bin({ pulumi: "exit 0" });
+        const result = runCli(["preview", "--stack", "prod"], fake, { PULUMI_BACKEND_URL: "s3://state-bucket", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secret" });
+        assert.equal(result.status, 0, result.stderr);
+        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => !l.startsWith("pulumi version"));
+        assert.deepEqual(calls, ["pulumi stack select prod --create | backend=s3://state-bucket passphrase=", "pulumi preview --stack prod | backend=s3://state-bucket passphrase="]);
+    });
+
+    it("stops on an unknown stack before calling Pulumi", () => {
+        const fake = bin({ pulumi: "exit 0", docker: "exit 0" });
+        const result = runCli(["up", "--stack", "staging"], fake);
+        assert.equal(result.status, 1);
+        assert.match(result.stderr, /no stack file Pulumi\.staging\.yaml/);
+        assert.ok(!fs.existsSync(fake.log), "nothing was run");
+    });
+});
