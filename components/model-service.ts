@@ -8,7 +8,7 @@ import { ModelImage } from "./image";
 import type { ContainerRegistry } from "./registry";
 import type { DeployedModel, ModelTarget } from "./target";
 import { planTraffic } from "./traffic/plan";
-import type { TrackName, TrafficPlan } from "./traffic/types";
+import { perTrack, type TrackName, type TrafficPlan } from "./traffic/types";
 
 export interface ModelServiceArgs {
     config: ModelConfig;
@@ -38,11 +38,7 @@ export class ModelService extends pulumi.ComponentResource {
         }
         this.images = pulumi.all(Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref])));
         this.deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
-        this.registerOutputs({ images: this.images, weights: weightsOf(this.plan) });
+        this.registerOutputs({ images: this.images, weights: perTrack(this.plan, (t) => t.weight) });
     }
 }
 
-/** `{ stable: 90, candidate: 10 }`: the figure a reviewer looks for in a preview. */
-export function weightsOf(plan: TrafficPlan): Partial<Record<TrackName, number>> {
-    return Object.fromEntries(plan.tracks.map((t) => [t.track, t.weight]));
-}

@@ -6,10 +6,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ModelshipConfig } from "./config/schema";
 import { DockerTarget } from "./docker/target";
 import { KubernetesTarget } from "./kubernetes/target";
-import { ModelService, weightsOf } from "./model-service";
+import { ModelService } from "./model-service";
 import { ContainerRegistry } from "./registry";
 import type { ModelTarget } from "./target";
-import type { StepPosition, TrackName } from "./traffic/types";
+import { perTrack, type StepPosition, type TrackName } from "./traffic/types";
 
 export interface ModelOutputs {
     endpoint: pulumi.Output<string>;
@@ -41,8 +41,6 @@ export function deployModelship(config: ModelshipConfig): StackOutputs {
     const target = createTarget(config);
     const services = names.map((name) => new ModelService(name, { config: config.models[name], registry, target }));
     const endpoints = target.route(services.map((s) => s.deployed));
-    const perTrack = <T>(service: ModelService, pick: (t: ModelService["plan"]["tracks"][number]) => T) =>
-        Object.fromEntries(service.plan.tracks.map((t) => [t.track, pick(t)])) as Partial<Record<TrackName, T>>;
     return {
         environment: config.environment,
         models: Object.fromEntries(
@@ -53,10 +51,10 @@ export function deployModelship(config: ModelshipConfig): StackOutputs {
                     strategy: plan.strategy,
                     ...(plan.step ? { step: plan.step } : {}),
                     aborted: plan.aborted,
-                    versions: perTrack(service, (t) => t.version),
-                    weights: weightsOf(plan),
-                    mirrorPercent: perTrack(service, (t) => t.mirrorPercent),
-                    replicas: perTrack(service, (t) => t.replicas),
+                    versions: perTrack(plan, (t) => t.version),
+                    weights: perTrack(plan, (t) => t.weight),
+                    mirrorPercent: perTrack(plan, (t) => t.mirrorPercent),
+                    replicas: perTrack(plan, (t) => t.replicas),
                     images: service.images,
                 };
                 return [plan.model, outputs];

@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "./config/schema";
 import type { ModelImage } from "./image";
+import type { ModelRoute } from "./traffic/nginx";
 import type { TrackName, TrafficPlan } from "./traffic/types";
 
 export interface ModelDeployment {
@@ -35,4 +36,17 @@ export interface ModelTarget {
     deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel;
     /** Creates the router in front of every model; returns each model's endpoint URL by model name. */
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>>;
+}
+
+/** What the nginx renderer needs of deployed models: each track's addresses. */
+export function nginxRoutes(models: readonly DeployedModel[]): ModelRoute[] {
+    return models.map((m) => ({
+        plan: m.plan,
+        backends: Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.addresses])),
+    }));
+}
+
+/** Everything a router must wait for before it sends traffic to these models. */
+export function backendResources(models: readonly DeployedModel[]): pulumi.Resource[] {
+    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources]));
 }

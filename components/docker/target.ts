@@ -8,7 +8,7 @@ import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
-import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderNginxConf } from "../traffic/nginx";
 import type { TrackPlan } from "../traffic/types";
 
@@ -91,13 +91,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
 
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
         const { config, environment } = this.args;
-        const conf = renderNginxConf({
-            listenPort: ROUTER_PORT,
-            routes: models.map((m) => ({
-                plan: m.plan,
-                backends: Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.addresses])),
-            })),
-        });
+        const conf = renderNginxConf({ listenPort: ROUTER_PORT, routes: nginxRoutes(models) });
         const router = new docker.Container(
             "router",
             {
@@ -112,7 +106,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             },
             {
                 parent: this,
-                dependsOn: models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources])),
+                dependsOn: backendResources(models),
                 // A new config needs a new container; the published port allows only one at a time.
                 deleteBeforeReplace: true,
             },

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
 import { environmentLabels, trackName } from "../naming";
-import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
 import { renderNginxConf } from "../traffic/nginx";
 import type { TrackPlan } from "../traffic/types";
@@ -141,10 +141,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             namespace: config.namespace,
             image: router.image,
             replicas: router.replicas,
-            nginxConf: renderNginxConf({
-                listenPort: ROUTER_CONTAINER_PORT,
-                routes: models.map((m) => ({ plan: m.plan, backends: Object.fromEntries(Object.entries(m.backends).map(([t, b]) => [t, b.addresses])) })),
-            }),
+            nginxConf: renderNginxConf({ listenPort: ROUTER_CONTAINER_PORT, routes: nginxRoutes(models) }),
         };
         const options = this.childOptions(this, backendResources(models));
         const configMap = new k8s.core.v1.ConfigMap(`${ROUTER_NAME}-config`, routerConfigMapObject(args), options);
@@ -153,8 +150,4 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         const host = serviceHost(ROUTER_NAME, config.namespace);
         return Object.fromEntries(models.map((m) => [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)]));
     }
-}
-
-function backendResources(models: readonly DeployedModel[]): pulumi.Resource[] {
-    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources]));
 }

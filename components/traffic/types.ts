@@ -17,51 +17,51 @@ export const PIN_HEADER = "x-modelship-track";
 
 /** How a track's own pool is replaced when its version changes. */
 export type PoolUpdate =
-  | { kind: "recreate" }
-  | { kind: "rolling"; maxSurge: number | string; maxUnavailable: number | string };
+    | { kind: "recreate" }
+    | { kind: "rolling"; maxSurge: number | string; maxUnavailable: number | string };
 
 export type StickyKey = { header: string } | { cookie: string };
 
 export interface TrackPlan {
-  track: TrackName;
-  version: string;
-  /** Share of live requests answered by this track, an integer 0..100. */
-  weight: number;
-  /** Share of requests copied to this track, an integer 0..100; its answers are dropped. */
-  mirrorPercent: number;
-  replicas: number;
-  /** Passed to the containers so that two tracks can share one image and differ by flags. */
-  featureFlags: Readonly<Record<string, string>>;
+    track: TrackName;
+    version: string;
+    /** Share of live requests answered by this track, an integer 0..100. */
+    weight: number;
+    /** Share of requests copied to this track, an integer 0..100; its answers are dropped. */
+    mirrorPercent: number;
+    replicas: number;
+    /** Passed to the containers so that two tracks can share one image and differ by flags. */
+    featureFlags: Readonly<Record<string, string>>;
 }
 
 export interface StepPosition {
-  /** Index into the strategy's steps. */
-  index: number;
-  count: number;
-  /** The candidate weight the step sets. */
-  setWeight: number;
+    /** Index into the strategy's steps. */
+    index: number;
+    count: number;
+    /** The candidate weight the step sets. */
+    setWeight: number;
 }
 
 export interface TrafficPlan {
-  model: string;
-  strategy: StrategyType;
-  /** Stable first, then candidate when the strategy has one. */
-  tracks: readonly TrackPlan[];
-  poolUpdate: PoolUpdate;
-  /** abTest: requests with the same key always reach the same track. */
-  sticky?: StickyKey;
-  /** Canary only: where the rollout stands. */
-  step?: StepPosition;
-  /** True when the rollout was aborted: all live traffic on stable, no mirror. */
-  aborted: boolean;
-  pinHeader: string;
+    model: string;
+    strategy: StrategyType;
+    /** Stable first, then candidate when the strategy has one. */
+    tracks: readonly TrackPlan[];
+    poolUpdate: PoolUpdate;
+    /** abTest: requests with the same key always reach the same track. */
+    sticky?: StickyKey;
+    /** Canary only: where the rollout stands. */
+    step?: StepPosition;
+    /** True when the rollout was aborted: all live traffic on stable, no mirror. */
+    aborted: boolean;
+    pinHeader: string;
 }
 
 export function trackPlan(plan: TrafficPlan, track: TrackName): TrackPlan | undefined {
-  return plan.tracks.find((t) => t.track === track);
+    return plan.tracks.find((t) => t.track === track);
 }
 
-/** Tracks that receive requests of any kind (live or mirrored); others need no route. */
-export function routedTracks(plan: TrafficPlan): TrackPlan[] {
-  return plan.tracks.filter((t) => t.weight > 0 || t.mirrorPercent > 0);
+/** One value per track of the plan, e.g. `{ stable: 90, candidate: 10 }` for the weights. */
+export function perTrack<T>(plan: TrafficPlan, pick: (track: TrackPlan) => T): Partial<Record<TrackName, T>> {
+        return Object.fromEntries(plan.tracks.map((t) => [t.track, pick(t)]));
 }
