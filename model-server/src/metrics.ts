@@ -1,0 +1,72 @@
+/**
+ * Prometheus metrics, on a registry of their own (so several servers can live in one test process).
+ * Every series carries model, version and track; `route` is always a route template
+ * (e.g. /v2/models/:name/infer), never the raw path, so the label set stays bounded.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Seconds: from a sub-millisecond health check to an inference slowed down by a fault knob. */
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export interface Identity {
+    readonly model: string;
+    readonly version: string;
+    readonly track: string;
+}
+
+export class Metrics {
+    readonly registry = new Registry();
+    private readonly requests: Counter<"model" | "version" | "track" | "route" | "code">;
+    private readonly errors: Counter<"model" | "version" | "track" | "route">;
+    private readonly duration: Histogram<"model" | "version" | "track" | "route">;
+    private readonly ready: Gauge<"model" | "version" | "track">;
+
+    constructor(private readonly identity: Identity) {
+        collectDefaultMetrics({ register: this.registry });
+        this.requests = new Counter({
+            name: "modelship_requests_total",
+            help: "HTTP requests answered, by route template and status code.",
+            labelNames: ["model", "version", "track", "route", "code"],
+            registers: [this.registry],
+        });
+        this.errors = new Counter({
+            name: "modelship_request_errors_total",
+            help: "HTTP requests answered with a 5xx status, by route template.",
+            labelNames: ["model", "version", "track", "route"],
+            registers: [this.registry],
+        });
+        this.duration = new Histogram({
+            name: "modelship_request_duration_seconds",
+            help: "Time from receiving a request to finishing its response, by route template.",
+            labelNames: ["model", "version", "track", "route"],
+            buckets: DURATION_BUCKETS,
+            registers: [this.registry],
+        });
+        this.ready = new Gauge({
+            name: "modelship_model_ready",
+            help: "1 while the model is loaded and the server accepts inferences, else 0.",
+            labelNames: ["model", "version", "track"],
+            registers: [this.registry],
+        });
+        this.setReady(false);
+    }
+
+    observe(route: string, status: number, seconds: number): void {
+        const labels = { ...this.identity, route };
+        this.requests.inc({ ...labels, code: String(status) });
+        if (status >= 500) this.errors.inc(labels);
+        this.duration.observe(labels, seconds);
+    }
+
+    setReady(ready: boolean): void {
+        this.ready.set({ ...this.identity }, ready ? 1 : 0);
+    }
+
+    get contentType(): string {
+        return this.registry.contentType;
+    }
+
+    render(): Promise<string> {
+        return this.registry.metrics();
+    }
+}

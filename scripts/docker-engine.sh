@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Makes a Docker engine available on this machine: installs Debian's docker.io when dockerd is
+# missing and starts dockerd when no engine answers. Prints "started <pid>" when it started one
+# (the caller may stop it with `docker-engine.sh stop <pid>`), "running" when one already answered.
+set -euo pipefail
+
+log_dir=${MODELSHIP_CACHE:-/var/cache/modelship}
+mkdir -p "$log_dir"
+
+case "${1:-start}" in
+start)
+    if docker info >/dev/null 2>&1; then
+        echo running
+        exit 0
+    fi
+    if ! command -v dockerd >/dev/null 2>&1; then
+        [ "$(id -u)" = 0 ] || { echo "dockerd is missing and installing docker.io needs root" >&2; exit 2; }
+        echo "installing docker.io from Debian" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+    fi
+    setsid dockerd >"$log_dir/dockerd.log" 2>&1 </dev/null &
+    pid=$!
+    for _ in $(seq 1 60); do
+        if docker info >/dev/null 2>&1; then
+            echo "started $pid"
+            exit 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    echo "dockerd did not come up; its log:" >&2
+    tail -n 20 "$log_dir/dockerd.log" >&2
+    exit 1
+    ;;
+stop)
+    pid=${2:?usage: docker-engine.sh stop <pid>}
+    kill "$pid" 2>/dev/null || exit 0
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    ;;
+*)
+    echo "usage: docker-engine.sh start|stop <pid>" >&2
+    exit 2
+    ;;
+esac

