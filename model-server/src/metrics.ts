@@ -21,7 +21,14 @@ export class Metrics {
     private readonly duration: Histogram<"model" | "version" | "track" | "route">;
     private readonly ready: Gauge<"model" | "version" | "track">;
 
-    constructor(private readonly identity: Identity) {
+    /**
+     * @param zeroRoutes routes whose error series exist from the start at 0: a healthy track then
+     *   has an error rate of 0 in PromQL rather than no series at all.
+     */
+    constructor(
+        private readonly identity: Identity,
+        zeroRoutes: readonly string[] = [],
+    ) {
         collectDefaultMetrics({ register: this.registry });
         this.requests = new Counter({
             name: "modelship_requests_total",
@@ -48,6 +55,7 @@ export class Metrics {
             labelNames: ["model", "version", "track"],
             registers: [this.registry],
         });
+        for (const route of zeroRoutes) this.errors.inc({ ...this.identity, route }, 0);
         this.setReady(false);
     }
 

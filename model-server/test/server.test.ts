@@ -292,6 +292,16 @@ describe("model server process: start-up, faults and flags", function () {
         assert.equal(sample(metrics, "modelship_request_errors_total", { ...labels, route: "/v2/models/:name" }), undefined);
     });
 
+    it("exports every inference route's error series at 0 from the start, so a healthy track's error rate is 0, not absent", async () => {
+        const server = await startServer();
+        await waitForStatus(server.base, "/v2/health/ready", 200);
+        const metrics = (await request(server.base, "GET", "/metrics")).text;
+        const labels = { model: "fraud-scorer", version: "1.4.0", track: "stable" };
+        for (const route of ["/v2/models/:name/infer", "/v2/models/:name/versions/:version/infer", "/v1/models/:name:predict"]) {
+            assert.equal(sample(metrics, "modelship_request_errors_total", { ...labels, route }), 0, route);
+        }
+    });
+
     it("serves the candidate track's version, and calibratedScores=true rounds to 4 decimals", async () => {
         const server = await startServer({ MODEL_VERSION: "1.5.0", MODEL_TRACK: "candidate", FEATURE_FLAGS: '{"calibratedScores":"true"}' });
         await waitForStatus(server.base, "/v2/health/ready", 200);

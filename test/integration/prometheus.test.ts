@@ -1,0 +1,189 @@
+/**
+ * The real Prometheus scraping two real model servers: the queries a rollout analysis runs
+ * (error rate and p95 latency per track) give the figures the fault knobs put in. The candidate
+ * fails half its inferences and adds 50 ms to each; stable is healthy.
+ */
+import { strict as assert } from "assert";
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { freePort } from "../support/http";
+import { countBy, LoopbackClient, runLoad, type LoadResult } from "../support/load";
+import { inferBody, INFER_PATH, INFER_ROUTE, startModelServer, stopAll, type ModelServerProcess, type Track } from "../support/model-server";
+import { isExecutable } from "../support/nginx";
+
+const CANDIDATE_FAULTS = { errorRate: 0.5, latencyMs: 50 };
+const LOAD_MS = 6000;
+/** Long enough to cover the whole load run, which starts a few seconds after Prometheus. */
+const WINDOW = "1m";
+const INFER = `route="${INFER_ROUTE}"`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function findPrometheus(): string | undefined {
+    const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, "prometheus"));
+    return ["/usr/bin/prometheus", ...onPath].find(isExecutable);
+}
+
+function prometheusOrSkip(context: Mocha.Context): string {
+    const bin = findPrometheus();
+    if (bin) return bin;
+    if (process.env.MODELSHIP_REQUIRE_PROMETHEUS === "1") assert.fail("no prometheus binary (/usr/bin/prometheus or on PATH) and MODELSHIP_REQUIRE_PROMETHEUS=1");
+    return context.skip();
+}
+
+/** One job, one target per track, scraped every second. */
+function scrapeConfig(targets: Record<Track, string>): string {
+    const staticConfigs = (Object.entries(targets) as [Track, string][]).map(
+        ([track, address]) => `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${track}" }`,
+    );
+    return [
+        "global:",
+        "  scrape_interval: 1s",
+        "  scrape_timeout: 1s",
+        "  evaluation_interval: 1s",
+        "scrape_configs:",
+        "  - job_name: modelship",
+        "    static_configs:",
+        ...staticConfigs,
+        "",
+    ].join("\n");
+}
+
+type Vector = { metric: Record<string, string>; value: [number, string] }[];
+
+/** Debian's Prometheus on a free loopback port, with its config and TSDB in a temp dir. */
+class PrometheusProcess {
+    port = 0;
+    dir = "";
+    private child: ChildProcess | undefined;
+    private log = "";
+    private client: LoopbackClient | undefined;
+
+    async start(bin: string, targets: Record<Track, string>): Promise<void> {
+        this.port = await freePort();
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-prometheus-"));
+        const config = path.join(this.dir, "prometheus.yml");
+        fs.writeFileSync(config, scrapeConfig(targets));
+        // Flags as of Prometheus 2.42 (Debian 12); `prometheus --help` lists them.
+        const args = [`--config.file=${config}`, `--storage.tsdb.path=${path.join(this.dir, "data")}`, `--web.listen-address=127.0.0.1:${this.port}`, "--log.level=warn"];
+        this.child = spawn(bin, args, { cwd: this.dir, stdio: ["ignore", "ignore", "pipe"] });
+        this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (this.log = (this.log + chunk).slice(-4000)));
+        this.client = new LoopbackClient(this.port, 2);
+        await this.waitUntil(async () => (await this.client?.request({ path: "/-/ready", timeoutMs: 1000 }))?.status === 200, 20000, "/-/ready");
+    }
+
+    async query(promql: string): Promise<Vector> {
+        assert.ok(this.client, "prometheus is not started");
+        const reply = await this.client.request({ path: `/api/v1/query?query=${encodeURIComponent(promql)}` });
+        const answer = JSON.parse(reply.body) as { status: string; error?: string; data?: { resultType: string; result: Vector } };
+        assert.equal(answer.status, "success", `${promql}: ${answer.error ?? reply.body}`);
+        assert.equal(answer.data?.resultType, "vector", promql);
+        return answer.data.result;
+    }
+
+    /** The query's value per track. */
+    async byTrack(promql: string): Promise<Partial<Record<Track, number>>> {
+        return Object.fromEntries((await this.query(promql)).map((r) => [r.metric.track, Number(r.value[1])]));
+    }
+
+    /** Polls `ready` every 250 ms until it holds, failing after `timeoutMs` with Prometheus's log. */
+    async waitUntil(ready: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+        for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+            if (this.child?.exitCode !== null) assert.fail(`prometheus exited with ${String(this.child?.exitCode)}: ${this.log}`);
+            if (await ready().catch(() => false)) return;
+        }
+        assert.fail(`prometheus: ${what} not reached within ${timeoutMs} ms\n${this.log}`);
+    }
+
+    async stop(): Promise<void> {
+        this.client?.close();
+        const child = this.child;
+        if (child && child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((resolve) => child.once("exit", resolve));
+            child.kill("SIGTERM");
+            await Promise.race([exited, sleep(5000)]);
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        }
+        if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    /** For the process exit hook only: no waiting. */
+    killNow(): void {
+        if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    }
+}
+
+/** The model server exports its inference error series at 0 from the start, so a healthy track's rate is 0, not absent. */
+const ERROR_RATE = `sum by (track) (rate(modelship_request_errors_total{${INFER}}[${WINDOW}])) / sum by (track) (rate(modelship_requests_total{${INFER}}[${WINDOW}]))`;
+const P95 = `histogram_quantile(0.95, sum by (le, track) (rate(modelship_request_duration_seconds_bucket{${INFER}}[${WINDOW}])))`;
+const SERVED = `sum by (track) (modelship_requests_total{${INFER}})`;
+
+describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)", function () {
+    this.timeout(90000);
+    const prometheus = new PrometheusProcess();
+    const servers: Partial<Record<Track, ModelServerProcess>> = {};
+    const clients: LoopbackClient[] = [];
+    const loads: Partial<Record<Track, LoadResult>> = {};
+
+    // An interrupted run must not leave Prometheus scraping on a loopback port.
+    const killOnExit = () => prometheus.killNow();
+    process.once("exit", killOnExit);
+
+    before(async function () {
+        const bin = prometheusOrSkip(this);
+        [servers.stable, servers.candidate] = await Promise.all([
+            startModelServer({ track: "stable", version: "1.4.0" }),
+            startModelServer({ track: "candidate", version: "1.5.0", faults: CANDIDATE_FAULTS }),
+        ]);
+        await prometheus.start(bin, { stable: servers.stable.address, candidate: servers.candidate.address });
+        await prometheus.waitUntil(async () => (await prometheus.query('sum(up{job="modelship"})'))[0]?.value[1] === "2", 20000, "both targets up");
+
+        // Stable is paced by a single worker so it does not crowd out the candidate's requests on this host.
+        const drive = (server: ModelServerProcess, concurrency: number) => {
+            const client = new LoopbackClient(server.port, concurrency);
+            clients.push(client);
+            return runLoad({ send: (i) => client.request({ path: INFER_PATH, body: inferBody(i) }), concurrency, durationMs: LOAD_MS, total: 5000 });
+        };
+        [loads.stable, loads.candidate] = await Promise.all([drive(servers.stable, 1), drive(servers.candidate, 8)]);
+
+        // Done once Prometheus's latest scrape holds every request the clients sent.
+        const sent = { stable: loads.stable.samples.length, candidate: loads.candidate.samples.length };
+        await prometheus.waitUntil(async () => {
+            const served = await prometheus.byTrack(SERVED);
+            return served.stable === sent.stable && served.candidate === sent.candidate;
+        }, 15000, `a scrape with every request (${JSON.stringify(sent)})`);
+    });
+
+    after(async () => {
+        clients.forEach((c) => c.close());
+        await prometheus.stop();
+        await stopAll();
+        process.removeListener("exit", killOnExit);
+    });
+
+    it("the clients saw the injected faults (the ground truth for the queries)", () => {
+        assert.ok(loads.stable && loads.candidate);
+        assert.deepEqual(countBy(loads.stable.samples, (s) => String(s.status)), { "200": loads.stable.samples.length });
+        const codes = countBy(loads.candidate.samples, (s) => String(s.status));
+        assert.deepEqual(Object.keys(codes).sort(), ["200", "500"], JSON.stringify(codes));
+    });
+
+    it("error rate per track: ~0 for stable, ~0.5 for the candidate", async () => {
+        const rates = await prometheus.byTrack(ERROR_RATE);
+        const n = loads.candidate?.samples.length ?? 0;
+        // Four binomial standard deviations, plus room for rate()'s extrapolation at the window's edges.
+        const tolerance = 4 * Math.sqrt(0.25 / n) + 0.02;
+        console.log(`measured: prometheus error rate: stable ${rates.stable?.toFixed(4)}, candidate ${rates.candidate?.toFixed(4)} (expected 0.5 ± ${tolerance.toFixed(3)}, ${n} candidate requests)`);
+        assert.equal(rates.stable, 0, `stable error rate ${rates.stable}`);
+        assert.ok(rates.candidate !== undefined && Math.abs(rates.candidate - 0.5) <= tolerance, `candidate error rate ${rates.candidate}`);
+    });
+
+    it("p95 latency per track: the candidate at least 50 ms, stable well below", async () => {
+        const p95 = await prometheus.byTrack(P95);
+        console.log(`measured: prometheus p95 latency: stable ${((p95.stable ?? NaN) * 1000).toFixed(1)} ms, candidate ${((p95.candidate ?? NaN) * 1000).toFixed(1)} ms`);
+        assert.ok(p95.candidate !== undefined && p95.candidate >= 0.05, `candidate p95 ${p95.candidate} s`);
+        assert.ok(p95.stable !== undefined && p95.stable < 0.025 && p95.stable < p95.candidate / 2, `stable p95 ${p95.stable} s`);
+    });
+});

@@ -1,0 +1,255 @@
+/**
+ * The generated nginx.conf, run by the real nginx, in front of two real model servers (stable
+ * 1.4.0 and candidate 1.5.0). Plans come from planTraffic on parsed model configs, exactly as a
+ * stack would build them, and every strategy is measured with the same load generator the bench
+ * uses. Splits are checked against binomial bounds (z = 4), not hand-picked ranges.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import type { ModelRoute } from "../../components/traffic/nginx";
+import { binomialBounds, countBy, failed, LoopbackClient, runLoad, within, type LoadResult, type Sample } from "../support/load";
+import {
+    blueGreenUnderLoad,
+    inferBody,
+    INFER_PATH,
+    INFER_ROUTE,
+    routeFor,
+    startModelServer,
+    stopAll,
+    sumMetric,
+    VERSIONS,
+    type Faults,
+    type ModelServerProcess,
+    type Strategy,
+    type Track,
+} from "../support/model-server";
+import { nginxOrSkip, NginxProcess } from "../support/nginx";
+
+const CANARY_STEPS = [10, 25, 50, 100];
+const CONCURRENCY = 16;
+const Z = 4;
+
+/** nginx worker pids of a master, from /proc (empty where there is no /proc). */
+function workerPids(master: number): number[] {
+    if (!fs.existsSync("/proc/self/stat")) return [];
+    return fs.readdirSync("/proc").flatMap((entry) => {
+        if (!/^\d+$/.test(entry)) return [];
+        try {
+            const stat = fs.readFileSync(path.join("/proc", entry, "stat"), "utf8");
+            // The command name may hold spaces; the parent pid is the second field after ")".
+            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            return ppid === master ? [Number(entry)] : [];
+        } catch {
+            return [];
+        }
+    });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Two model servers behind one nginx, and a keep-alive client of the router. */
+class Fleet {
+    readonly nginx = new NginxProcess();
+    readonly servers: Partial<Record<Track, ModelServerProcess>> = {};
+    private client: LoopbackClient | undefined;
+    private strategy: Strategy = {};
+
+    async start(bin: string, strategy: Strategy): Promise<void> {
+        [this.servers.stable, this.servers.candidate] = await Promise.all([
+            startModelServer({ track: "stable", version: VERSIONS.stable }),
+            startModelServer({ track: "candidate", version: VERSIONS.candidate }),
+        ]);
+        this.strategy = strategy;
+        await this.nginx.start(bin, [this.route(strategy)]);
+        this.client = new LoopbackClient(this.nginx.port, CONCURRENCY);
+    }
+
+    server(track: Track): ModelServerProcess {
+        const server = this.servers[track];
+        assert.ok(server, `no ${track} server`);
+        return server;
+    }
+
+    route(strategy: Strategy): ModelRoute {
+        return routeFor(strategy, { stable: this.server("stable"), candidate: this.server("candidate") });
+    }
+
+    /**
+     * Re-renders and reloads nginx, then waits until the old workers have exited, so that every
+     * later request is routed by the new config. The client's keep-alive connections would keep
+     * old workers alive, so they are dropped first.
+     */
+    async apply(strategy: Strategy): Promise<void> {
+        this.strategy = strategy;
+        const master = Number(fs.readFileSync(path.join(this.nginx.dir, "nginx.pid"), "utf8").trim());
+        const before = workerPids(master);
+        this.nginx.reload([this.route(strategy)]);
+        this.client?.close();
+        this.client = new LoopbackClient(this.nginx.port, CONCURRENCY);
+        if (before.length === 0) return void (await sleep(1000));
+        for (let attempt = 0; attempt < 100; attempt++) {
+            const now = workerPids(master);
+            if (now.length > 0 && now.every((pid) => !before.includes(pid))) return;
+            await sleep(100);
+        }
+        assert.fail(`nginx workers ${before.join(", ")} still running 10 s after the reload`);
+    }
+
+    /** Replaces a track's server (e.g. with fault knobs) and re-applies the current strategy with its new port. */
+    async replace(track: Track, faults: Faults): Promise<void> {
+        await this.servers[track]?.stop();
+        this.servers[track] = await startModelServer({ track, version: VERSIONS[track], faults });
+        await this.apply(this.strategy);
+    }
+
+    /** The router's current keep-alive client (apply() replaces it). */
+    connect(): LoopbackClient {
+        assert.ok(this.client, "the fleet is not started");
+        return this.client;
+    }
+
+    send(index: number, headers: Record<string, string> = {}) {
+        return this.connect().request({ path: INFER_PATH, body: inferBody(index), headers });
+    }
+
+    load(total: number, headersOf: (index: number) => Record<string, string> = () => ({})): Promise<LoadResult> {
+        return runLoad({ send: (i) => this.send(i, headersOf(i)), concurrency: CONCURRENCY, total });
+    }
+
+    async stop(): Promise<void> {
+        this.client?.close();
+        await this.nginx.stop();
+        await stopAll();
+    }
+}
+
+function firstFailure(samples: readonly Sample[]): string {
+    return JSON.stringify(samples.find(failed));
+}
+
+/** Every answer is a 200 whose server headers agree with the router's and with the track's version. */
+function assertAllAnswered(samples: readonly Sample[]): void {
+    assert.equal(samples.filter(failed).length, 0, `failed requests, e.g. ${firstFailure(samples)}`);
+    for (const s of samples) {
+        assert.ok(s.track === "stable" || s.track === "candidate", `answer without a track: ${JSON.stringify(s)}`);
+        assert.equal(s.routerTrack, s.track, "X-Modelship-Track names the track whose server answered");
+        assert.equal(s.version, VERSIONS[s.track as Track], "the answering server's version is its track's");
+    }
+}
+
+function share(count: number, n: number): string {
+    return `${count}/${n} (${((100 * count) / n).toFixed(1)}%)`;
+}
+
+/** Counter readings settle once nginx's background mirror subrequests are done; bounded. */
+async function settledCount(read: () => Promise<number>): Promise<number> {
+    let last = await read();
+    for (let attempt = 0; attempt < 25; attempt++) {
+        await sleep(200);
+        const now = await read();
+        if (now === last) return now;
+        last = now;
+    }
+    return last;
+}
+
+describe("nginx router in front of real model servers", function () {
+    this.timeout(120000);
+    const fleet = new Fleet();
+
+    before(async function () {
+        const bin = nginxOrSkip(this);
+        await fleet.start(bin, { type: "canary", steps: CANARY_STEPS, step: 0 });
+    });
+    after(() => fleet.stop());
+
+    for (const [step, weight] of [[0, 10], [1, 25]] as const) {
+        it(`canary ${100 - weight}/${weight}: splits 2,000 requests within binomial bounds, every answer 200`, async () => {
+            await fleet.apply({ type: "canary", steps: CANARY_STEPS, step });
+            const { samples } = await fleet.load(2000);
+            assertAllAnswered(samples);
+            const candidate = countBy(samples, (s) => s.track).candidate ?? 0;
+            const bounds = binomialBounds(samples.length, weight / 100, Z);
+            console.log(`measured: canary ${100 - weight}/${weight}: candidate ${share(candidate, samples.length)}, accepted ${bounds.low}..${bounds.high}`);
+            assert.ok(within(candidate, bounds), `candidate answered ${candidate} of ${samples.length}, outside ${bounds.low}..${bounds.high}`);
+        });
+    }
+
+    it("abTest sticky by header: each key stays on one track, keys split about 50/50", async () => {
+        await fleet.apply({ type: "abTest", stickyBy: { header: "x-user-id" } });
+        const KEYS = 200;
+        const { samples } = await fleet.load(KEYS * 5, (i) => ({ "x-user-id": `user-${i % KEYS}` }));
+        assertAllAnswered(samples);
+        const tracksOf = new Map<number, Set<string>>();
+        for (const s of samples) tracksOf.set(s.index % KEYS, (tracksOf.get(s.index % KEYS) ?? new Set<string>()).add(s.track ?? "?"));
+        const split = [...tracksOf.entries()].filter(([, tracks]) => tracks.size > 1).map(([key]) => `user-${key}`);
+        assert.deepEqual(split, [], "keys answered by both tracks");
+        const candidateKeys = [...tracksOf.values()].filter((t) => t.has("candidate")).length;
+        const bounds = binomialBounds(KEYS, 0.5, Z);
+        console.log(`measured: abTest 50/50 sticky: ${KEYS} keys x 5 requests, candidate keys ${share(candidateKeys, KEYS)}, accepted ${bounds.low}..${bounds.high}, keys on both tracks ${split.length}`);
+        assert.ok(within(candidateKeys, bounds), `${candidateKeys} of ${KEYS} keys on candidate, outside ${bounds.low}..${bounds.high}`);
+    });
+
+    it("shadow 20%: clients get only stable answers, the candidate gets the mirrored share; a failing or stopped candidate costs clients nothing", async () => {
+        await fleet.apply({ type: "shadow", mirrorPercent: 20 });
+        const served = (track: Track) => async () => sumMetric(await fleet.server(track).metrics(), "modelship_requests_total", { route: INFER_ROUTE });
+        const [stableBefore, candidateBefore] = [await served("stable")(), await served("candidate")()];
+        const N = 2000;
+        const { samples } = await fleet.load(N);
+        assertAllAnswered(samples);
+        assert.deepEqual(countBy(samples, (s) => s.track), { stable: N }, "clients see stable answers only");
+        const mirrored = (await settledCount(served("candidate"))) - candidateBefore;
+        const bounds = binomialBounds(N, 0.2, Z);
+        console.log(`measured: shadow 20%: candidate received ${share(mirrored, N)} mirrored, accepted ${bounds.low}..${bounds.high}; clients: ${N} stable answers`);
+        assert.ok(within(mirrored, bounds), `candidate received ${mirrored} of ${N}, outside ${bounds.low}..${bounds.high}`);
+        assert.equal((await served("stable")()) - stableBefore, N, "stable answered each client request once and no mirror copy");
+
+        try {
+            await fleet.replace("candidate", { errorRate: 1 });
+            const errors = async () => sumMetric(await fleet.server("candidate").metrics(), "modelship_request_errors_total", { route: INFER_ROUTE });
+            const failing = await fleet.load(1000);
+            assertAllAnswered(failing.samples);
+            assert.deepEqual(countBy(failing.samples, (s) => s.track), { stable: 1000 });
+            const candidateErrors = await settledCount(errors);
+            console.log(`measured: shadow 20% with candidate FAULT_ERROR_RATE=1: client errors ${failing.samples.filter(failed).length}/1000, candidate answered ${candidateErrors} mirrored copies with 500`);
+            assert.ok(within(candidateErrors, binomialBounds(1000, 0.2, Z)), `candidate saw ${candidateErrors} mirrored copies`);
+
+            await fleet.server("candidate").stop();
+            const stopped = await fleet.load(500);
+            assertAllAnswered(stopped.samples);
+            console.log(`measured: shadow 20% with candidate stopped: client errors ${stopped.samples.filter(failed).length}/500`);
+        } finally {
+            await fleet.replace("candidate", {});
+        }
+    });
+
+    it("header pin: x-modelship-track pins every request, including to a 0-weight track", async () => {
+        for (const strategy of [{ type: "canary", steps: CANARY_STEPS, step: 0 }, { type: "blueGreen", active: "stable" }]) {
+            await fleet.apply(strategy);
+            for (const track of ["candidate", "stable"] as const) {
+                const { samples } = await fleet.load(200, () => ({ "x-modelship-track": track }));
+                assertAllAnswered(samples);
+                assert.deepEqual(countBy(samples, (s) => s.track), { [track]: 200 }, `${strategy.type} pinned to ${track}`);
+            }
+        }
+        console.log("measured: header pin: 4 x 200 pinned requests (canary 90/10 and blue-green preview, each track), 100% on the pinned track");
+    });
+
+    it("blue-green: switch and rollback by reload under continuous load lose no request and settle within 5 s", async () => {
+        await fleet.apply({ type: "blueGreen", active: "stable" });
+        const figures = await blueGreenUnderLoad(fleet.nginx, { stable: fleet.server("stable"), candidate: fleet.server("candidate") }, fleet.connect(), 3000, 8);
+        const { samples } = figures.load;
+        const settled = (ms: number | undefined, run: number, track: Track) => (ms === undefined ? "never settled" : `${ms.toFixed(0)} ms (then ${run} consecutive ${track} answers)`);
+        console.log(
+            `measured: blue-green switch ${settled(figures.switchMs, figures.switchRun, "candidate")}, rollback ${settled(figures.rollbackMs, figures.rollbackRun, "stable")} ` +
+                `(reload calls ${figures.switchReloadMs.toFixed(0)} and ${figures.rollbackReloadMs.toFixed(0)} ms); ` +
+                `lost ${figures.lostDuringSwitch} during switch, ${figures.lostDuringRollback} during rollback, of ${samples.length} requests; ` +
+                `connections closed before an answer by retiring nginx workers (sent again by the client): ${figures.retriedDuringSwitch} during switch, ${figures.retriedDuringRollback} during rollback`,
+        );
+        assertAllAnswered(samples);
+        assert.ok(samples.filter((s) => s.endMs < figures.switchAt).every((s) => s.track === "stable"), "all stable before the switch");
+        assert.ok(figures.switchMs !== undefined && figures.switchMs < 5000, `the switch settled ${figures.switchMs === undefined ? "never" : `after ${figures.switchMs} ms`}`);
+        assert.ok(figures.rollbackMs !== undefined && figures.rollbackMs < 5000, `the rollback settled ${figures.rollbackMs === undefined ? "never" : `after ${figures.rollbackMs} ms`}`);
+    });
+});
