@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real image registry on 127.0.0.1 (Debian's docker-registry), so that images get digests
-# without reaching any outside registry. Prints the registry address. Idempotent.
+# without reaching any outside registry. Prints the registry address, then "started <pid>" when
+# it started one (stop it with `kill <pid>`). Idempotent.
 set -euo pipefail
 
 port=${MODELSHIP_REGISTRY_PORT:-5000}
@@ -30,9 +31,11 @@ http:
   addr: $address
 YAML
 setsid docker-registry serve "$cache/registry/config.yml" >"$cache/registry/log" 2>&1 </dev/null &
+pid=$!
 for _ in $(seq 1 40); do
     if curl -fsS "http://$address/v2/" >/dev/null 2>&1; then
         echo "$address"
+        echo "started $pid"
         exit 0
     fi
     sleep 0.25

@@ -4,7 +4,7 @@ import * as http from "http";
 import * as path from "path";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
-import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopEngine, type DockerEnvironment } from "../support/docker";
+import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type DockerEnvironment } from "../support/docker";
 import { request, sleep, type Answer } from "../support/http";
 
 const projectDir = findProjectDir();
@@ -72,7 +72,7 @@ describe("the model-server image on a real Docker engine", function () {
         agent.destroy();
         for (const name of containers) run("docker", ["rm", "-f", name]);
         run("docker", ["network", "rm", network]);
-        stopEngine(environment);
+        stopDocker(environment);
     });
 
     it("labels the image with OCI annotations and the model's name and version, and runs it as a non-root user", () => {

@@ -35,6 +35,8 @@ export const BUILD_ENV = { ...process.env, DOCKER_BUILDKIT: "0" };
 export interface DockerEnvironment {
     /** The pid of a dockerd this run started, to stop afterwards; undefined when one was running. */
     startedEngine?: string;
+    /** Likewise for the registry. */
+    startedRegistry?: string;
     registry: string;
     baseImage: string;
 }
@@ -42,13 +44,16 @@ export interface DockerEnvironment {
 export function prepareDocker(timeoutMs: number): DockerEnvironment {
     const engine = must("bash", [script("docker-engine.sh"), "start"], { timeout: timeoutMs });
     const started = /^started (\d+)$/m.exec(engine)?.[1];
-    const registry = must("bash", [script("local-registry.sh")], { timeout: timeoutMs }).split("\n").pop() ?? "";
+    const [registry, registryStarted] = must("bash", [script("local-registry.sh")], { timeout: timeoutMs }).split("\n");
+    const startedRegistry = /^started (\d+)$/.exec(registryStarted ?? "")?.[1];
     const baseImage = must("bash", [script("base-image.sh"), registry], { timeout: timeoutMs }).split("\n").pop() ?? "";
     assert.match(baseImage, /@sha256:[a-f0-9]{64}$/, "the base image is named by digest");
-    return { ...(started ? { startedEngine: started } : {}), registry, baseImage };
+    return { ...(started ? { startedEngine: started } : {}), ...(startedRegistry ? { startedRegistry } : {}), registry, baseImage };
 }
 
-export function stopEngine(environment: DockerEnvironment | undefined): void {
+/** Stops what prepareDocker started, and only that. */
+export function stopDocker(environment: DockerEnvironment | undefined): void {
+    if (environment?.startedRegistry) run("kill", [environment.startedRegistry]);
     if (environment?.startedEngine) run("bash", [script("docker-engine.sh"), "stop", environment.startedEngine]);
 }
 
