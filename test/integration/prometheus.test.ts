@@ -12,6 +12,7 @@ import { freePort } from "../support/http";
 import { countBy, LoopbackClient, runLoad, type LoadResult } from "../support/load";
 import { inferBody, INFER_PATH, INFER_ROUTE, startModelServer, stopAll, type ModelServerProcess, type Track } from "../support/model-server";
 import { isExecutable } from "../support/nginx";
+import { sleep } from "../support/http";
 
 const CANDIDATE_FAULTS = { errorRate: 0.5, latencyMs: 50 };
 const LOAD_MS = 6000;
@@ -19,7 +20,6 @@ const LOAD_MS = 6000;
 const WINDOW = "1m";
 const INFER = `route="${INFER_ROUTE}"`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function findPrometheus(): string | undefined {
     const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, "prometheus"));

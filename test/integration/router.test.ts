@@ -25,6 +25,7 @@ import {
     type Track,
 } from "../support/model-server";
 import { nginxOrSkip, NginxProcess } from "../support/nginx";
+import { sleep } from "../support/http";
 
 const CANARY_STEPS = [10, 25, 50, 100];
 const CONCURRENCY = 16;
@@ -46,7 +47,6 @@ function workerPids(master: number): number[] {
     });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Two model servers behind one nginx, and a keep-alive client of the router. */
 class Fleet {

@@ -49,6 +49,6 @@ export async function many(count: number, parallel: number, send: () => Promise<
     return answers;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const answeredBy = (a: Answer): string => (JSON.parse(a.body) as { track: string }).track;
 

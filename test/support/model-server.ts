@@ -10,9 +10,11 @@ import { performance } from "perf_hooks";
 import { modelSchema, type ModelConfig } from "../../components/config/schema";
 import type { ModelRoute } from "../../components/traffic/nginx";
 import { planTraffic } from "../../components/traffic/plan";
+import { findProjectDir } from "../../tools/render";
 import { DIGEST, OTHER_DIGEST } from "../fixtures";
 import { failed, LoopbackClient, runLoadWith, settleTime, type LoadResult, type Sample } from "./load";
 import type { NginxProcess } from "./nginx";
+import { sleep } from "./http";
 
 export type Track = "stable" | "candidate";
 
@@ -46,16 +48,8 @@ const SHUTDOWN_TIMEOUT_MS = 2_000;
 /** The server logs every request; only the last lines are kept, for failure messages. */
 const LOG_TAIL_LINES = 40;
 
-/** The repository root: the nearest ancestor with model-server/package.json (works from dist/ and from sources). */
-export function repoRoot(from: string = __dirname): string {
-    for (let dir = from; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "model-server", "package.json"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no model-server/package.json above ${from}`);
-    }
-}
-
 /** The built entry point, or an Error that says how to build it. */
-export function modelServerEntry(root: string = repoRoot()): string {
+export function modelServerEntry(root: string = findProjectDir()): string {
     const entry = path.join(root, "model-server", "dist", "src", "main.js");
     if (!fs.existsSync(entry)) {
         throw new Error(`the model server is not built (${entry} is missing): run \`npm --prefix model-server run build\` first`);
@@ -101,7 +95,7 @@ export class ModelServerProcess {
     readonly portLine: Promise<number>;
 
     constructor(readonly spec: ModelServerSpec) {
-        const root = repoRoot();
+        const root = findProjectDir();
         const entry = modelServerEntry(root);
         this.portLine = new Promise((resolve) => (this.portFound = resolve));
         this.child = spawn(process.execPath, [entry], { cwd: root, env: serverEnv(spec, root), stdio: ["ignore", "pipe", "pipe"] });
@@ -233,7 +227,6 @@ export async function stopAll(): Promise<void> {
 // A crashed or interrupted test run must not leave servers behind on loopback ports.
 process.once("exit", () => running.forEach((s) => s.killNow()));
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Requests and metrics.
