@@ -10,6 +10,7 @@ import { stringify as toYaml } from "yaml";
 import { ConfigError } from "../components/config/errors";
 import { loadConfig } from "../components/config/load";
 import { deployModelship, type StackOutputs } from "../components/stack";
+import { parseFlags } from "./args";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
 import { readStackFiles, type StackFiles } from "./stack-files";
 
@@ -85,23 +86,8 @@ export function writeRender(render: Render, outDir: string): string[] {
 
 const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--project <dir with Pulumi.yaml>]";
 
-interface RenderArgs {
-    stack?: string;
-    out?: string;
-    project?: string;
-}
-
-function parseArgs(argv: readonly string[]): RenderArgs & { stack: string } {
-    const flags: Record<string, keyof RenderArgs> = { "--stack": "stack", "-s": "stack", "--out": "out", "-o": "out", "--project": "project" };
-    const args: RenderArgs = {};
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        const key = flags[flag];
-        if (!key) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-        args[key] = value;
-    }
+function parseArgs(argv: readonly string[]): { stack: string; out?: string; project?: string } {
+    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--out": "out", "-o": "out", "--project": "project" }, USAGE);
     if (!args.stack) throw new Error(USAGE);
     return { ...args, stack: args.stack };
 }

@@ -10,9 +10,14 @@ import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../m
 import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
 import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderNginxConf } from "../traffic/nginx";
+import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrackPlan } from "../traffic/types";
 
 export const ROUTER_PORT = 8080;
+/** The model-server image's own user; set here too so the container never runs as root whatever the image says. */
+export const MODEL_SERVER_USER = "10001:10001";
+/** The nginx user of the usual nginx images; the generated config needs no root (port 8080, files under /tmp). */
+export const ROUTER_USER = "101:101";
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
 export interface DockerTargetArgs {
@@ -75,6 +80,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     mounts: [{ type: "bind", source: path.resolve(model.config.artifact), target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
                     healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" },
                     restart: "unless-stopped",
+                    user: MODEL_SERVER_USER,
                     readOnly: true,
                     tmpfs: { "/tmp": "rw,size=64m" },
                     capabilities: { drops: ["ALL"] },
@@ -100,7 +106,8 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                 uploads: [{ file: NGINX_CONF_PATH, content: conf }],
                 networksAdvanced: [{ name: this.network.name }],
                 ports: [{ internal: ROUTER_PORT, external: config.port, ip: "127.0.0.1" }],
-                labels: dockerLabels({ ...environmentLabels(environment), [LABEL.component]: "router" }),
+                labels: dockerLabels({ ...environmentLabels(environment), [LABEL.component]: "router", [PLANS_ANNOTATION]: plansAnnotation(models.map((m) => m.plan)) }),
+                user: ROUTER_USER,
                 healthcheck: { tests: ["CMD-SHELL", `nginx -t -q || exit 1`], interval: "10s", timeout: "3s", retries: 3 },
                 restart: "unless-stopped",
             },

@@ -4,6 +4,8 @@
  */
 import { createHash } from "crypto";
 import { environmentLabels, LABEL } from "../naming";
+import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
+import type { TrafficPlan } from "../traffic/types";
 import { podSecurityContext, restrictedContainerSecurityContext, SERVICE_PORT } from "./workload";
 
 export const ROUTER_NAME = "modelship-router";
@@ -18,6 +20,8 @@ export interface NginxRouterArgs {
     image: string;
     replicas: number;
     nginxConf: string;
+    /** The plans the config was rendered from, shown as an annotation (see plan-annotation.ts). */
+    plans: readonly TrafficPlan[];
 }
 
 function routerLabels(environment: string) {
@@ -27,10 +31,13 @@ function routerLabels(environment: string) {
 const routerSelector = { [LABEL.name]: ROUTER_NAME };
 
 export function routerConfigMapObject(args: NginxRouterArgs) {
-    return { metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment) }, data: { "nginx.conf": args.nginxConf } };
+    return {
+        metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment), annotations: { [PLANS_ANNOTATION]: plansAnnotation(args.plans) } },
+        data: { "nginx.conf": args.nginxConf },
+    };
 }
 
-export function routerDeploymentObject(args: NginxRouterArgs) {
+export function routerDeploymentObject(args: Omit<NginxRouterArgs, "plans">) {
     const probe = (periodSeconds: number) => ({ httpGet: { path: "/healthz", port: "http" }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
     return {
         metadata: { name: ROUTER_NAME, namespace: args.namespace, labels: routerLabels(args.environment) },

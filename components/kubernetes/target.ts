@@ -142,6 +142,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             image: router.image,
             replicas: router.replicas,
             nginxConf: renderNginxConf({ listenPort: ROUTER_CONTAINER_PORT, routes: nginxRoutes(models) }),
+            plans: models.map((m) => m.plan),
         };
         const options = this.childOptions(this, backendResources(models));
         const configMap = new k8s.core.v1.ConfigMap(`${ROUTER_NAME}-config`, routerConfigMapObject(args), options);

@@ -3,6 +3,7 @@
  * A rule per track serves requests pinned by header; the default rule splits by weight and
  * mirrors. Gateway API ranks rules with more header matches first, so pins win.
  */
+import { plansAnnotation, PLANS_ANNOTATION } from "./plan-annotation";
 import type { TrackName, TrafficPlan } from "./types";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
@@ -77,7 +78,7 @@ export function renderHttpRoute(options: HttpRouteOptions) {
     return {
         apiVersion: GATEWAY_API_VERSION,
         kind: "HTTPRoute",
-        metadata: { name: options.name, namespace: options.namespace, labels: { ...(options.labels ?? {}) } },
+        metadata: { name: options.name, namespace: options.namespace, labels: { ...(options.labels ?? {}) }, annotations: { [PLANS_ANNOTATION]: plansAnnotation([plan]) } },
         spec: {
             parentRefs: options.parentRefs.map((p) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...p })),
             ...(options.hostnames && options.hostnames.length > 0 ? { hostnames: [...options.hostnames] } : {}),

@@ -45,7 +45,7 @@ function twoTrackShape(strategy: Exclude<StrategyConfig, { type: "recreate" | "r
                 split: { candidateWeight: setWeight, mirrorPercent: 0 },
                 // The candidate's declared replicas are its size once it has all traffic.
                 sizing: proportional((s) => s.candidateWeight, "candidate"),
-                step: { index: strategy.step, count: strategy.steps.length, setWeight },
+                step: { index: strategy.step, count: strategy.steps.length, steps: strategy.steps, setWeight },
             };
         }
         case "abTest":

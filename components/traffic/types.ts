@@ -38,6 +38,8 @@ export interface StepPosition {
     /** Index into the strategy's steps. */
     index: number;
     count: number;
+    /** Every step's candidate weight, so a reviewer (and the policy pack) sees the whole ladder. */
+    steps: readonly number[];
     /** The candidate weight the step sets. */
     setWeight: number;
 }

@@ -72,10 +72,11 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
         securityOpts?: string[];
         healthcheck?: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
         restart?: string;
+        user?: string;
         labels?: Array<{ label: string; value: string }>;
         networksAdvanced?: Array<{ name: string; aliases?: string[] }>;
     };
-    const understood = new Set(["name", "image", "envs", "labels", "networksAdvanced", "mounts", "healthcheck", "restart", "readOnly", "tmpfs", "capabilities", "securityOpts", "wait", "waitTimeout"]);
+    const understood = new Set(["name", "image", "envs", "labels", "networksAdvanced", "mounts", "healthcheck", "restart", "readOnly", "tmpfs", "capabilities", "securityOpts", "user", "wait", "waitTimeout"]);
     const unknown = Object.keys(container.inputs).filter((k) => !understood.has(k));
     assert.deepEqual(unknown, [], `container inputs this test does not translate: ${unknown.join(", ")}`);
     const args = ["run", "-d", "--name", overrides.name, "--network", overrides.network];
@@ -99,6 +100,7 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
         if (health.startPeriod) args.push("--health-start-period", health.startPeriod);
     }
     if (inputs.restart) args.push("--restart", inputs.restart);
+    if (inputs.user) args.push("--user", inputs.user);
     if (overrides.publish) args.push("-p", overrides.publish);
     args.push(overrides.image);
     return args;

@@ -14,7 +14,7 @@ export function plan(model: string, strategy: TrafficPlan["strategy"], tracks: T
 
 export function canaryPlan(model = "fraud-scorer", candidateWeight = 10): TrafficPlan {
     return plan(model, "canary", [track("stable", "1.4.0", 100 - candidateWeight), track("candidate", "1.5.0", candidateWeight)], {
-        step: { index: 1, count: 5, setWeight: candidateWeight },
+        step: { index: 1, count: 5, steps: [5, candidateWeight, 50, 75, 100], setWeight: candidateWeight },
     });
 }
 

@@ -37,7 +37,10 @@ describe("HTTPRoute renderer", () => {
         const route = renderHttpRoute(options(plan([track("stable", 90), track("candidate", 10)]), { hostnames: ["models.example.com"], labels: { env: "prod" } }));
         assert.equal(route.apiVersion, "gateway.networking.k8s.io/v1");
         assert.equal(route.kind, "HTTPRoute");
-        assert.deepEqual(route.metadata, { name: "fraud-scorer", namespace: "models", labels: { env: "prod" } });
+        const { annotations, ...metadata } = route.metadata;
+        assert.deepEqual(metadata, { name: "fraud-scorer", namespace: "models", labels: { env: "prod" } });
+        const [summary] = JSON.parse(annotations["modelship.dev/traffic-plans"]) as Array<{ model: string; weights: Record<string, number> }>;
+        assert.deepEqual([summary.model, summary.weights], ["fraud-scorer", { stable: 90, candidate: 10 }], "the plan rides along for reviewers and policies");
         assert.deepEqual(route.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference", namespace: "gateway-system" }]);
         assert.deepEqual(route.spec.hostnames, ["models.example.com"]);
     });

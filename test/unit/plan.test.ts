@@ -75,7 +75,7 @@ describe("traffic plans", () => {
                     const plan = planTraffic("m", model(strategy, { stable, candidate }));
                     const expected = strategy.abort ? 0 : strategy.steps[strategy.step];
                     assert.deepEqual(weights(plan), [100 - expected, expected]);
-                    assert.deepEqual(plan.step, { index: strategy.step, count: strategy.steps.length, setWeight: strategy.steps[strategy.step] });
+                    assert.deepEqual(plan.step, { index: strategy.step, count: strategy.steps.length, steps: strategy.steps, setWeight: strategy.steps[strategy.step] });
                 }),
             );
         });

@@ -97,7 +97,7 @@ describe("npm run render", () => {
             const result = spawnSync(process.execPath, [renderCli, "--stack", "prod", "--out", outDir], { encoding: "utf8" });
             assert.equal(result.status, 0, result.stderr);
             assert.match(result.stdout, /rendered stack prod/);
-            assert.match(result.stdout, /fraud-scorer \(canary step 2\/5\): stable 1\.4\.0: 90%, candidate 1\.5\.0: 10%/);
+            assert.match(result.stdout, /fraud-scorer \(canary step 2\/6\): stable 1\.4\.0: 90%, candidate 1\.5\.0: 10%/);
             const resources = JSON.parse(fs.readFileSync(path.join(outDir, "resources.json"), "utf8")) as RecordedResource[];
             assert.ok(resources.every((r) => typeof r.type === "string" && typeof r.name === "string" && typeof r.inputs === "object"));
             const docs = parseAllDocuments(fs.readFileSync(path.join(outDir, "kubernetes.yaml"), "utf8")).map((d) => d.toJS() as { apiVersion: string; kind: string });

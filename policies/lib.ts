@@ -1,0 +1,96 @@
+/**
+ * What every policy of the pack shares: its shape, the per-environment config it reads, and
+ * small typed readers for the resources it inspects. Policies compare type tokens as strings, so
+ * the same functions run under the Pulumi engine and offline over a render.
+ */
+import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+
+export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
+
+export type ModelshipPolicy = (ResourceValidationPolicy | StackValidationPolicy) & { theme: Theme };
+export type { ReportViolation, ResourceValidationArgs, StackValidationArgs };
+
+/** Config every environment-aware policy takes; the per-stack config files set it. */
+export interface EnvironmentConfig {
+    environment: string;
+}
+
+export const ENVIRONMENT_CONFIG: PolicyConfigSchema = {
+    properties: { environment: { type: "string", minLength: 1 } },
+    required: ["environment"],
+};
+
+export const PRODUCTION = "prod";
+export const ENVIRONMENT_LABEL = "modelship.dev/environment";
+export const ENVIRONMENT_TAG = "modelship:environment";
+
+export const TYPES = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
+    pod: "kubernetes:core/v1:Pod",
+    service: "kubernetes:core/v1:Service",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    container: "docker:index/container:Container",
+    remoteImage: "docker:index/remoteImage:RemoteImage",
+    ecrRepository: "aws:ecr/repository:Repository",
+} as const;
+
+export type Props = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Props {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+export function recordAt(value: unknown, ...path: string[]): Props | undefined {
+    let current: unknown = value;
+    for (const key of path) current = isRecord(current) ? current[key] : undefined;
+    return isRecord(current) ? current : undefined;
+}
+
+export function arrayAt(value: unknown, ...path: string[]): unknown[] {
+    let current: unknown = value;
+    for (const key of path) current = isRecord(current) ? current[key] : undefined;
+    return Array.isArray(current) ? current : [];
+}
+
+export function stringAt(value: unknown, ...path: string[]): string | undefined {
+    let current: unknown = value;
+    for (const key of path) current = isRecord(current) ? current[key] : undefined;
+    return typeof current === "string" ? current : undefined;
+}
+
+/** The pod spec of a workload resource, or the pod's own spec. */
+export function podSpecOf(type: string, props: Props): Props | undefined {
+    if (type === TYPES.pod) return recordAt(props, "spec");
+    if (type === TYPES.deployment || type === TYPES.statefulSet || type === TYPES.daemonSet) return recordAt(props, "spec", "template", "spec");
+    return undefined;
+}
+
+export interface ContainerSpec {
+    name: string;
+    image?: string;
+    init: boolean;
+    spec: Props;
+}
+
+export function containersOf(podSpec: Props): ContainerSpec[] {
+    const of = (key: string, init: boolean) =>
+        arrayAt(podSpec, key)
+            .filter(isRecord)
+            .map((spec) => ({ name: stringAt(spec, "name") ?? "(unnamed)", image: stringAt(spec, "image"), init, spec }));
+    return [...of("containers", false), ...of("initContainers", true)];
+}
+
+/** A policy that checks each resource, with the args narrowed to what policies here use. */
+export function resourcePolicy(
+    policy: Omit<ResourceValidationPolicy, "validateResource"> & { theme: Theme },
+    validate: (args: ResourceValidationArgs, report: ReportViolation) => void,
+): ModelshipPolicy {
+    return { ...policy, validateResource: validate };
+}
+
+export function stackPolicy(policy: Omit<StackValidationPolicy, "validateStack"> & { theme: Theme }, validate: (args: StackValidationArgs, report: ReportViolation) => void): ModelshipPolicy {
+    return { ...policy, validateStack: validate };
+}

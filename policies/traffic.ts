@@ -1,0 +1,132 @@
+/**
+ * Traffic: the router objects split by valid weights, a canary moves in steps no larger than the
+ * environment allows, and a shadow rollout really mirrors. Router objects carry the plans they were
+ * rendered from (plan-annotation.ts), so these checks read the plan beside the weights.
+ */
+import { MIRROR_LOCATION_PREFIX } from "../components/traffic/nginx";
+import { PLANS_ANNOTATION, readPlansAnnotation, type PlanSummary } from "../components/traffic/plan-annotation";
+import { arrayAt, isRecord, recordAt, resourcePolicy, stringAt, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
+
+/** The plans a router object declares, or undefined when it is not a router object. */
+function declaredPlans(type: string, props: Props): { value: string | undefined } | undefined {
+    if (type === TYPES.httpRoute || type === TYPES.configMap) {
+        const annotations = recordAt(props, "metadata", "annotations");
+        return annotations && PLANS_ANNOTATION in annotations ? { value: stringAt(annotations, PLANS_ANNOTATION) } : undefined;
+    }
+    if (type === TYPES.container) {
+        const label = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === PLANS_ANNOTATION);
+        return isRecord(label) ? { value: stringAt(label, "value") } : undefined;
+    }
+    return undefined;
+}
+
+function plansOf(type: string, props: Props, report: ReportViolation): PlanSummary[] {
+    const declared = declaredPlans(type, props);
+    if (!declared) return [];
+    const plans = readPlansAnnotation(declared.value);
+    if (!plans) report(`the ${PLANS_ANNOTATION} annotation is not a JSON list of plans`);
+    return plans ?? [];
+}
+
+/** The nginx.conf a router object carries: the ConfigMap's data, or the router container's upload. */
+function nginxConfOf(type: string, props: Props): string | undefined {
+    if (type === TYPES.configMap) return stringAt(props, "data", "nginx.conf");
+    if (type === TYPES.container) {
+        const upload = arrayAt(props, "uploads").find((u) => isRecord(u) && typeof u.file === "string" && u.file.endsWith("nginx.conf"));
+        return isRecord(upload) ? stringAt(upload, "content") : undefined;
+    }
+    return undefined;
+}
+
+function isWeight(value: unknown): value is number {
+    return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 100;
+}
+
+function checkPlanWeights(plan: PlanSummary, report: ReportViolation): void {
+    const weights = Object.values(plan.weights);
+    if (!weights.every(isWeight)) report(`${plan.model}: weights ${JSON.stringify(plan.weights)} are not integers 0..100`);
+    else if (weights.reduce((a, b) => a + b, 0) !== 100) report(`${plan.model}: weights ${JSON.stringify(plan.weights)} do not sum to 100`);
+    if (plan.aborted && (plan.weights.stable !== 100 || Object.values(plan.mirrorPercent).some((m) => m !== 0))) {
+        report(`${plan.model}: an aborted rollout must send all live traffic to stable and mirror nothing`);
+    }
+    if (plan.strategy === "shadow" && (plan.weights.candidate ?? 0) !== 0) report(`${plan.model}: a shadow candidate must get no live traffic`);
+}
+
+/** The HTTPRoute's split rules (no header match) must give percentages that add up to 100. */
+function checkRouteWeights(props: Props, report: ReportViolation): void {
+    for (const [i, rule] of arrayAt(props, "spec", "rules").filter(isRecord).entries()) {
+        const refs = arrayAt(rule, "backendRefs").filter(isRecord);
+        const pinned = arrayAt(rule, "matches").some((m) => isRecord(m) && arrayAt(m, "headers").length > 0);
+        const weights = refs.map((r) => r.weight ?? 1);
+        if (!weights.every((w) => typeof w === "number" && Number.isInteger(w) && w >= 0)) report(`rule ${i}: backend weights ${JSON.stringify(weights)} are not non-negative integers`);
+        else if (!pinned && refs.length > 1 && (weights as number[]).reduce((a, b) => a + b, 0) !== 100) report(`rule ${i}: the split's weights ${JSON.stringify(weights)} do not sum to 100`);
+    }
+}
+
+/** Each split_clients block must hand out at most 100%, and all of it (a `*` entry or exactly 100%). */
+function checkNginxSplits(conf: string, report: ReportViolation): void {
+    for (const block of conf.matchAll(/split_clients\s+"[^"]*"\s+(\$\w+)\s*\{([^}]*)\}/g)) {
+        const entries = [...block[2].matchAll(/([\d.]+%|\*)\s+[^;]+;/g)].map((m) => m[1]);
+        const total = entries.filter((e) => e !== "*").reduce((sum, e) => sum + Number(e.slice(0, -1)), 0);
+        if (total > 100 || (total < 100 && !entries.includes("*"))) report(`split ${block[1]} hands out ${total}%${entries.includes("*") ? " plus the rest" : ""}`);
+    }
+}
+
+const weightsValid = resourcePolicy(
+    {
+        name: "traffic-weights-valid",
+        description: "Weights are integers 0..100 that add up to 100, an aborted rollout is all stable, and a shadow candidate gets no live traffic: otherwise requests go nowhere, or somewhere unreviewed.",
+        theme: "traffic",
+    },
+    (args, report) => {
+        for (const plan of plansOf(args.type, args.props, report)) checkPlanWeights(plan, report);
+        if (args.type === TYPES.httpRoute) checkRouteWeights(args.props, report);
+        const conf = nginxConfOf(args.type, args.props);
+        if (conf !== undefined) checkNginxSplits(conf, report);
+    },
+);
+
+interface StepCapConfig {
+    maxStepPoints: number;
+}
+
+const canaryStepCap = resourcePolicy(
+    {
+        name: "canary-step-cap",
+        description: "A canary that jumps too far in one step exposes too many users to an unproven model before its analysis can react; each environment caps the points a step may add.",
+        theme: "traffic",
+        configSchema: { properties: { maxStepPoints: { type: "integer", minimum: 1, maximum: 100, default: 100 } } },
+    },
+    (args, report) => {
+        const { maxStepPoints } = args.getConfig<StepCapConfig>();
+        for (const plan of plansOf(args.type, args.props, report)) {
+            if (plan.strategy !== "canary" || !plan.steps) continue;
+            const jumps = plan.steps.map((weight, i) => ({ from: i === 0 ? 0 : plan.steps![i - 1], to: weight })).filter(({ from, to }) => to - from > maxStepPoints);
+            if (jumps.length > 0) report(`${plan.model}: canary steps ${jumps.map((j) => `${j.from} -> ${j.to}`).join(", ")} add more than ${maxStepPoints} points; add intermediate steps`);
+        }
+    },
+);
+
+function mirrorsIn(type: string, props: Props, model: string): boolean {
+    if (type === TYPES.httpRoute) {
+        return arrayAt(props, "spec", "rules").some((rule) => isRecord(rule) && arrayAt(rule, "filters").some((f) => isRecord(f) && f.type === "RequestMirror"));
+    }
+    const conf = nginxConfOf(type, props);
+    return conf !== undefined && conf.includes(`mirror ${MIRROR_LOCATION_PREFIX}${model}/`);
+}
+
+const shadowMirrors = resourcePolicy(
+    {
+        name: "shadow-needs-mirror",
+        description: "A shadow rollout is only evidence if the router really copies requests to the candidate; a router that cannot mirror would report a candidate with no traffic as healthy.",
+        theme: "traffic",
+    },
+    (args, report) => {
+        for (const plan of plansOf(args.type, args.props, report)) {
+            const mirroring = plan.strategy === "shadow" && !plan.aborted && Object.values(plan.mirrorPercent).some((m) => m > 0);
+            if (mirroring && !mirrorsIn(args.type, args.props, plan.model)) report(`${plan.model}: the plan mirrors to the candidate but this router does not mirror its requests`);
+        }
+    },
+);
+
+export const trafficPolicies: ModelshipPolicy[] = [weightsValid, canaryStepCap, shadowMirrors];
