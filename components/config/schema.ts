@@ -149,7 +149,8 @@ export const modelSchema = z.strictObject({
     port: portSchema.default(8080),
     tracks: z.strictObject({ stable: trackSchema, candidate: trackSchema.optional() }),
     strategy: strategySchema,
-    analysis: analysisSchema.optional(),
+    /** The thresholds a rollout is judged by; alerts use them too. */
+    analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300 }),
     resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
     gpu: gpuSchema.optional(),
     /** Services the model needs before it can start: an init container waits for each. */
@@ -188,6 +189,12 @@ export const kubernetesTargetSchema = z.strictObject({
     namespace: nameSchema,
     createNamespace: z.boolean().default(true),
     router: routerSchema,
+    monitoring: z
+        .strictObject({
+            /** The cluster runs the Prometheus Operator: ServiceMonitor and PrometheusRule objects; otherwise a rules ConfigMap. */
+            prometheusOperator: z.boolean().default(false),
+        })
+        .default({ prometheusOperator: false }),
 });
 
 export const targetSchema = z.discriminatedUnion("type", [dockerTargetSchema, kubernetesTargetSchema], {

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
+import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
 import { environmentLabels, trackName } from "../naming";
 import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
@@ -65,7 +66,28 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         for (const track of model.plan.tracks) {
             backends[track.track] = this.deployTrack(model, track, serviceAccount, parent);
         }
+        this.monitor(model, parent);
         return { plan: model.plan, backends };
+    }
+
+    /** Alerts per track from the model's analysis thresholds; scraping through a ServiceMonitor where the Operator runs. */
+    private monitor(model: ModelDeployment, parent: pulumi.Resource): void {
+        const { environment, config } = this.args;
+        const args = {
+            environment,
+            namespace: config.namespace,
+            model: model.name,
+            groups: alertRuleGroups(environment, model.name, model.plan.tracks.map((t) => t.track), model.config.analysis),
+        };
+        const options = this.childOptions(parent);
+        if (config.monitoring.prometheusOperator) {
+            const rule = prometheusRuleObject(args);
+            new k8s.apiextensions.CustomResource(`${model.name}-alerts`, { apiVersion: rule.apiVersion, kind: rule.kind, metadata: rule.metadata, spec: rule.spec }, options);
+            const monitor = serviceMonitorObject(args);
+            new k8s.apiextensions.CustomResource(`${model.name}-scrape`, { apiVersion: monitor.apiVersion, kind: monitor.kind, metadata: monitor.metadata, spec: monitor.spec }, options);
+        } else {
+            new k8s.core.v1.ConfigMap(`${model.name}-alert-rules`, rulesConfigMapObject(args), options);
+        }
     }
 
     private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, parent: pulumi.Resource): TrackBackend {

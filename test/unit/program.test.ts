@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { planTraffic } from "../../components/traffic/plan";
@@ -16,6 +17,11 @@ interface TargetCase {
 }
 
 const SINGLE_POOL = ["recreate", "rolling"];
+
+/** ConfigMaps carrying an nginx.conf (the alert-rules ConfigMaps are not router objects). */
+function routerConfigMaps(resources: RecordedResource[]): RecordedResource[] {
+    return ofType(resources, T.configMap).filter((c) => at<Record<string, string> | undefined>(c, "data")?.["nginx.conf"] !== undefined);
+}
 
 /** The split an nginx.conf gives each track, read back from its split_clients block. */
 function nginxSplit(conf: string, model: string): Record<string, number> {
@@ -98,7 +104,7 @@ const gatewayApi = kubernetes(GATEWAY_ROUTER, (resources, plan) => {
     const mirrored = plan.tracks.find((t) => t.mirrorPercent > 0);
     assert.deepEqual(split.filters?.map((f) => f.requestMirror.percent), mirrored ? [mirrored.mirrorPercent] : undefined);
     assert.equal(split.sessionPersistence !== undefined, plan.sticky !== undefined);
-    assert.equal(ofType(resources, T.configMap).length, 0);
+    assert.equal(routerConfigMaps(resources).length, 0);
 });
 
 const nginxRouter = kubernetes(NGINX_ROUTER, (resources, plan) => {
@@ -110,7 +116,7 @@ const nginxRouter = kubernetes(NGINX_ROUTER, (resources, plan) => {
 });
 
 const noRouter = kubernetes({ type: "none" }, (resources) => {
-    assert.equal(ofType(resources, T.httpRoute).length + ofType(resources, T.configMap).length, 0, "no router objects");
+    assert.equal(ofType(resources, T.httpRoute).length + routerConfigMaps(resources).length, 0, "no router objects");
 });
 
 describe("the stack program under mocks", () => {
@@ -274,5 +280,32 @@ describe("the stack program under mocks", () => {
             assert.equal(trackPlan(plan, "candidate")?.weight, 10);
             assert.deepEqual(nginxSplit(conf, "a"), { stable: 90, candidate: 10 });
         });
+    });
+});
+
+describe("monitoring under mocks", () => {
+    it("without the Prometheus Operator: one rules ConfigMap per model with both tracks' alerts at the model's thresholds", async () => {
+        const model = prodModel({ analysis: { maxErrorRate: 0.02, maxP95LatencyMs: 300 } });
+        const { resources } = await runStack(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": model }), "prod");
+        const rules = named(resources, T.configMap, "fraud-scorer-alert-rules");
+        const file = at<Record<string, string>>(rules, "data")["fraud-scorer.rules.yaml"];
+        const parsed = parseYaml(file) as { groups: Array<{ rules: Array<{ alert: string; labels: { track: string } }> }> };
+        const alerts = parsed.groups[0].rules.map((r) => `${r.alert}/${r.labels.track}`);
+        assert.deepEqual(alerts.sort(), ["ModelshipHighErrorRate/candidate", "ModelshipHighErrorRate/stable", "ModelshipHighLatencyP95/candidate", "ModelshipHighLatencyP95/stable"]);
+        assert.match(file, /> 0\.02\n/);
+        assert.match(file, /> 0\.3\n/);
+        assert.equal(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").length, 0);
+    });
+
+    it("with the Prometheus Operator: a ServiceMonitor and a PrometheusRule per model instead", async () => {
+        const raw = kubernetesConfig(GATEWAY_ROUTER, { a: prodModel(), b: modelFor(prodModel(), "rolling") });
+        raw.target = { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, monitoring: { prometheusOperator: true } };
+        const { resources } = await runStack(raw, "prod");
+        assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.name).sort(), ["a-alerts", "b-alerts"]);
+        assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").map((r) => r.name).sort(), ["a-scrape", "b-scrape"]);
+        const rolling = named(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "b-alerts");
+        const tracks = at<Array<{ rules: Array<{ labels: { track: string } }> }>>(rolling, "spec.groups")[0].rules.map((r) => r.labels.track);
+        assert.deepEqual([...new Set(tracks)], ["stable"], "a single-pool model has alerts for its one track");
+        assert.equal(ofType(resources, T.configMap).filter((c) => c.name.endsWith("-alert-rules")).length, 0);
     });
 });
