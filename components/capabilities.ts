@@ -5,7 +5,7 @@
 import type { TargetConfig } from "./config/schema";
 import { SINGLE_POOL_STRATEGIES, STRATEGY_TYPES, type StrategyType } from "./traffic/types";
 
-export type RouterKind = "docker-nginx" | "kubernetes-nginx" | "gateway-api" | "none";
+export type RouterKind = "docker-nginx" | "kubernetes-nginx" | "gateway-api" | "none" | "alb";
 
 export interface RouterCapabilities {
     kind: RouterKind;
@@ -19,31 +19,29 @@ const ROUTERS: Record<RouterKind, RouterCapabilities> = {
     "kubernetes-nginx": { kind: "kubernetes-nginx", label: "the kubernetes nginx router", strategies: STRATEGY_TYPES },
     "gateway-api": { kind: "gateway-api", label: "the Gateway API HTTPRoute router", strategies: STRATEGY_TYPES },
     none: { kind: "none", label: "a kubernetes target without a router", strategies: SINGLE_POOL_STRATEGIES },
+    // An ALB forwards by weight and sticks by its own cookie, but cannot copy requests anywhere.
+    alb: { kind: "alb", label: "the aws-vm target's Application Load Balancer", strategies: STRATEGY_TYPES.filter((s) => s !== "shadow") },
 };
 
 export function routerOf(target: TargetConfig): RouterCapabilities {
-    if (target.type === "docker") return ROUTERS["docker-nginx"];
-    switch (target.router.type) {
-        case "nginx":
-            return ROUTERS["kubernetes-nginx"];
-        case "gateway-api":
-            return ROUTERS["gateway-api"];
-        case "none":
-            return ROUTERS.none;
+    switch (target.type) {
+        case "docker":
+            return ROUTERS["docker-nginx"];
+        case "aws-vm":
+            return ROUTERS.alb;
+        case "kubernetes":
+            return ROUTERS[target.router.type === "nginx" ? "kubernetes-nginx" : target.router.type];
     }
 }
 
-/** Kubernetes router settings by the name they have in config. */
-const KUBERNETES_ROUTERS: ReadonlyArray<[string, RouterKind]> = [
-    ["gateway-api", "gateway-api"],
-    ["nginx", "kubernetes-nginx"],
-];
-
-/** Undefined when the router can run the strategy; otherwise why not and what to change instead. */
+/** Undefined when the router can run the strategy; otherwise why not and what to use instead. */
 export function unsupportedStrategy(target: TargetConfig, strategy: StrategyType): string | undefined {
     const router = routerOf(target);
     if (router.strategies.includes(strategy)) return undefined;
-    const alternatives = KUBERNETES_ROUTERS.filter(([, kind]) => ROUTERS[kind].strategies.includes(strategy)).map(([name]) => name);
     const needs = strategy === "shadow" ? "a router that mirrors requests" : "a router that splits traffic between tracks";
-    return `${strategy} needs ${needs}, which ${router.label} is not; set target.router.type to ${alternatives.join(" or ")}`;
+    const instead =
+        target.type === "kubernetes"
+            ? "set router.type to gateway-api or nginx on this target"
+            : "run the model on a kubernetes target (router gateway-api or nginx) or on the docker target";
+    return `${strategy} needs ${needs}, which ${router.label} is not; ${instead}`;
 }

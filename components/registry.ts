@@ -20,6 +20,8 @@ export interface RepositoryRef {
     url: pulumi.Output<string>;
     /** False when images stay in the local engine. */
     push: boolean;
+    /** The ECR repository's ARN, for IAM documents; undefined for other registries. */
+    arn?: pulumi.Output<string>;
     credentials?: pulumi.Output<RegistryCredentials>;
 }
 
@@ -95,6 +97,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
                 const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
                 return {
                     url: repository.repositoryUrl,
+                    arn: repository.arn,
                     push: true,
                     credentials: pulumi.secret(token).apply((t) => ({ address: t.proxyEndpoint, username: t.userName, password: t.password })),
                 };

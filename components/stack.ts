@@ -3,7 +3,8 @@
  * them all. index.ts runs it with the loaded config; the render tool and tests run it under mocks.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ModelshipConfig } from "./config/schema";
+import { AwsVmTarget } from "./aws-vm/target";
+import type { ModelshipConfig, TargetConfig } from "./config/schema";
 import { DockerTarget } from "./docker/target";
 import { KubernetesTarget } from "./kubernetes/target";
 import { ModelService } from "./model-service";
@@ -28,19 +29,28 @@ export interface StackOutputs {
     models: Record<string, ModelOutputs>;
 }
 
-function createTarget(config: ModelshipConfig): ModelTarget {
-    const target = config.target;
-    return target.type === "docker"
-        ? new DockerTarget("docker", { config: target, environment: config.environment })
-        : new KubernetesTarget("kubernetes", { config: target, environment: config.environment });
+function createTarget(name: string, target: TargetConfig, config: ModelshipConfig, registry: ContainerRegistry): ModelTarget {
+    const environment = config.environment;
+    switch (target.type) {
+        case "docker":
+            return new DockerTarget(name, { config: target, environment });
+        case "kubernetes":
+            return new KubernetesTarget(name, { config: target, environment });
+        case "aws-vm":
+            return new AwsVmTarget(name, { config: target, environment, registry });
+    }
 }
 
 export function deployModelship(config: ModelshipConfig): StackOutputs {
     const names = Object.keys(config.models);
     const registry = new ContainerRegistry("registry", { config: config.registry, environment: config.environment, models: names });
-    const target = createTarget(config);
-    const services = names.map((name) => new ModelService(name, { config: config.models[name], registry, target }));
-    const endpoints = target.route(services.map((s) => s.deployed));
+    const targets = new Map(Object.entries(config.targets).map(([name, target]) => [name, createTarget(name, target, config, registry)]));
+    const services = names.map((name) => new ModelService(name, { config: config.models[name], registry, target: targets.get(config.models[name].target)! }));
+    // One router per target, in front of the models it runs.
+    const endpoints: Record<string, pulumi.Output<string>> = {};
+    for (const [name, target] of targets) {
+        Object.assign(endpoints, target.route(services.filter((s) => config.models[s.plan.model].target === name).map((s) => s.deployed)));
+    }
     return {
         environment: config.environment,
         models: Object.fromEntries(

@@ -22,6 +22,8 @@ export interface TrackBackend {
     addresses: readonly string[];
     /** The Kubernetes Service in front of the track, where there is one. */
     service?: { name: string; port: number };
+    /** The load balancer target group of the track, on the aws-vm target. */
+    targetGroupArn?: pulumi.Output<string>;
     /** The router must wait for these before it sends traffic to the track. */
     resources: readonly pulumi.Resource[];
 }

@@ -22,7 +22,7 @@ export function canaryModel(overrides: RawModel = {}): RawModel {
 export function dockerConfig(models: Record<string, RawModel> = { "fraud-scorer": canaryModel() }): Mutable<RawConfig> {
     return {
         environment: "dev",
-        target: { type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" },
+        targets: { local: { type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" } },
         registry: { type: "local" },
         models,
     };
@@ -48,7 +48,7 @@ export function prodModel(overrides: RawModel = {}): RawModel {
 export function kubernetesConfig(router: KubernetesRouter = GATEWAY_ROUTER, models: Record<string, RawModel> = { "fraud-scorer": prodModel() }): Mutable<RawConfig> {
     return {
         environment: "prod",
-        target: { type: "kubernetes", namespace: "models", router },
+        targets: { cluster: { type: "kubernetes", namespace: "models", router } },
         registry: { type: "ecr" },
         models,
     };

@@ -35,6 +35,7 @@ export interface MockRunOptions {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export const SECRET_PLACEHOLDER = "[secret]";
 export const MOCK_ACCOUNT = "123456789012";
+export const MOCK_REGION = "us-east-1";
 
 function fakeDigest(seed: string): string {
     return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
@@ -68,12 +69,28 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             };
         case "docker:index/network:Network":
             return { id: `${name}-network-id` };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`, arnSuffix: `app/${name}/0123456789abcdef`, dnsName: `internal-${name}.${MOCK_REGION}.elb.amazonaws.com` };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${name}/0123456789abcdef`, arnSuffix: `targetgroup/${name}/0123456789abcdef` };
+        case "aws:lb/listener:Listener":
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` };
+        case "aws:iam/role:Role":
+        case "aws:iam/instanceProfile:InstanceProfile":
+            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${String(inputs.name ?? name)}`, name: String(inputs.name ?? name) };
+        case "aws:ec2/securityGroup:SecurityGroup":
+            return { id: `sg-${createHash("sha256").update(name).digest("hex").slice(0, 17)}` };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { id: `lt-${createHash("sha256").update(name).digest("hex").slice(0, 17)}`, latestVersion: 1 };
         default:
             return {};
     }
 }
 
 function mockCall(token: string): Record<string, unknown> {
+    if (token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/render`, userId: "render", id: MOCK_ACCOUNT };
+    if (token === "aws:index/getRegion:getRegion") return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "mock" };
+    if (token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
     if (token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
         return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`, userName: "AWS", password: "mock-token", authorizationToken: "mock" };
     }

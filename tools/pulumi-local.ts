@@ -82,7 +82,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     };
     if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) childEnv.PULUMI_CONFIG_PASSPHRASE = LOCAL_PASSPHRASE;
     requirePulumi(childEnv);
-    if (config.target.type === "docker") requireDocker(childEnv);
+    if (Object.values(config.targets).some((t) => t.type === "docker")) requireDocker(childEnv);
     if (!env.PULUMI_BACKEND_URL) fs.mkdirSync(path.join(projectDir, STATE_DIR), { recursive: true });
     const selected = run("pulumi", ["stack", "select", stack, "--create"], childEnv, projectDir);
     if (selected !== 0) return selected;

@@ -5,16 +5,19 @@
  */
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors";
-import { environmentRules, modelRules, targetRules } from "./rules";
+import { environmentRules, modelRules, targetRules, targetsRules } from "./rules";
 import {
     CONFIG_KEYS,
     environmentSchema,
     modelEntriesSchema,
     modelSchema,
     registrySchema,
+    targetEntriesSchema,
     targetSchema,
     type ModelConfig,
     type ModelshipConfig,
+    type ResolvedModelConfig,
+    type TargetConfig,
 } from "./schema";
 
 export const NAMESPACE = "modelship";
@@ -70,22 +73,32 @@ function prefixed(prefix: string, found: ReadonlyArray<{ path: string; value: un
 }
 
 /**
- * Models are parsed one by one, so that a model with a type error does not keep the cross-key
- * rules of the other models from running.
+ * Map entries (models, targets) are parsed one by one, so that a type error in one does not keep
+ * the cross-key rules of the others from running.
  */
-function parseModels(raw: RawConfig, issues: ConfigIssue[]): { models: Record<string, ModelConfig>; complete: boolean } {
-    const entries = parseKey(modelEntriesSchema, raw, "models", issues);
-    const models: Record<string, ModelConfig> = {};
+function parseEntries<S extends z.ZodType>(raw: RawConfig, key: string, entriesSchema: z.ZodType<Record<string, unknown>>, schema: S, issues: ConfigIssue[]): { entries: Record<string, z.infer<S>>; complete: boolean } {
+    const entries = parseKey(entriesSchema, raw, key, issues);
+    const parsed: Record<string, z.infer<S>> = {};
     let complete = entries !== undefined;
     for (const [name, value] of Object.entries(entries ?? {})) {
-        const result = modelSchema.safeParse(value);
-        if (result.success) models[name] = result.data;
+        const result = schema.safeParse(value);
+        if (result.success) parsed[name] = result.data;
         else {
             complete = false;
-            issues.push(...zodIssues(`models.${name}`, value, result.error));
+            issues.push(...zodIssues(`${key}.${name}`, value, result.error));
         }
     }
-    return { models, complete };
+    return { entries: parsed, complete };
+}
+
+/** The target a model names, or the only one there is. */
+function resolveTarget(model: ModelConfig, targets: Readonly<Record<string, TargetConfig>>): { name?: string; issue?: { path: string; value: unknown; expected: string } } {
+    const names = Object.keys(targets);
+    if (model.target !== undefined) {
+        return names.includes(model.target) ? { name: model.target } : { issue: { path: "target", value: model.target, expected: `one of the targets: ${names.join(", ")}` } };
+    }
+    if (names.length === 1) return { name: names[0] };
+    return { issue: { path: "target", value: undefined, expected: `the name of its target; there are several: ${names.join(", ")}` } };
 }
 
 export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
@@ -96,18 +109,33 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
         }
     }
     const environment = parseKey(environmentSchema, raw, "environment", issues);
-    const target = parseKey(targetSchema, raw, "target", issues);
     const registry = parseKey(registrySchema, raw, "registry", issues);
-    const { models, complete } = parseModels(raw, issues);
+    const targets = parseEntries(raw, "targets", targetEntriesSchema, targetSchema, issues);
+    const models = parseEntries(raw, "models", modelEntriesSchema, modelSchema, issues);
 
     if (environment !== undefined) issues.push(...prefixed("", environmentRules(environment, stack)));
-    if (target !== undefined) issues.push(...prefixed("", targetRules(target, registry, stack)));
-    for (const [name, model] of Object.entries(models)) {
-        issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, target })));
+    issues.push(...prefixed("", targetsRules(targets.entries)));
+    for (const [name, target] of Object.entries(targets.entries)) {
+        issues.push(...prefixed(`targets.${name}.`, targetRules(target, registry, stack)));
+    }
+    const resolved: Record<string, ResolvedModelConfig> = {};
+    for (const [name, model] of Object.entries(models.entries)) {
+        // Target-dependent rules wait until the targets parse: a broken target would only add noise.
+        const target = targets.complete ? resolveTarget(model, targets.entries) : {};
+        if (target.issue) issues.push(...prefixed(`models.${name}.`, [target.issue]));
+        if (target.name) resolved[name] = { ...model, target: target.name };
+        issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, target: target.name ? targets.entries[target.name] : undefined })));
     }
 
-    if (issues.length > 0 || environment === undefined || target === undefined || registry === undefined || !complete) {
+    if (targets.complete && models.complete) {
+        const used = new Set(Object.values(resolved).map((m) => m.target));
+        for (const name of Object.keys(targets.entries).filter((n) => !used.has(n))) {
+            issues.push({ path: keyPath(["targets", name]), value: { type: targets.entries[name].type }, expected: "a target some model runs on (models.<name>.target); remove it or point a model at it" });
+        }
+    }
+
+    if (issues.length > 0 || environment === undefined || registry === undefined || !targets.complete || !models.complete) {
         throw new ConfigError(stack, issues);
     }
-    return { environment, target, registry, models };
+    return { environment, targets: targets.entries, registry, models: resolved };
 }

@@ -31,13 +31,23 @@ export function environmentRules(environment: string, stack: string): Issue[] {
     return [{ path: "environment", value: environment, expected: `"${stack}", the name of the stack being deployed (a config file copied from another environment?)` }];
 }
 
+/** Rules across targets: one local Docker engine can host one docker target. */
+export function targetsRules(targets: Readonly<Record<string, TargetConfig>>): Issue[] {
+    const docker = Object.entries(targets).filter(([, t]) => t.type === "docker");
+    return docker.slice(1).map(([name]) => ({ path: `targets.${name}.type`, value: "docker", expected: `one docker target per stack; ${docker[0][0]} is already one` }));
+}
+
+/** Rules for one target; paths are relative to `targets.<name>`. */
 export function targetRules(target: TargetConfig, registry: RegistryConfig | undefined, stack: string): Issue[] {
     const issues: Issue[] = [];
-    if (target.type === "kubernetes" && registry?.type === "local") {
-        issues.push({ path: "registry.type", value: registry.type, expected: "ecr or external: a cluster cannot pull images that exist only in the local Docker engine" });
+    if (target.type === "aws-vm" && registry !== undefined && registry.type !== "ecr") {
+        issues.push({ path: "type", value: target.type, expected: `registry type ecr with an aws-vm target: instances pull with their instance role (registry is ${registry.type})` });
+    } else if (target.type !== "docker" && registry?.type === "local") {
+        issues.push({ path: "type", value: target.type, expected: `a docker target, or a registry other than local (ecr or external): ${target.type === "kubernetes" ? "a cluster" : "an instance"} cannot pull images that exist only in the local Docker engine` });
     }
     if (isProduction(stack)) {
-        const routerImage = target.type === "docker" ? { path: "target.routerImage", image: target.routerImage } : target.router.type === "nginx" ? { path: "target.router.image", image: target.router.image } : undefined;
+        const routerImage =
+            target.type === "docker" ? { path: "routerImage", image: target.routerImage } : target.type === "kubernetes" && target.router.type === "nginx" ? { path: "router.image", image: target.router.image } : undefined;
         if (routerImage && !isPinnedByDigest(routerImage.image)) {
             issues.push({ path: routerImage.path, value: routerImage.image, expected: "an image pinned by digest (name@sha256:...) in prod" });
         }
@@ -100,20 +110,22 @@ function targetFitRules(model: ModelConfig, target: TargetConfig): Issue[] {
     const issues: Issue[] = [];
     const unsupported = unsupportedStrategy(target, model.strategy.type);
     if (unsupported) issues.push({ path: "strategy.type", value: model.strategy.type, expected: unsupported });
-    if (target.type === "docker") {
-        if (hasUriScheme(model.artifact)) {
-            issues.push({ path: "artifact", value: model.artifact, expected: "a local path: the docker target mounts the model files from this machine" });
-        }
+    if (target.type !== "kubernetes") {
         const kubernetesOnly: Array<[keyof ModelConfig, boolean]> = [
             ["gpu", model.gpu !== undefined],
             ["dependsOn", model.dependsOn.length > 0],
             ["serviceAccountRoleArn", model.serviceAccountRoleArn !== undefined],
         ];
         for (const [key, present] of kubernetesOnly) {
-            if (present) issues.push({ path: key, value: model[key], expected: "nothing on the docker target; this setting is for the kubernetes target" });
+            if (present) issues.push({ path: key, value: model[key], expected: `nothing on the ${target.type} target; this setting is for the kubernetes target` });
         }
-    } else if (!hasUriScheme(model.artifact)) {
+    }
+    if (target.type === "docker" && hasUriScheme(model.artifact)) {
+        issues.push({ path: "artifact", value: model.artifact, expected: "a local path: the docker target mounts the model files from this machine" });
+    } else if (target.type === "kubernetes" && !hasUriScheme(model.artifact)) {
         issues.push({ path: "artifact", value: model.artifact, expected: "a model registry URI such as s3://bucket/models/name/: a cluster cannot read this machine's files" });
+    } else if (target.type === "aws-vm" && !model.artifact.startsWith("s3://")) {
+        issues.push({ path: "artifact", value: model.artifact, expected: "an S3 URI such as s3://bucket/models/name/: instances copy the model from the model bucket at boot" });
     }
     return issues;
 }

@@ -143,6 +143,8 @@ export const analysisSchema = z.strictObject({
 });
 
 export const modelSchema = z.strictObject({
+    /** Which of `targets` runs the model; may be left out when there is only one. */
+    target: nameSchema.optional(),
     /** Where the model's files live: a local path (docker target) or a registry URI such as s3://bucket/prefix/. */
     artifact: z.string().min(1),
     /** The port the model server listens on inside its container. */
@@ -197,9 +199,34 @@ export const kubernetesTargetSchema = z.strictObject({
         .default({ prometheusOperator: false }),
 });
 
-export const targetSchema = z.discriminatedUnion("type", [dockerTargetSchema, kubernetesTargetSchema], {
-    error: "a target type: docker or kubernetes",
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+export const awsVmTargetSchema = z.strictObject({
+    type: z.literal("aws-vm"),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "a VPC id such as vpc-0abc1234" }),
+    /** At least two, in different availability zones: the load balancer needs both. */
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "a subnet id such as subnet-0abc1234" })).min(2),
+    /** Who may reach the load balancer; nobody else can. */
+    allowedCidrs: z.array(z.string().regex(CIDR, { error: "an IPv4 CIDR such as 10.0.0.0/16" })).min(1),
+    /** Internal by default: model endpoints face the VPC, not the internet. */
+    internal: z.boolean().default(true),
+    listenerPort: portSchema.default(80),
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as t3.medium" }).default("t3.medium"),
+    /** The machine image: baking it is out of scope; it needs Docker and the AWS CLI (e.g. Amazon Linux 2023 ECS-optimized). */
+    ami: z.union([z.strictObject({ id: z.string().regex(/^ami-[0-9a-f]{8,17}$/) }), z.strictObject({ ssmParameter: z.string().startsWith("/") })]),
+    instanceRefresh: z
+        .strictObject({ minHealthyPercentage: z.number().int().min(0).max(100).default(90), warmupSeconds: z.number().int().min(0).default(120) })
+        .default({ minHealthyPercentage: 90, warmupSeconds: 120 }),
 });
+
+export const targetSchema = z.discriminatedUnion("type", [dockerTargetSchema, kubernetesTargetSchema, awsVmTargetSchema], {
+    error: "a target type: docker, kubernetes or aws-vm",
+});
+
+/** The targets map with each target left unparsed: targets are parsed one at a time. */
+export const targetEntriesSchema = z
+    .record(nameSchema, z.unknown())
+    .refine((targets) => Object.keys(targets).length > 0, { error: "at least one target" });
 
 export const registrySchema = z.discriminatedUnion(
     "type",
@@ -235,16 +262,20 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
 export type RouterConfig = z.infer<typeof routerSchema>;
+export type AwsVmTargetConfig = z.infer<typeof awsVmTargetSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type RegistryConfig = z.infer<typeof registrySchema>;
 
 /** The whole `modelship:` namespace after parsing and every rule. */
+/** A model after parsing, with its target resolved. */
+export type ResolvedModelConfig = ModelConfig & { target: string };
+
 export interface ModelshipConfig {
     environment: string;
-    target: TargetConfig;
+    targets: Readonly<Record<string, TargetConfig>>;
     registry: RegistryConfig;
-    models: Readonly<Record<string, ModelConfig>>;
+    models: Readonly<Record<string, ResolvedModelConfig>>;
 }
 
 /** Keys of the namespace, in the order errors are reported. */
-export const CONFIG_KEYS = ["environment", "target", "registry", "models"] as const;
+export const CONFIG_KEYS = ["environment", "targets", "registry", "models"] as const;

@@ -38,7 +38,7 @@ describe("config", () => {
 
         it("prod runs at least two models on different strategies, on kubernetes with ECR", () => {
             const config = parseConfig(namespaceValues(readStackFiles(findProjectDir(), "prod").config), "prod");
-            assert.equal(config.target.type, "kubernetes");
+            assert.deepEqual(Object.values(config.targets).map((t) => t.type).sort(), ["aws-vm", "kubernetes"], "prod exercises both cloud targets");
             assert.equal(config.registry.type, "ecr");
             const strategies = new Set(Object.values(config.models).map((m) => m.strategy.type));
             assert.ok(strategies.size >= 2, `strategies: ${[...strategies].join(", ")}`);
@@ -76,7 +76,7 @@ describe("config", () => {
             ["a missing key", () => ({ ...dockerConfig(), environment: undefined }), "modelship:environment", "string"],
             ["a model name that is not a DNS label", () => dockerConfig({ Fraud_Scorer: canaryModel() }), "modelship:models.Fraud_Scorer", "DNS label"],
             ["no models at all", () => dockerConfig({}), "modelship:models", "at least one model"],
-            ["an unknown target type", () => ({ ...dockerConfig(), target: { type: "lambda" } }), "modelship:target.type", "docker or kubernetes"],
+            ["an unknown target type", () => ({ ...dockerConfig(), targets: { local: { type: "lambda" } } }), "modelship:targets.local.type", "docker, kubernetes or aws-vm"],
             ["an unknown strategy type", () => withModel({ ...canaryModel(), strategy: { type: "yolo" } }), "modelship:models.fraud-scorer.strategy.type", "canary"],
             ["a canary weight above 100", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [50, 150] } }), "modelship:models.fraud-scorer.strategy.steps.1", "100"],
             ["a fractional weight", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [12.5, 100] } }), "modelship:models.fraud-scorer.strategy.steps.0", "int"],
@@ -133,7 +133,7 @@ describe("config", () => {
 
         it("the prod nginx router image must be pinned by digest too", () => {
             const error = configError(kubernetesConfig({ type: "nginx", image: "nginx:1.27" }), "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:target.router.image"]);
+            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.cluster.router.image"]);
         });
 
         it("a two-track strategy needs a candidate", () => {
@@ -179,7 +179,7 @@ describe("config", () => {
             for (const strategy of ["canary", "blueGreen", "abTest", "shadow"]) {
                 const error = configError(kubernetesConfig({ type: "none" }, { "fraud-scorer": prodModel({ strategy: STRATEGIES[strategy] }) }), "prod");
                 assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.strategy.type"], strategy);
-                assert.match(error.issues[0].expected, /set target.router.type to gateway-api or nginx/);
+                assert.match(error.issues[0].expected, /set router.type to gateway-api or nginx on this target/);
             }
             const shadow = configError(kubernetesConfig({ type: "none" }, { "fraud-scorer": prodModel({ strategy: STRATEGIES.shadow }) }), "prod");
             assert.match(shadow.issues[0].expected, /mirrors requests/);
@@ -187,7 +187,8 @@ describe("config", () => {
 
         it("a cluster cannot pull from the local engine", () => {
             const error = configError({ ...kubernetesConfig(), registry: { type: "local" } }, "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:registry.type"]);
+            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.cluster.type"]);
+            assert.match(error.issues[0].expected, /a cluster cannot pull images that exist only in the local Docker engine/);
         });
 
         it("the docker target mounts local files; kubernetes needs a registry URI", () => {
@@ -251,8 +252,8 @@ describe("config", () => {
 
     describe("reading Pulumi's config map", () => {
         it("takes the modelship: keys only and decodes JSON values", () => {
-            const raw = namespaceValues({ "modelship:environment": "dev", "modelship:target": '{"type":"docker"}', "aws:region": "us-east-1" });
-            assert.deepEqual(raw, { environment: "dev", target: { type: "docker" } });
+            const raw = namespaceValues({ "modelship:environment": "dev", "modelship:targets": '{"local":{"type":"docker"}}', "aws:region": "us-east-1" });
+            assert.deepEqual(raw, { environment: "dev", targets: { local: { type: "docker" } } });
         });
     });
 });

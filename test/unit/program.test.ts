@@ -156,7 +156,7 @@ describe("the stack program under mocks", () => {
         it("the docker target's track containers belong to their ModelService", async () => {
             const { resources } = await runStack(dockerConfig(), "dev");
             assert.equal(named(resources, T.container, "fraud-scorer-stable-0").parent, "modelship:model:ModelService::fraud-scorer");
-            assert.equal(named(resources, T.container, "router").parent, "modelship:docker:DockerTarget::docker");
+            assert.equal(named(resources, T.container, "router").parent, "modelship:docker:DockerTarget::local");
         });
     });
 
@@ -253,7 +253,7 @@ describe("the stack program under mocks", () => {
             const created = await runStack(kubernetesConfig(), "prod");
             assert.equal(at<Record<string, string>>(named(created.resources, T.namespace, "namespace"), "metadata.labels")["modelship.dev/environment"], "prod");
             const raw = kubernetesConfig();
-            raw.target = { type: "kubernetes", namespace: "models", createNamespace: false, router: GATEWAY_ROUTER };
+            raw.targets = { cluster: { type: "kubernetes", namespace: "models", createNamespace: false, router: GATEWAY_ROUTER } };
             const existing = await runStack(raw, "prod");
             assert.equal(ofType(existing.resources, T.namespace).length, 0);
         });
@@ -299,7 +299,7 @@ describe("monitoring under mocks", () => {
 
     it("with the Prometheus Operator: a ServiceMonitor and a PrometheusRule per model instead", async () => {
         const raw = kubernetesConfig(GATEWAY_ROUTER, { a: prodModel(), b: modelFor(prodModel(), "rolling") });
-        raw.target = { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, monitoring: { prometheusOperator: true } };
+        raw.targets = { cluster: { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, monitoring: { prometheusOperator: true } } };
         const { resources } = await runStack(raw, "prod");
         assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.name).sort(), ["a-alerts", "b-alerts"]);
         assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").map((r) => r.name).sort(), ["a-scrape", "b-scrape"]);

@@ -17,12 +17,21 @@ function key(r: RecordedResource): string {
 
 /** Router objects: the things whose job is to move traffic. */
 function isRouterObject(r: RecordedResource): boolean {
-    return r.type.endsWith(":HTTPRoute") || r.name.startsWith("modelship-router") || (r.type === "docker:index/container:Container" && r.name === "router");
+    return (
+        r.type.endsWith(":HTTPRoute") ||
+        r.type === "aws:lb/listenerRule:ListenerRule" ||
+        r.name.startsWith("modelship-router") ||
+        (r.type === "docker:index/container:Container" && r.name === "router")
+    );
 }
 
+/** The inputs without their replica count: a Deployment's spec.replicas, an Auto Scaling group's sizes. */
 function withoutReplicas(r: RecordedResource): string {
-    const inputs = JSON.parse(JSON.stringify(r.inputs)) as { spec?: { replicas?: number } };
+    const inputs = JSON.parse(JSON.stringify(r.inputs)) as { spec?: { replicas?: number }; desiredCapacity?: number; minSize?: number; maxSize?: number };
     if (inputs.spec) delete inputs.spec.replicas;
+    delete inputs.desiredCapacity;
+    delete inputs.minSize;
+    delete inputs.maxSize;
     return JSON.stringify(inputs);
 }
 

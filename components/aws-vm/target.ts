@@ -1,0 +1,289 @@
+/**
+ * The aws-vm target: model servers on EC2 instances behind one Application Load Balancer.
+ * Per model an instance role (its artifact prefix, its repository, its log group and metric
+ * namespace, nothing else) and a log group; per track a launch template, an Auto Scaling group
+ * refreshed on change, a target group health-checked on readiness, and CloudWatch alarms; and
+ * listener rules carrying the plan's weights. The load balancer is reachable only from the given
+ * CIDRs, the instances only from the load balancer.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { AnalysisConfig, AwsVmTargetConfig } from "../config/schema";
+import { ec2TrustPolicy, logGroupName, modelRuntimePolicy, parseS3Uri, type AwsScope } from "../iam";
+import { READY_PATH } from "../model-server-env";
+import { awsTags, trackName } from "../naming";
+import type { ContainerRegistry } from "../registry";
+import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
+import type { TrackName, TrackPlan } from "../traffic/types";
+import { instanceRefreshPreferences, listenerRules } from "./alb";
+import { userDataScript } from "./user-data";
+
+export interface AwsVmTargetArgs {
+    config: AwsVmTargetConfig;
+    environment: string;
+    registry: ContainerRegistry;
+}
+
+const ANYWHERE = "0.0.0.0/0";
+/** Instances reach ECR, S3 and CloudWatch over HTTPS; nothing else leaves them. */
+const HTTPS = 443;
+
+export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget {
+    readonly loadBalancer: aws.lb.LoadBalancer;
+    private readonly listener: aws.lb.Listener;
+    private readonly albSecurityGroup: aws.ec2.SecurityGroup;
+    private readonly instanceSecurityGroup: aws.ec2.SecurityGroup;
+    private readonly scope: pulumi.Output<AwsScope>;
+    private readonly openPorts = new Set<number>();
+    private readonly args: AwsVmTargetArgs;
+
+    constructor(name: string, args: AwsVmTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("modelship:aws-vm:AwsVmTarget", name, {}, opts);
+        this.args = args;
+        const { config, environment } = args;
+        const tags = awsTags(environment);
+        const invoke = { parent: this };
+        this.scope = pulumi
+            .all([aws.getPartitionOutput({}, invoke), aws.getRegionOutput({}, invoke), aws.getCallerIdentityOutput({}, invoke)])
+            .apply(([partition, region, identity]) => ({ partition: partition.partition, region: region.region, accountId: identity.accountId }));
+        this.albSecurityGroup = new aws.ec2.SecurityGroup(
+            `${name}-alb`,
+            {
+                vpcId: config.vpcId,
+                description: `modelship ${environment} load balancer: reachable from the allowed CIDRs only`,
+                ingress: [{ protocol: "tcp", fromPort: config.listenerPort, toPort: config.listenerPort, cidrBlocks: config.allowedCidrs, description: "model clients" }],
+                tags,
+            },
+            { parent: this },
+        );
+        this.instanceSecurityGroup = new aws.ec2.SecurityGroup(
+            `${name}-instances`,
+            {
+                vpcId: config.vpcId,
+                description: `modelship ${environment} model servers: reachable from the load balancer only`,
+                egress: [{ protocol: "tcp", fromPort: HTTPS, toPort: HTTPS, cidrBlocks: [ANYWHERE], description: "ECR, S3 and CloudWatch over HTTPS" }],
+                tags,
+            },
+            { parent: this },
+        );
+        this.loadBalancer = new aws.lb.LoadBalancer(
+            name,
+            {
+                internal: config.internal,
+                loadBalancerType: "application",
+                securityGroups: [this.albSecurityGroup.id],
+                subnets: config.subnetIds,
+                dropInvalidHeaderFields: true,
+                tags,
+            },
+            { parent: this },
+        );
+        this.listener = new aws.lb.Listener(
+            name,
+            {
+                loadBalancerArn: this.loadBalancer.arn,
+                port: config.listenerPort,
+                protocol: "HTTP",
+                defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "application/json", messageBody: UNKNOWN_MODEL_BODY, statusCode: "404" } }],
+                tags,
+            },
+            { parent: this },
+        );
+    }
+
+    /** The model port open from the load balancer to the instances, once per port. */
+    private openModelPort(port: number): void {
+        if (this.openPorts.has(port)) return;
+        this.openPorts.add(port);
+        const description = `model servers on ${port}`;
+        new aws.vpc.SecurityGroupIngressRule(
+            `instances-from-alb-${port}`,
+            { securityGroupId: this.instanceSecurityGroup.id, referencedSecurityGroupId: this.albSecurityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, description },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupEgressRule(
+            `alb-to-instances-${port}`,
+            { securityGroupId: this.albSecurityGroup.id, referencedSecurityGroupId: this.instanceSecurityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, description },
+            { parent: this },
+        );
+    }
+
+    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+        const { environment, registry } = this.args;
+        const tags = awsTags(environment, model.name);
+        this.openModelPort(model.config.port);
+        const artifact = parseS3Uri(model.config.artifact);
+        const logGroup = new aws.cloudwatch.LogGroup(`${model.name}-logs`, { name: logGroupName(environment, model.name), retentionInDays: 30, tags }, { parent });
+        const role = new aws.iam.Role(`${model.name}-instance`, { assumeRolePolicy: JSON.stringify(ec2TrustPolicy()), tags }, { parent });
+        const repositoryArn = registry.repository(model.name).arn;
+        if (!repositoryArn) throw new Error(`model ${model.name}: the aws-vm target pulls from ECR; the registry has no repository ARN`);
+        new aws.iam.RolePolicy(
+            `${model.name}-runtime`,
+            {
+                role: role.id,
+                policy: pulumi
+                    .all([this.scope, repositoryArn])
+                    .apply(([scope, arn]) => JSON.stringify(modelRuntimePolicy({ scope, environment, model: model.name, artifact, repositoryArn: arn }))),
+            },
+            { parent },
+        );
+        const profile = new aws.iam.InstanceProfile(`${model.name}`, { role: role.name, tags }, { parent });
+        const backends: DeployedModel["backends"] = {};
+        for (const track of model.plan.tracks) {
+            backends[track.track] = this.deployTrack(model, track, { profile, logGroup, artifact }, parent);
+        }
+        return { plan: model.plan, backends };
+    }
+
+    private deployTrack(
+        model: ModelDeployment,
+        track: TrackPlan,
+        shared: { profile: aws.iam.InstanceProfile; logGroup: aws.cloudwatch.LogGroup; artifact: ReturnType<typeof parseS3Uri> },
+        parent: pulumi.Resource,
+    ): TrackBackend {
+        const { config, environment } = this.args;
+        const name = trackName(model.name, track.track);
+        const tags = { ...awsTags(environment, model.name), "modelship:track": track.track, "modelship:version": track.version };
+        const image = model.images[track.track];
+        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        const targetGroup = new aws.lb.TargetGroup(
+            name,
+            {
+                port: model.config.port,
+                protocol: "HTTP",
+                targetType: "instance",
+                vpcId: config.vpcId,
+                deregistrationDelay: 30,
+                healthCheck: { path: READY_PATH, matcher: "200", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+                tags,
+            },
+            { parent },
+        );
+        const userData = pulumi
+            .all([this.scope, image.ref, shared.logGroup.name])
+            .apply(([scope, ref, logGroup]) =>
+                Buffer.from(userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup })).toString("base64"),
+            );
+        const launchTemplate = new aws.ec2.LaunchTemplate(
+            name,
+            {
+                imageId: "id" in config.ami ? config.ami.id : `resolve:ssm:${config.ami.ssmParameter}`,
+                instanceType: config.instanceType,
+                iamInstanceProfile: { arn: shared.profile.arn },
+                vpcSecurityGroupIds: [this.instanceSecurityGroup.id],
+                // IMDSv2 only: a request forged through the model server cannot read the role's credentials.
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                userData,
+                updateDefaultVersion: true,
+                tagSpecifications: [{ resourceType: "instance", tags }],
+                tags,
+            },
+            { parent },
+        );
+        new aws.autoscaling.Group(
+            name,
+            {
+                vpcZoneIdentifiers: config.subnetIds,
+                desiredCapacity: track.replicas,
+                minSize: track.replicas,
+                maxSize: track.replicas,
+                targetGroupArns: [targetGroup.arn],
+                healthCheckType: "ELB",
+                healthCheckGracePeriod: config.instanceRefresh.warmupSeconds,
+                launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+                instanceRefresh: { strategy: "Rolling", preferences: instanceRefreshPreferences(model.plan.poolUpdate, track.replicas, config.instanceRefresh) },
+                tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+            },
+            { parent },
+        );
+        this.alarms(name, model.config.analysis, targetGroup, tags, parent);
+        return { addresses: [], targetGroupArn: targetGroup.arn, resources: [targetGroup] };
+    }
+
+    /** 5xx share, p95 response time and unhealthy hosts of one target group, at the model's thresholds. */
+    private alarms(name: string, analysis: AnalysisConfig, targetGroup: aws.lb.TargetGroup, tags: Record<string, string>, parent: pulumi.Resource): void {
+        const dimensions = { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: targetGroup.arnSuffix };
+        const metric = (id: string, metricName: string, stat: string) => ({ id, returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName, dimensions, period: 60, stat } });
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-5xx`,
+            {
+                alarmDescription: `share of ${name}'s requests answered 5xx above ${analysis.maxErrorRate}`,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: analysis.maxErrorRate,
+                evaluationPeriods: 5,
+                datapointsToAlarm: 2,
+                treatMissingData: "notBreaching",
+                metricQueries: [
+                    metric("errors", "HTTPCode_Target_5XX_Count", "Sum"),
+                    metric("requests", "RequestCount", "Sum"),
+                    { id: "share", expression: "IF(requests > 0, errors / requests, 0)", label: "5xx share", returnData: true },
+                ],
+                tags,
+            },
+            { parent },
+        );
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-latency`,
+            {
+                alarmDescription: `${name}'s p95 target response time above ${analysis.maxP95LatencyMs} ms`,
+                namespace: "AWS/ApplicationELB",
+                metricName: "TargetResponseTime",
+                dimensions,
+                extendedStatistic: "p95",
+                period: 60,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: analysis.maxP95LatencyMs / 1000,
+                evaluationPeriods: 5,
+                datapointsToAlarm: 2,
+                treatMissingData: "notBreaching",
+                tags,
+            },
+            { parent },
+        );
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-unhealthy`,
+            {
+                alarmDescription: `${name} has instances failing the readiness check`,
+                namespace: "AWS/ApplicationELB",
+                metricName: "UnHealthyHostCount",
+                dimensions,
+                statistic: "Maximum",
+                period: 60,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 0,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 2,
+                treatMissingData: "notBreaching",
+                tags,
+            },
+            { parent },
+        );
+    }
+
+    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+        const { config, environment } = this.args;
+        const sorted = [...models].sort((a, b) => a.plan.model.localeCompare(b.plan.model));
+        sorted.forEach((m, index) => {
+            const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
+            for (const [track, backend] of Object.entries(m.backends) as Array<[TrackName, TrackBackend]>) groups[track] = backend.targetGroupArn;
+            for (const rule of listenerRules(m.plan, index, groups)) {
+                new aws.lb.ListenerRule(
+                    `${m.plan.model}-${rule.kind}`,
+                    {
+                        listenerArn: this.listener.arn,
+                        priority: rule.priority,
+                        conditions: rule.conditions,
+                        actions: [{ type: "forward", forward: rule.forward }],
+                        tags: awsTags(environment, m.plan.model),
+                    },
+                    { parent: this, dependsOn: Object.values(m.backends).flatMap((b) => [...b.resources]) },
+                );
+            }
+        });
+        const port = config.listenerPort === 80 ? "" : `:${config.listenerPort}`;
+        const endpoints = Object.fromEntries(models.map((m) => [m.plan.model, pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}/v2/models/${m.plan.model}`]));
+        this.registerOutputs({ loadBalancer: this.loadBalancer.dnsName, endpoints });
+        return endpoints;
+    }
+}
