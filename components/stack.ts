@@ -35,7 +35,7 @@ function createTarget(name: string, target: TargetConfig, config: ModelshipConfi
         case "docker":
             return new DockerTarget(name, { config: target, environment });
         case "kubernetes":
-            return new KubernetesTarget(name, { config: target, environment });
+            return new KubernetesTarget(name, { config: target, environment, registry });
         case "aws-vm":
             return new AwsVmTarget(name, { config: target, environment, registry });
     }

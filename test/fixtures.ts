@@ -70,3 +70,15 @@ export function modelFor(base: RawModel, strategy: string): RawModel {
     const singlePool = strategy === "recreate" || strategy === "rolling";
     return { ...base, strategy: STRATEGIES[strategy], tracks: singlePool ? { stable: tracks.stable } : tracks };
 }
+
+export const AWS_VM_TARGET = {
+    type: "aws-vm",
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    subnetIds: ["subnet-0a1b2c3d4e5f60719", "subnet-0a1b2c3d4e5f6071a"],
+    allowedCidrs: ["10.0.0.0/16"],
+    ami: { ssmParameter: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id" },
+};
+
+export function awsVmConfig(models: Record<string, RawModel> = { "fraud-scorer": prodModel() }): Mutable<RawConfig> {
+    return { environment: "prod", targets: { vms: AWS_VM_TARGET }, registry: { type: "ecr" }, models };
+}

@@ -78,10 +78,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         case "aws:iam/role:Role":
         case "aws:iam/instanceProfile:InstanceProfile":
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${String(inputs.name ?? name)}`, name: String(inputs.name ?? name) };
-        case "aws:ec2/securityGroup:SecurityGroup":
-            return { id: `sg-${createHash("sha256").update(name).digest("hex").slice(0, 17)}` };
         case "aws:ec2/launchTemplate:LaunchTemplate":
-            return { id: `lt-${createHash("sha256").update(name).digest("hex").slice(0, 17)}`, latestVersion: 1 };
+            return { latestVersion: 1 };
         default:
             return {};
     }

@@ -9,6 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AnalysisConfig, AwsVmTargetConfig } from "../config/schema";
+import { awsScope } from "../aws-scope";
 import { ec2TrustPolicy, logGroupName, modelRuntimePolicy, parseS3Uri, type AwsScope } from "../iam";
 import { READY_PATH } from "../model-server-env";
 import { awsTags, trackName } from "../naming";
@@ -43,10 +44,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         this.args = args;
         const { config, environment } = args;
         const tags = awsTags(environment);
-        const invoke = { parent: this };
-        this.scope = pulumi
-            .all([aws.getPartitionOutput({}, invoke), aws.getRegionOutput({}, invoke), aws.getCallerIdentityOutput({}, invoke)])
-            .apply(([partition, region, identity]) => ({ partition: partition.partition, region: region.region, accountId: identity.accountId }));
+        this.scope = awsScope(this);
         this.albSecurityGroup = new aws.ec2.SecurityGroup(
             `${name}-alb`,
             {

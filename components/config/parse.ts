@@ -127,7 +127,8 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
         issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, target: target.name ? targets.entries[target.name] : undefined })));
     }
 
-    if (targets.complete && models.complete) {
+    // Only once every model found its target: otherwise an unused target is just the other side of that mistake.
+    if (targets.complete && models.complete && Object.keys(resolved).length === Object.keys(models.entries).length) {
         const used = new Set(Object.values(resolved).map((m) => m.target));
         for (const name of Object.keys(targets.entries).filter((n) => !used.has(n))) {
             issues.push({ path: keyPath(["targets", name]), value: { type: targets.entries[name].type }, expected: "a target some model runs on (models.<name>.target); remove it or point a model at it" });

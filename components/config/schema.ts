@@ -191,6 +191,10 @@ export const kubernetesTargetSchema = z.strictObject({
     namespace: nameSchema,
     createNamespace: z.boolean().default(true),
     router: routerSchema,
+    /** EKS: create each model's IAM role for its service account (IRSA), trusted through this OIDC provider. */
+    irsa: z
+        .strictObject({ oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }) })
+        .optional(),
     monitoring: z
         .strictObject({
             /** The cluster runs the Prometheus Operator: ServiceMonitor and PrometheusRule objects; otherwise a rules ConfigMap. */

@@ -3,11 +3,15 @@
  * a Deployment, Service and PodDisruptionBudget, and a router: Gateway API HTTPRoutes, the nginx
  * router, or none (one pool per model, reached through its stable Service).
  */
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
 import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
-import { environmentLabels, trackName } from "../naming";
+import { awsScope } from "../aws-scope";
+import { irsaTrustPolicy, logGroupName, modelRuntimePolicy, parseS3Uri } from "../iam";
+import { awsTags, environmentLabels, trackName } from "../naming";
+import type { ContainerRegistry } from "../registry";
 import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
 import { renderNginxConf } from "../traffic/nginx";
@@ -20,6 +24,7 @@ export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 export interface KubernetesTargetArgs {
     config: KubernetesTargetConfig;
     environment: string;
+    registry: ContainerRegistry;
 }
 
 export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget {
@@ -47,8 +52,38 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return { parent, dependsOn: [...(this.namespaceResource ? [this.namespaceResource] : []), ...dependsOn] };
     }
 
+    /**
+     * The role the model's pods assume: the configured one, or (with IRSA set up) one made for
+     * this model alone, trusted only by its service account and allowed only its own artifacts,
+     * image, log group and metric namespace.
+     */
+    private podRole(model: ModelDeployment, parent: pulumi.Resource): pulumi.Input<string> | undefined {
+        const { environment, config } = this.args;
+        if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
+        const repositoryArn = this.args.registry.repository(model.name).arn;
+        if (!repositoryArn) throw new Error(`model ${model.name}: an IRSA role grants pulls from ECR; the registry has no repository ARN`);
+        const tags = awsTags(environment, model.name);
+        const role = new aws.iam.Role(
+            `${model.name}-pods`,
+            { assumeRolePolicy: JSON.stringify(irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name })), tags },
+            { parent },
+        );
+        new aws.cloudwatch.LogGroup(`${model.name}-logs`, { name: logGroupName(environment, model.name), retentionInDays: 30, tags }, { parent });
+        const artifact = parseS3Uri(model.config.artifact);
+        new aws.iam.RolePolicy(
+            `${model.name}-runtime`,
+            {
+                role: role.id,
+                policy: pulumi.all([awsScope(parent), repositoryArn]).apply(([scope, arn]) => JSON.stringify(modelRuntimePolicy({ scope, environment, model: model.name, artifact, repositoryArn: arn }))),
+            },
+            { parent },
+        );
+        return role.arn;
+    }
+
     deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
         const { environment, config } = this.args;
+        const roleArn = this.podRole(model, parent);
         const serviceAccount = new k8s.core.v1.ServiceAccount(
             model.name,
             {
@@ -56,7 +91,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
                     name: model.name,
                     namespace: config.namespace,
                     labels: { ...environmentLabels(environment), "app.kubernetes.io/name": model.name },
-                    ...(model.config.serviceAccountRoleArn ? { annotations: { [IRSA_ANNOTATION]: model.config.serviceAccountRoleArn } } : {}),
+                    ...(roleArn ? { annotations: { [IRSA_ANNOTATION]: roleArn } } : {}),
                 },
                 automountServiceAccountToken: false,
             },

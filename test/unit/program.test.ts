@@ -309,3 +309,33 @@ describe("monitoring under mocks", () => {
         assert.equal(ofType(resources, T.configMap).filter((c) => c.name.endsWith("-alert-rules")).length, 0);
     });
 });
+
+describe("IRSA roles under mocks", () => {
+    const OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC123";
+    const withIrsa = (models: Record<string, Record<string, unknown>>) => {
+        const raw = kubernetesConfig(GATEWAY_ROUTER, models);
+        raw.targets = { cluster: { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, irsa: { oidcProviderArn: OIDC } } };
+        return raw;
+    };
+
+    it("gives each model a role trusted by its own service account only, allowed its own prefix and repository, and annotates the account with it", async () => {
+        const { resources } = await runStack(withIrsa({ "fraud-scorer": prodModel() }), "prod");
+        const role = named(resources, "aws:iam/role:Role", "fraud-scorer-pods");
+        const trust = JSON.parse(at<string>(role, "assumeRolePolicy")) as { Statement: Array<{ Condition: { StringEquals: Record<string, string> } }> };
+        assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
+            "oidc.eks.us-east-1.amazonaws.com/id/ABC123:aud": "sts.amazonaws.com",
+            "oidc.eks.us-east-1.amazonaws.com/id/ABC123:sub": "system:serviceaccount:models:fraud-scorer",
+        });
+        const policy = JSON.parse(at<string>(named(resources, "aws:iam/rolePolicy:RolePolicy", "fraud-scorer-runtime"), "policy")) as { Statement: Array<{ Sid: string; Resource: string }> };
+        assert.equal(policy.Statement.find((s) => s.Sid === "ReadModelArtifact")?.Resource, "arn:aws:s3:::models-prod/fraud-scorer/*");
+        assert.equal(policy.Statement.find((s) => s.Sid === "PullImage")?.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/modelship/fraud-scorer");
+        const account = named(resources, T.serviceAccount, "fraud-scorer");
+        assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/fraud-scorer-pods");
+    });
+
+    it("keeps a role the model names instead of making one", async () => {
+        const { resources } = await runStack(withIrsa({ m: prodModel({ serviceAccountRoleArn: "arn:aws:iam::123456789012:role/existing" }) }), "prod");
+        assert.equal(ofType(resources, "aws:iam/role:Role").length, 0);
+        assert.equal(at<Record<string, string>>(named(resources, T.serviceAccount, "m"), "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/existing");
+    });
+});

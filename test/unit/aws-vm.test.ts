@@ -1,0 +1,190 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { instanceRefreshPreferences, listenerRules, modelPaths } from "../../components/aws-vm/alb";
+import { shellQuote, userDataScript } from "../../components/aws-vm/user-data";
+import { ConfigError } from "../../components/config/errors";
+import { parseConfig } from "../../components/config/parse";
+import { planTraffic } from "../../components/traffic/plan";
+import type { RecordedResource } from "../../tools/mock-runtime";
+import { AWS_VM_TARGET, awsVmConfig, DIGEST, modelFor, prodModel, STRATEGIES } from "../fixtures";
+import { at, named, ofType, runStack } from "../mock-stack";
+import { abTestPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
+
+const TG = { stable: "arn:tg/stable", candidate: "arn:tg/candidate" };
+const T = {
+    rule: "aws:lb/listenerRule:ListenerRule",
+    group: "aws:autoscaling/group:Group",
+    targetGroup: "aws:lb/targetGroup:TargetGroup",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    lb: "aws:lb/loadBalancer:LoadBalancer",
+    sg: "aws:ec2/securityGroup:SecurityGroup",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+};
+
+type Forward = { targetGroups: Array<{ arn: string; weight: number }>; stickiness: { enabled: boolean } };
+const splitOf = (resources: RecordedResource[], model: string) => at<Array<{ forward: Forward }>>(named(resources, T.rule, `${model}-split`), "actions")[0].forward;
+
+describe("aws-vm target", () => {
+    describe("listener rules (pure)", () => {
+        it("pin rules come before the split, all on the model's paths", () => {
+            const rules = listenerRules(canaryPlan(), 0, TG);
+            assert.deepEqual(rules.map((r) => [r.kind, r.priority]), [["pin-stable", 101], ["pin-candidate", 102], ["split", 150]]);
+            for (const rule of rules) assert.deepEqual(rule.conditions[0].pathPattern?.values, modelPaths("fraud-scorer"));
+            assert.deepEqual(rules[1].conditions[1].httpHeader, { httpHeaderName: "x-modelship-track", values: ["candidate"] });
+            assert.deepEqual(rules[1].forward.targetGroups, [{ arn: TG.candidate, weight: 1 }]);
+            assert.ok(rules.every((r) => r.conditions.reduce((n, c) => n + (c.pathPattern?.values.length ?? 0) + (c.httpHeader?.values.length ?? 0), 0) <= 5), "an ALB rule takes at most 5 condition values");
+        });
+
+        it("the split carries the plan's weights; models get priority blocks of their own", () => {
+            const split = listenerRules(canaryPlan("fraud-scorer", 25), 2, TG).at(-1)!;
+            assert.equal(split.priority, 350);
+            assert.deepEqual(split.forward.targetGroups, [{ arn: TG.stable, weight: 75 }, { arn: TG.candidate, weight: 25 }]);
+            assert.equal(split.forward.stickiness.enabled, false);
+        });
+
+        it("an A/B test is sticky (the load balancer's group cookie); a single pool forwards to stable alone", () => {
+            assert.equal(listenerRules(abTestPlan({ header: "x-user" }), 0, TG).at(-1)!.forward.stickiness.enabled, true);
+            assert.deepEqual(listenerRules(singleTrackPlan(), 0, { stable: TG.stable }).at(-1)!.forward.targetGroups, [{ arn: TG.stable, weight: 100 }]);
+            assert.throws(() => listenerRules(canaryPlan(), 0, { stable: TG.stable }), /no target group for the candidate track/);
+        });
+
+        it("instance refresh: recreate replaces everything at once; rolling keeps capacity and surges", () => {
+            const defaults = { minHealthyPercentage: 90, warmupSeconds: 120 };
+            assert.deepEqual(instanceRefreshPreferences({ kind: "recreate" }, 4, defaults), { minHealthyPercentage: 0, maxHealthyPercentage: 100, instanceWarmup: "120" });
+            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: 1, maxUnavailable: 1 }, 4, defaults), { minHealthyPercentage: 75, maxHealthyPercentage: 125, instanceWarmup: "120" });
+            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: "25%", maxUnavailable: 0 }, 4, defaults), { minHealthyPercentage: 90, maxHealthyPercentage: 125, instanceWarmup: "120" });
+        });
+    });
+
+    describe("config", () => {
+        it("refuses shadow, naming the targets that can mirror", () => {
+            assert.throws(
+                () => parseConfig(awsVmConfig({ m: modelFor(prodModel(), "shadow") }), "prod"),
+                (error: unknown) => error instanceof ConfigError && /shadow needs a router that mirrors requests, which the aws-vm target's Application Load Balancer is not; run the model on a kubernetes target \(router gateway-api or nginx\) or on the docker target/.test(error.message),
+            );
+        });
+
+        it("needs ECR (instances pull with their role), S3 artifacts, and no kubernetes-only settings", () => {
+            const error = (() => {
+                try {
+                    parseConfig({ ...awsVmConfig({ m: prodModel({ artifact: "https://models.example/m/", gpu: { count: 1 } }) }), registry: { type: "external", url: "registry.example" } }, "prod");
+                } catch (e) {
+                    return e as ConfigError;
+                }
+                return undefined;
+            })();
+            assert.deepEqual(error?.issues.map((i) => i.path).sort(), ["modelship:models.m.artifact", "modelship:models.m.gpu", "modelship:targets.vms.type"]);
+        });
+
+        it("a model names its target when there are several, and every target serves some model", () => {
+            const raw = { ...awsVmConfig({ a: prodModel(), b: prodModel({ target: "nowhere" }) }), targets: { vms: AWS_VM_TARGET, spare: AWS_VM_TARGET } };
+            try {
+                parseConfig(raw, "prod");
+                assert.fail("accepted");
+            } catch (e) {
+                const paths = (e as ConfigError).issues.map((i) => i.path);
+                assert.deepEqual(paths, ["modelship:models.a.target", "modelship:models.b.target"]);
+                assert.match((e as ConfigError).issues[0].expected, /there are several: vms, spare/);
+            }
+            const unused = { ...awsVmConfig({ a: prodModel({ target: "vms" }) }), targets: { vms: AWS_VM_TARGET, spare: AWS_VM_TARGET } };
+            assert.throws(() => parseConfig(unused, "prod"), /modelship:targets\.spare: .*a target some model runs on/);
+        });
+    });
+
+    describe("under mocks, per strategy", () => {
+        for (const strategy of Object.keys(STRATEGIES).filter((s) => s !== "shadow")) {
+            it(`${strategy}: target groups checked on readiness, groups sized by the plan, the split at the plan's weights`, async () => {
+                const raw = awsVmConfig({ "fraud-scorer": modelFor(prodModel(), strategy) });
+                const plan = planTraffic("fraud-scorer", parseConfig(raw, "prod").models["fraud-scorer"]);
+                const { resources } = await runStack(raw, "prod");
+                for (const t of plan.tracks) {
+                    const name = `fraud-scorer-${t.track}`;
+                    assert.equal(at(named(resources, T.targetGroup, name), "healthCheck.path"), "/v2/health/ready");
+                    const group = named(resources, T.group, name);
+                    assert.deepEqual([at(group, "desiredCapacity"), at(group, "minSize"), at(group, "maxSize")], [t.replicas, t.replicas, t.replicas]);
+                    assert.equal(at(group, "instanceRefresh.preferences.minHealthyPercentage"), plan.poolUpdate.kind === "recreate" ? 0 : 90);
+                    assert.equal(ofType(resources, T.alarm).filter((a) => a.name.startsWith(`${name}-`)).length, 3);
+                }
+                assert.deepEqual(splitOf(resources, "fraud-scorer").targetGroups.map((g) => g.weight), plan.tracks.map((t) => t.weight));
+                assert.equal(splitOf(resources, "fraud-scorer").stickiness.enabled, strategy === "abTest");
+            });
+        }
+
+        it("each canary step changes the split's weights and the candidate group's size", async () => {
+            const at2 = async (step: number) => {
+                const { resources } = await runStack(awsVmConfig({ m: prodModel({ strategy: { type: "canary", steps: [5, 50, 100], step } }) }), "prod");
+                return [splitOf(resources, "m").targetGroups.map((g) => g.weight), at(named(resources, T.group, "m-candidate"), "desiredCapacity")];
+            };
+            assert.deepEqual([await at2(0), await at2(1), await at2(2)], [[[95, 5], 1], [[50, 50], 2], [[0, 100], 4]]);
+        });
+
+        it("an internal load balancer reachable from the allowed CIDRs only; instances from the load balancer only; IMDSv2", async () => {
+            const { resources } = await runStack(awsVmConfig(), "prod");
+            assert.equal(at(named(resources, T.lb, "vms"), "internal"), true);
+            assert.deepEqual(at(named(resources, T.sg, "vms-alb"), "ingress"), [{ cidrBlocks: ["10.0.0.0/16"], description: "model clients", fromPort: 80, protocol: "tcp", toPort: 80 }]);
+            assert.equal(at(named(resources, T.sg, "vms-instances"), "ingress"), undefined);
+            const fromAlb = named(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "instances-from-alb-8080");
+            assert.equal(at(fromAlb, "referencedSecurityGroupId"), "vms-alb-id", "the load balancer's group, not a CIDR");
+            assert.equal(at(fromAlb, "securityGroupId"), "vms-instances-id");
+            const template = named(resources, T.launchTemplate, "fraud-scorer-stable");
+            assert.equal(at(template, "metadataOptions.httpTokens"), "required");
+            assert.equal(at(template, "imageId"), "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id");
+        });
+    });
+
+    describe("user data", () => {
+        const script = () =>
+            userDataScript({
+                region: "us-east-1",
+                environment: "prod",
+                model: "fraud-scorer",
+                track: { ...track("candidate", "1.5.0", 10), featureFlags: { note: "it's $(rm -rf /) `x`" } },
+                image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`,
+                artifact: { bucket: "example-models-prod", prefix: "fraud-scorer/" },
+                port: 8080,
+                logGroup: "/modelship/prod/fraud-scorer",
+            });
+
+        it("is valid bash", () => {
+            const result = spawnSync("bash", ["--norc", "--noprofile", "-n"], { input: script(), encoding: "utf8" });
+            assert.equal(result.status, 0, result.stderr);
+        });
+
+        it("copies the version's model, logs in with the instance role, pulls by digest and runs the server hardened, quoting every value", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-userdata-"));
+            try {
+                const log = path.join(dir, "calls");
+                for (const command of ["aws", "docker", "mkdir"]) {
+                    // Each stand-in records its arguments one per line, so quoting mistakes show.
+                    // docker login reads the password from stdin, as the real one does (or the pipe would break).
+                    fs.writeFileSync(
+                        path.join(dir, command),
+                        `#!/bin/bash\n{ echo "== ${command}"; printf '%s\\n' "$@"; } >> "${log}"\n[ "${command}" = aws ] && [ "$1" = ecr ] && echo token\n[ "${command}" = docker ] && [ "$1" = login ] && cat > /dev/null\nexit 0\n`,
+                        { mode: 0o755 },
+                    );
+                }
+                const result = spawnSync("bash", ["--norc", "--noprofile", "-c", script()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: `${dir}:/usr/bin:/bin` } });
+                assert.equal(result.status, 0, result.stderr);
+                const calls = fs.readFileSync(log, "utf8").split("== ").filter(Boolean).map((c) => c.trim().split("\n"));
+                assert.deepEqual(calls[1], ["aws", "s3", "cp", "--recursive", "--only-show-errors", "s3://example-models-prod/fraud-scorer/1.5.0/", "/opt/modelship/models/fraud-scorer/1.5.0/"]);
+                assert.deepEqual(calls[3], ["docker", "login", "--username", "AWS", "--password-stdin", "123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
+                assert.deepEqual(calls[4], ["docker", "pull", `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`]);
+                const run = calls.find((c) => c[0] === "docker" && c[1] === "run")!;
+                for (const expected of ["--read-only", "--cap-drop", "no-new-privileges:true", "MODEL_VERSION=1.5.0", "MODEL_TRACK=candidate", "MODEL_ARTIFACT=/models/fraud-scorer", "awslogs-group=/modelship/prod/fraud-scorer"]) {
+                    assert.ok(run.includes(expected), `${expected} in ${run.join(" ")}`);
+                }
+                assert.ok(run.includes(`FEATURE_FLAGS={"note":"it's $(rm -rf /) \`x\`"}`), "a hostile flag value stays literal");
+                assert.equal(run.at(-1), `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("shellQuote survives single quotes", () => {
+            assert.equal(spawnSync("bash", ["--norc", "--noprofile", "-c", `printf %s ${shellQuote("a'b \"c\" $d")}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).stdout, "a'b \"c\" $d");
+        });
+    });
+});
