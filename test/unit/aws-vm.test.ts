@@ -162,16 +162,20 @@ describe("aws-vm target", () => {
                     // docker login reads the password from stdin, as the real one does (or the pipe would break).
                     fs.writeFileSync(
                         path.join(dir, command),
-                        `#!/bin/bash\n{ echo "== ${command}"; printf '%s\\n' "$@"; } >> "${log}"\n[ "${command}" = aws ] && [ "$1" = ecr ] && echo token\n[ "${command}" = docker ] && [ "$1" = login ] && cat > /dev/null\nexit 0\n`,
+                        // One write per call: the two sides of a pipe run at once, and their records must not interleave.
+                        `#!/bin/bash\nrecord="== ${command}"$'\\n'"$(printf '%s\\n' "$@")"\nprintf '%s\\n' "$record" >> "${log}"\n[ "${command}" = aws ] && [ "$1" = ecr ] && echo token\n[ "${command}" = docker ] && [ "$1" = login ] && cat > /dev/null\nexit 0\n`,
                         { mode: 0o755 },
                     );
                 }
                 const result = spawnSync("bash", ["--norc", "--noprofile", "-c", script()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: `${dir}:/usr/bin:/bin` } });
                 assert.equal(result.status, 0, result.stderr);
                 const calls = fs.readFileSync(log, "utf8").split("== ").filter(Boolean).map((c) => c.trim().split("\n"));
-                assert.deepEqual(calls[1], ["aws", "s3", "cp", "--recursive", "--only-show-errors", "s3://example-models-prod/fraud-scorer/1.5.0/", "/opt/modelship/models/fraud-scorer/1.5.0/"]);
-                assert.deepEqual(calls[3], ["docker", "login", "--username", "AWS", "--password-stdin", "123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
-                assert.deepEqual(calls[4], ["docker", "pull", `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`]);
+                const call = (command: string, sub: string) => calls.find((c) => c[0] === command && c[1] === sub);
+                assert.deepEqual(call("aws", "s3"), ["aws", "s3", "cp", "--recursive", "--only-show-errors", "s3://example-models-prod/fraud-scorer/1.5.0/", "/opt/modelship/models/fraud-scorer/1.5.0/"]);
+                assert.deepEqual(call("docker", "login"), ["docker", "login", "--username", "AWS", "--password-stdin", "123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
+                assert.deepEqual(call("docker", "pull"), ["docker", "pull", `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`]);
+                const order = ["s3", "login", "pull", "run"].map((sub) => calls.findIndex((c) => c[1] === sub));
+                assert.deepEqual([...order].sort((a, b) => a - b), order, "model copied, then login, pull and run in that order");
                 const run = calls.find((c) => c[0] === "docker" && c[1] === "run")!;
                 for (const expected of ["--read-only", "--cap-drop", "no-new-privileges:true", "MODEL_VERSION=1.5.0", "MODEL_TRACK=candidate", "MODEL_ARTIFACT=/models/fraud-scorer", "awslogs-group=/modelship/prod/fraud-scorer"]) {
                     assert.ok(run.includes(expected), `${expected} in ${run.join(" ")}`);
