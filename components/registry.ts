@@ -6,6 +6,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryConfig } from "./config/schema";
+import { awsScope } from "./aws-scope";
+import { deployerPolicy, deployerTrustPolicy } from "./iam";
 import { awsTags, PRODUCT } from "./naming";
 
 export interface RegistryCredentials {
@@ -60,6 +62,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         const refs = new Map<string, RepositoryRef>();
         for (const model of args.models) refs.set(model, this.repositoryFor(model, args));
         this.repositories = refs;
+        if (args.config.type === "ecr" && args.config.deployer) this.deployerRole(args.config.deployer.trustedPrincipalArn, [...refs.values()], args.environment);
         this.repositoryUrls = pulumi.all(Object.fromEntries([...refs].map(([model, ref]) => [model, ref.url])));
         this.registerOutputs({ repositoryUrls: this.repositoryUrls });
     }
@@ -68,6 +71,21 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         const ref = this.repositories.get(model);
         if (!ref) throw new Error(`no repository declared for model ${model}`);
         return ref;
+    }
+
+    /** The role CI assumes to push images: these repositories, push actions only. */
+    private deployerRole(trustedPrincipalArn: string, repositories: readonly RepositoryRef[], environment: string): void {
+        const role = new aws.iam.Role("deployer", { assumeRolePolicy: JSON.stringify(deployerTrustPolicy(trustedPrincipalArn)), tags: awsTags(environment) }, { parent: this });
+        new aws.iam.RolePolicy(
+            "deployer-push",
+            {
+                role: role.id,
+                policy: pulumi
+                    .all([awsScope(this), pulumi.all(repositories.flatMap((r) => (r.arn ? [r.arn] : [])))])
+                    .apply(([scope, arns]) => JSON.stringify(deployerPolicy(scope, arns))),
+            },
+            { parent: this },
+        );
     }
 
     private repositoryFor(model: string, args: ContainerRegistryArgs): RepositoryRef {

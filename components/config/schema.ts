@@ -242,6 +242,10 @@ export const registrySchema = z.discriminatedUnion(
             /** Untagged images older than this are expired by the lifecycle policy. */
             expireUntaggedAfterDays: z.number().int().min(1).default(14),
             keepLastImages: z.number().int().min(1).default(30),
+            /** A role CI assumes to push images to these repositories, and do nothing else. */
+            deployer: z
+                .strictObject({ trustedPrincipalArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@_\/-]+$/, { error: "the ARN of the IAM role or user CI runs as" }) })
+                .optional(),
         }),
         z.strictObject({ type: z.literal("external"), url: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, { error: "a registry host[:port][/path]" }) }),
     ],
