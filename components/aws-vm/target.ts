@@ -10,7 +10,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AnalysisConfig, AwsVmTargetConfig } from "../config/schema";
 import { awsScope } from "../aws-scope";
-import { ec2TrustPolicy, logGroupName, modelRuntimePolicy, parseS3Uri, type AwsScope } from "../iam";
+import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../iam";
+import { modelRole } from "../model-role";
 import { READY_PATH } from "../model-server-env";
 import { awsTags, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
@@ -111,25 +112,13 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const { environment, registry } = this.args;
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
-        const artifact = parseS3Uri(model.config.artifact);
-        const logGroup = new aws.cloudwatch.LogGroup(`${model.name}-logs`, { name: logGroupName(environment, model.name), retentionInDays: 30, tags }, { parent });
-        const role = new aws.iam.Role(`${model.name}-instance`, { assumeRolePolicy: JSON.stringify(ec2TrustPolicy()), tags }, { parent });
         const repositoryArn = registry.repository(model.name).arn;
         if (!repositoryArn) throw new Error(`model ${model.name}: the aws-vm target pulls from ECR; the registry has no repository ARN`);
-        new aws.iam.RolePolicy(
-            `${model.name}-runtime`,
-            {
-                role: role.id,
-                policy: pulumi
-                    .all([this.scope, repositoryArn])
-                    .apply(([scope, arn]) => JSON.stringify(modelRuntimePolicy({ scope, environment, model: model.name, artifact, repositoryArn: arn }))),
-            },
-            { parent },
-        );
+        const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repositoryArn, trust: ec2TrustPolicy() }, parent);
         const profile = new aws.iam.InstanceProfile(`${model.name}`, { role: role.name, tags }, { parent });
         const backends: DeployedModel["backends"] = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, { profile, logGroup, artifact }, parent);
+            backends[track.track] = this.deployTrack(model, track, { profile, logGroup: logGroupName(environment, model.name), artifact: parseS3Uri(model.config.artifact) }, parent);
         }
         return { plan: model.plan, backends };
     }
@@ -137,7 +126,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     private deployTrack(
         model: ModelDeployment,
         track: TrackPlan,
-        shared: { profile: aws.iam.InstanceProfile; logGroup: aws.cloudwatch.LogGroup; artifact: ReturnType<typeof parseS3Uri> },
+        shared: { profile: aws.iam.InstanceProfile; logGroup: string; artifact: ReturnType<typeof parseS3Uri> },
         parent: pulumi.Resource,
     ): TrackBackend {
         const { config, environment } = this.args;
@@ -159,9 +148,9 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             { parent },
         );
         const userData = pulumi
-            .all([this.scope, image.ref, shared.logGroup.name])
-            .apply(([scope, ref, logGroup]) =>
-                Buffer.from(userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup })).toString("base64"),
+            .all([this.scope, image.ref])
+            .apply(([scope, ref]) =>
+                Buffer.from(userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup: shared.logGroup })).toString("base64"),
             );
         const launchTemplate = new aws.ec2.LaunchTemplate(
             name,

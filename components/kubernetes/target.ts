@@ -3,14 +3,13 @@
  * a Deployment, Service and PodDisruptionBudget, and a router: Gateway API HTTPRoutes, the nginx
  * router, or none (one pool per model, reached through its stable Service).
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
 import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
-import { awsScope } from "../aws-scope";
-import { irsaTrustPolicy, logGroupName, modelRuntimePolicy, parseS3Uri } from "../iam";
-import { awsTags, environmentLabels, trackName } from "../naming";
+import { irsaTrustPolicy } from "../iam";
+import { modelRole } from "../model-role";
+import { environmentLabels, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
 import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
@@ -62,22 +61,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
         const repositoryArn = this.args.registry.repository(model.name).arn;
         if (!repositoryArn) throw new Error(`model ${model.name}: an IRSA role grants pulls from ECR; the registry has no repository ARN`);
-        const tags = awsTags(environment, model.name);
-        const role = new aws.iam.Role(
-            `${model.name}-pods`,
-            { assumeRolePolicy: JSON.stringify(irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name })), tags },
-            { parent },
-        );
-        new aws.cloudwatch.LogGroup(`${model.name}-logs`, { name: logGroupName(environment, model.name), retentionInDays: 30, tags }, { parent });
-        const artifact = parseS3Uri(model.config.artifact);
-        new aws.iam.RolePolicy(
-            `${model.name}-runtime`,
-            {
-                role: role.id,
-                policy: pulumi.all([awsScope(parent), repositoryArn]).apply(([scope, arn]) => JSON.stringify(modelRuntimePolicy({ scope, environment, model: model.name, artifact, repositoryArn: arn }))),
-            },
-            { parent },
-        );
+        const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
+        const role = modelRole({ name: `${model.name}-pods`, environment, model: model.name, artifact: model.config.artifact, repositoryArn, trust }, parent);
         return role.arn;
     }
 

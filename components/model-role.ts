@@ -1,0 +1,39 @@
+/**
+ * The IAM role one model's workloads run as, on any AWS-backed target: trusted by what the
+ * target says (its pods' service account, or EC2), allowed only its own artifacts, image, log
+ * group and metric namespace; with the log group it writes to.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { awsScope } from "./aws-scope";
+import { logGroupName, modelRuntimePolicy, parseS3Uri, type PolicyDocument } from "./iam";
+import { awsTags } from "./naming";
+
+export interface ModelRoleArgs {
+    /** Resource names start with it, e.g. `fraud-scorer-pods`. */
+    name: string;
+    environment: string;
+    model: string;
+    /** s3://bucket/prefix/: the only objects the role may read. */
+    artifact: string;
+    repositoryArn: pulumi.Input<string>;
+    trust: PolicyDocument;
+}
+
+export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam.Role {
+    const tags = awsTags(args.environment, args.model);
+    const artifact = parseS3Uri(args.artifact);
+    const role = new aws.iam.Role(args.name, { assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
+    new aws.cloudwatch.LogGroup(`${args.model}-logs`, { name: logGroupName(args.environment, args.model), retentionInDays: 30, tags }, { parent });
+    new aws.iam.RolePolicy(
+        `${args.model}-runtime`,
+        {
+            role: role.id,
+            policy: pulumi
+                .all([awsScope(parent), args.repositoryArn])
+                .apply(([scope, repositoryArn]) => JSON.stringify(modelRuntimePolicy({ scope, environment: args.environment, model: args.model, artifact, repositoryArn }))),
+        },
+        { parent },
+    );
+    return role;
+}
