@@ -4,6 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "./config/schema";
+import { ModelGates } from "./gates/model-gates";
+import { gatePlan } from "./gates/plan";
 import { ModelImage } from "./image";
 import type { ContainerRegistry } from "./registry";
 import type { DeployedModel, ModelTarget } from "./target";
@@ -11,6 +13,7 @@ import { planTraffic } from "./traffic/plan";
 import { perTrack, type TrackName, type TrafficPlan } from "./traffic/types";
 
 export interface ModelServiceArgs {
+    environment: string;
     config: ModelConfig;
     registry: ContainerRegistry;
     target: ModelTarget;
@@ -37,7 +40,10 @@ export class ModelService extends pulumi.ComponentResource {
             );
         }
         this.images = pulumi.all(Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref])));
-        this.deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
+        const deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
+        const specs = gatePlan(args.config, this.plan, args.environment, deployed.smokeUrls !== undefined);
+        const gates = specs.length === 0 ? undefined : new ModelGates(`${name}-gates`, { model: name, config: args.config, specs, images: Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref])), smokeUrls: deployed.smokeUrls ?? {} }, { parent: this });
+        this.deployed = { ...deployed, ...(gates ? { gates: gates.byTrack } : {}) };
         this.registerOutputs({ images: this.images, weights: perTrack(this.plan, (t) => t.weight) });
     }
 }

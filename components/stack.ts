@@ -45,7 +45,7 @@ export function deployModelship(config: ModelshipConfig): StackOutputs {
     const names = Object.keys(config.models);
     const registry = new ContainerRegistry("registry", { config: config.registry, environment: config.environment, models: names });
     const targets = new Map(Object.entries(config.targets).map(([name, target]) => [name, createTarget(name, target, config, registry)]));
-    const services = names.map((name) => new ModelService(name, { config: config.models[name], registry, target: targets.get(config.models[name].target)! }));
+    const services = names.map((name) => new ModelService(name, { environment: config.environment, config: config.models[name], registry, target: targets.get(config.models[name].target)! }));
     // One router per target, in front of the models it runs.
     const endpoints: Record<string, pulumi.Output<string>> = {};
     for (const [name, target] of targets) {

@@ -31,6 +31,10 @@ export interface TrackBackend {
 export interface DeployedModel {
     plan: TrafficPlan;
     backends: Partial<Record<TrackName, TrackBackend>>;
+    /** Each track's own server as the deployer reaches it, where the target publishes one (smoke gate). */
+    smokeUrls?: Partial<Record<TrackName, pulumi.Output<string>>>;
+    /** The gates each track passed; filled in by the ModelService before routing. */
+    gates?: Partial<Record<TrackName, readonly pulumi.Resource[]>>;
 }
 
 export interface ModelTarget {
@@ -48,7 +52,13 @@ export function nginxRoutes(models: readonly DeployedModel[]): ModelRoute[] {
     }));
 }
 
-/** Everything a router must wait for before it sends traffic to these models. */
-export function backendResources(models: readonly DeployedModel[]): pulumi.Resource[] {
-    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => [...b.resources]));
+/**
+ * Everything a router must wait for before it sends traffic to these models: every track's
+ * workloads, and the gates of every track it sends requests to (live or mirrored).
+ */
+export function routeDependencies(models: readonly DeployedModel[]): pulumi.Resource[] {
+    return models.flatMap((m) => [
+        ...Object.values(m.backends).flatMap((b) => [...b.resources]),
+        ...m.plan.tracks.filter((t) => t.weight > 0 || t.mirrorPercent > 0).flatMap((t) => [...(m.gates?.[t.track] ?? [])]),
+    ]);
 }

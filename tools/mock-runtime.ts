@@ -13,6 +13,8 @@ export interface RecordedResource {
     custom: boolean;
     /** `type::name` of the parent resource; undefined for children of the stack itself. */
     parent?: string;
+    /** `type::name` of each resource named in its dependsOn option. */
+    dependsOn?: string[];
     inputs: Record<string, unknown>;
 }
 
@@ -110,16 +112,19 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
     // Mocks are not told a resource's parent; a stack transformation sees it and records it here.
     const keys = new WeakMap<pulumi.Resource, string>();
     const parents = new Map<string, string>();
+    const dependencies = new Map<string, string[]>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 const inputs = (args.inputs ?? {}) as Record<string, unknown>;
                 const parent = parents.get(resourceKey(args.type, args.name));
+                const dependsOn = dependencies.get(resourceKey(args.type, args.name));
                 resources.push({
                     type: args.type,
                     name: args.name,
                     custom: args.custom !== false,
                     ...(parent ? { parent } : {}),
+                    ...(dependsOn && dependsOn.length > 0 ? { dependsOn } : {}),
                     inputs: redactSecrets(inputs) as Record<string, unknown>,
                 });
                 return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
@@ -139,6 +144,17 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
             keys.set(args.resource, key);
             const parent = args.opts.parent ? keys.get(args.opts.parent) : undefined;
             if (parent && !parent.startsWith("pulumi:pulumi:Stack::")) parents.set(key, parent);
+            // The program passes plain arrays of resources; other shapes are not recorded.
+            const declared = Array.isArray(args.opts.dependsOn) ? args.opts.dependsOn : [];
+            dependencies.set(
+                key,
+                declared
+                    .flatMap((d) => {
+                        const known = d instanceof pulumi.Resource ? keys.get(d) : undefined;
+                        return known ? [known] : [];
+                    })
+                    .sort(),
+            );
             return undefined;
         });
         return program();

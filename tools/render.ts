@@ -92,6 +92,22 @@ function parseArgs(argv: readonly string[]): { stack: string; out?: string; proj
     return { ...args, stack: args.stack };
 }
 
+/** `stable lint, scan (advisory), smoke; candidate ...`: the gates each track must pass, from the gate commands. */
+export function gateSummary(resources: readonly RecordedResource[], model: string): string {
+    const prefix = `${model}-gates-`;
+    const byTrack = new Map<string, string[]>();
+    for (const r of resources.filter((x) => x.type === "command:local:Command" && x.name.startsWith(prefix))) {
+        const [track, kind] = r.name.slice(prefix.length).split("-");
+        const advisory = String(r.inputs.create ?? "").includes("advisory here");
+        byTrack.set(track, [...(byTrack.get(track) ?? []), `${kind}${advisory ? " (advisory)" : ""}`]);
+    }
+    const order = (track: string) => (track === "stable" ? 0 : 1);
+    return [...byTrack]
+        .sort(([a], [b]) => order(a) - order(b))
+        .map(([track, kinds]) => `${track} ${kinds.join(", ")}`)
+        .join("; ");
+}
+
 /** The nearest directory above this file with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
 export function findProjectDir(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
@@ -112,6 +128,8 @@ async function main(): Promise<void> {
     for (const [model, m] of Object.entries(render.outputs.models)) {
         const weights = Object.entries(m.weights).map(([t, w]) => `${t} ${m.versions[t as "stable"]}: ${w}%`).join(", ");
         console.log(`  ${model} (${m.strategy}${m.step ? ` step ${m.step.index + 1}/${m.step.count}` : ""}${m.aborted ? ", aborted" : ""}): ${weights}`);
+        const gates = gateSummary(render.resources, model);
+        if (gates) console.log(`    gates: ${gates}`);
     }
 }
 

@@ -15,7 +15,7 @@ import { modelRole } from "../model-role";
 import { READY_PATH } from "../model-server-env";
 import { awsTags, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
-import type { DeployedModel, ModelDeployment, ModelTarget, TrackBackend } from "../target";
+import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
 import type { TrackName, TrackPlan } from "../traffic/types";
 import { instanceRefreshPreferences, listenerRules } from "./alb";
@@ -264,7 +264,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
                         actions: [{ type: "forward", forward: rule.forward }],
                         tags: awsTags(environment, m.plan.model),
                     },
-                    { parent: this, dependsOn: Object.values(m.backends).flatMap((b) => [...b.resources]) },
+                    { parent: this, dependsOn: routeDependencies([m]) },
                 );
             }
         });

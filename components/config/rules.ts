@@ -110,6 +110,11 @@ function targetFitRules(model: ModelConfig, target: TargetConfig): Issue[] {
     const issues: Issue[] = [];
     const unsupported = unsupportedStrategy(target, model.strategy.type);
     if (unsupported) issues.push({ path: "strategy.type", value: model.strategy.type, expected: unsupported });
+    const smoke = model.gates.smoke;
+    if (smoke.enabled === true && target.type !== "docker") {
+        issues.push({ path: "gates.smoke.enabled", value: true, expected: `false (or left out) on the ${target.type} target for now: the smoke gate reaches a track's own server from the deployer, which only the docker target publishes` });
+    }
+    if (smoke.expect.min > smoke.expect.max) issues.push({ path: "gates.smoke.expect", value: smoke.expect, expected: "min no greater than max" });
     if (target.type !== "kubernetes") {
         const kubernetesOnly: Array<[keyof ModelConfig, boolean]> = [
             ["gpu", model.gpu !== undefined],

@@ -142,6 +142,27 @@ export const analysisSchema = z.strictObject({
     bakeSeconds: z.number().int().min(0).default(300),
 });
 
+/** A gate that runs unless disabled; `required` left out means: required in prod, advisory elsewhere. */
+const gateToggle = { enabled: z.boolean().default(true), required: z.boolean().optional(), timeoutSeconds: z.number().int().min(1).max(3600).default(120) };
+
+export const gatesSchema = z.strictObject({
+    /** hadolint on the Dockerfile of each built image. */
+    lint: z.strictObject(gateToggle).default({ enabled: true, timeoutSeconds: 120 }),
+    /** An image scanner on each image; without a scanner or its database the outcome is "not scanned". */
+    scan: z.strictObject({ ...gateToggle, scanner: z.enum(["trivy", "none"]).default("trivy") }).default({ enabled: true, timeoutSeconds: 120, scanner: "trivy" }),
+    /** Readiness, a recorded inference and the legacy route, against the track's own server (on by default where the deployer reaches it: the docker target). */
+    smoke: z
+        .strictObject({
+            ...gateToggle,
+            enabled: z.boolean().optional(),
+            /** A recorded Open Inference Protocol request (JSON file, relative to the project); default `<artifact>/smoke-request.json`. */
+            request: z.string().min(1).optional(),
+            expect: z.strictObject({ min: z.number(), max: z.number() }).default({ min: 0, max: 1 }),
+            retries: z.number().int().min(0).max(10).default(3),
+        })
+        .default({ timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 }),
+});
+
 export const modelSchema = z.strictObject({
     /** Which of `targets` runs the model; may be left out when there is only one. */
     target: nameSchema.optional(),
@@ -151,6 +172,12 @@ export const modelSchema = z.strictObject({
     port: portSchema.default(8080),
     tracks: z.strictObject({ stable: trackSchema, candidate: trackSchema.optional() }),
     strategy: strategySchema,
+    /** Checks a version must pass before any traffic moves to it. */
+    gates: gatesSchema.default({
+        lint: { enabled: true, timeoutSeconds: 120 },
+        scan: { enabled: true, timeoutSeconds: 120, scanner: "trivy" },
+        smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 },
+    }),
     /** The thresholds a rollout is judged by; alerts use them too. */
     analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300 }),
     resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
@@ -266,6 +293,7 @@ export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type GpuConfig = z.infer<typeof gpuSchema>;
 export type DependencyConfig = z.infer<typeof dependencySchema>;
 export type AnalysisConfig = z.infer<typeof analysisSchema>;
+export type GatesConfig = z.infer<typeof gatesSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;

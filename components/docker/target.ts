@@ -8,7 +8,7 @@ import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
-import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderNginxConf } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrackPlan } from "../traffic/types";
@@ -50,13 +50,16 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
 
     deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
         const backends: DeployedModel["backends"] = {};
+        const smokeUrls: DeployedModel["smokeUrls"] = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, parent);
+            const { published, ...backend } = this.deployTrack(model, track, parent);
+            backends[track.track] = backend;
+            smokeUrls[track.track] = published;
         }
-        return { plan: model.plan, backends };
+        return { plan: model.plan, backends, smokeUrls };
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend & { published: pulumi.Output<string> } {
         const { environment } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
@@ -77,6 +80,8 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                     labels: dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
                     networksAdvanced: [{ name: this.network.name, aliases: [name] }],
+                    // On a free loopback port, so the smoke gate reaches this replica without the router.
+                    ports: [{ internal: port, ip: "127.0.0.1" }],
                     mounts: [{ type: "bind", source: path.resolve(model.config.artifact), target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
                     healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" },
                     restart: "unless-stopped",
@@ -92,7 +97,11 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                 { parent, deleteBeforeReplace: recreate },
             );
         });
-        return { addresses: containers.map((_, replica) => `${containerName(environment, model.name, track, replica)}:${port}`), resources: containers };
+        return {
+            addresses: containers.map((_, replica) => `${containerName(environment, model.name, track, replica)}:${port}`),
+            resources: containers,
+            published: containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`),
+        };
     }
 
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
@@ -113,7 +122,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             },
             {
                 parent: this,
-                dependsOn: backendResources(models),
+                dependsOn: routeDependencies(models),
                 // A new config needs a new container; the published port allows only one at a time.
                 deleteBeforeReplace: true,
             },

@@ -11,7 +11,7 @@ import { irsaTrustPolicy } from "../iam";
 import { modelRole } from "../model-role";
 import { environmentLabels, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
-import { backendResources, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
 import { renderNginxConf } from "../traffic/nginx";
 import type { TrackPlan } from "../traffic/types";
@@ -169,7 +169,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
                 new k8s.apiextensions.CustomResource(
                     `${m.plan.model}-route`,
                     { apiVersion: route.apiVersion, kind: route.kind, metadata: route.metadata, spec: route.spec },
-                    { parent: this, dependsOn: backendResources([m]) },
+                    { parent: this, dependsOn: routeDependencies([m]) },
                 );
                 return [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)];
             }),
@@ -186,9 +186,9 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             nginxConf: renderNginxConf({ listenPort: ROUTER_CONTAINER_PORT, routes: nginxRoutes(models) }),
             plans: models.map((m) => m.plan),
         };
-        const options = this.childOptions(this, backendResources(models));
+        const options = this.childOptions(this, routeDependencies(models));
         const configMap = new k8s.core.v1.ConfigMap(`${ROUTER_NAME}-config`, routerConfigMapObject(args), options);
-        new k8s.apps.v1.Deployment(ROUTER_NAME, routerDeploymentObject(args), this.childOptions(this, [...backendResources(models), configMap]));
+        new k8s.apps.v1.Deployment(ROUTER_NAME, routerDeploymentObject(args), this.childOptions(this, [...routeDependencies(models), configMap]));
         new k8s.core.v1.Service(ROUTER_NAME, routerServiceObject(args), options);
         const host = serviceHost(ROUTER_NAME, config.namespace);
         return Object.fromEntries(models.map((m) => [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)]));

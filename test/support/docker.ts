@@ -62,7 +62,7 @@ export function stopDocker(environment: DockerEnvironment | undefined): void {
  * a docker:index/container:Container). Every input key must be understood here, so a field the
  * target adds later cannot be silently left out of the test.
  */
-export function dockerRunArgs(container: RecordedResource, overrides: { name: string; network: string; image: string; publish?: string }): string[] {
+export function dockerRunArgs(container: RecordedResource, overrides: { name: string; network: string; image: string }): string[] {
     const inputs = container.inputs as {
         envs?: string[];
         mounts?: Array<{ type: string; source: string; target: string; readOnly?: boolean }>;
@@ -73,10 +73,11 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
         healthcheck?: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
         restart?: string;
         user?: string;
+        ports?: Array<{ internal: number; external?: number; ip?: string }>;
         labels?: Array<{ label: string; value: string }>;
         networksAdvanced?: Array<{ name: string; aliases?: string[] }>;
     };
-    const understood = new Set(["name", "image", "envs", "labels", "networksAdvanced", "mounts", "healthcheck", "restart", "readOnly", "tmpfs", "capabilities", "securityOpts", "user", "wait", "waitTimeout"]);
+    const understood = new Set(["name", "image", "envs", "labels", "networksAdvanced", "mounts", "healthcheck", "restart", "readOnly", "tmpfs", "capabilities", "securityOpts", "user", "ports", "wait", "waitTimeout"]);
     const unknown = Object.keys(container.inputs).filter((k) => !understood.has(k));
     assert.deepEqual(unknown, [], `container inputs this test does not translate: ${unknown.join(", ")}`);
     const args = ["run", "-d", "--name", overrides.name, "--network", overrides.network];
@@ -101,7 +102,7 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
     }
     if (inputs.restart) args.push("--restart", inputs.restart);
     if (inputs.user) args.push("--user", inputs.user);
-    if (overrides.publish) args.push("-p", overrides.publish);
+    for (const p of inputs.ports ?? []) args.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external ?? ""}:${p.internal}`);
     args.push(overrides.image);
     return args;
 }

@@ -66,7 +66,7 @@ function canaryModels(files: StackFiles): Array<[string, number[]]> {
 }
 
 describe("npm run render", () => {
-    describe("each canary step changes only router objects and replica counts", () => {
+    describe("each canary step changes only router objects, replica counts and the candidate's smoke gate", () => {
         for (const stack of ["dev", "prod"]) {
             it(`stack ${stack}`, async () => {
                 const files = readStackFiles(projectDir, stack);
@@ -81,11 +81,16 @@ describe("npm run render", () => {
                         assert.ok(change.changed.some(([, r]) => isRouterObject(r)), `${label}: the router changes`);
                         for (const [was, now] of change.changed) {
                             if (isRouterObject(now)) continue;
+                            // The version gaining traffic is checked again at each step; nothing else re-runs.
+                            if (now.type === "command:local:Command" && now.name === `${model}-gates-candidate-smoke`) continue;
                             assert.equal(withoutReplicas(now), withoutReplicas(was), `${label}: ${key(now)} changed more than its replica count`);
                         }
-                        // A track that scales by containers (docker) adds or removes containers of the candidate only.
+                        // A track that scales by containers (docker) adds or removes containers of the candidate only;
+                        // a track that starts or stops receiving requests gains or loses its smoke gate.
                         for (const r of [...change.added, ...change.removed]) {
-                            assert.ok(r.type === "docker:index/container:Container" && r.name.startsWith(`${model}-candidate-`), `${label}: ${key(r)} added or removed`);
+                            const scaled = r.type === "docker:index/container:Container" && r.name.startsWith(`${model}-candidate-`);
+                            const smoke = r.type === "command:local:Command" && /-gates-(stable|candidate)-smoke$/.test(r.name) && r.name.startsWith(`${model}-`);
+                            assert.ok(scaled || smoke, `${label}: ${key(r)} added or removed`);
                         }
                         const weights = renders[step].outputs.models[model].weights;
                         assert.deepEqual(weights, { stable: 100 - steps[step], candidate: steps[step] });

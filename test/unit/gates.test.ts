@@ -1,0 +1,87 @@
+import { strict as assert } from "assert";
+import { parseConfig } from "../../components/config/parse";
+import { gatePlan } from "../../components/gates/plan";
+import { planTraffic } from "../../components/traffic/plan";
+import type { RecordedResource } from "../../tools/mock-runtime";
+import { canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
+import { named, ofType, runStack } from "../mock-stack";
+
+const COMMAND = "command:local:Command";
+
+function gatesOf(raw: ReturnType<typeof dockerConfig>, stack: string, model = "fraud-scorer", reachable = true) {
+    const config = parseConfig(raw, stack).models[model];
+    return gatePlan(config, planTraffic(model, config), stack, reachable);
+}
+
+describe("deployment gates", () => {
+    describe("which gates, and what re-runs them (pure)", () => {
+        it("lint per built image, scan per image, smoke per track that receives requests", () => {
+            const specs = gatesOf(dockerConfig(), "dev").map((s) => `${s.track} ${s.kind}`);
+            assert.deepEqual(specs, ["stable lint", "stable scan", "stable smoke", "candidate lint", "candidate scan", "candidate smoke"]);
+            const blueGreen = gatesOf(dockerConfig({ "fraud-scorer": modelFor(canaryModel(), "blueGreen") }), "dev").map((s) => `${s.track} ${s.kind}`);
+            assert.ok(!blueGreen.includes("stable smoke"), "blue-green active=candidate: stable gets no requests, so no smoke");
+            assert.ok(blueGreen.includes("candidate smoke"));
+        });
+
+        it("a prebuilt image has no Dockerfile to lint; a cluster's tracks get no smoke gate by default", () => {
+            const specs = gatesOf(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel() }), "prod", "fraud-scorer", false);
+            assert.deepEqual(specs.map((s) => `${s.track} ${s.kind}`), ["stable scan", "candidate scan"]);
+        });
+
+        it("scan is required in prod and advisory elsewhere unless configured; lint and smoke are required", () => {
+            assert.ok(gatesOf(dockerConfig(), "dev").filter((s) => s.kind === "scan").every((s) => !s.required));
+            assert.ok(gatesOf(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel() }), "prod", "fraud-scorer", false).every((s) => s.required));
+            assert.ok(gatesOf(dockerConfig(), "dev").filter((s) => s.kind !== "scan").every((s) => s.required));
+            const configured = gatesOf(dockerConfig({ "fraud-scorer": canaryModel({ gates: { scan: { required: true }, lint: { enabled: false } } }) }), "dev");
+            assert.ok(configured.filter((s) => s.kind === "scan").every((s) => s.required));
+            assert.ok(!configured.some((s) => s.kind === "lint"));
+        });
+
+        it("the candidate's smoke gate is triggered by its share of traffic; the stable's and the lint/scan gates are not", () => {
+            const at = (step: number) => gatesOf(dockerConfig({ "fraud-scorer": canaryModel({ strategy: { type: "canary", steps: [10, 50, 100], step } }) }), "dev");
+            const [first, second] = [at(0), at(1)];
+            const changed = first.filter((spec, i) => JSON.stringify(spec.triggers) !== JSON.stringify(second[i].triggers)).map((s) => `${s.track} ${s.kind}`);
+            assert.deepEqual(changed, ["candidate smoke"]);
+        });
+
+        it("smoke cannot be switched on where the deployer cannot reach the track", () => {
+            assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.enabled: got true; expected false \(or left out\) on the kubernetes target/);
+        });
+    });
+
+    describe("under mocks", () => {
+        const byName = (resources: RecordedResource[], name: string) => named(resources, COMMAND, `fraud-scorer-gates-${name}`);
+
+        it("the router waits for the gates of every track it sends requests to", async () => {
+            const { resources } = await runStack(dockerConfig(), "dev");
+            const router = named(resources, "docker:index/container:Container", "router");
+            const gates = ofType(resources, COMMAND).map((c) => `${COMMAND}::${c.name}`);
+            assert.equal(gates.length, 6);
+            assert.deepEqual(gates.filter((g) => !(router.dependsOn ?? []).includes(g)), [], "every gate is a dependency of the router");
+        });
+
+        it("a gate command runs the gate program with the track's own image and server", async () => {
+            const { resources } = await runStack(dockerConfig(), "dev");
+            assert.match(String(byName(resources, "candidate-lint").inputs.create), /^timeout \d+ node dist\/tools\/gate\.js lint --dockerfile 'model-server\/Dockerfile' --required true$/);
+            assert.match(String(byName(resources, "candidate-scan").inputs.create), /gate\.js scan --image 'modelship\/fraud-scorer:1\.5\.0' --scanner trivy --required false \|\| echo 'scan gate of candidate 1\.5\.0 failed; advisory here/);
+            assert.match(String(byName(resources, "candidate-smoke").inputs.create), /gate\.js smoke --url 'http:\/\/127\.0\.0\.1:\d+' --model 'fraud-scorer' --version '1\.5\.0' --input 'model-server\/models\/fraud-scorer\/smoke-request\.json'/);
+        });
+
+        it("a new candidate version re-runs the candidate's gates only; a change that touches neither re-runs nothing", async () => {
+            const render = async (change: (model: Record<string, unknown>) => void) => {
+                const model = canaryModel();
+                change(model);
+                return (await runStack(dockerConfig({ "fraud-scorer": model }), "dev")).resources;
+            };
+            const base = await render(() => undefined);
+            const newVersion = await render((m) => ((m.tracks as { candidate: { version: string } }).candidate.version = "1.6.0"));
+            const unrelated = await render((m) => (m.analysis = { maxErrorRate: 0.05 }));
+            const changedGates = (other: RecordedResource[]) =>
+                ofType(base, COMMAND)
+                    .filter((c) => JSON.stringify(c.inputs) !== JSON.stringify(named(other, COMMAND, c.name).inputs))
+                    .map((c) => c.name.replace("fraud-scorer-gates-", ""));
+            assert.deepEqual(changedGates(newVersion).sort(), ["candidate-lint", "candidate-scan", "candidate-smoke"]);
+            assert.deepEqual(changedGates(unrelated), []);
+        });
+    });
+});
