@@ -157,19 +157,24 @@ describe("aws-vm target", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-userdata-"));
             try {
                 const log = path.join(dir, "calls");
+                fs.mkdirSync(log);
                 for (const command of ["aws", "docker", "mkdir"]) {
                     // Each stand-in records its arguments one per line, so quoting mistakes show.
                     // docker login reads the password from stdin, as the real one does (or the pipe would break).
                     fs.writeFileSync(
                         path.join(dir, command),
-                        // One write per call: the two sides of a pipe run at once, and their records must not interleave.
-                        `#!/bin/bash\nrecord="== ${command}"$'\\n'"$(printf '%s\\n' "$@")"\nprintf '%s\\n' "$record" >> "${log}"\n[ "${command}" = aws ] && [ "$1" = ecr ] && echo token\n[ "${command}" = docker ] && [ "$1" = login ] && cat > /dev/null\nexit 0\n`,
+                        // One file per call, named by the time it started: the two sides of a pipe run at once and
+                        // would interleave their lines in a shared file.
+                        `#!/bin/bash\n{ echo "${command}"; printf '%s\\n' "$@"; } > "${log}/$(date +%s%N)-$$"\n[ "${command}" = aws ] && [ "$1" = ecr ] && echo token\n[ "${command}" = docker ] && [ "$1" = login ] && cat > /dev/null\nexit 0\n`,
                         { mode: 0o755 },
                     );
                 }
                 const result = spawnSync("bash", ["--norc", "--noprofile", "-c", script()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: `${dir}:/usr/bin:/bin` } });
                 assert.equal(result.status, 0, result.stderr);
-                const calls = fs.readFileSync(log, "utf8").split("== ").filter(Boolean).map((c) => c.trim().split("\n"));
+                const calls = fs
+                    .readdirSync(log)
+                    .sort()
+                    .map((file) => fs.readFileSync(path.join(log, file), "utf8").trim().split("\n"));
                 const call = (command: string, sub: string) => calls.find((c) => c[0] === command && c[1] === sub);
                 assert.deepEqual(call("aws", "s3"), ["aws", "s3", "cp", "--recursive", "--only-show-errors", "s3://example-models-prod/fraud-scorer/1.5.0/", "/opt/modelship/models/fraud-scorer/1.5.0/"]);
                 assert.deepEqual(call("docker", "login"), ["docker", "login", "--username", "AWS", "--password-stdin", "123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
