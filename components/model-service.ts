@@ -39,10 +39,11 @@ export class ModelService extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        this.images = pulumi.all(Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref])));
+        const refs: Partial<Record<TrackName, pulumi.Output<string>>> = Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref]));
+        this.images = pulumi.all(refs);
         const deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
         const specs = gatePlan(args.config, this.plan, args.environment, deployed.smokeUrls !== undefined);
-        const gates = specs.length === 0 ? undefined : new ModelGates(`${name}-gates`, { model: name, config: args.config, specs, images: Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref])), smokeUrls: deployed.smokeUrls ?? {} }, { parent: this });
+        const gates = specs.length === 0 ? undefined : new ModelGates(`${name}-gates`, { model: name, config: args.config, specs, images: refs, smokeUrls: deployed.smokeUrls ?? {} }, { parent: this });
         this.deployed = { ...deployed, ...(gates ? { gates: gates.byTrack } : {}) };
         this.registerOutputs({ images: this.images, weights: perTrack(this.plan, (t) => t.weight) });
     }

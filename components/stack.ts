@@ -45,7 +45,12 @@ export function deployModelship(config: ModelshipConfig): StackOutputs {
     const names = Object.keys(config.models);
     const registry = new ContainerRegistry("registry", { config: config.registry, environment: config.environment, models: names });
     const targets = new Map(Object.entries(config.targets).map(([name, target]) => [name, createTarget(name, target, config, registry)]));
-    const services = names.map((name) => new ModelService(name, { environment: config.environment, config: config.models[name], registry, target: targets.get(config.models[name].target)! }));
+    const targetOf = (model: string): ModelTarget => {
+        const target = targets.get(config.models[model].target);
+        if (!target) throw new Error(`model ${model}: no target ${config.models[model].target}`);
+        return target;
+    };
+    const services = names.map((name) => new ModelService(name, { environment: config.environment, config: config.models[name], registry, target: targetOf(name) }));
     // One router per target, in front of the models it runs.
     const endpoints: Record<string, pulumi.Output<string>> = {};
     for (const [name, target] of targets) {
