@@ -42,8 +42,17 @@ export class ModelService extends pulumi.ComponentResource {
         const refs: Partial<Record<TrackName, pulumi.Output<string>>> = Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref]));
         this.images = pulumi.all(refs);
         const deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
-        const specs = gatePlan(args.config, this.plan, args.environment, deployed.smokeUrls !== undefined);
-        const gates = specs.length === 0 ? undefined : new ModelGates(`${name}-gates`, { model: name, config: args.config, specs, images: refs, smokeUrls: deployed.smokeUrls ?? {} }, { parent: this });
+        const smoke = args.target.smoke;
+        const specs = gatePlan(args.config, this.plan, args.environment, smoke?.byDefault(args.config) ?? false);
+        const model = { name, config: args.config, plan: this.plan, images };
+        const gates =
+            specs.length === 0
+                ? undefined
+                : new ModelGates(
+                      `${name}-gates`,
+                      { model: name, config: args.config, specs, images: refs, ...(smoke ? { smoke: (spec, image, parent) => smoke.gate({ model, spec, image }, parent) } : {}) },
+                      { parent: this },
+                  );
         this.deployed = { ...deployed, ...(gates ? { gates: gates.byTrack } : {}) };
         this.registerOutputs({ images: this.images, weights: perTrack(this.plan, (t) => t.weight) });
     }

@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "./config/schema";
+import type { GateSpec } from "./gates/plan";
 import type { ModelImage } from "./image";
 import type { ModelRoute } from "./traffic/nginx";
 import type { TrackName, TrafficPlan } from "./traffic/types";
@@ -31,13 +32,28 @@ export interface TrackBackend {
 export interface DeployedModel {
     plan: TrafficPlan;
     backends: Partial<Record<TrackName, TrackBackend>>;
-    /** Each track's own server as the deployer reaches it, where the target publishes one (smoke gate). */
-    smokeUrls?: Partial<Record<TrackName, pulumi.Output<string>>>;
     /** The gates each track passed; filled in by the ModelService before routing. */
     gates?: Partial<Record<TrackName, readonly pulumi.Resource[]>>;
 }
 
+/** One smoke gate to create: which track, and the image it checks (its change re-runs the gate). */
+export interface SmokeGateRequest {
+    model: ModelDeployment;
+    spec: GateSpec;
+    image: pulumi.Output<string>;
+}
+
+/** How a target smoke-tests a track's own server (not through its router). */
+export interface SmokeGates {
+    /** Whether the smoke gate runs when the model's config does not say. */
+    byDefault(config: ModelConfig): boolean;
+    /** Creates the gate; the router objects will depend on it. */
+    gate(request: SmokeGateRequest, parent: pulumi.Resource): pulumi.Resource;
+}
+
 export interface ModelTarget {
+    /** Present where the target can smoke-test a track's own server. */
+    readonly smoke?: SmokeGates;
     /** Creates the model's workloads as children of `parent` (its ModelService). */
     deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel;
     /** Creates the router in front of every model; returns each model's endpoint URL by model name. */

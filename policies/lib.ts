@@ -29,6 +29,7 @@ export const TYPES = {
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     daemonSet: "kubernetes:apps/v1:DaemonSet",
     pod: "kubernetes:core/v1:Pod",
+    job: "kubernetes:batch/v1:Job",
     service: "kubernetes:core/v1:Service",
     configMap: "kubernetes:core/v1:ConfigMap",
     httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
@@ -64,7 +65,7 @@ export function stringAt(value: unknown, ...path: string[]): string | undefined 
 /** The pod spec of a workload resource, or the pod's own spec. */
 export function podSpecOf(type: string, props: Props): Props | undefined {
     if (type === TYPES.pod) return recordAt(props, "spec");
-    if (type === TYPES.deployment || type === TYPES.statefulSet || type === TYPES.daemonSet) return recordAt(props, "spec", "template", "spec");
+    if (type === TYPES.deployment || type === TYPES.statefulSet || type === TYPES.daemonSet || type === TYPES.job) return recordAt(props, "spec", "template", "spec");
     return undefined;
 }
 

@@ -53,7 +53,8 @@ const probesRequired = resourcePolicy(
     },
     (args, report) => {
         const podSpec = podSpecOf(args.type, args.props);
-        if (podSpec) {
+        // A Job runs to completion and serves nothing: there is no readiness to probe.
+        if (podSpec && args.type !== TYPES.job) {
             for (const c of containersOf(podSpec).filter((c) => !c.init)) {
                 for (const probe of ["readinessProbe", "livenessProbe"]) {
                     if (!recordAt(c.spec, probe)) report(`container ${c.name} has no ${probe}`);

@@ -92,13 +92,15 @@ function parseArgs(argv: readonly string[]): { stack: string; out?: string; proj
     return { ...args, stack: args.stack };
 }
 
-/** `stable lint, scan (advisory), smoke; candidate ...`: the gates each track must pass, from the gate commands. */
+/** `stable lint, scan (advisory), smoke; candidate ...`: the gates each track must pass, from the gate resources. */
 export function gateSummary(resources: readonly RecordedResource[], model: string): string {
     const prefix = `${model}-gates-`;
     const byTrack = new Map<string, string[]>();
-    for (const r of resources.filter((x) => x.type === "command:local:Command" && x.name.startsWith(prefix))) {
+    for (const r of resources.filter((x) => x.custom && x.name.startsWith(prefix))) {
         const [track, kind] = r.name.slice(prefix.length).split("-");
-        const advisory = String(r.inputs.create ?? "").includes("advisory here");
+        // A local gate says so in its command; an in-cluster smoke Job is not waited for.
+        const annotations = (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+        const advisory = String(r.inputs.create ?? "").includes("advisory here") || annotations?.["pulumi.com/skipAwait"] === "true";
         byTrack.set(track, [...(byTrack.get(track) ?? []), `${kind}${advisory ? " (advisory)" : ""}`]);
     }
     const order = (track: string) => (track === "stable" ? 0 : 1);

@@ -2,13 +2,16 @@
  * The dev target: the local Docker engine. One network, containers per track, and an nginx
  * router container with the generated config, published on 127.0.0.1 only.
  */
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
+import { gateCommand, GATE_PROGRAM, shellQuote } from "../gates/model-gates";
+import { smokeRequest } from "../gates/plan";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { renderNginxConf } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrackPlan } from "../traffic/types";
@@ -37,6 +40,24 @@ export function containerName(environment: string, model: string, track: TrackPl
 export class DockerTarget extends pulumi.ComponentResource implements ModelTarget {
     readonly network: docker.Network;
     private readonly args: DockerTargetArgs;
+    /** Each track's first replica on its loopback port, by track name: where its smoke gate knocks. */
+    private readonly published = new Map<string, pulumi.Output<string>>();
+
+    /** The gate program from this machine against the track's published port. */
+    readonly smoke: SmokeGates = {
+        byDefault: () => true,
+        gate: ({ model, spec, image }, parent) => {
+            const url = this.published.get(trackName(model.name, spec.track));
+            if (!url) throw new Error(`model ${model.name}: the ${spec.track} track has no published port for its smoke gate`);
+            const smoke = model.config.gates.smoke;
+            const program = url.apply(
+                (u) =>
+                    `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model.name)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(model.config))}` +
+                    ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}`,
+            );
+            return new command.local.Command(`${model.name}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, image] }, { parent });
+        },
+    };
 
     constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:docker:DockerTarget", name, {}, opts);
@@ -50,13 +71,12 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
 
     deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
         const backends: DeployedModel["backends"] = {};
-        const smokeUrls: DeployedModel["smokeUrls"] = {};
         for (const track of model.plan.tracks) {
             const { published, ...backend } = this.deployTrack(model, track, parent);
             backends[track.track] = backend;
-            smokeUrls[track.track] = published;
+            this.published.set(trackName(model.name, track.track), published);
         }
-        return { plan: model.plan, backends, smokeUrls };
+        return { plan: model.plan, backends };
     }
 
     private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend & { published: pulumi.Output<string> } {

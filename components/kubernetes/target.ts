@@ -4,17 +4,20 @@
  * router, or none (one pool per model, reached through its stable Service).
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
 import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
+import { smokeRequest } from "../gates/plan";
 import { irsaTrustPolicy } from "../iam";
 import { modelRole } from "../model-role";
 import { environmentLabels, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
 import { renderNginxConf } from "../traffic/nginx";
 import type { TrackPlan } from "../traffic/types";
+import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
 import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
 
@@ -30,6 +33,41 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     readonly namespace: pulumi.Output<string>;
     private readonly args: KubernetesTargetArgs;
     private readonly namespaceResource?: k8s.core.v1.Namespace;
+
+    /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
+    readonly smoke: SmokeGates = {
+        byDefault: (config) => config.gates.smoke.request !== undefined,
+        gate: ({ model, spec, image }, parent) => {
+            const { environment, config } = this.args;
+            const smoke = model.config.gates.smoke;
+            const requestFile = smokeRequest(model.config);
+            if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
+            const job = image.apply((ref) =>
+                smokeJobObject({
+                    environment,
+                    namespace: config.namespace,
+                    spec,
+                    model: model.name,
+                    image: ref,
+                    retries: smoke.retries,
+                    timeoutSeconds: smoke.timeoutSeconds,
+                    triggers: spec.triggers,
+                    check: {
+                        url: `http://${serviceHost(trackName(model.name, spec.track), config.namespace)}:${SERVICE_PORT}`,
+                        model: model.name,
+                        version: spec.version,
+                        request: fs.readFileSync(requestFile, "utf8"),
+                        min: smoke.expect.min,
+                        max: smoke.expect.max,
+                        timeoutMs: smoke.timeoutSeconds * 1000,
+                    },
+                }),
+            );
+            // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
+            const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
+            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent));
+        },
+    };
 
     constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:kubernetes:KubernetesTarget", name, {}, opts);

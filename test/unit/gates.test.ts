@@ -3,7 +3,7 @@ import { parseConfig } from "../../components/config/parse";
 import { gatePlan } from "../../components/gates/plan";
 import { planTraffic } from "../../components/traffic/plan";
 import type { RecordedResource } from "../../tools/mock-runtime";
-import { canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
+import { awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
 import { named, ofType, runStack } from "../mock-stack";
 
 const COMMAND = "command:local:Command";
@@ -44,8 +44,9 @@ describe("deployment gates", () => {
             assert.deepEqual(changed, ["candidate smoke"]);
         });
 
-        it("smoke cannot be switched on where the deployer cannot reach the track", () => {
-            assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.enabled: got true; expected false \(or left out\) on the kubernetes target/);
+        it("smoke cannot be switched on where it cannot reach the track, nor in a cluster without a recorded request", () => {
+            assert.throws(() => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.enabled: got true; expected false \(or left out\) on the aws-vm target/);
+            assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request/);
         });
     });
 
@@ -83,5 +84,36 @@ describe("deployment gates", () => {
             assert.deepEqual(changedGates(newVersion).sort(), ["candidate-lint", "candidate-scan", "candidate-smoke"]);
             assert.deepEqual(changedGates(unrelated), []);
         });
+    });
+});
+
+describe("the in-cluster smoke gate under mocks", () => {
+    const JOB = "kubernetes:batch/v1:Job";
+    const withSmoke = (step: number) =>
+        kubernetesConfig(GATEWAY_ROUTER, {
+            "fraud-scorer": prodModel({
+                strategy: { type: "canary", steps: [5, 50, 100], step },
+                gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json", expect: { min: 0.05, max: 0.995 } } },
+            }),
+        });
+
+    it("a Job per track that receives requests, against its own Service, and the route waits for them", async () => {
+        const { resources } = await runStack(withSmoke(0), "prod");
+        const jobs = ofType(resources, JOB);
+        assert.deepEqual(jobs.map((j) => j.name).sort(), ["fraud-scorer-gates-candidate-smoke", "fraud-scorer-gates-stable-smoke"]);
+        const script = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command[2];
+        assert.match(script, /"url":"http:\/\/fraud-scorer-candidate\.models\.svc\.cluster\.local:80"/);
+        assert.match(script, /"version":"1\.5\.0"/);
+        const route = named(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "fraud-scorer-route");
+        for (const job of jobs) assert.ok(route.dependsOn?.includes(`${JOB}::${job.name}`), `the route waits for ${job.name}`);
+    });
+
+    it("each step runs a new candidate Job; the stable's stays", async () => {
+        const jobName = async (step: number, track: string) => {
+            const { resources } = await runStack(withSmoke(step), "prod");
+            return (named(resources, JOB, `fraud-scorer-gates-${track}-smoke`).inputs.metadata as { name: string }).name;
+        };
+        assert.notEqual(await jobName(0, "candidate"), await jobName(1, "candidate"));
+        assert.equal(await jobName(0, "stable"), await jobName(1, "stable"));
     });
 });

@@ -82,14 +82,14 @@ describe("npm run render", () => {
                         for (const [was, now] of change.changed) {
                             if (isRouterObject(now)) continue;
                             // The version gaining traffic is checked again at each step; nothing else re-runs.
-                            if (now.type === "command:local:Command" && now.name === `${model}-gates-candidate-smoke`) continue;
+                            if (now.name === `${model}-gates-candidate-smoke`) continue;
                             assert.equal(withoutReplicas(now), withoutReplicas(was), `${label}: ${key(now)} changed more than its replica count`);
                         }
                         // A track that scales by containers (docker) adds or removes containers of the candidate only;
                         // a track that starts or stops receiving requests gains or loses its smoke gate.
                         for (const r of [...change.added, ...change.removed]) {
                             const scaled = r.type === "docker:index/container:Container" && r.name.startsWith(`${model}-candidate-`);
-                            const smoke = r.type === "command:local:Command" && /-gates-(stable|candidate)-smoke$/.test(r.name) && r.name.startsWith(`${model}-`);
+                            const smoke = /-gates-(stable|candidate)-smoke$/.test(r.name) && r.name.startsWith(`${model}-`);
                             assert.ok(scaled || smoke, `${label}: ${key(r)} added or removed`);
                         }
                         const weights = renders[step].outputs.models[model].weights;

@@ -114,6 +114,8 @@ describe("the policy pack", () => {
             const dir = tempDir();
             try {
                 fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+                // The smoke gate's recorded request, which the program reads.
+                fs.cpSync(path.join(projectDir, "model-server", "models"), path.join(dir, "model-server", "models"), { recursive: true });
                 fs.mkdirSync(path.join(dir, "policies", "config"), { recursive: true });
                 fs.copyFileSync(policyConfigPath(projectDir, "prod"), policyConfigPath(dir, "prod"));
                 const stack = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, Record<string, Record<string, unknown>>> };
