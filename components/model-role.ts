@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsScope } from "./aws-scope";
 import { logGroupName, modelRuntimePolicy, parseS3Uri, type PolicyDocument } from "./iam";
 import { awsTags } from "./naming";
+import type { RepositoryRef } from "./registry";
 
 export interface ModelRoleArgs {
     /** Resource names start with it, e.g. `fraud-scorer-pods`. */
@@ -16,11 +17,14 @@ export interface ModelRoleArgs {
     model: string;
     /** s3://bucket/prefix/: the only objects the role may read. */
     artifact: string;
-    repositoryArn: pulumi.Input<string>;
+    /** The model's repository: the role may pull from it, so it must be ECR. */
+    repository: RepositoryRef;
     trust: PolicyDocument;
 }
 
 export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam.Role {
+    const repositoryArn = args.repository.arn;
+    if (!repositoryArn) throw new Error(`model ${args.model}: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR`);
     const tags = awsTags(args.environment, args.model);
     const artifact = parseS3Uri(args.artifact);
     const role = new aws.iam.Role(args.name, { assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
@@ -30,8 +34,8 @@ export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam
         {
             role: role.id,
             policy: pulumi
-                .all([awsScope(parent), args.repositoryArn])
-                .apply(([scope, repositoryArn]) => JSON.stringify(modelRuntimePolicy({ scope, environment: args.environment, model: args.model, artifact, repositoryArn }))),
+                .all([awsScope(parent), repositoryArn])
+                .apply(([scope, arn]) => JSON.stringify(modelRuntimePolicy({ scope, environment: args.environment, model: args.model, artifact, repositoryArn: arn }))),
         },
         { parent },
     );

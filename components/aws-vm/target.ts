@@ -112,9 +112,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const { environment, registry } = this.args;
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
-        const repositoryArn = registry.repository(model.name).arn;
-        if (!repositoryArn) throw new Error(`model ${model.name}: the aws-vm target pulls from ECR; the registry has no repository ARN`);
-        const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repositoryArn, trust: ec2TrustPolicy() }, parent);
+        const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() }, parent);
         const profile = new aws.iam.InstanceProfile(`${model.name}`, { role: role.name, tags }, { parent });
         const backends: DeployedModel["backends"] = {};
         for (const track of model.plan.tracks) {

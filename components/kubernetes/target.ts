@@ -97,10 +97,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     private podRole(model: ModelDeployment, parent: pulumi.Resource): pulumi.Input<string> | undefined {
         const { environment, config } = this.args;
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
-        const repositoryArn = this.args.registry.repository(model.name).arn;
-        if (!repositoryArn) throw new Error(`model ${model.name}: an IRSA role grants pulls from ECR; the registry has no repository ARN`);
         const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
-        const role = modelRole({ name: `${model.name}-pods`, environment, model: model.name, artifact: model.config.artifact, repositoryArn, trust }, parent);
+        const role = modelRole({ name: `${model.name}-pods`, environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
         return role.arn;
     }
 
