@@ -3,7 +3,7 @@
  * components/iam.ts, no AWS-managed admin policies, trust scoped to a principal (and for IRSA to
  * one service account), no inline user policies.
  */
-import { asList, parsePolicyDocument, RESOURCE_WILDCARD_EXCEPTIONS, type PolicyDocument, type PolicyStatement } from "../components/iam";
+import { asList, parsePolicyDocument, type PolicyDocument, type PolicyStatement, RESOURCE_WILDCARD_EXCEPTIONS, STS_AUDIENCE } from "../components/iam";
 import { arrayAt, isRecord, recordAt, resourcePolicy, stringAt, type ModelshipPolicy, type Props } from "./lib";
 
 export const IAM_TYPES = {
@@ -22,7 +22,6 @@ export const IAM_TYPES = {
 export const READ_VERBS = ["Get", "List", "Describe", "BatchGet", "Head"] as const;
 
 const WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity";
-const STS_AUDIENCE = "sts.amazonaws.com";
 const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:[^:*?\s]+:[^:*?\s]+$/;
 
 interface LocatedDocument {

@@ -4,6 +4,7 @@
  * with the same hardening and health check as the other targets, logging to its own log group.
  */
 import type { S3Location } from "../iam";
+import { shellQuote } from "../shell";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import type { TrackPlan } from "../traffic/types";
 
@@ -20,11 +21,6 @@ export interface UserDataArgs {
     artifact: S3Location;
     port: number;
     logGroup: string;
-}
-
-/** Single-quoted for bash, whatever the value holds. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 export function userDataScript(args: UserDataArgs): string {

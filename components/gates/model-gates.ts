@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../config/schema";
 import type { TrackName } from "../traffic/types";
+import { shellQuote } from "../shell";
 import type { GateSpec } from "./plan";
 
 /** The gate programs, built with the project (`npm run up` builds first); Pulumi runs in the project directory. */
@@ -20,10 +21,6 @@ export interface ModelGatesArgs {
     images: Partial<Record<TrackName, pulumi.Output<string>>>;
     /** Creates a smoke gate the target's way; undefined where the target cannot smoke-test. */
     smoke?: (spec: GateSpec, image: pulumi.Output<string>, parent: pulumi.Resource) => pulumi.Resource;
-}
-
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The shell command of a local gate: bounded in time; an advisory gate reports its failure and lets the update go on. */

