@@ -85,14 +85,18 @@ export interface LintFinding {
     message: string;
 }
 
+/** A tool's JSON output, or an error quoting what it printed instead. */
+function parseToolJson(tool: string, text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch (error) {
+        throw new Error(`${tool}'s output is not JSON (${(error as Error).message}): ${clip(text, 200)}`);
+    }
+}
+
 /** hadolint's JSON report (a list of findings); throws when the text is not one. */
 export function parseHadolintJson(text: string): LintFinding[] {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(text);
-    } catch (error) {
-        throw new Error(`hadolint's output is not JSON (${(error as Error).message}): ${clip(text, 200)}`);
-    }
+    const parsed = parseToolJson("hadolint", text);
     if (!Array.isArray(parsed)) throw new Error(`hadolint's JSON output is not a list of findings: ${clip(text, 200)}`);
     return parsed.map((item: unknown, i: number) => {
         if (typeof item !== "object" || item === null) throw new Error(`hadolint finding ${i} is not an object`);
@@ -189,12 +193,7 @@ export function formatScanFinding(f: ScanFinding): string {
  * answer can never count as a clean scan.
  */
 export function parseTrivyReport(text: string): ScanFinding[] {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(text);
-    } catch (error) {
-        throw new Error(`trivy's output is not JSON (${(error as Error).message}): ${clip(text, 200)}`);
-    }
+    const parsed = parseToolJson("trivy", text);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`trivy's output is not a report object: ${clip(text, 200)}`);
     const report = parsed as Record<string, unknown>;
     // Results is left out of a report with nothing to say; the header fields are always there.
