@@ -37,7 +37,7 @@ function createTarget(name: string, target: TargetConfig, config: ModelshipConfi
         case "kubernetes":
             return new KubernetesTarget(name, { config: target, environment, registry });
         case "aws-vm":
-            return new AwsVmTarget(name, { config: target, environment, registry });
+            return new AwsVmTarget(name, { config: target, environment, registry, models: Object.keys(config.models).filter((m) => config.models[m].target === name) });
     }
 }
 

@@ -5,7 +5,7 @@
  *   node dist/tools/gate.js scan  --image <ref> [--scanner trivy|none] [--required true|false]
  *   node dist/tools/gate.js smoke --url <base url of one model server> --model <name> --version <v>
  *                                 --input <json file | inline JSON> --expect-min <n> --expect-max <n>
- *                                 [--timeout-ms 60000] [--retries 3]
+ *                                 [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>]
  *
  * Exit codes: 0 pass (an advisory NOT RUN / NOT SCANNED included), 1 gate failed, 2 usage error.
  * Every run ends with `<gate>: <verdict>[ (<detail>)] in <s> s` (components/gates/programs.ts).
@@ -54,7 +54,7 @@ export const USAGE = [
     "  lint  --dockerfile <path> [--required true|false] [--failure-threshold error|warning|info|style]",
     "  scan  --image <ref> [--scanner trivy|none] [--required true|false]",
     "  smoke --url <base url of one model server> --model <name> --version <v> --input <json file | inline JSON>",
-    "        --expect-min <n> --expect-max <n> [--timeout-ms 60000] [--retries 3]",
+    "        --expect-min <n> --expect-max <n> [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>]",
 ].join("\n");
 
 class UsageError extends Error {}
@@ -227,7 +227,10 @@ const READY_POLL_MS = 100;
 const BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 2_000;
 
-function httpRequest(url: URL, method: "GET" | "POST", timeoutMs: number, body?: string): Promise<Answer> {
+/** Headers sent with every request of one smoke run (the router's pin header, when going through one). */
+type ExtraHeaders = Readonly<Record<string, string>>;
+
+function httpRequest(url: URL, method: "GET" | "POST", timeoutMs: number, body?: string, extra: ExtraHeaders = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
         const client = url.protocol === "https:" ? https : http;
         const payload = body === undefined ? undefined : Buffer.from(body, "utf8");
@@ -236,7 +239,7 @@ function httpRequest(url: URL, method: "GET" | "POST", timeoutMs: number, body?:
             {
                 method,
                 agent: false,
-                headers: { accept: "application/json", connection: "close", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
+                headers: { ...extra, accept: "application/json", connection: "close", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
             },
             (res) => {
                 const chunks: Buffer[] = [];
@@ -291,7 +294,7 @@ interface Attempted {
 }
 
 /** POSTs until a non-5xx answer, at most 1 + retries times, with a short doubling backoff, within the deadline. */
-async function postWithRetries(url: URL, body: string, retries: number, deadline: number): Promise<Attempted> {
+async function postWithRetries(url: URL, body: string, retries: number, deadline: number, extra: ExtraHeaders): Promise<Attempted> {
     let last: Attempted = { attempts: 0, done: false };
     for (let attempt = 0; attempt <= retries; attempt++) {
         if (attempt > 0) {
@@ -301,7 +304,7 @@ async function postWithRetries(url: URL, body: string, retries: number, deadline
         const remaining = deadline - performance.now();
         if (remaining <= 0) return { ...last, error: `${last.error ?? (last.answer ? `last answer ${describeAnswer(last.answer)}` : "")}; --timeout-ms reached`.replace(/^; /, "") };
         try {
-            const answer = await httpRequest(url, "POST", Math.min(REQUEST_TIMEOUT_MS, remaining), body);
+            const answer = await httpRequest(url, "POST", Math.min(REQUEST_TIMEOUT_MS, remaining), body, extra);
             last = { answer, attempts: attempt + 1, done: answer.status < 500 };
             if (last.done) return last;
         } catch (error) {
@@ -324,6 +327,13 @@ function parseBody(answer: Answer): unknown {
     }
 }
 
+/** `--pin x-modelship-track=candidate`: the header a router pins a request to one track by. */
+export function parsePin(value: string): { header: string; value: string } {
+    const match = /^([A-Za-z0-9-]+)=(\S+)$/.exec(value);
+    if (!match) throw new UsageError(`--pin ${value}: expected <header>=<track>, e.g. x-modelship-track=candidate`);
+    return { header: match[1].toLowerCase(), value: match[2] };
+}
+
 function readRequest(input: string): { text: string; source: string } {
     const trimmed = input.trim();
     if (trimmed.startsWith("{")) return { text: trimmed, source: "inline JSON" };
@@ -344,6 +354,7 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
         "--expect-max": "max",
         "--timeout-ms": "timeout",
         "--retries": "retries",
+        "--pin": "pin",
     });
     const base = need(args.url, "--url");
     let baseUrl: URL;
@@ -361,6 +372,8 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
     if (min > max) throw new UsageError(`--expect-min ${min} is greater than --expect-max ${max}`);
     const timeoutMs = numberFlag(args.timeout, "--timeout-ms", { fallback: 60_000, integer: true, min: 1 });
     const retries = numberFlag(args.retries, "--retries", { fallback: 3, integer: true, min: 0 });
+    const pin = args.pin === undefined ? undefined : parsePin(args.pin);
+    const extra: ExtraHeaders = pin ? { [pin.header]: pin.value } : {};
     let request: unknown;
     let rows: number[][];
     try {
@@ -384,14 +397,14 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
     };
     const encoded = encodeURIComponent(model);
 
-    // (1) readiness
-    const readyUrl = at("/v2/health/ready");
+    // (1) readiness: the server's own, or through a router (pinned) the model's, which the router's per-model rules reach
+    const readyUrl = at(pin ? `/v2/models/${encoded}/ready` : "/v2/health/ready");
     let last = "no answer";
     let ready = false;
     for (;;) {
         const remaining = deadline - performance.now();
         try {
-            const answer = await httpRequest(readyUrl, "GET", Math.min(2_000, Math.max(1, remaining)));
+            const answer = await httpRequest(readyUrl, "GET", Math.min(2_000, Math.max(1, remaining)), undefined, extra);
             if (answer.status === 200) {
                 ready = true;
                 break;
@@ -413,7 +426,7 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
 
     // (2) the recorded inference on the v2 route
     const inferUrl = at(`/v2/models/${encoded}/infer`);
-    const infer = await postWithRetries(inferUrl, JSON.stringify(request), retries, deadline);
+    const infer = await postWithRetries(inferUrl, JSON.stringify(request), retries, deadline, extra);
     if (infer.answer) answers.push({ check: "infer", answer: infer.answer });
     if (!infer.done || !infer.answer) fail("infer", retryFailure(inferUrl, infer));
     else if (infer.answer.status !== 200) fail("infer", `POST ${inferUrl.href} answered ${describeAnswer(infer.answer)}`);
@@ -437,7 +450,7 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
 
     // (3) the legacy v1 route with the same rows
     const v1Url = at(`/v1/models/${encoded}:predict`);
-    const v1 = await postWithRetries(v1Url, JSON.stringify({ instances: rows }), retries, deadline);
+    const v1 = await postWithRetries(v1Url, JSON.stringify({ instances: rows }), retries, deadline, extra);
     if (v1.answer) answers.push({ check: "v1", answer: v1.answer });
     if (!v1.done || !v1.answer) fail("v1", retryFailure(v1Url, v1));
     else if (v1.answer.status !== 200) fail("v1", `POST ${v1Url.href} answered ${describeAnswer(v1.answer)}`);

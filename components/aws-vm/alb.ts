@@ -24,28 +24,41 @@ export function modelPaths(model: string): string[] {
     return [`/v2/models/${model}`, `/v2/models/${model}/*`, `/v1/models/${model}:predict`];
 }
 
-export function listenerRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): Array<ListenerRuleSpec<Arn>> {
-    const arnOf = (track: TrackName): Arn => {
-        const arn = targetGroups[track];
-        if (arn === undefined) throw new Error(`model ${plan.model}: no target group for the ${track} track`);
-        return arn;
-    };
+function arnFor<Arn>(plan: TrafficPlan, targetGroups: Partial<Record<TrackName, Arn>>, track: TrackName): Arn {
+    const arn = targetGroups[track];
+    if (arn === undefined) throw new Error(`model ${plan.model}: no target group for the ${track} track`);
+    return arn;
+}
+
+const pathCondition = (plan: TrafficPlan) => ({ pathPattern: { values: modelPaths(plan.model) } });
+
+/**
+ * A rule per track for requests pinned to it by header. Pins move no traffic of their own, so
+ * they exist before the gates: the smoke gate reaches a track through its pin.
+ */
+export function pinRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): Array<ListenerRuleSpec<Arn>> {
     const base = PRIORITY_BLOCK * (index + 1);
-    const paths = { pathPattern: { values: modelPaths(plan.model) } };
-    const pins = plan.tracks.map((t, i) => ({
+    return plan.tracks.map((t, i) => ({
         kind: `pin-${t.track}`,
         priority: base + 1 + i,
-        conditions: [paths, { httpHeader: { httpHeaderName: plan.pinHeader, values: [t.track] } }],
-        forward: { targetGroups: [{ arn: arnOf(t.track), weight: 1 }], stickiness: { enabled: false, duration: STICKINESS_SECONDS } },
+        conditions: [pathCondition(plan), { httpHeader: { httpHeaderName: plan.pinHeader, values: [t.track] } }],
+        forward: { targetGroups: [{ arn: arnFor(plan, targetGroups, t.track), weight: 1 }], stickiness: { enabled: false, duration: STICKINESS_SECONDS } },
     }));
-    const split = {
+}
+
+/** The rule that splits the model's unpinned requests between the tracks by the plan's weights. */
+export function splitRule<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): ListenerRuleSpec<Arn> {
+    return {
         kind: "split",
-        priority: base + 50,
-        conditions: [paths],
+        priority: PRIORITY_BLOCK * (index + 1) + 50,
+        conditions: [pathCondition(plan)],
         // Weight 0 stays listed, so a preview shows "candidate 10 -> 0" rather than a vanished group.
-        forward: { targetGroups: plan.tracks.map((t) => ({ arn: arnOf(t.track), weight: t.weight })), stickiness: { enabled: plan.sticky !== undefined, duration: STICKINESS_SECONDS } },
+        forward: { targetGroups: plan.tracks.map((t) => ({ arn: arnFor(plan, targetGroups, t.track), weight: t.weight })), stickiness: { enabled: plan.sticky !== undefined, duration: STICKINESS_SECONDS } },
     };
-    return [...pins, split];
+}
+
+export function listenerRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): Array<ListenerRuleSpec<Arn>> {
+    return [...pinRules(plan, index, targetGroups), splitRule(plan, index, targetGroups)];
 }
 
 /** Instance refresh settings for a track's Auto Scaling group, from how its pool is replaced. */

@@ -15,16 +15,19 @@ import { modelRole } from "../model-role";
 import { READY_PATH } from "../model-server-env";
 import { awsTags, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
-import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type TrackBackend } from "../target";
+import { localSmokeGate } from "../gates/model-gates";
+import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
 import type { TrackName, TrackPlan } from "../traffic/types";
-import { instanceRefreshPreferences, listenerRules } from "./alb";
+import { instanceRefreshPreferences, pinRules, splitRule, type ListenerRuleSpec } from "./alb";
 import { userDataScript } from "./user-data";
 
 export interface AwsVmTargetArgs {
     config: AwsVmTargetConfig;
     environment: string;
     registry: ContainerRegistry;
+    /** The models this target runs: each gets its own block of listener rule priorities. */
+    models: readonly string[];
 }
 
 const ANYWHERE = "0.0.0.0/0";
@@ -39,6 +42,25 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     private readonly scope: pulumi.Output<AwsScope>;
     private readonly openPorts = new Set<number>();
     private readonly args: AwsVmTargetArgs;
+    /** Each track's pin rule and Auto Scaling group, by `<model>/<track>`: what its smoke gate needs in place. */
+    private readonly pinned = new Map<string, pulumi.Resource[]>();
+
+    /**
+     * The gate program from the deployer's machine through the load balancer, pinned to the
+     * track by header (instances take requests only from the load balancer). On by default only
+     * for an internet-facing load balancer; for an internal one, enable it where the deployer
+     * runs inside the VPC.
+     */
+    readonly smoke: SmokeGates = {
+        byDefault: (config) => config.gates.smoke.request !== undefined && !this.args.config.internal,
+        gate: ({ model, spec, image }, parent) => {
+            const needs = this.pinned.get(`${model.name}/${spec.track}`);
+            if (!needs) throw new Error(`model ${model.name}: the ${spec.track} track has no pin rule for its smoke gate`);
+            const port = this.args.config.listenerPort === 80 ? "" : `:${this.args.config.listenerPort}`;
+            const url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}`;
+            return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: needs });
+        },
+    };
 
     constructor(name: string, args: AwsVmTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:aws-vm:AwsVmTarget", name, {}, opts);
@@ -115,10 +137,39 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() }, parent);
         const profile = new aws.iam.InstanceProfile(`${model.name}`, { role: role.name, tags }, { parent });
         const backends: DeployedModel["backends"] = {};
+        const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, { profile, logGroup: logGroupName(environment, model.name), artifact: parseS3Uri(model.config.artifact) }, parent);
+            const backend = this.deployTrack(model, track, { profile, logGroup: logGroupName(environment, model.name), artifact: parseS3Uri(model.config.artifact) }, parent);
+            backends[track.track] = backend;
+            groups[track.track] = backend.targetGroupArn;
+        }
+        for (const rule of pinRules(model.plan, this.priorityIndex(model.name), groups)) {
+            const track = rule.kind.slice("pin-".length) as TrackName;
+            const pin = this.listenerRule(model.name, rule, backends[track]?.resources ?? []);
+            this.pinned.set(`${model.name}/${track}`, [pin, ...(backends[track]?.resources ?? [])]);
         }
         return { plan: model.plan, backends };
+    }
+
+    /** The model's place in this target's sorted model list: its block of rule priorities. */
+    private priorityIndex(model: string): number {
+        const index = [...this.args.models].sort((a, b) => a.localeCompare(b)).indexOf(model);
+        if (index < 0) throw new Error(`model ${model}: not among the models of this aws-vm target (${this.args.models.join(", ")})`);
+        return index;
+    }
+
+    private listenerRule(model: string, rule: ListenerRuleSpec<pulumi.Output<string>>, dependsOn: readonly pulumi.Resource[]): aws.lb.ListenerRule {
+        return new aws.lb.ListenerRule(
+            `${model}-${rule.kind}`,
+            {
+                listenerArn: this.listener.arn,
+                priority: rule.priority,
+                conditions: rule.conditions,
+                actions: [{ type: "forward", forward: rule.forward }],
+                tags: awsTags(this.args.environment, model),
+            },
+            { parent: this, dependsOn: [...dependsOn] },
+        );
     }
 
     private deployTrack(
@@ -166,7 +217,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             },
             { parent },
         );
-        new aws.autoscaling.Group(
+        const group = new aws.autoscaling.Group(
             name,
             {
                 vpcZoneIdentifiers: config.subnetIds,
@@ -183,7 +234,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             { parent },
         );
         this.alarms(name, model.config.analysis, targetGroup, tags, parent);
-        return { addresses: [], targetGroupArn: targetGroup.arn, resources: [targetGroup] };
+        return { addresses: [], targetGroupArn: targetGroup.arn, resources: [targetGroup, group] };
     }
 
     /** 5xx share, p95 response time and unhealthy hosts of one target group, at the model's thresholds. */
@@ -247,25 +298,12 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     }
 
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
-        const { config, environment } = this.args;
-        const sorted = [...models].sort((a, b) => a.plan.model.localeCompare(b.plan.model));
-        sorted.forEach((m, index) => {
+        const { config } = this.args;
+        for (const m of models) {
             const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
             for (const [track, backend] of Object.entries(m.backends) as Array<[TrackName, TrackBackend]>) groups[track] = backend.targetGroupArn;
-            for (const rule of listenerRules(m.plan, index, groups)) {
-                new aws.lb.ListenerRule(
-                    `${m.plan.model}-${rule.kind}`,
-                    {
-                        listenerArn: this.listener.arn,
-                        priority: rule.priority,
-                        conditions: rule.conditions,
-                        actions: [{ type: "forward", forward: rule.forward }],
-                        tags: awsTags(environment, m.plan.model),
-                    },
-                    { parent: this, dependsOn: routeDependencies([m]) },
-                );
-            }
-        });
+            this.listenerRule(m.plan.model, splitRule(m.plan, this.priorityIndex(m.plan.model), groups), routeDependencies([m]));
+        }
         const port = config.listenerPort === 80 ? "" : `:${config.listenerPort}`;
         const endpoints = Object.fromEntries(models.map((m) => [m.plan.model, pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}/v2/models/${m.plan.model}`]));
         this.registerOutputs({ loadBalancer: this.loadBalancer.dnsName, endpoints });

@@ -111,10 +111,9 @@ function targetFitRules(model: ModelConfig, target: TargetConfig): Issue[] {
     const unsupported = unsupportedStrategy(target, model.strategy.type);
     if (unsupported) issues.push({ path: "strategy.type", value: model.strategy.type, expected: unsupported });
     const smoke = model.gates.smoke;
-    if (smoke.enabled === true && target.type === "aws-vm") {
-        issues.push({ path: "gates.smoke.enabled", value: true, expected: "false (or left out) on the aws-vm target for now: its instances are reachable only through the load balancer" });
-    } else if (smoke.enabled === true && target.type === "kubernetes" && smoke.request === undefined) {
-        issues.push({ path: "gates.smoke.request", value: undefined, expected: "a recorded inference request (a JSON file in the project) for the in-cluster smoke Job; the artifact is in the model registry, not here" });
+    if (smoke.enabled === true && target.type !== "docker" && smoke.request === undefined) {
+        const where = target.type === "kubernetes" ? "the in-cluster smoke Job" : "the smoke gate through the load balancer";
+        issues.push({ path: "gates.smoke.request", value: undefined, expected: `a recorded inference request (a JSON file in the project) for ${where}; the artifact is in the model registry, not here` });
     }
     if (smoke.expect.min > smoke.expect.max) issues.push({ path: "gates.smoke.expect", value: smoke.expect, expected: "min no greater than max" });
     if (target.type !== "kubernetes") {

@@ -172,6 +172,8 @@ export const modelSchema = z.strictObject({
     port: portSchema.default(8080),
     tracks: z.strictObject({ stable: trackSchema, candidate: trackSchema.optional() }),
     strategy: strategySchema,
+    /** How long a track's new pods may take to become ready before the update fails and leaves the route as it was (Kubernetes). */
+    readyTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
     /** Checks a version must pass before any traffic moves to it. */
     gates: gatesSchema.default({
         lint: { enabled: true, timeoutSeconds: 120 },

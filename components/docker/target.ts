@@ -2,17 +2,14 @@
  * The dev target: the local Docker engine. One network, containers per track, and an nginx
  * router container with the generated config, published on 127.0.0.1 only.
  */
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
-import { gateCommand, GATE_PROGRAM } from "../gates/model-gates";
-import { smokeRequest } from "../gates/plan";
+import { localSmokeGate } from "../gates/model-gates";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { shellQuote } from "../shell";
 import { renderNginxConf } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrackPlan } from "../traffic/types";
@@ -50,13 +47,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         gate: ({ model, spec, image }, parent) => {
             const url = this.published.get(trackName(model.name, spec.track));
             if (!url) throw new Error(`model ${model.name}: the ${spec.track} track has no published port for its smoke gate`);
-            const smoke = model.config.gates.smoke;
-            const program = url.apply(
-                (u) =>
-                    `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model.name)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(model.config))}` +
-                    ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}`,
-            );
-            return new command.local.Command(`${model.name}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, image] }, { parent });
+            return localSmokeGate({ model: model.name, config: model.config, spec, image, url }, { parent });
         },
     };
 

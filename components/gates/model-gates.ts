@@ -6,6 +6,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../config/schema";
+import { smokeRequest } from "./plan";
 import type { TrackName } from "../traffic/types";
 import { shellQuote } from "../shell";
 import type { GateSpec } from "./plan";
@@ -27,6 +28,30 @@ export interface ModelGatesArgs {
 export function gateCommand(spec: GateSpec, program: string): string {
     const bounded = `timeout ${spec.timeoutSeconds + 10} ${program}`;
     return spec.required ? bounded : `${bounded} || echo ${shellQuote(`${spec.kind} gate of ${spec.track} ${spec.version} failed; advisory here, the update goes on`)}`;
+}
+
+export interface LocalSmokeArgs {
+    model: string;
+    config: ModelConfig;
+    spec: GateSpec;
+    image: pulumi.Output<string>;
+    /** Base URL of the track's server, or of a router that reaches it when `pin` is given. */
+    url: pulumi.Output<string>;
+    /** The router's pin header and the track it pins to. */
+    pin?: { header: string; track: TrackName };
+}
+
+/** The smoke gate program run from the deployer's machine, as a command of the update. */
+export function localSmokeGate(args: LocalSmokeArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { model, config, spec } = args;
+    const smoke = config.gates.smoke;
+    const pin = args.pin ? ` --pin ${shellQuote(`${args.pin.header}=${args.pin.track}`)}` : "";
+    const program = args.url.apply(
+        (u) =>
+            `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(config))}` +
+            ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}${pin}`,
+    );
+    return new command.local.Command(`${model}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, args.image] }, opts);
 }
 
 export class ModelGates extends pulumi.ComponentResource {

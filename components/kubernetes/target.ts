@@ -156,7 +156,13 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         const deployment = image.ref.apply((ref) =>
             deploymentObject({ ...common, config: model.config, poolUpdate: model.plan.poolUpdate, image: ref, serviceAccountName: model.name }),
         );
-        const workload = new k8s.apps.v1.Deployment(name, { metadata: deployment.metadata, spec: deployment.spec }, this.childOptions(parent, [serviceAccount]));
+        // The provider waits for the rollout; a version that never becomes ready fails the update here, before the route.
+        const ready = `${model.config.readyTimeoutSeconds}s`;
+        const workload = new k8s.apps.v1.Deployment(
+            name,
+            { metadata: deployment.metadata, spec: deployment.spec },
+            { ...this.childOptions(parent, [serviceAccount]), customTimeouts: { create: ready, update: ready } },
+        );
         const service = new k8s.core.v1.Service(name, serviceObject(common), options);
         new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetObject(common), options);
         return {

@@ -11,7 +11,8 @@ import * as path from "path";
 import { GATE_RESULT_PATTERN, parseGateResult } from "../../components/gates/programs";
 import { findProjectDir } from "../../tools/render";
 import { freePort } from "../support/http";
-import { inferencesServed, ModelServerProcess, startModelServer, type ModelServerProcess as Server } from "../support/model-server";
+import { inferencesServed, ModelServerProcess, routeFor, startModelServer, type ModelServerProcess as Server } from "../support/model-server";
+import { NginxProcess, nginxOrSkip } from "../support/nginx";
 import { HADOLINT, toolOrSkip } from "../support/tools";
 
 const projectDir = findProjectDir();
@@ -339,6 +340,27 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             assert.equal(result.status, 0, result.all);
             const ready = /^smoke: ready after (\d+\.\d) s$/m.exec(result.stdout);
             assert.ok(ready && Number(ready[1]) >= 1.0 && Number(ready[1]) <= 3, `ready after ~1.5 s\n${result.all}`);
+        });
+
+        it("--pin: through a router, to the track the header pins, even at weight 0", async function () {
+            const nginx = new NginxProcess();
+            await nginx.start(nginxOrSkip(this), [routeFor({ type: "canary", steps: [10, 100], step: 0, abort: true }, { stable: stable!, candidate: candidate! })]);
+            try {
+                const through = `http://127.0.0.1:${nginx.port}`;
+                const pinned = (track: string, version: string) => gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", version, "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--pin", `x-modelship-track=${track}`]);
+                const candidateRun = await pinned("candidate", "1.5.0");
+                assert.equal(candidateRun.status, 0, `the aborted candidate (weight 0) is reached through its pin\n${candidateRun.all}`);
+                const stableRun = await pinned("stable", "1.5.0");
+                assert.equal(stableRun.status, 1, stableRun.all);
+                assert.match(stableRun.stdout, /^smoke: FAILED infer: model_version is "1\.4\.0", expected --version "1\.5\.0"$/m, stableRun.all);
+                const unpinned = await gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", "1.5.0", "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--timeout-ms", "1500"]);
+                assert.equal(unpinned.status, 1, `without --pin the router's own readiness path is not a model server's\n${unpinned.all}`);
+                const bad = await gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", "1.5.0", "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--pin", "candidate"]);
+                assert.equal(bad.status, 2, bad.all);
+                assert.match(bad.stderr + bad.stdout, /--pin candidate: expected <header>=<track>/, bad.all);
+            } finally {
+                await nginx.stop();
+            }
         });
 
         it("fails naming the URL when nothing listens (--timeout-ms 1500)", async () => {

@@ -52,6 +52,12 @@ describe("config", () => {
             assert.equal(model.strategy.type === "canary" && model.strategy.step, 0);
             assert.deepEqual(model.tracks.candidate?.featureFlags, {});
             assert.equal(model.resources.limits.memory, "512Mi");
+            assert.equal(model.readyTimeoutSeconds, 600);
+        });
+
+        it("a ready timeout between 10 s and an hour", () => {
+            assert.equal(parseConfig(withModel({ ...canaryModel(), readyTimeoutSeconds: 45 }), "dev").models["fraud-scorer"].readyTimeoutSeconds, 45);
+            assert.throws(() => parseConfig(withModel({ ...canaryModel(), readyTimeoutSeconds: 5 }), "dev"), /readyTimeoutSeconds: got 5; expected/);
         });
 
         it("turns feature flag values into strings, the form containers receive", () => {

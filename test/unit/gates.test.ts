@@ -3,7 +3,7 @@ import { parseConfig } from "../../components/config/parse";
 import { gatePlan } from "../../components/gates/plan";
 import { planTraffic } from "../../components/traffic/plan";
 import type { RecordedResource } from "../../tools/mock-runtime";
-import { awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
+import { AWS_VM_TARGET, awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
 import { named, ofType, runStack } from "../mock-stack";
 
 const COMMAND = "command:local:Command";
@@ -44,8 +44,8 @@ describe("deployment gates", () => {
             assert.deepEqual(changed, ["candidate smoke"]);
         });
 
-        it("smoke cannot be switched on where it cannot reach the track, nor in a cluster without a recorded request", () => {
-            assert.throws(() => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.enabled: got true; expected false \(or left out\) on the aws-vm target/);
+        it("smoke cannot be switched on without a recorded request where the artifact is not local (cluster, load balancer)", () => {
+            assert.throws(() => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request \(a JSON file in the project\) for the smoke gate through the load balancer/);
             assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request/);
         });
     });
@@ -115,5 +115,47 @@ describe("the in-cluster smoke gate under mocks", () => {
         };
         assert.notEqual(await jobName(0, "candidate"), await jobName(1, "candidate"));
         assert.equal(await jobName(0, "stable"), await jobName(1, "stable"));
+    });
+});
+
+describe("deployment gates: the smoke gate on aws-vm, through the load balancer", () => {
+    const RULE = "aws:lb/listenerRule:ListenerRule";
+    const REQUEST = "model-server/models/fraud-scorer/smoke-request.json";
+    const vms = (internal: boolean, smoke: Record<string, unknown>, step = 0) => {
+        const raw = awsVmConfig({ "fraud-scorer": prodModel({ strategy: { type: "canary", steps: [5, 50, 100], step }, gates: { scan: { enabled: false }, smoke } }) });
+        raw.targets = { vms: { ...AWS_VM_TARGET, internal } };
+        return raw;
+    };
+
+    it("pinned to each track by header; the pins come first, the split waits for the gates", async () => {
+        const { resources } = await runStack(vms(false, { request: REQUEST }), "prod");
+        const gates = ofType(resources, COMMAND);
+        assert.deepEqual(gates.map((g) => g.name).sort(), ["fraud-scorer-gates-candidate-smoke", "fraud-scorer-gates-stable-smoke"]);
+        for (const track of ["stable", "candidate"]) {
+            const gate = named(resources, COMMAND, `fraud-scorer-gates-${track}-smoke`);
+            assert.match(String(gate.inputs.create), new RegExp(`gate\\.js smoke --url 'http://[^']+' --model 'fraud-scorer' --version '[0-9.]+' .* --pin 'x-modelship-track=${track}'$`));
+            assert.ok(gate.dependsOn?.includes(`${RULE}::fraud-scorer-pin-${track}`), `the ${track} gate waits for its pin rule`);
+            assert.ok(gate.dependsOn?.includes(`aws:autoscaling/group:Group::fraud-scorer-${track}`), `the ${track} gate waits for its instances`);
+            const pin = named(resources, RULE, `fraud-scorer-pin-${track}`);
+            assert.deepEqual((pin.dependsOn ?? []).filter((d) => d.startsWith(COMMAND)), [], "a pin moves no traffic and waits for no gate");
+        }
+        const split = named(resources, RULE, "fraud-scorer-split");
+        for (const gate of gates) assert.ok(split.dependsOn?.includes(`${COMMAND}::${gate.name}`), `the split waits for ${gate.name}`);
+    });
+
+    it("off by default behind an internal load balancer; on when enabled there (a deployer inside the VPC)", async () => {
+        const internalDefault = await runStack(vms(true, { request: REQUEST }), "prod");
+        assert.equal(ofType(internalDefault.resources, COMMAND).length, 0);
+        const internalEnabled = await runStack(vms(true, { request: REQUEST, enabled: true }), "prod");
+        assert.equal(ofType(internalEnabled.resources, COMMAND).length, 2);
+    });
+
+    it("a canary step re-runs the candidate's gate only", async () => {
+        const triggers = async (step: number) => {
+            const { resources } = await runStack(vms(false, { request: REQUEST }, step), "prod");
+            return Object.fromEntries(ofType(resources, COMMAND).map((c) => [c.name, JSON.stringify(c.inputs.triggers)]));
+        };
+        const [first, second] = [await triggers(0), await triggers(1)];
+        assert.deepEqual(Object.keys(first).filter((name) => first[name] !== second[name]), ["fraud-scorer-gates-candidate-smoke"]);
     });
 });
