@@ -32,6 +32,7 @@ import {
     inferOutputs,
     isFailing,
     notScanned,
+    TRIVY_DB_FAILURE,
     outOfRange,
     parseBoolean,
     parseHadolintJson,
@@ -45,6 +46,7 @@ import {
     valueRange,
     type GateName,
     type LintLevel,
+    type ScanFinding,
     type ScanOutcome,
 } from "../components/gates/programs";
 import { parseFlags } from "./args";
@@ -152,21 +154,36 @@ export function lintGate(argv: readonly string[]): number {
 type Scanner = (image: string) => ScanOutcome;
 
 export const TRIVY_ARGS = (image: string): string[] => ["image", "--quiet", "--format", "json", "--scanners", "vuln,secret,misconfig", image];
+/** Without a vulnerability DB: secrets and misconfigurations need none, and the checks built into trivy serve. */
+export const TRIVY_OFFLINE_ARGS = (image: string): string[] => ["image", "--quiet", "--format", "json", "--scanners", "secret,misconfig", "--skip-check-update", image];
 
-function trivy(image: string): ScanOutcome {
-    const result = spawnSync("trivy", TRIVY_ARGS(image), { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-    if ((result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return notScanned("trivy not found on PATH");
-    if (result.error) return notScanned(`trivy could not run: ${result.error.message}`);
+type TrivyRun = { report: ScanFinding[] } | { failure: string; dbProblem: boolean };
+
+function runTrivy(args: readonly string[]): TrivyRun {
+    const result = spawnSync("trivy", args, { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+    if ((result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return { failure: "trivy not found on PATH", dbProblem: false };
+    if (result.error) return { failure: `trivy could not run: ${result.error.message}`, dbProblem: false };
     const failed = result.status !== 0 || result.signal !== null;
     if (!failed || result.stdout.trim() !== "") {
         try {
             // A report is trusted even with a non-zero exit (a trivy.yaml may set exit-code on findings).
-            return { scanned: true, scanner: "trivy", findings: parseTrivyReport(result.stdout) };
+            return { report: parseTrivyReport(result.stdout) };
         } catch (error) {
-            if (!failed) return notScanned(`trivy gave no readable report: ${(error as Error).message}`);
+            if (!failed) return { failure: `trivy gave no readable report: ${(error as Error).message}`, dbProblem: false };
         }
     }
-    return notScanned(trivyFailureReason(result.status, result.signal, result.stderr));
+    const failure = trivyFailureReason(result.status, result.signal, result.stderr);
+    return { failure, dbProblem: failure.startsWith(TRIVY_DB_FAILURE) };
+}
+
+function trivy(image: string): ScanOutcome {
+    const full = runTrivy(TRIVY_ARGS(image));
+    if ("report" in full) return { scanned: true, scanner: "trivy", findings: full.report };
+    if (!full.dbProblem) return notScanned(full.failure);
+    // No vulnerability DB (no network, no mirror): still look for secrets and misconfigurations.
+    const offline = runTrivy(TRIVY_OFFLINE_ARGS(image));
+    if ("failure" in offline) return notScanned(`${full.failure}; without it, secrets and misconfigurations: ${offline.failure}`);
+    return { scanned: "partly", scanner: "trivy", findings: offline.report, checked: "secrets and misconfigurations", missing: `vulnerabilities: ${full.failure}` };
 }
 
 export const SCANNERS: Readonly<Record<string, Scanner>> = {
@@ -186,7 +203,7 @@ export function scanGate(argv: readonly string[]): number {
     const required = booleanFlag(args.required, "--required", true);
     const started = performance.now();
     const outcome = scanner(image);
-    if (!outcome.scanned) {
+    if (outcome.scanned === false) {
         out(`scan: NOT SCANNED: ${outcome.reason}`);
         out(required ? `scan: image ${image} was not scanned and the scan gate is required (--required true): failing` : `scan: warning: image ${image} was not scanned; --required false, so this does not block`);
         out(resultLine("scan", "NOT SCANNED", since(started), required ? "required" : "advisory"));
@@ -198,13 +215,22 @@ export function scanGate(argv: readonly string[]): number {
     for (const f of failing) out(formatScanFinding(f));
     for (const f of minor.slice(0, MAX_MINOR_LINES)) out(formatScanFinding(f));
     if (minor.length > MAX_MINOR_LINES) out(`scan: ... and ${minor.length - MAX_MINOR_LINES} more below ${FAILING_SEVERITIES[FAILING_SEVERITIES.length - 1]}`);
-    out(`scan: ${outcome.scanner} ${image}: ${findings.length === 0 ? "no findings" : `${findings.length} finding${findings.length === 1 ? "" : "s"} (${countBySeverity(findings)})`}`);
+    const counted = `${findings.length} finding${findings.length === 1 ? "" : "s"}${findings.length === 0 ? "" : ` (${countBySeverity(findings)})`}`;
+    // A partial scan never says "no findings": the image is not known to be clean.
+    if (outcome.scanned === "partly") out(`scan: ${outcome.scanner} ${image}, ${outcome.checked} only: ${counted}`);
+    else out(`scan: ${outcome.scanner} ${image}: ${findings.length === 0 ? "no findings" : counted}`);
     if (failing.length > 0) {
         const ids = [...new Set(failing.map((f) => f.id))];
         const shown = ids.slice(0, 5).join(", ") + (ids.length > 5 ? `, ${ids.length - 5} more` : "");
         out(`scan: FAILED: ${failing.length} ${FAILING_SEVERITIES.join("/")} finding${failing.length === 1 ? "" : "s"}: ${shown}`);
         out(resultLine("scan", "FAILED", since(started), `${failing.length} ${FAILING_SEVERITIES.join("/")}: ${shown}`));
         return EXIT_FAILED;
+    }
+    if (outcome.scanned === "partly") {
+        out(`scan: NOT SCANNED: ${outcome.missing}`);
+        out(required ? `scan: image ${image} was only partly scanned and the scan gate is required (--required true): failing` : `scan: warning: image ${image} was only partly scanned; --required false, so this does not block`);
+        out(resultLine("scan", "NOT SCANNED", since(started), required ? "required" : "advisory"));
+        return required ? EXIT_FAILED : EXIT_PASS;
     }
     out(resultLine("scan", "passed", since(started)));
     return EXIT_PASS;

@@ -113,6 +113,10 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
     const keys = new WeakMap<pulumi.Resource, string>();
     const parents = new Map<string, string>();
     const dependencies = new Map<string, string[]>();
+    // The engine refuses two resources with one URN (parent types, type, name); mocks do not, so it is checked here.
+    const qualifiedTypes = new WeakMap<pulumi.Resource, string>();
+    const urns = new Set<string>();
+    const duplicates: string[] = [];
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -142,6 +146,12 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
         pulumi.runtime.registerStackTransformation((args) => {
             const key = resourceKey(args.type, args.name);
             keys.set(args.resource, key);
+            const parentType = args.opts.parent ? qualifiedTypes.get(args.opts.parent) : undefined;
+            const qualified = parentType ? `${parentType}$${args.type}` : args.type;
+            qualifiedTypes.set(args.resource, qualified);
+            const urn = `urn:pulumi:${options.stack}::${options.project}::${qualified}::${args.name}`;
+            if (urns.has(urn)) duplicates.push(urn);
+            urns.add(urn);
             const parent = args.opts.parent ? keys.get(args.opts.parent) : undefined;
             if (parent && !parent.startsWith("pulumi:pulumi:Stack::")) parents.set(key, parent);
             // The program passes plain arrays of resources; other shapes are not recorded.
@@ -160,5 +170,6 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
         return program();
     })) as pulumi.Unwrap<T>;
     await waitForPendingRegistrations();
+    if (duplicates.length > 0) throw new Error(`duplicate resource URNs (the engine refuses them; give the resources unique names): ${duplicates.join(", ")}`);
     return { resources, outputs: redactSecrets(outputs) as pulumi.Unwrap<T> };
 }

@@ -42,6 +42,8 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     private readonly scope: pulumi.Output<AwsScope>;
     private readonly openPorts = new Set<number>();
     private readonly args: AwsVmTargetArgs;
+    /** Prefixes the names of the target's own children: URNs carry the parent's type, not its name. */
+    private readonly targetName: string;
     /** Each track's pin rule and Auto Scaling group, by `<model>/<track>`: what its smoke gate needs in place. */
     private readonly pinned = new Map<string, pulumi.Resource[]>();
 
@@ -65,6 +67,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     constructor(name: string, args: AwsVmTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:aws-vm:AwsVmTarget", name, {}, opts);
         this.args = args;
+        this.targetName = name;
         const { config, environment } = args;
         const tags = awsTags(environment);
         this.scope = awsScope(this);
@@ -119,12 +122,12 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         this.openPorts.add(port);
         const description = `model servers on ${port}`;
         new aws.vpc.SecurityGroupIngressRule(
-            `instances-from-alb-${port}`,
+            `${this.targetName}-instances-from-alb-${port}`,
             { securityGroupId: this.instanceSecurityGroup.id, referencedSecurityGroupId: this.albSecurityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, description },
             { parent: this },
         );
         new aws.vpc.SecurityGroupEgressRule(
-            `alb-to-instances-${port}`,
+            `${this.targetName}-alb-to-instances-${port}`,
             { securityGroupId: this.albSecurityGroup.id, referencedSecurityGroupId: this.instanceSecurityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, description },
             { parent: this },
         );

@@ -159,7 +159,14 @@ export interface ScanFinding {
 }
 
 /** What a scanner returns: findings, or why it could not scan (which is never "clean"). */
-export type ScanOutcome = { scanned: true; scanner: string; findings: ScanFinding[] } | { scanned: false; reason: string };
+/**
+ * What a scanner found. `partly`: some scanners ran (their findings count: a leaked secret fails
+ * the gate), others could not (`missing` says which and why), so the image is not called clean.
+ */
+export type ScanOutcome =
+    | { scanned: true; scanner: string; findings: ScanFinding[] }
+    | { scanned: "partly"; scanner: string; findings: ScanFinding[]; checked: string; missing: string }
+    | { scanned: false; reason: string };
 
 export function notScanned(reason: string): ScanOutcome {
     return { scanned: false, reason };
@@ -234,6 +241,9 @@ function list(value: unknown): Record<string, unknown>[] {
 /** stderr lines that say trivy could not download or open its vulnerability (or Java) database. */
 const TRIVY_DB_PROBLEM = /DB error|failed to download (?:vulnerability|java) DB|vulnerability DB|trivy-db|trivy-java-db|first run cannot skip|--skip-db-update cannot be specified|db\/metadata\.json|OCI artifact error/i;
 
+/** How trivyFailureReason's message starts when the database was the problem. */
+export const TRIVY_DB_FAILURE = "trivy could not download or open its vulnerability DB";
+
 /** Why a trivy run that produced no report did not scan: its database, or something else. */
 export function trivyFailureReason(status: number | null, signal: string | null, stderr: string): string {
     const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
@@ -241,7 +251,7 @@ export function trivyFailureReason(status: number | null, signal: string | null,
     const how = signal ? `killed by ${signal}` : `exit code ${status}`;
     if (TRIVY_DB_PROBLEM.test(stderr)) {
         const line = lines.find((l) => TRIVY_DB_PROBLEM.test(l)) ?? fatal;
-        return `trivy could not download or open its vulnerability DB (${how}): ${clip(line, 300)}`;
+        return `${TRIVY_DB_FAILURE} (${how}): ${clip(line, 300)}`;
     }
     return `trivy failed (${how})${fatal ? `: ${clip(fatal, 300)}` : " without a message"}`;
 }

@@ -60,7 +60,7 @@ export function smokeJobName(model: string, spec: GateSpec, triggers: readonly s
 }
 
 export function smokeJobObject(args: SmokeJobArgs) {
-    const labels = { ...environmentLabels(args.environment), [LABEL.name]: args.model, [LABEL.track]: args.spec.track, [LABEL.component]: "smoke-gate" };
+    const labels = { ...environmentLabels(args.environment), [LABEL.name]: args.model, [LABEL.track]: args.spec.track, [LABEL.version]: args.spec.version, [LABEL.component]: "smoke-gate" };
     return {
         metadata: { name: smokeJobName(args.model, args.spec, args.triggers, args.image), namespace: args.namespace, labels },
         spec: {

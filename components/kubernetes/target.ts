@@ -32,6 +32,8 @@ export interface KubernetesTargetArgs {
 export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget {
     readonly namespace: pulumi.Output<string>;
     private readonly args: KubernetesTargetArgs;
+    /** Prefixes the names of the target's own children: URNs carry the parent's type, not its name, so two targets would collide. */
+    private readonly targetName: string;
     private readonly namespaceResource?: k8s.core.v1.Namespace;
 
     /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
@@ -72,9 +74,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:kubernetes:KubernetesTarget", name, {}, opts);
         this.args = args;
+        this.targetName = name;
         if (args.config.createNamespace) {
             this.namespaceResource = new k8s.core.v1.Namespace(
-                "namespace",
+                `${name}-namespace`,
                 { metadata: { name: args.config.namespace, labels: { ...environmentLabels(args.environment), "pod-security.kubernetes.io/enforce": "restricted" } } },
                 { parent: this },
             );
@@ -229,9 +232,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             plans: models.map((m) => m.plan),
         };
         const options = this.childOptions(this, routeDependencies(models));
-        const configMap = new k8s.core.v1.ConfigMap(`${ROUTER_NAME}-config`, routerConfigMapObject(args), options);
-        new k8s.apps.v1.Deployment(ROUTER_NAME, routerDeploymentObject(args), this.childOptions(this, [...routeDependencies(models), configMap]));
-        new k8s.core.v1.Service(ROUTER_NAME, routerServiceObject(args), options);
+        const name = `${this.targetName}-${ROUTER_NAME}`;
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, routerConfigMapObject(args), options);
+        new k8s.apps.v1.Deployment(name, routerDeploymentObject(args), this.childOptions(this, [...routeDependencies(models), configMap]));
+        new k8s.core.v1.Service(name, routerServiceObject(args), options);
         const host = serviceHost(ROUTER_NAME, config.namespace);
         return Object.fromEntries(models.map((m) => [m.plan.model, pulumi.output(`http://${host}/v2/models/${m.plan.model}`)]));
     }

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { GATE_RESULT_PATTERN, parseGateResult } from "../../components/gates/programs";
+import { TRIVY_ARGS, TRIVY_OFFLINE_ARGS } from "../../tools/gate";
 import { findProjectDir } from "../../tools/render";
 import { freePort } from "../support/http";
 import { inferencesServed, ModelServerProcess, routeFor, startModelServer, type ModelServerProcess as Server } from "../support/model-server";
@@ -251,6 +252,42 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const { env } = fakeTrivy({ stderr, exit: 1 });
             assertNotScanned(await gate(["scan", "--image", IMAGE], env), 1, /^scan: NOT SCANNED: trivy could not download or open its vulnerability DB \(exit code 1\): .*failed to download vulnerability DB/m);
             assertNotScanned(await gate(["scan", "--image", IMAGE, "--required", "false"], env), 0, /vulnerability DB/);
+        });
+
+        /** A `trivy` with no vulnerability DB: a run that asks for vulnerabilities fails on the DB; one that does not answers `offline`. */
+        function trivyWithoutDb(offline: string): { env: NodeJS.ProcessEnv; callsFile: string } {
+            const dir = tmpDir("trivy-no-db");
+            const callsFile = path.join(dir, "calls.jsonl");
+            const script = [
+                `#!${process.execPath}`,
+                "const args = process.argv.slice(2);",
+                `require("fs").appendFileSync(${JSON.stringify(callsFile)}, JSON.stringify(args) + "\\n");`,
+                'if (args[args.indexOf("--scanners") + 1].includes("vuln")) {',
+                '    process.stderr.write("FATAL\\tFatal error\\tinit error: DB error: failed to download vulnerability DB: OCI artifact error\\n");',
+                "    process.exitCode = 1;",
+                `} else process.stdout.write(${JSON.stringify(offline)});`,
+                "",
+            ].join("\n");
+            fs.writeFileSync(path.join(dir, "trivy"), script, { mode: 0o755 });
+            return { env: barePath(dir), callsFile };
+        }
+
+        it("without a vulnerability DB, secrets and misconfigurations are still scanned, and the image is NOT SCANNED, not clean", async () => {
+            const { env, callsFile } = trivyWithoutDb(report([{ Target: "app", Class: "os-pkgs" }]));
+            const required = await gate(["scan", "--image", IMAGE], env);
+            assertNotScanned(required, 1, /^scan: NOT SCANNED: vulnerabilities: trivy could not download or open its vulnerability DB \(exit code 1\)/m);
+            assert.match(required.stdout, /^scan: trivy \S+, secrets and misconfigurations only: 0 findings$/m, required.all);
+            const calls = fs.readFileSync(callsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+            assert.deepEqual(calls, [TRIVY_ARGS(IMAGE), TRIVY_OFFLINE_ARGS(IMAGE)]);
+            assertNotScanned(await gate(["scan", "--image", IMAGE, "--required", "false"], env), 0, /vulnerabilities: trivy could not download/);
+        });
+
+        it("without a vulnerability DB, a secret still fails the gate, advisory or not", async () => {
+            const secret = { RuleID: "aws-access-key-id", Category: "AWS", Severity: "CRITICAL", Title: "AWS Access Key ID", StartLine: 2 };
+            const { env } = trivyWithoutDb(report([{ Target: "/app/credentials", Class: "secret", Secrets: [secret] }]));
+            const result = await gate(["scan", "--image", IMAGE, "--required", "false"], env);
+            assert.equal(result.status, 1, result.all);
+            assert.match(result.stdout, /^scan: FAILED: 1 CRITICAL\/HIGH finding: aws-access-key-id$/m, result.all);
         });
 
         it("any other trivy failure, or an unreadable report, is NOT SCANNED as well", async () => {

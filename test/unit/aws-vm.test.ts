@@ -127,7 +127,7 @@ describe("aws-vm target", () => {
             assert.equal(at(named(resources, T.lb, "vms"), "internal"), true);
             assert.deepEqual(at(named(resources, T.sg, "vms-alb"), "ingress"), [{ cidrBlocks: ["10.0.0.0/16"], description: "model clients", fromPort: 80, protocol: "tcp", toPort: 80 }]);
             assert.equal(at(named(resources, T.sg, "vms-instances"), "ingress"), undefined);
-            const fromAlb = named(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "instances-from-alb-8080");
+            const fromAlb = named(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vms-instances-from-alb-8080");
             assert.equal(at(fromAlb, "referencedSecurityGroupId"), "vms-alb-id", "the load balancer's group, not a CIDR");
             assert.equal(at(fromAlb, "securityGroupId"), "vms-instances-id");
             const template = named(resources, T.launchTemplate, "fraud-scorer-stable");

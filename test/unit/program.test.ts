@@ -4,8 +4,9 @@ import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { planTraffic } from "../../components/traffic/plan";
 import { trackPlan, type TrafficPlan } from "../../components/traffic/types";
-import type { RecordedResource } from "../../tools/mock-runtime";
-import { canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
+import * as pulumi from "@pulumi/pulumi";
+import { runUnderMocks, type RecordedResource } from "../../tools/mock-runtime";
+import { AWS_VM_TARGET, awsVmConfig, canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
 
 interface TargetCase {
@@ -108,10 +109,10 @@ const gatewayApi = kubernetes(GATEWAY_ROUTER, (resources, plan) => {
 });
 
 const nginxRouter = kubernetes(NGINX_ROUTER, (resources, plan) => {
-    const config = named(resources, T.configMap, "modelship-router-config");
+    const config = named(resources, T.configMap, "cluster-modelship-router-config");
     checkNginxConf(at<Record<string, string>>(config, "data")["nginx.conf"], plan);
-    named(resources, T.deployment, "modelship-router");
-    named(resources, T.service, "modelship-router");
+    named(resources, T.deployment, "cluster-modelship-router");
+    named(resources, T.service, "cluster-modelship-router");
     assert.equal(ofType(resources, T.httpRoute).length, 0);
 });
 
@@ -251,7 +252,7 @@ describe("the stack program under mocks", () => {
 
         it("creates the namespace, labelled with its environment, unless told it exists", async () => {
             const created = await runStack(kubernetesConfig(), "prod");
-            assert.equal(at<Record<string, string>>(named(created.resources, T.namespace, "namespace"), "metadata.labels")["modelship.dev/environment"], "prod");
+            assert.equal(at<Record<string, string>>(named(created.resources, T.namespace, "cluster-namespace"), "metadata.labels")["modelship.dev/environment"], "prod");
             const raw = kubernetesConfig();
             raw.targets = { cluster: { type: "kubernetes", namespace: "models", createNamespace: false, router: GATEWAY_ROUTER } };
             const existing = await runStack(raw, "prod");
@@ -279,6 +280,32 @@ describe("the stack program under mocks", () => {
             const plan = planTraffic("a", parseConfig(dockerConfig({ a: canaryModel() }), "dev").models.a);
             assert.equal(trackPlan(plan, "candidate")?.weight, 10);
             assert.deepEqual(nginxSplit(conf, "a"), { stable: 90, candidate: 10 });
+        });
+    });
+
+    describe("several targets of one type", () => {
+        it("two kubernetes targets (one per router) and two aws-vm targets: every resource has a URN of its own", async () => {
+            const raw = kubernetesConfig(GATEWAY_ROUTER, { a: { ...prodModel(), target: "gateway" }, b: { ...prodModel(), target: "nginx" } });
+            raw.targets = { gateway: { type: "kubernetes", namespace: "a", router: GATEWAY_ROUTER }, nginx: { type: "kubernetes", namespace: "b", router: NGINX_ROUTER } };
+            const { resources } = await runStack(raw, "prod");
+            assert.deepEqual(ofType(resources, T.namespace).map((n) => n.name).sort(), ["gateway-namespace", "nginx-namespace"]);
+            named(resources, T.deployment, "nginx-modelship-router");
+            const vms = awsVmConfig({ a: { ...prodModel(), target: "east" }, b: { ...prodModel(), target: "west" } });
+            vms.targets = { east: AWS_VM_TARGET, west: AWS_VM_TARGET };
+            const both = await runStack(vms, "prod");
+            assert.equal(ofType(both.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length, 2);
+        });
+
+        it("the mock runtime refuses two resources with one URN, as the engine does", async () => {
+            await assert.rejects(
+                runUnderMocks({ project: "modelship", stack: "dev", config: {} }, () => {
+                    const parentA = new pulumi.ComponentResource("modelship:test:Parent", "a");
+                    const parentB = new pulumi.ComponentResource("modelship:test:Parent", "b");
+                    new pulumi.ComponentResource("modelship:test:Child", "same", {}, { parent: parentA });
+                    new pulumi.ComponentResource("modelship:test:Child", "same", {}, { parent: parentB });
+                }),
+                /duplicate resource URNs .*urn:pulumi:dev::modelship::modelship:test:Parent\$modelship:test:Child::same/,
+            );
         });
     });
 });

@@ -20,7 +20,7 @@ function isRouterObject(r: RecordedResource): boolean {
     return (
         r.type.endsWith(":HTTPRoute") ||
         r.type === "aws:lb/listenerRule:ListenerRule" ||
-        r.name.startsWith("modelship-router") ||
+        r.name.includes("-modelship-router") ||
         (r.type === "docker:index/container:Container" && r.name === "router")
     );
 }
@@ -153,7 +153,7 @@ describe("npm run render", () => {
         it("an unknown stack names the stacks there are", () => {
             const result = spawnSync(process.execPath, [renderCli, "--stack", "staging", "--out", outDir], { encoding: "utf8" });
             assert.equal(result.status, 1);
-            assert.match(result.stderr, /no stack file Pulumi\.staging\.yaml; the stacks here are: dev, prod/);
+            assert.match(result.stderr, /no stack file Pulumi\.staging\.yaml; the stacks here are: dev, lab, prod/);
         });
     });
 

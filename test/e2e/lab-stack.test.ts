@@ -1,0 +1,268 @@
+/**
+ * The lab stack (Pulumi.lab.yaml) under the real Pulumi engine against a kwok cluster: the
+ * README's `npm run up`, then one stack update per rollout step, each read back from the API
+ * server. The steps run in order: each starts from the state the one before left.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseConfig } from "../../components/config/parse";
+import { planTraffic } from "../../components/traffic/plan";
+import { perTrack } from "../../components/traffic/types";
+import { PLANS_ANNOTATION, readPlansAnnotation } from "../../components/traffic/plan-annotation";
+import { KwokCluster, type KubeObject } from "./support/cluster";
+import { EngineStack, engineOrSkip, run, type Run } from "./support/engine";
+
+const STACK = "lab";
+const GATEWAY_NS = "lab-gateway";
+const NGINX_NS = "lab-nginx";
+const ENVIRONMENT_LABEL = "app.kubernetes.io/managed-by=modelship,modelship.dev/environment=lab";
+/** Pods of this version never become ready (a kwok Stage below): a candidate that fails its rollout. */
+const NEVER_READY = "1.6.0-never-ready";
+/** Smoke Job pods checking this version fail (a kwok Stage below): a candidate that fails its smoke gate. */
+const SMOKE_FAILS = "1.7.0-smoke-fails";
+
+type Config = Record<string, unknown>;
+type Models = Record<string, Record<string, unknown>>;
+
+/** The split rule's weights of a model's HTTPRoute, by track: the last rule, without a header match. */
+function routeWeights(route: KubeObject): Record<string, number> {
+    const rules = (route.spec?.rules ?? []) as Array<{ backendRefs: Array<{ name: string; weight: number }> }>;
+    const split = rules[rules.length - 1];
+    return Object.fromEntries(split.backendRefs.map((b) => [b.name.replace(/^fraud-scorer-/, ""), b.weight]));
+}
+
+function stageFor(name: string, selector: Record<string, string>, status: string): string {
+    return [
+        "apiVersion: kwok.x-k8s.io/v1alpha1",
+        "kind: Stage",
+        `metadata: { name: ${name} }`,
+        "spec:",
+        "  resourceRef: { apiGroup: v1, kind: Pod }",
+        "  selector:",
+        `    matchLabels: ${JSON.stringify(selector)}`,
+        "    matchExpressions:",
+        "    - { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' }",
+        "    - { key: '.status.phase', operator: 'In', values: ['Pending'] }",
+        // Above kwok's own pod-ready and pod-complete stages (weight 0) for the pods it selects.
+        "  weight: 10",
+        "  next:",
+        "    statusTemplate: |",
+        ...status.split("\n").map((line) => `      ${line}`),
+    ].join("\n");
+}
+
+const NEVER_READY_STATUS = `{{ $now := Now }}
+conditions:
+- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
+- { type: Ready, status: "False", reason: ContainersNotReady, message: "readiness probe failed", lastTransitionTime: {{ $now | Quote }} }
+containerStatuses:
+{{ range .spec.containers }}
+- { name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: true, restartCount: 0, state: { running: { startedAt: {{ $now | Quote }} } } }
+{{ end }}
+phase: Running
+startTime: {{ $now | Quote }}`;
+
+const FAILED_STATUS = `{{ $now := Now }}
+containerStatuses:
+{{ range .spec.containers }}
+- { name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: Error, message: "smoke: FAILED infer", startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }} } } }
+{{ end }}
+phase: Failed
+startTime: {{ $now | Quote }}`;
+
+describe("the lab stack under the real engine (kwok cluster)", function () {
+    this.timeout(15 * 60_000);
+    let cluster: KwokCluster;
+    let stack: EngineStack;
+    let base: Config;
+    const timings: Record<string, number> = {};
+    const labFile = () => path.join(stack.projectDir, "Pulumi.lab.yaml");
+    let committedLabFile = "";
+
+    const models = (config: Config) => config["modelship:models"] as Models;
+    /** The lab config with changes to fraud-scorer's and churn-predictor's settings. */
+    const withModels = (changes: { fraud?: Record<string, unknown>; churn?: Record<string, unknown> }): Config => {
+        const copy = structuredClone(base);
+        Object.assign(models(copy)["fraud-scorer"], changes.fraud ?? {});
+        Object.assign(models(copy)["churn-predictor"], changes.churn ?? {});
+        return copy;
+    };
+    const canaryStep = (step: number, extra: Record<string, unknown> = {}) => ({ strategy: { type: "canary", steps: [10, 25, 50, 75, 100], step, ...extra } });
+    const candidate = (version: string) => ({ candidate: { version, image: `127.0.0.1:5000/modelship/fraud-scorer:${version}`, replicas: 2 } });
+    const withCandidate = (version: string) => ({ tracks: { stable: (models(base)["fraud-scorer"].tracks as Config).stable, ...candidate(version) } });
+    /** The weights the config's plan gives fraud-scorer. */
+    const plannedWeights = (config: Config) => {
+        const raw = Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (key.startsWith("modelship:") ? [[key.slice("modelship:".length), value]] : [])));
+        const parsed = parseConfig(raw, STACK);
+        return perTrack(planTraffic("fraud-scorer", parsed.models["fraud-scorer"]), (t) => t.weight);
+    };
+    const route = async () => {
+        const found = await cluster.get("httproute", "fraud-scorer", GATEWAY_NS);
+        assert.ok(found, "the fraud-scorer HTTPRoute exists");
+        return found;
+    };
+    const upOk = async (label: string, config: Config): Promise<Run> => {
+        stack.writeConfig(config);
+        const result = await stack.up(label);
+        assert.equal(result.status, 0, result.all);
+        timings[label] = result.ms;
+        return result;
+    };
+
+    before(async function () {
+        const bin = engineOrSkip(this);
+        cluster = await KwokCluster.up(bin);
+        await cluster.apply(stageFor("modelship-e2e-never-ready", { "app.kubernetes.io/version": NEVER_READY }, NEVER_READY_STATUS));
+        await cluster.apply(stageFor("modelship-e2e-smoke-fails", { "app.kubernetes.io/component": "smoke-gate", "app.kubernetes.io/version": SMOKE_FAILS }, FAILED_STATUS));
+        stack = new EngineStack(STACK, bin, cluster.kubeconfig);
+        committedLabFile = fs.readFileSync(labFile(), "utf8");
+        base = (parse(committedLabFile) as { config: Config }).config;
+    });
+
+    after(async function () {
+        if (committedLabFile) fs.writeFileSync(labFile(), committedLabFile);
+        if (Object.keys(timings).length > 0) {
+            console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
+        }
+        stack?.cleanup();
+        if (cluster && process.env.MODELSHIP_KEEP_CLUSTER !== "1") await cluster.down();
+    });
+
+    it("`npm run up -- --stack lab` creates every object, and the API server has them", async () => {
+        const result = await run("npm", ["run", "up", "--", "--stack", STACK, "--yes", "--skip-preview"], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
+        assert.equal(result.status, 0, result.all);
+        timings["npm run up"] = result.ms;
+        // `stack select --create` keeps the stack's encryption salt in its stack file; the later runs use it from their own config file.
+        stack.adoptSalt(fs.readFileSync(labFile(), "utf8"));
+        fs.writeFileSync(labFile(), committedLabFile);
+
+        for (const [ns, name] of [[GATEWAY_NS, "fraud-scorer-stable"], [GATEWAY_NS, "fraud-scorer-candidate"], [NGINX_NS, "churn-predictor-stable"], [NGINX_NS, "churn-predictor-candidate"], [NGINX_NS, "modelship-router"]]) {
+            const deployment = await cluster.get("deployment", name, ns);
+            assert.ok(deployment, `Deployment ${ns}/${name}`);
+            assert.equal(deployment.status?.availableReplicas, (deployment.spec as { replicas: number }).replicas, `${name} is available`);
+        }
+        assert.deepEqual(routeWeights(await route()), plannedWeights(base));
+        assert.deepEqual(routeWeights(await route()), { stable: 90, candidate: 10 });
+        const jobs = await cluster.list("jobs", "app.kubernetes.io/component=smoke-gate");
+        assert.deepEqual(jobs.map((j) => (j.status as { succeeded?: number }).succeeded), [1, 1], "both tracks' smoke Jobs passed before the route");
+        const resources = await stack.resources();
+        assert.ok(resources.some((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"));
+    });
+
+    it("the preview of the next canary step lists only the route, the candidate's replicas and its smoke gate", async () => {
+        const next = withModels({ fraud: canaryStep(1) });
+        stack.writeConfig(next);
+        const preview = await stack.preview();
+        const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
+        const allowed = new Set([
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route",
+            "kubernetes:apps/v1:Deployment fraud-scorer-candidate",
+            "kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke",
+        ]);
+        assert.deepEqual(changed.filter((c) => !allowed.has(c)), [], `only router, replicas and the candidate's gate change:\n${changed.join("\n")}`);
+        assert.ok(changed.includes("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route"), changed.join("\n"));
+        assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
+        assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
+    });
+
+    it("`pulumi up` applies the step: the HTTPRoute's weights read back from the API server match the plan", async () => {
+        const before = await route();
+        const next = withModels({ fraud: canaryStep(1) });
+        await upOk("promote 10 -> 25", next);
+        const after = await route();
+        assert.deepEqual(routeWeights(after), plannedWeights(next));
+        assert.deepEqual(routeWeights(after), { stable: 75, candidate: 25 });
+        assert.notEqual(after.metadata.resourceVersion, before.metadata.resourceVersion);
+        const plans = readPlansAnnotation(after.metadata.annotations?.[PLANS_ANNOTATION]);
+        assert.equal(plans?.[0].step, 1, "the route carries the plan it was made from");
+    });
+
+    it("a blue-green switch on the nginx router changes only the router and flips its plan", async () => {
+        const next = withModels({ fraud: canaryStep(1), churn: { strategy: { type: "blueGreen", active: "candidate" } } });
+        stack.writeConfig(next);
+        const preview = await stack.preview();
+        const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
+        assert.deepEqual(changed.filter((c) => !/(ConfigMap|Deployment) nginx-modelship-router/.test(c)), [], changed.join("\n"));
+        await upOk("blue-green switch", next);
+        const router = await cluster.get("configmap", "modelship-router", NGINX_NS);
+        const plans = readPlansAnnotation(router?.metadata.annotations?.[PLANS_ANNOTATION]);
+        assert.deepEqual(plans?.find((p) => p.model === "churn-predictor")?.weights, { stable: 0, candidate: 100 });
+    });
+
+    it("a candidate that never becomes ready fails the update, and the route stays as it was", async () => {
+        const before = await route();
+        const broken = withModels({ fraud: { ...canaryStep(2), ...withCandidate(NEVER_READY), readyTimeoutSeconds: 20 }, churn: { strategy: { type: "blueGreen", active: "candidate" } } });
+        stack.writeConfig(broken);
+        const result = await stack.up("candidate that never becomes ready");
+        assert.notEqual(result.status, 0, result.all);
+        assert.match(result.stdout + result.stderr, /fraud-scorer-candidate/, result.all);
+        const after = await route();
+        assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, "the route object was not touched");
+        assert.deepEqual(routeWeights(after), { stable: 75, candidate: 25 });
+    });
+
+    it("a candidate whose smoke gate fails stops the update before the route", async () => {
+        const before = await route();
+        const failing = withModels({ fraud: { ...canaryStep(2), ...withCandidate(SMOKE_FAILS) }, churn: { strategy: { type: "blueGreen", active: "candidate" } } });
+        stack.writeConfig(failing);
+        const result = await stack.up("candidate whose smoke gate fails");
+        assert.notEqual(result.status, 0, result.all);
+        assert.match(result.stdout + result.stderr, /fraud-scorer-gates-candidate-smoke/, result.all);
+        const after = await route();
+        assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, "the route object was not touched");
+        assert.deepEqual(routeWeights(after), { stable: 75, candidate: 25 });
+    });
+
+    it("`abort` sends all traffic back to stable in one update", async () => {
+        const updatesBefore = await stack.updates();
+        const aborted = withModels({ fraud: canaryStep(1, { abort: true }), churn: { strategy: { type: "blueGreen", active: "candidate" } } });
+        await upOk("abort", aborted);
+        assert.equal(await stack.updates(), updatesBefore + 1);
+        assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 });
+        const candidateDeployment = await cluster.get("deployment", "fraud-scorer-candidate", GATEWAY_NS);
+        assert.ok(candidateDeployment, "the candidate stays deployed, for inspection");
+    });
+
+    it("the policy pack given to `pulumi preview --policy-pack` blocks a canary that jumps too far, by name", async () => {
+        const policyConfig = path.join(os.tmpdir(), `modelship-e2e-policy-${process.pid}.json`);
+        fs.writeFileSync(policyConfig, JSON.stringify({ all: "mandatory", "environment-label": { environment: STACK }, "no-cross-environment-references": { environment: STACK, environments: ["dev", "lab", "prod"] }, "canary-step-cap": { maxStepPoints: 25 } }));
+        try {
+            const pack = ["--policy-pack", path.join(stack.projectDir, "policies"), "--policy-pack-config", policyConfig];
+            stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }), churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
+            const good = await stack.previewText(pack);
+            assert.equal(good.status, 0, `the stack as it is passes the pack\n${good.all}`);
+            stack.writeConfig(withModels({ fraud: { strategy: { type: "canary", steps: [10, 100], step: 0 } }, churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
+            const bad = await stack.previewText(pack);
+            assert.notEqual(bad.status, 0, bad.all);
+            assert.match(bad.stdout + bad.stderr, /canary-step-cap/, bad.all);
+            assert.match(bad.stdout + bad.stderr, /fraud-scorer: canary steps 10 -> 100 add more than 25 points; add intermediate steps/, bad.all);
+        } finally {
+            fs.rmSync(policyConfig, { force: true });
+        }
+    });
+
+    it("`pulumi destroy` leaves nothing behind, in the state or the API server", async () => {
+        stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }) }));
+        const result = await stack.destroy();
+        assert.equal(result.status, 0, result.all);
+        timings.destroy = result.ms;
+        assert.deepEqual((await stack.resources()).map((r) => r.type), []);
+        const deadline = Date.now() + 60_000;
+        let left: KubeObject[] = [];
+        do {
+            left = await cluster.list("all,configmaps,httproutes,poddisruptionbudgets,serviceaccounts,jobs", ENVIRONMENT_LABEL);
+            if (left.length === 0) break;
+            await new Promise((r) => setTimeout(r, 1000));
+        } while (Date.now() < deadline);
+        assert.deepEqual(left.map((o) => `${o.metadata.namespace}/${o.metadata.name}`), []);
+        for (const ns of [GATEWAY_NS, NGINX_NS]) {
+            const namespace = await cluster.get("namespace", ns);
+            assert.ok(namespace === undefined || (namespace.status as { phase?: string }).phase === "Terminating", `namespace ${ns} is gone or going`);
+        }
+    });
+});
