@@ -1,11 +1,14 @@
 import { strict as assert } from "assert";
 import { randomBytes } from "crypto";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
 import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type DockerEnvironment } from "../support/docker";
 import { request, sleep, type Answer } from "../support/http";
+import { toolOrSkip, TRIVY } from "../support/tools";
 
 const projectDir = findProjectDir();
 const MODEL = "fraud-scorer";
@@ -142,6 +145,42 @@ describe("the model-server image on a real Docker engine", function () {
         const metrics = (await send("candidate", "/metrics")).body;
         assert.match(metrics, new RegExp(`modelship_requests_total\\{[^}]*model="${MODEL}"[^}]*version="1\\.5\\.0"[^}]*track="candidate"`));
         assert.match(metrics, /modelship_request_duration_seconds_bucket\{/);
+    });
+
+    describe("the scan gate with the real trivy", () => {
+        const gateJs = path.join(projectDir, "dist", "tools", "gate.js");
+        /** No vulnerability DB, as on a machine without network: a fresh cache and a DB repository nothing answers on. */
+        const offline = () => ({ ...process.env, TRIVY_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "trivy-cache-")), TRIVY_DB_REPOSITORY: "127.0.0.1:9/no/trivy-db", TRIVY_NO_PROGRESS: "true" });
+        const scan = (image: string, required: boolean) => run(process.execPath, [gateJs, "scan", "--image", image, "--required", String(required)], { env: offline(), timeout: 300_000 });
+
+        it("scans the model-server image for secrets and misconfigurations, and calls it NOT SCANNED without a vulnerability DB", function () {
+            toolOrSkip(this, TRIVY);
+            const required = scan(images.candidate!, true);
+            assert.equal(required.status, 1, required.stdout + required.stderr);
+            assert.match(required.stdout, /^scan: trivy \S+, secrets and misconfigurations only: 0 findings$/m, required.stdout);
+            assert.match(required.stdout, /^scan: NOT SCANNED: vulnerabilities: trivy could not download or open its vulnerability DB/m, required.stdout);
+            assert.equal(scan(images.candidate!, false).status, 0, "advisory: reported, not blocking");
+        });
+
+        it("fails an image with credentials baked in, naming the rule, even where the scan is advisory", function () {
+            toolOrSkip(this, TRIVY);
+            const context = fs.mkdtempSync(path.join(os.tmpdir(), "leaky-image-"));
+            // Assembled here so that no key-shaped string sits in the repository.
+            const keyId = ["AKIA", "Z2QX7MPL3TRW5VHD"].join("");
+            fs.writeFileSync(path.join(context, "credentials"), `[default]\naws_access_key_id = ${keyId}\naws_secret_access_key = ${"q8Zr3Vn0pL2xW7tK9mB4cY6hJ1sD5fG0aE3uI8oR"}\n`);
+            fs.writeFileSync(path.join(context, "Dockerfile"), `FROM ${images.candidate}\nCOPY credentials /app/credentials\n`);
+            const tag = `modelship-test/leaky:${id}`;
+            must("docker", ["build", "--quiet", "-t", tag, context], { env: BUILD_ENV, timeout: 300_000 });
+            try {
+                const result = scan(tag, false);
+                assert.equal(result.status, 1, result.stdout + result.stderr);
+                assert.match(result.stdout, /^scan: CRITICAL secret aws-access-key-id in \/app\/credentials:2: /m, result.stdout);
+                assert.match(result.stdout, /^scan: FAILED: \d+ CRITICAL\/HIGH findings?: .*aws-access-key-id/m, result.stdout);
+            } finally {
+                run("docker", ["rmi", "-f", tag]);
+                fs.rmSync(context, { recursive: true, force: true });
+            }
+        });
     });
 
     it("cannot write outside /tmp: the root filesystem is read-only", () => {

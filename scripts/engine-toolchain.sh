@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine toolchain from the Go module proxy, since get.pulumi.com and GitHub
+# releases are out of reach here:
+#   - the Pulumi CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi), and
+#   - the Kubernetes resource provider plugin (pulumi-resource-kubernetes), versioned as the
+#     @pulumi/kubernetes npm SDK in package.json so the engine pairs them, and
+#   - the Node.js language host (pulumi-language-nodejs) from this project's engine/ folder: the
+#     released one's module is not served by the proxy; this one runs programs and policy packs
+#     with the @pulumi/pulumi in node_modules, as the released one does.
+# Everything is cached outside the clone, under ${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain:
+#   bin/      the binaries (put this directory on PATH)
+#   gomod/    GOMODCACHE      gocache/  GOCACHE
+#   src/      generated wrapper modules and build logs (src/<binary>.log)
+# A second run with the same versions finds the stamps (bin/.stamp-<binary>) and exits at once.
+# Prints the binaries' paths on stdout, one per line, as its last output.
+#
+# Needs go >= MIN_GO on PATH or at /usr/local/go/bin/go (Debian's golang-go is too old).
+# Environment: MODELSHIP_CACHE (cache root), GOPROXY/GOSUMDB/GONOSUMDB are honoured as set.
+set -euo pipefail
+
+# --- versions --------------------------------------------------------------------------------
+# The CLI: pkg and sdk at the same release; the engine reports this as `pulumi version`.
+PULUMI_VERSION=v3.274.1
+# The provider is served by the proxy only as this pseudo-version (a commit on master).
+K8S_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+K8S_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
+# The version the plugin reports; must equal "@pulumi/kubernetes" in package.json.
+K8S_PLUGIN_VERSION=4.34.2
+# pkg/v3 v3.274.1's go.mod says `go 1.26.6`; with GOTOOLCHAIN=local an older go cannot build it.
+MIN_GO=1.26.6
+# Bump when the build recipe below changes, so cached binaries are rebuilt.
+RECIPE=1
+
+PULUMI_PKG=github.com/pulumi/pulumi/pkg/v3
+PULUMI_SDK=github.com/pulumi/pulumi/sdk/v3
+
+root=${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain
+bin_dir=$root/bin
+
+log() { echo "engine-toolchain: $*" >&2; }
+die() { echo "engine-toolchain: error: $*" >&2; exit 1; }
+
+# --- go --------------------------------------------------------------------------------------
+go_bin=$(command -v go 2>/dev/null || true)
+[ -n "$go_bin" ] || { [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go; } ||
+    die "go is not installed; install go >= $MIN_GO at /usr/local/go (Debian's golang-go is too old)"
+export GOTOOLCHAIN=local GOWORK=off
+go_version=$("$go_bin" env GOVERSION) || die "'$go_bin env GOVERSION' failed"
+go_version=${go_version#go}
+if [ "$(printf '%s\n%s\n' "$MIN_GO" "${go_version%%[!0-9.]*}" | sort -V | head -n 1)" != "$MIN_GO" ]; then
+    die "$go_bin is go $go_version; these modules need go >= $MIN_GO (Debian's golang-go is too old; use /usr/local/go)"
+fi
+goos_arch=$("$go_bin" env GOOS)/$("$go_bin" env GOARCH)
+
+# --- fast path -------------------------------------------------------------------------------
+pulumi_key="recipe=$RECIPE go=$go_version $goos_arch $PULUMI_PKG@$PULUMI_VERSION"
+k8s_key="recipe=$RECIPE go=$go_version $goos_arch $K8S_MODULE@$K8S_MODULE_VERSION plugin=$K8S_PLUGIN_VERSION"
+is_current() { # name key
+    [ -x "$bin_dir/$1" ] && [ -f "$bin_dir/.stamp-$1" ] && [ "$(cat "$bin_dir/.stamp-$1")" = "$2" ]
+}
+here=$(cd "$(dirname "$0")/.." && pwd)
+langhost_src=$here/engine/pulumi-language-nodejs
+# The host reports the @pulumi/pulumi version it serves; its stamp follows its sources.
+node_sdk_version=$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$here/package.json" | head -n 1)
+[ -n "$node_sdk_version" ] || die "no @pulumi/pulumi version in $here/package.json"
+langhost_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$node_sdk_version src=$(cat "$langhost_src"/go.mod "$langhost_src"/go.sum "$langhost_src"/*.go | sha256sum | cut -c1-16)"
+report() {
+    echo "$bin_dir/pulumi"
+    echo "$bin_dir/pulumi-resource-kubernetes"
+    echo "$bin_dir/pulumi-language-nodejs"
+}
+if is_current pulumi "$pulumi_key" && is_current pulumi-resource-kubernetes "$k8s_key" && is_current pulumi-language-nodejs "$langhost_key"; then
+    log "up to date (pulumi $PULUMI_VERSION, pulumi-resource-kubernetes $K8S_PLUGIN_VERSION) in $bin_dir"
+    report
+    exit 0
+fi
+
+# --- slow path: build what is missing --------------------------------------------------------
+mkdir -p "$bin_dir" "$root/src" 2>/dev/null && [ -w "$root" ] ||
+    die "cannot write $root (run as root, or set MODELSHIP_CACHE to a writable directory)"
+export GOMODCACHE=$root/gomod GOCACHE=$root/gocache
+# -modcacherw: the module cache stays deletable with a plain rm -rf.
+export GOFLAGS="-buildvcs=false -modcacherw" CGO_ENABLED=0
+
+# One build at a time; a second caller waits and then finds the stamps.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$root/.lock-engine-toolchain"
+    flock 9
+fi
+
+current_log=
+run() { # command... ; output goes to the current build's log
+    "$@" >>"$current_log" 2>&1
+}
+fail() { # what
+    echo "engine-toolchain: error: $1 failed; last lines of $current_log:" >&2
+    tail -n 40 "$current_log" >&2
+    exit 1
+}
+
+# Prints the directory of module@version in the module cache, downloading it first.
+module_dir() { # module version
+    local json
+    json=$("$go_bin" mod download -json "$1@$2" 2>>"$current_log") || true
+    local dir
+    dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+    if [ -z "$dir" ] || [ ! -f "$dir/go.mod" ]; then
+        printf '%s\n' "$json" >>"$current_log"
+        fail "go mod download $1@$2"
+    fi
+    echo "$dir"
+}
+
+# Prints the `go` directive of a go.mod.
+go_directive() { sed -n 's/^go[[:space:]]\{1,\}\([0-9.]*\).*/\1/p' "$1" | head -n 1; }
+
+# Prints the replace directives of a go.mod that point at other modules, as go mod edit -replace
+# arguments (old[@v]=new[@v]). Local ones (=> ../sdk) only work inside the upstream repository.
+nonlocal_replaces() { # go.mod
+    awk '
+        { sub(/\/\/.*/, "") }
+        /^replace[ \t]*\(/ { block = 1; next }
+        block && /^[ \t]*\)/ { block = 0; next }
+        /^replace[ \t]/ { sub(/^replace[ \t]+/, ""); print; next }
+        block && NF { print }
+    ' "$1" | while read -r line; do
+        local lhs=${line%%=>*} rhs=${line#*=>}
+        # shellcheck disable=SC2086
+        set -- $lhs
+        local old=$1 old_v=${2:-}
+        # shellcheck disable=SC2086
+        set -- $rhs
+        local new=$1 new_v=${2:-}
+        case $new in .* | /*) continue ;; esac
+        echo "${old}${old_v:+@$old_v}=${new}${new_v:+@$new_v}"
+    done
+}
+
+# Writes a fresh wrapper module in dir that requires module@version and copies its non-local
+# replaces, so `go build` of a package inside that module resolves as the upstream build does.
+new_wrapper() { # dir name module version
+    local dir=$1 name=$2 module=$3 version=$4 src
+    src=$(module_dir "$module" "$version")
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    printf 'module modelship.local/toolchain/%s\n\ngo %s\n' "$name" "$(go_directive "$src/go.mod")" >"$dir/go.mod"
+    local args=("-require=$module@$version") r
+    while read -r r; do
+        [ -n "$r" ] && args+=("-replace=$r")
+    done < <(nonlocal_replaces "$src/go.mod")
+    (cd "$dir" && run "$go_bin" mod edit "${args[@]}") || fail "go mod edit in $dir"
+    echo "$src"
+}
+
+# Moves a built binary into bin/ and writes its stamp.
+install_bin() { # tmp name key started
+    local size
+    mv -f "$1" "$bin_dir/$2"
+    echo "$3" >"$bin_dir/.stamp-$2"
+    size=$(du -m "$bin_dir/$2" | cut -f1)
+    log "built $2 in $((SECONDS - $4))s (${size} MB): $bin_dir/$2"
+}
+
+build_pulumi() {
+    local started=$SECONDS dir=$root/src/pulumi-$PULUMI_VERSION
+    current_log=$root/src/pulumi.log
+    : >"$current_log"
+    log "building pulumi $PULUMI_VERSION ... (log: $current_log)"
+    new_wrapper "$dir" pulumi "$PULUMI_PKG" "$PULUMI_VERSION" >/dev/null
+    (cd "$dir" && run "$go_bin" mod edit "-require=$PULUMI_SDK@$PULUMI_VERSION") || fail "go mod edit in $dir"
+    # Resolves the CLI's imports and records their checksums in the wrapper's go.sum.
+    (cd "$dir" && run "$go_bin" get "$PULUMI_PKG/cmd/pulumi@$PULUMI_VERSION") || fail "go get $PULUMI_PKG/cmd/pulumi@$PULUMI_VERSION"
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi.tmp" \
+        -ldflags "-s -w -X $PULUMI_SDK/go/common/version.Version=$PULUMI_VERSION" \
+        "$PULUMI_PKG/cmd/pulumi") || fail "go build of pulumi $PULUMI_VERSION"
+    install_bin "$bin_dir/.pulumi.tmp" pulumi "$pulumi_key" "$started"
+}
+
+build_kubernetes() {
+    local started=$SECONDS dir=$root/src/pulumi-resource-kubernetes-$K8S_PLUGIN_VERSION src
+    local cmd=cmd/pulumi-resource-kubernetes
+    current_log=$root/src/pulumi-resource-kubernetes.log
+    : >"$current_log"
+    log "building pulumi-resource-kubernetes $K8S_PLUGIN_VERSION from $K8S_MODULE@$K8S_MODULE_VERSION ... (log: $current_log)"
+    src=$(new_wrapper "$dir" pulumi-resource-kubernetes "$K8S_MODULE" "$K8S_MODULE_VERSION")
+    # The main package embeds schema-embed.json and terraform-mapping-embed.json, which the
+    # upstream Makefile makes with `VERSION=... go generate cmd/pulumi-resource-kubernetes/main.go`
+    # (generate.go: schema.json with .version set, and terraform-mapping.json, both compacted).
+    # They are not in the module zip, and the module cache is read-only, so the main package is
+    # copied into the wrapper and generated there; everything it imports comes from the module.
+    mkdir -p "$dir/$cmd"
+    cp "$src/$cmd/main.go" "$src/$cmd/generate.go" "$src/$cmd/schema.json" "$src/$cmd/terraform-mapping.json" "$dir/$cmd/"
+    chmod u+w "$dir/$cmd"/*
+    echo '{}' >"$dir/$cmd/schema-embed.json"
+    echo '{}' >"$dir/$cmd/terraform-mapping-embed.json"
+    (cd "$dir" && run "$go_bin" mod tidy) || fail "go mod tidy in $dir"
+    (cd "$dir/$cmd" && VERSION=$K8S_PLUGIN_VERSION run "$go_bin" run ./generate.go) || fail "generating the embedded schema (go run generate.go)"
+    grep -q "\"version\":\"$K8S_PLUGIN_VERSION\"" "$dir/$cmd/schema-embed.json" || {
+        echo "schema-embed.json has no \"version\":\"$K8S_PLUGIN_VERSION\"" >>"$current_log"
+        fail "generating the embedded schema"
+    }
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi-resource-kubernetes.tmp" \
+        -ldflags "-s -w -X $K8S_MODULE/pkg/version.Version=$K8S_PLUGIN_VERSION" \
+        "./$cmd") || fail "go build of pulumi-resource-kubernetes"
+    install_bin "$bin_dir/.pulumi-resource-kubernetes.tmp" pulumi-resource-kubernetes "$k8s_key" "$started"
+}
+
+build_langhost() {
+    local started=$SECONDS
+    current_log=$root/src/pulumi-language-nodejs.log
+    : >"$current_log"
+    log "building pulumi-language-nodejs (for @pulumi/pulumi $node_sdk_version) from $langhost_src ... (log: $current_log)"
+    (cd "$langhost_src" && run "$go_bin" vet ./...) || fail "go vet of pulumi-language-nodejs"
+    (cd "$langhost_src" && run "$go_bin" test ./...) || fail "go test of pulumi-language-nodejs"
+    (cd "$langhost_src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.pulumi-language-nodejs.tmp" \
+        -ldflags "-s -w -X main.version=$node_sdk_version" .) || fail "go build of pulumi-language-nodejs"
+    install_bin "$bin_dir/.pulumi-language-nodejs.tmp" pulumi-language-nodejs "$langhost_key" "$started"
+}
+
+if [ -f "$here/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$here/package.json"; then
+    log "warning: package.json's @pulumi/kubernetes is not $K8S_PLUGIN_VERSION; update K8S_PLUGIN_VERSION in $0"
+fi
+
+log "go $go_version ($go_bin), cache $root"
+is_current pulumi "$pulumi_key" || build_pulumi
+is_current pulumi-resource-kubernetes "$k8s_key" || build_kubernetes
+is_current pulumi-language-nodejs "$langhost_key" || build_langhost
+report
