@@ -28,6 +28,11 @@ export function errorRateQuery(model: string, track: TrackName, window = ALERT_W
     return `sum(rate(modelship_request_errors_total{${selector(model, track)}}[${window}])) / sum(rate(modelship_requests_total{${selector(model, track)}}[${window}]))`;
 }
 
+/** Inference requests the track served over the window. */
+export function requestsQuery(model: string, track: TrackName, window = ALERT_WINDOW): string {
+    return `sum(increase(modelship_requests_total{${selector(model, track)}}[${window}]))`;
+}
+
 /** The track's 95th percentile inference latency in seconds over the window. */
 export function p95LatencyQuery(model: string, track: TrackName, window = ALERT_WINDOW): string {
     return `histogram_quantile(0.95, sum by (le) (rate(modelship_request_duration_seconds_bucket{${selector(model, track)}}[${window}])))`;

@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { judge } from "../../cli/analysis";
+import { PrometheusClient } from "../../cli/prometheus";
 import { freePort } from "../support/http";
 import { countBy, LoopbackClient, runLoad, type LoadResult } from "../support/load";
 import { inferBody, INFER_PATH, INFER_ROUTE, startModelServer, stopAll, type ModelServerProcess, type Track } from "../support/model-server";
@@ -178,6 +180,20 @@ describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)
         console.log(`measured: prometheus error rate: stable ${rates.stable?.toFixed(4)}, candidate ${rates.candidate?.toFixed(4)} (expected 0.5 ± ${tolerance.toFixed(3)}, ${n} candidate requests)`);
         assert.equal(rates.stable, 0, `stable error rate ${rates.stable}`);
         assert.ok(rates.candidate !== undefined && Math.abs(rates.candidate - 0.5) <= tolerance, `candidate error rate ${rates.candidate}`);
+    });
+
+    it("the rollout analysis over this Prometheus: roll back the candidate, with the numbers; hold a model it has no data for", async () => {
+        const client = new PrometheusClient(`http://127.0.0.1:${prometheus.port}`);
+        const analysis = { maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 60 };
+        const [candidate, stable] = await Promise.all([client.trackHealth("fraud-scorer", "candidate", 60), client.trackHealth("fraud-scorer", "stable", 60)]);
+        const verdict = judge(analysis, candidate, stable);
+        console.log(`measured: analysis of the candidate: ${verdict.decision}: ${verdict.reasons.join("; ")}`);
+        assert.equal(verdict.decision, "rollback", verdict.reasons.join("; "));
+        assert.match(verdict.reasons[0], /^error rate: candidate (4\d|5\d)(\.\d+)?% over 1% \(stable 0%\)$/);
+        assert.equal(judge(analysis, stable, candidate).decision, "promote", "stable alone, judged as a candidate, passes");
+        const absent = await client.trackHealth("no-such-model", "candidate", 60);
+        assert.deepEqual(absent, {});
+        assert.equal(judge(analysis, absent, stable).decision, "hold");
     });
 
     it("p95 latency per track: the candidate at least 50 ms, stable well below", async () => {
