@@ -1,0 +1,128 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { namespaceValues } from "../../../components/config/load";
+import { parseConfig } from "../../../components/config/parse";
+import type { ModelConfig } from "../../../components/config/schema";
+import { planTraffic } from "../../../components/traffic/plan";
+import { perTrack } from "../../../components/traffic/types";
+import { abort, promote, retire, RolloutError, type RolloutStep } from "../../../cli/rollout";
+import { StackFile } from "../../../cli/stack-file";
+import { findProjectDir } from "../../../tools/render";
+import { readStackFiles } from "../../../tools/stack-files";
+
+const projectDir = findProjectDir();
+
+/** A copy of the project (Pulumi.yaml and the stack files) to edit. */
+function copyProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-rollout-"));
+    for (const file of fs.readdirSync(projectDir).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(projectDir, file), path.join(dir, file));
+    return dir;
+}
+
+function modelsOf(dir: string, stack: string): Record<string, ModelConfig> {
+    return parseConfig(namespaceValues(readStackFiles(dir, stack).config), stack).models;
+}
+
+/** Applies one command to the stack file in `dir` and returns the step and the model's weights after it. */
+function step(dir: string, stack: string, model: string, command: (m: ModelConfig, raw: Record<string, unknown>) => RolloutStep) {
+    const file = StackFile.read(dir, stack);
+    const result = command(modelsOf(dir, stack)[model], file.rawModel(model));
+    file.apply(model, result.edits);
+    file.write();
+    const after = modelsOf(dir, stack)[model];
+    return { result, after, weights: perTrack(planTraffic(model, after), (t) => t.weight) };
+}
+
+describe("rollout commands on the stack files", () => {
+    const dirs: string[] = [];
+    const project = () => {
+        const dir = copyProject();
+        dirs.push(dir);
+        return dir;
+    };
+    after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    it("promote walks prod's canary one step at a time, then concludes; the file stays valid with its comments", () => {
+        const dir = project();
+        const before = fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
+        const seen: string[] = [];
+        const weights: Array<Record<string, number>> = [];
+        for (let i = 0; i < 5; i++) {
+            const { result, weights: w } = step(dir, "prod", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw));
+            seen.push(result.description);
+            weights.push(w);
+        }
+        assert.deepEqual(seen.slice(0, 4), [
+            "fraud-scorer: canary step 3/6: 1.5.0 from 10% to 25%",
+            "fraud-scorer: canary step 4/6: 1.5.0 from 25% to 50%",
+            "fraud-scorer: canary step 5/6: 1.5.0 from 50% to 75%",
+            "fraud-scorer: canary step 6/6: 1.5.0 from 75% to 100%",
+        ]);
+        assert.deepEqual(weights.slice(0, 4).map((w) => w.candidate), [25, 50, 75, 100]);
+        assert.equal(seen[4], "fraud-scorer: canary done at 100%: 1.5.0 becomes stable (was 1.4.0); the candidate track is dropped");
+        const concluded = modelsOf(dir, "prod")["fraud-scorer"];
+        assert.equal(concluded.tracks.stable.version, "1.5.0");
+        assert.equal(concluded.tracks.stable.replicas, 4);
+        assert.deepEqual(concluded.tracks.stable.featureFlags, { calibratedScores: "true" });
+        assert.equal(concluded.tracks.candidate, undefined);
+        assert.equal(concluded.strategy.type, "rolling");
+        assert.deepEqual(weights[4], { stable: 100 });
+        const text = fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
+        for (const comment of before.split("\n").filter((l) => l.trim().startsWith("#"))) assert.ok(text.includes(comment.trim()), `comment kept: ${comment}`);
+        assert.ok(text.includes("churn-predictor:"), "the other models are untouched");
+        assert.throws(() => step(dir, "prod", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw)), (e: unknown) => e instanceof RolloutError && /has no candidate track \(strategy rolling\): nothing to promote/.test(e.message));
+    });
+
+    it("a step changes only its own line of the stack file: the diff a reviewer reads is the step", () => {
+        for (const stack of ["dev", "lab", "prod"]) {
+            const dir = project();
+            const file = path.join(dir, `Pulumi.${stack}.yaml`);
+            const before = fs.readFileSync(file, "utf8").split("\n");
+            step(dir, stack, "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw));
+            const after = fs.readFileSync(file, "utf8").split("\n");
+            assert.equal(after.length, before.length, stack);
+            const changed = after.flatMap((line, i) => (line === before[i] ? [] : [[before[i], line]]));
+            assert.equal(changed.length, 1, `${stack}: ${JSON.stringify(changed)}`);
+            assert.match(changed[0][1], /step: 1 }$|step: 2 }$/, stack);
+        }
+    });
+
+    it("blue-green: promote switches, then concludes", () => {
+        const dir = project();
+        const first = step(dir, "prod", "churn-predictor", (m, raw) => promote("churn-predictor", m, raw));
+        assert.equal(first.result.description, "churn-predictor: blue-green switch: all traffic to 2.1.0 (stable 2.0.1 kept warm)");
+        assert.deepEqual(first.weights, { stable: 0, candidate: 100 });
+        const second = step(dir, "prod", "churn-predictor", (m, raw) => promote("churn-predictor", m, raw));
+        assert.match(second.result.description, /blue-green done: 2\.1\.0 becomes stable/);
+        assert.equal(second.after.tracks.stable.version, "2.1.0");
+    });
+
+    it("abort sends live traffic back to stable and keeps the candidate; promote then refuses; retire drops it", () => {
+        const dir = project();
+        const aborted = step(dir, "lab", "fraud-scorer", (m) => abort("fraud-scorer", m));
+        assert.equal(aborted.result.description, "fraud-scorer: abort: all live traffic back to stable 1.4.0; candidate 1.5.0 kept warm for inspection");
+        assert.deepEqual(aborted.weights, { stable: 100, candidate: 0 });
+        assert.equal(aborted.after.tracks.candidate?.version, "1.5.0");
+        assert.throws(() => step(dir, "lab", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw)), /is aborted: set strategy\.abort to false to resume it, or retire the candidate/);
+        assert.throws(() => step(dir, "lab", "fraud-scorer", (m) => abort("fraud-scorer", m)), /already aborted/);
+        const retired = step(dir, "lab", "fraud-scorer", (m) => retire("fraud-scorer", m));
+        assert.deepEqual(retired.weights, { stable: 100 });
+        assert.equal(retired.after.tracks.candidate, undefined);
+    });
+
+    it("A/B test and shadow conclude to the candidate; single-pool strategies have no step", () => {
+        const dir = project();
+        const ab = step(dir, "prod", "ranker", (m, raw) => promote("ranker", m, raw));
+        assert.match(ab.result.description, /^ranker: A\/B test concluded for the candidate: 3\.2\.0 becomes stable/);
+        assert.deepEqual(ab.after.tracks.stable.featureFlags, { diversityBoost: "true" }, "the candidate's flags win");
+        assert.throws(() => step(dir, "prod", "ranker", (m, raw) => promote("ranker", m, raw)), /nothing to promote/);
+    });
+
+    it("an unknown model or stack is named with what there is", () => {
+        const dir = project();
+        assert.throws(() => StackFile.read(dir, "staging"), /no stack file Pulumi\.staging\.yaml; the stacks here are: dev, lab, prod/);
+        assert.throws(() => StackFile.read(dir, "prod").rawModel("nope"), /no model nope in .*Pulumi\.prod\.yaml; its models are: fraud-scorer, churn-predictor, ranker, price-estimator/);
+    });
+});
