@@ -53,9 +53,9 @@ export class StackFile {
     }
 
     text(): string {
-        // No re-wrapping: a long image reference stays on its line. The shipped stack files are in
-        // this library's own layout, so an edit changes only the lines it edits.
-        return this.document.toString({ lineWidth: 0 });
+        // The layout Pulumi itself writes stack files in (`{a: 1}`, `[1, 2]`, no re-wrapping), so
+        // neither an edit here nor a `pulumi config set` reformats lines it did not change.
+        return this.document.toString({ lineWidth: 0, flowCollectionPadding: false });
     }
 
     write(): void {

@@ -71,19 +71,28 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, c
     return result.status ?? 1;
 }
 
-export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
-    const { command, stack, passThrough } = parseArgs(argv);
-    const projectDir = findProjectDir();
-    const config = loadStackConfig(projectDir, stack);
+/**
+ * The environment Pulumi runs in for this project: the user's backend and passphrase if set,
+ * otherwise the project-local file backend (created) and the local dev passphrase.
+ */
+export function localPulumiEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const childEnv: NodeJS.ProcessEnv = {
         ...env,
         PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(projectDir, STATE_DIR)}`,
         PULUMI_SKIP_UPDATE_CHECK: "true",
     };
     if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) childEnv.PULUMI_CONFIG_PASSPHRASE = LOCAL_PASSPHRASE;
+    if (!env.PULUMI_BACKEND_URL) fs.mkdirSync(path.join(projectDir, STATE_DIR), { recursive: true });
+    return childEnv;
+}
+
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+    const { command, stack, passThrough } = parseArgs(argv);
+    const projectDir = findProjectDir();
+    const config = loadStackConfig(projectDir, stack);
+    const childEnv = localPulumiEnv(projectDir, env);
     requirePulumi(childEnv);
     if (Object.values(config.targets).some((t) => t.type === "docker")) requireDocker(childEnv);
-    if (!env.PULUMI_BACKEND_URL) fs.mkdirSync(path.join(projectDir, STATE_DIR), { recursive: true });
     const selected = run("pulumi", ["stack", "select", stack, "--create"], childEnv, projectDir);
     if (selected !== 0) return selected;
     return run("pulumi", [command, "--stack", stack, ...passThrough], childEnv, projectDir);

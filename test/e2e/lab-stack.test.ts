@@ -246,6 +246,44 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         }
     });
 
+    it("`modelship promote` and `modelship rollback` edit the stack file and are one update each; `status` shows where it stands", async () => {
+        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
+        // The committed lab file (canary at step 0) with this stack's salt, as a user's clone has it after `npm run up`.
+        fs.writeFileSync(labFile(), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`);
+        try {
+            const updatesBefore = await stack.updates();
+            const preview = await cli("promote", "--stack", STACK, "--model", "fraud-scorer");
+            assert.equal(preview.status, 0, preview.all);
+            assert.match(preview.stdout, /previewed only; the stack file is unchanged/, preview.all);
+            assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, "a preview leaves the file as it was");
+            assert.equal(await stack.updates(), updatesBefore, "a preview is no update");
+
+            const promoted = await cli("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            assert.equal(promoted.status, 0, promoted.all);
+            timings["modelship promote"] = promoted.ms;
+            assert.match(fs.readFileSync(labFile(), "utf8"), /strategy: \{type: canary, steps: \[10, 25, 50, 75, 100\], step: 1\}/);
+            assert.deepEqual(routeWeights(await route()), { stable: 75, candidate: 25 });
+
+            const rolledBack = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            assert.equal(rolledBack.status, 0, rolledBack.all);
+            timings["modelship rollback"] = rolledBack.ms;
+            assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 });
+            assert.equal(await stack.updates(), updatesBefore + 2);
+
+            const status = await cli("status", "--stack", STACK, "--model", "fraud-scorer");
+            assert.equal(status.status, 0, status.all);
+            assert.match(status.stdout, /last update update succeeded at .* \(fraud-scorer: abort: all live traffic back to stable 1\.4\.0; candidate 1\.5\.0 kept warm for inspection\)/, status.all);
+            assert.match(status.stdout, /^fraud-scorer: canary, step 2\/5, ABORTED/m, status.all);
+            assert.match(status.stdout, /^ {2}candidate 1\.5\.0 +weight +0%, replicas 1$/m, status.all);
+
+            const again = await cli("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            assert.equal(again.status, 1, again.all);
+            assert.match(again.stderr, /rollout of 1\.5\.0 is aborted: set strategy\.abort to false to resume it/, again.all);
+        } finally {
+            fs.writeFileSync(labFile(), committedLabFile);
+        }
+    });
+
     it("`pulumi destroy` leaves nothing behind, in the state or the API server", async () => {
         stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }) }));
         const result = await stack.destroy();

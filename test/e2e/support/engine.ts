@@ -102,6 +102,11 @@ export class EngineStack {
         fs.writeFileSync(this.configFile, stringify({ ...(this.encryptionSalt ? { encryptionsalt: this.encryptionSalt } : {}), config }));
     }
 
+    salt(): string {
+        assert.ok(this.encryptionSalt, "the stack's salt is known (adoptSalt)");
+        return this.encryptionSalt;
+    }
+
     /** Keeps the passphrase salt `pulumi stack init` wrote into a stack file, for the config files of later runs. */
     adoptSalt(stackFile: string): void {
         const salt = (parse(stackFile) as { encryptionsalt?: string } | null)?.encryptionsalt;

@@ -1,0 +1,133 @@
+/**
+ * `modelship <command> --stack <name> [--model <name>]` (also `npm run modelship -- ...`): the
+ * operator's side of a rollout. Each step is an edit to the stack file followed by one stack
+ * update through the Automation API, previewed first: without --yes the edit is undone after the
+ * preview, and an update that fails also puts the file back, so the file and the stack agree.
+ */
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import { ConfigError } from "../components/config/errors";
+import { namespaceValues } from "../components/config/load";
+import { parseConfig } from "../components/config/parse";
+import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
+import { findProjectDir } from "../tools/render";
+import { readStackFiles } from "../tools/stack-files";
+import { localPulumiEnv } from "../tools/pulumi-local";
+import { judge } from "./analysis";
+import { parseCliArgs, UsageError, type CliArgs } from "./args";
+import { PrometheusClient, PrometheusError } from "./prometheus";
+import { abort, promote, retire, RolloutError, type RolloutStep } from "./rollout";
+import { StackFile } from "./stack-file";
+import { formatStatus, type ModelStatus } from "./status";
+
+const EXIT_USAGE = 2;
+
+function loadConfig(projectDir: string, stack: string): ModelshipConfig {
+    return parseConfig(namespaceValues(readStackFiles(projectDir, stack).config), stack);
+}
+
+function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
+    const names = Object.keys(config.models);
+    if (model === undefined) {
+        if (names.length === 1) return [names[0], config.models[names[0]]];
+        throw new UsageError(`stack ${stack} has several models (${names.join(", ")}): name one with --model`);
+    }
+    const found = config.models[model];
+    if (!found) throw new UsageError(`no model ${model} in stack ${stack}; its models are: ${names.join(", ")}`);
+    return [model, found];
+}
+
+async function openStack(projectDir: string, stack: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { envVars: stringEnv(localPulumiEnv(projectDir)) });
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+    return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** Prints the engine's output as it comes: the progress of a long update. */
+const progress = (line: string) => process.stdout.write(line);
+
+async function status(args: CliArgs, projectDir: string): Promise<number> {
+    const stack = await openStack(projectDir, args.stack);
+    const outputs = await stack.outputs();
+    const models = (outputs.models?.value ?? {}) as Record<string, ModelStatus>;
+    const [last] = await stack.history(1, 1);
+    console.log(formatStatus(args.stack, models, last ? { kind: last.kind, result: last.result, message: last.message, endTime: last.endTime?.toISOString() } : undefined, args.model));
+    return 0;
+}
+
+async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
+    const config = loadConfig(projectDir, args.stack);
+    const [name, model] = pickModel(config, args.stack, args.model);
+    const file = StackFile.read(projectDir, args.stack);
+    const original = fs.readFileSync(file.file, "utf8");
+    const planned = make(name, model, file.rawModel(name));
+    file.apply(name, planned.edits);
+    // The edited file must still be a valid config before the engine sees it.
+    fs.writeFileSync(file.file, file.text());
+    try {
+        loadConfig(projectDir, args.stack);
+    } catch (error) {
+        fs.writeFileSync(file.file, original);
+        throw error;
+    }
+    console.log(`${args.yes ? "applying" : "previewing"}: ${planned.description}`);
+    const stack = await openStack(projectDir, args.stack);
+    try {
+        if (!args.yes) {
+            await stack.preview({ message: planned.description, onOutput: progress, diff: true });
+            console.log(`previewed only; the stack file is unchanged. Run again with --yes to apply: ${planned.description}`);
+            fs.writeFileSync(file.file, original);
+            return 0;
+        }
+        const result = await stack.up({ message: planned.description, onOutput: progress });
+        console.log(`done: ${planned.description} (${result.summary.result})`);
+        console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
+        return 0;
+    } catch (error) {
+        fs.writeFileSync(file.file, original);
+        throw error;
+    }
+}
+
+async function analyze(args: CliArgs, projectDir: string): Promise<number> {
+    const config = loadConfig(projectDir, args.stack);
+    const [name, model] = pickModel(config, args.stack, args.model);
+    if (!model.tracks.candidate) throw new RolloutError(`model ${name} has no candidate track: nothing to analyze`);
+    if (!args.prometheus) throw new UsageError("analyze needs Prometheus: --prometheus <url> or MODELSHIP_PROMETHEUS_URL");
+    const client = new PrometheusClient(args.prometheus);
+    const window = Math.max(60, model.analysis.bakeSeconds);
+    const [candidate, stable] = await Promise.all([client.trackHealth(name, "candidate", window), client.trackHealth(name, "stable", window)]);
+    const verdict = judge(model.analysis, candidate, stable);
+    console.log(`${name}: ${verdict.decision.toUpperCase()} (over the last ${window} s)`);
+    for (const reason of verdict.reasons) console.log(`  ${reason}`);
+    return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+    const args = parseCliArgs(argv);
+    const projectDir = findProjectDir();
+    switch (args.command) {
+        case "status":
+            return status(args, projectDir);
+        case "promote":
+            return step(args, projectDir, promote);
+        case "abort":
+        case "rollback":
+            return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
+        case "analyze":
+            return analyze(args, projectDir);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => (process.exitCode = code),
+        (error: unknown) => {
+            const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RolloutError || error instanceof PrometheusError;
+            console.error(error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error));
+            process.exitCode = error instanceof UsageError ? EXIT_USAGE : 1;
+        },
+    );
+}
