@@ -1,6 +1,6 @@
 /** `modelship <command> --stack <name> [--model <name>] [flags]`, parsed into one typed command. */
 
-export const COMMANDS = ["status", "promote", "abort", "rollback", "analyze"] as const;
+export const COMMANDS = ["status", "promote", "abort", "rollback", "analyze", "auto"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -11,8 +11,10 @@ export interface CliArgs {
     yes: boolean;
     /** rollback/abort: drop the candidate instead of keeping it warm. */
     retire: boolean;
-    /** analyze: the Prometheus to ask; MODELSHIP_PROMETHEUS_URL otherwise. */
+    /** analyze, auto: the Prometheus to ask; MODELSHIP_PROMETHEUS_URL otherwise. */
     prometheus?: string;
+    /** auto: seconds to bake before each analysis, instead of the model's `analysis.bakeSeconds`. */
+    bakeSeconds?: number;
 }
 
 export const USAGE = [
@@ -22,6 +24,7 @@ export const USAGE = [
     "  abort    [--yes] [--retire] all live traffic back to stable; the candidate kept warm unless --retire",
     "  rollback [--yes] [--retire] the same as abort",
     "  analyze  [--prometheus <url>]  promote, hold or roll back, from the candidate's and stable's metrics",
+    "  auto     [--prometheus <url>] [--bake <seconds>]  bake, analyze and promote step by step; roll back on a failed analysis",
     "Without --yes a command previews the update and changes nothing.",
 ].join("\n");
 
@@ -32,7 +35,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (command === undefined || command === "--help" || command === "-h") throw new UsageError(USAGE);
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
     const args: Partial<CliArgs> & { yes: boolean; retire: boolean } = { command: command as CommandName, yes: false, retire: false };
-    const valued: Record<string, "stack" | "model" | "prometheus"> = { "--stack": "stack", "-s": "stack", "--model": "model", "--prometheus": "prometheus" };
+    const valued: Record<string, "stack" | "model" | "prometheus" | "bake"> = { "--stack": "stack", "-s": "stack", "--model": "model", "--prometheus": "prometheus", "--bake": "bake" };
+    let bake: string | undefined;
     for (let i = 0; i < rest.length; i++) {
         const [flag, inline] = rest[i].split(/=(.*)/s, 2);
         if (flag === "--yes" || flag === "-y") args.yes = true;
@@ -40,11 +44,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         else if (valued[flag]) {
             const value = inline ?? rest[++i];
             if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
-            args[valued[flag]] = value;
+            const key = valued[flag];
+            if (key === "bake") bake = value;
+            else args[key] = value;
         } else throw new UsageError(`unknown argument ${rest[i]}\n${USAGE}`);
     }
     if (!args.stack) throw new UsageError(`--stack is required\n${USAGE}`);
     if (args.retire && args.command !== "abort" && args.command !== "rollback") throw new UsageError(`--retire goes with abort or rollback\n${USAGE}`);
     const prometheus = args.prometheus ?? env.MODELSHIP_PROMETHEUS_URL;
-    return { command: args.command as CommandName, stack: args.stack, yes: args.yes, retire: args.retire, ...(args.model ? { model: args.model } : {}), ...(prometheus ? { prometheus } : {}) };
+    if (bake !== undefined && (args.command !== "auto" || !/^\d+$/.test(bake))) throw new UsageError(`--bake takes a number of seconds, with auto\n${USAGE}`);
+    return {
+        ...(bake !== undefined ? { bakeSeconds: Number(bake) } : {}), command: args.command as CommandName, stack: args.stack, yes: args.yes, retire: args.retire, ...(args.model ? { model: args.model } : {}), ...(prometheus ? { prometheus } : {}) };
 }

@@ -13,7 +13,8 @@ import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
 import { findProjectDir } from "../tools/render";
 import { readStackFiles } from "../tools/stack-files";
 import { localPulumiEnv } from "../tools/pulumi-local";
-import { judge } from "./analysis";
+import { judge, type Judgement } from "./analysis";
+import { nextAction } from "./auto";
 import { parseCliArgs, UsageError, type CliArgs } from "./args";
 import { PrometheusClient, PrometheusError } from "./prometheus";
 import { abort, promote, retire, RolloutError, type RolloutStep } from "./rollout";
@@ -91,18 +92,63 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
     }
 }
 
-async function analyze(args: CliArgs, projectDir: string): Promise<number> {
-    const config = loadConfig(projectDir, args.stack);
-    const [name, model] = pickModel(config, args.stack, args.model);
+/** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
+async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, windowSeconds: number): Promise<Judgement> {
     if (!model.tracks.candidate) throw new RolloutError(`model ${name} has no candidate track: nothing to analyze`);
-    if (!args.prometheus) throw new UsageError("analyze needs Prometheus: --prometheus <url> or MODELSHIP_PROMETHEUS_URL");
+    if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or MODELSHIP_PROMETHEUS_URL`);
     const client = new PrometheusClient(args.prometheus);
-    const window = Math.max(60, model.analysis.bakeSeconds);
+    const window = Math.max(60, windowSeconds);
     const [candidate, stable] = await Promise.all([client.trackHealth(name, "candidate", window), client.trackHealth(name, "stable", window)]);
     const verdict = judge(model.analysis, candidate, stable);
     console.log(`${name}: ${verdict.decision.toUpperCase()} (over the last ${window} s)`);
     for (const reason of verdict.reasons) console.log(`  ${reason}`);
+    return verdict;
+}
+
+async function analyze(args: CliArgs, projectDir: string): Promise<number> {
+    const [name, model] = pickModel(loadConfig(projectDir, args.stack), args.stack, args.model);
+    await analyzeOnce(args, name, model, model.analysis.bakeSeconds);
     return 0;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function auto(args: CliArgs, projectDir: string): Promise<number> {
+    const applied: CliArgs = { ...args, yes: true };
+    let holds = 0;
+    for (;;) {
+        const [name, model] = pickModel(loadConfig(projectDir, args.stack), args.stack, args.model);
+        const strategy = model.strategy;
+        if (!model.tracks.candidate) {
+            console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);
+            return 0;
+        }
+        if ("abort" in strategy && strategy.abort) {
+            console.log(`auto: ${name}'s rollout of ${model.tracks.candidate.version} is aborted; nothing to do`);
+            return 1;
+        }
+        const bake = args.bakeSeconds ?? model.analysis.bakeSeconds;
+        console.log(`auto: baking ${bake} s before analyzing ${name} ${model.tracks.candidate.version}`);
+        await sleep(bake * 1000);
+        const action = nextAction(await analyzeOnce(args, name, model, bake), holds, model.analysis.onFailure);
+        switch (action.kind) {
+            case "promote":
+                holds = 0;
+                await step(applied, projectDir, promote);
+                break;
+            case "wait":
+                holds++;
+                console.log(`auto: holding (${holds}): ${action.reason}`);
+                break;
+            case "pause":
+                console.log(`auto: paused: ${action.reason}`);
+                return 1;
+            case "rollback":
+                console.log(`auto: rolling back: ${action.reason}`);
+                await step(applied, projectDir, (n, m) => ({ ...abort(n, m), description: `${abort(n, m).description} (auto: ${action.reason})` }));
+                return 1;
+        }
+    }
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,6 +164,8 @@ export async function main(argv: readonly string[]): Promise<number> {
             return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
         case "analyze":
             return analyze(args, projectDir);
+        case "auto":
+            return auto(args, projectDir);
     }
 }
 

@@ -140,6 +140,8 @@ export const analysisSchema = z.strictObject({
     maxErrorRate: z.number().min(0).max(1).default(0.01),
     maxP95LatencyMs: z.number().positive().default(250),
     bakeSeconds: z.number().int().min(0).default(300),
+    /** What `modelship auto` does when an analysis fails: abort the rollout, or stop and leave it to a person. */
+    onFailure: z.enum(["rollback", "pause"]).default("rollback"),
 });
 
 /** A gate that runs unless disabled; `required` left out means: required in prod, advisory elsewhere. */
@@ -181,7 +183,7 @@ export const modelSchema = z.strictObject({
         smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 },
     }),
     /** The thresholds a rollout is judged by; alerts use them too. */
-    analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300 }),
+    analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" }),
     resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
     gpu: gpuSchema.optional(),
     /** Services the model needs before it can start: an init container waits for each. */

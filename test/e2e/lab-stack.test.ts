@@ -12,6 +12,9 @@ import { parseConfig } from "../../components/config/parse";
 import { planTraffic } from "../../components/traffic/plan";
 import { perTrack } from "../../components/traffic/types";
 import { PLANS_ANNOTATION, readPlansAnnotation } from "../../components/traffic/plan-annotation";
+import { LoopbackClient } from "../support/load";
+import { inferBody, INFER_PATH, startModelServer, type ModelServerProcess } from "../support/model-server";
+import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { KwokCluster, type KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip, run, type Run } from "./support/engine";
 
@@ -32,6 +35,25 @@ function routeWeights(route: KubeObject): Record<string, number> {
     const rules = (route.spec?.rules ?? []) as Array<{ backendRefs: Array<{ name: string; weight: number }> }>;
     const split = rules[rules.length - 1];
     return Object.fromEntries(split.backendRefs.map((b) => [b.name.replace(/^fraud-scorer-/, ""), b.weight]));
+}
+
+/** One inference to each server every 50 ms until stopped: traffic for the analysis to read. */
+function pacedLoad(servers: readonly ModelServerProcess[]): { stop(): Promise<void> } {
+    const clients = servers.map((server) => new LoopbackClient(server.port, 2));
+    let running = true;
+    const loop = (async () => {
+        for (let i = 0; running; i++) {
+            await Promise.all(clients.map((client) => client.request({ path: INFER_PATH, body: inferBody(i) }).catch(() => undefined)));
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    return {
+        async stop() {
+            running = false;
+            await loop;
+            clients.forEach((c) => c.close());
+        },
+    };
 }
 
 function stageFor(name: string, selector: Record<string, string>, status: string): string {
@@ -281,6 +303,55 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             assert.match(again.stderr, /rollout of 1\.5\.0 is aborted: set strategy\.abort to false to resume it/, again.all);
         } finally {
             fs.writeFileSync(labFile(), committedLabFile);
+        }
+    });
+
+    it("`modelship auto` takes a healthy candidate to the end step by step, and rolls a failing one back", async function () {
+        // kwok runs no containers: the tracks' metrics come from model servers on loopback, as the pods would report them.
+        const prometheusBin = prometheusOrSkip(this);
+        const servers = {
+            stable: await startModelServer({ track: "stable", version: "1.4.0" }),
+            healthy: await startModelServer({ track: "candidate", version: "1.5.0" }),
+            failing: await startModelServer({ track: "candidate", version: "1.5.0", faults: { errorRate: 1 } }),
+        };
+        const prometheus = new PrometheusProcess();
+        const salted = `encryptionsalt: ${stack.salt()}\n${committedLabFile}`;
+        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
+        try {
+            await prometheus.start(prometheusBin, { stable: servers.stable.address, healthy: servers.healthy.address, failing: servers.failing.address });
+            const auto = () => cli("auto", "--stack", STACK, "--model", "fraud-scorer", "--prometheus", `http://127.0.0.1:${prometheus.port}`, "--bake", "5");
+
+            // A healthy candidate: every step promoted after its analysis, then concluded.
+            await upOk("back to the first step", withModels({}));
+            fs.writeFileSync(labFile(), salted);
+            let load = pacedLoad([servers.stable, servers.healthy]);
+            const healthy = await auto();
+            await load.stop();
+            assert.equal(healthy.status, 0, healthy.all);
+            timings["auto, healthy candidate to stable"] = healthy.ms;
+            assert.equal((healthy.stdout.match(/^fraud-scorer: PROMOTE/gm) ?? []).length, 5, healthy.all);
+            assert.match(healthy.stdout, /the rollout is complete \(stable 1\.5\.0\)/, healthy.all);
+            assert.deepEqual(routeWeights(await route()), { stable: 100 });
+
+            // A failing candidate: the first analysis rolls it back, in one update.
+            fs.writeFileSync(labFile(), salted);
+            await upOk("a new rollout", withModels({}));
+            assert.deepEqual(routeWeights(await route()), { stable: 90, candidate: 10 });
+            const firstErrors = performance.now();
+            load = pacedLoad([servers.stable, servers.failing]);
+            const failing = await auto();
+            const rolledBackAfter = performance.now() - firstErrors;
+            await load.stop();
+            assert.equal(failing.status, 1, failing.all);
+            timings["auto, failing candidate: first errors to rolled back"] = rolledBackAfter;
+            assert.match(failing.stdout, /^fraud-scorer: ROLLBACK/m, failing.all);
+            assert.match(failing.stdout, /error rate: candidate \d+(\.\d+)?% over 1% \(stable 0%\)/, failing.all);
+            assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 });
+            assert.match(fs.readFileSync(labFile(), "utf8"), /abort: true/);
+        } finally {
+            fs.writeFileSync(labFile(), committedLabFile);
+            await prometheus.stop();
+            await Promise.all(Object.values(servers).map((s) => s.stop()));
         }
     });
 

@@ -19,6 +19,9 @@ describe("modelship command line", () => {
         refuses(["promote", "--stack", "--yes"], /--stack needs a value/);
         refuses(["promote", "--stack", "dev", "--force"], /unknown argument --force/);
         refuses(["promote", "--stack", "dev", "--retire"], /--retire goes with abort or rollback/);
+        refuses(["promote", "--stack", "dev", "--bake", "5"], /--bake takes a number of seconds, with auto/);
+        refuses(["auto", "--stack", "dev", "--bake", "soon"], /--bake takes a number of seconds/);
+        assert.equal(parseCliArgs(["auto", "--stack", "dev", "--bake", "5"], {}).bakeSeconds, 5);
     });
 });
 
