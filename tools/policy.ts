@@ -39,9 +39,9 @@ export function readRenderedResources(file: string): RecordedResource[] {
 }
 
 /** Runs every policy over the stack's resources: rendered now, or read from a saved render. */
-export async function checkStack(projectDir: string, stack: string, options: { configFile?: string; resourcesFile?: string } = {}): Promise<Violation[]> {
+export async function checkStack(projectDir: string, stack: string, options: { configFile?: string; resourcesFile?: string; resources?: readonly RecordedResource[] } = {}): Promise<Violation[]> {
     const config = readPackConfig(options.configFile ?? policyConfigPath(projectDir, stack));
-    const recorded = options.resourcesFile ? readRenderedResources(options.resourcesFile) : (await renderStack(projectDir, stack)).resources;
+    const recorded = options.resources ?? (options.resourcesFile ? readRenderedResources(options.resourcesFile) : (await renderStack(projectDir, stack)).resources);
     return evaluate(allPolicies, offline(recorded), config);
 }
 

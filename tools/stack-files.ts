@@ -39,13 +39,13 @@ function projectDefaults(project: string, declared: unknown): Record<string, str
     return defaults;
 }
 
-export function readStackFiles(projectDir: string, stack: string): StackFiles {
+/** @param stackFile a stack file given instead of Pulumi.<stack>.yaml, as `pulumi --config-file` takes. */
+export function readStackFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackFiles {
     const projectFile = path.join(projectDir, "Pulumi.yaml");
-    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(projectFile)) throw new Error(`no Pulumi.yaml in ${projectDir}`);
     if (!fs.existsSync(stackFile)) {
         const known = fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? []);
-        throw new Error(`no stack file Pulumi.${stack}.yaml; the stacks here are: ${known.join(", ") || "(none)"}`);
+        throw new Error(`no stack file ${path.basename(stackFile)}; the stacks here are: ${known.join(", ") || "(none)"}`);
     }
     const projectYaml = readYaml(projectFile);
     const project = String(projectYaml.name);

@@ -5,7 +5,6 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseConfig } from "../../components/config/parse";
@@ -190,6 +189,15 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.ok(changed.includes("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route"), changed.join("\n"));
         assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
+
+        const summary = await run(process.execPath, [path.join(stack.projectDir, "dist", "tools", "preview-summary.js"), "--stack", STACK, "--config-file", stack.configFile], { cwd: stack.projectDir, env: stack.env, timeoutMs: 5 * 60_000 });
+        assert.equal(summary.status, 0, summary.all);
+        timings["preview:summary"] = summary.ms;
+        assert.match(summary.stdout, /^\| \*\*fraud-scorer\*\* \| canary 1\/5 → \*\*canary 2\/5\*\* \|/m, summary.all);
+        assert.match(summary.stdout, /^\| \| candidate \| 1\.5\.0 \| 10% → \*\*25%\*\* \|/m, summary.all);
+        assert.match(summary.stdout, /^\| \| stable \| 2\.0\.1 \| 100% \| 0% \| 1 \|$/m, "churn-predictor unchanged");
+        assert.match(summary.stdout, /^\*\*Resources\*\*: .*update/m, summary.all);
+        assert.match(summary.stdout, /^\*\*Policies\*\*: no violations$/m, summary.all);
     });
 
     it("`pulumi up` applies the step: the HTTPRoute's weights read back from the API server match the plan", async () => {
@@ -250,22 +258,16 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.ok(candidateDeployment, "the candidate stays deployed, for inspection");
     });
 
-    it("the policy pack given to `pulumi preview --policy-pack` blocks a canary that jumps too far, by name", async () => {
-        const policyConfig = path.join(os.tmpdir(), `modelship-e2e-policy-${process.pid}.json`);
-        fs.writeFileSync(policyConfig, JSON.stringify({ all: "mandatory", "environment-label": { environment: STACK }, "no-cross-environment-references": { environment: STACK, environments: ["dev", "lab", "prod"] }, "canary-step-cap": { maxStepPoints: 25 } }));
-        try {
-            const pack = ["--policy-pack", path.join(stack.projectDir, "policies"), "--policy-pack-config", policyConfig];
-            stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }), churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
-            const good = await stack.previewText(pack);
-            assert.equal(good.status, 0, `the stack as it is passes the pack\n${good.all}`);
-            stack.writeConfig(withModels({ fraud: { strategy: { type: "canary", steps: [10, 100], step: 0 } }, churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
-            const bad = await stack.previewText(pack);
-            assert.notEqual(bad.status, 0, bad.all);
-            assert.match(bad.stdout + bad.stderr, /canary-step-cap/, bad.all);
-            assert.match(bad.stdout + bad.stderr, /fraud-scorer: canary steps 10 -> 100 add more than 25 points; add intermediate steps/, bad.all);
-        } finally {
-            fs.rmSync(policyConfig, { force: true });
-        }
+    it("the policy pack given to `pulumi preview --policy-pack` with the lab's policy config blocks a canary that jumps too far, by name", async () => {
+        const pack = ["--policy-pack", path.join(stack.projectDir, "policies"), "--policy-pack-config", path.join(stack.projectDir, "policies", "config", "lab.json")];
+        stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }), churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
+        const good = await stack.previewText(pack);
+        assert.equal(good.status, 0, `the stack as it is passes the pack (every policy mandatory)\n${good.all}`);
+        stack.writeConfig(withModels({ fraud: { strategy: { type: "canary", steps: [10, 100], step: 0 } }, churn: { strategy: { type: "blueGreen", active: "candidate" } } }));
+        const bad = await stack.previewText(pack);
+        assert.notEqual(bad.status, 0, bad.all);
+        assert.match(bad.stdout + bad.stderr, /canary-step-cap/, bad.all);
+        assert.match(bad.stdout + bad.stderr, /fraud-scorer: canary steps 10 -> 100 add more than 25 points; add intermediate steps/, bad.all);
     });
 
     it("`modelship promote` and `modelship rollback` edit the stack file and are one update each; `status` shows where it stands", async () => {

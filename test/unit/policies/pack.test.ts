@@ -75,7 +75,7 @@ describe("the policy pack", () => {
     });
 
     describe("the shipped stacks", () => {
-        for (const stack of ["dev", "prod"]) {
+        for (const stack of ["dev", "lab", "prod"]) {
             it(`${stack} passes the pack without a single violation`, async () => {
                 assert.deepEqual(await checkStack(projectDir, stack), []);
             });
