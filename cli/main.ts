@@ -17,7 +17,7 @@ import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
 import { parseCliArgs, UsageError, type CliArgs } from "./args";
 import { PrometheusClient, PrometheusError } from "./prometheus";
-import { abort, promote, retire, RolloutError, type RolloutStep } from "./rollout";
+import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
 import { StackFile } from "./stack-file";
 import { formatStatus, type ModelStatus } from "./status";
 
@@ -44,6 +44,17 @@ async function openStack(projectDir: string, stack: string): Promise<Stack> {
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** Every update of the stack, newest first: the CLI lists history a page at a time. */
+async function allUpdates(stack: Stack) {
+    const pageSize = 100;
+    const updates = [];
+    for (let page = 1; ; page++) {
+        const batch = await stack.history(pageSize, page);
+        updates.push(...batch);
+        if (batch.length < pageSize) return updates;
+    }
 }
 
 /** Prints the engine's output as it comes: the progress of a long update. */
@@ -160,8 +171,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         case "promote":
             return step(args, projectDir, promote);
         case "abort":
-        case "rollback":
             return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
+        case "rollback": {
+            const to = args.to;
+            if (to === undefined) return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
+            const history = (await allUpdates(await openStack(projectDir, args.stack))).map((update) => update.config);
+            return step(args, projectDir, (name, model, raw) => rollbackTo(name, model, raw, trackFromHistory(history, name, to)));
+        }
         case "analyze":
             return analyze(args, projectDir);
         case "auto":

@@ -99,3 +99,47 @@ export function retire(name: string, model: ModelConfig): RolloutStep {
         ],
     };
 }
+
+/** One earlier update's config, as the stack's history keeps it: `modelship:models` among the keys. */
+export type HistoricConfig = Readonly<Record<string, { value: string } | undefined>>;
+
+/**
+ * The track entry (version, image or build, flags) an earlier update ran `version` of `model`
+ * with, from the newest update that had it. The history is newest first, as the engine lists it.
+ */
+export function trackFromHistory(history: readonly HistoricConfig[], model: string, version: string): Record<string, unknown> {
+    const seen = new Set<string>();
+    for (const config of history) {
+        const raw = config["modelship:models"]?.value;
+        if (raw === undefined) continue;
+        let models: Record<string, { tracks?: Record<string, Record<string, unknown>> }>;
+        try {
+            models = JSON.parse(raw) as typeof models;
+        } catch {
+            continue;
+        }
+        for (const track of Object.values(models[model]?.tracks ?? {})) {
+            seen.add(String(track.version));
+            if (String(track.version) === version) return track;
+        }
+    }
+    const known = [...seen].sort();
+    throw new RolloutError(`version ${version} of model ${model} is in none of the stack's ${history.length} recorded updates${known.length > 0 ? `; it has run ${known.join(", ")}` : ""}`);
+}
+
+/** `rollback --to <version>`: the earlier version becomes the stable track again; the candidate is dropped. */
+export function rollbackTo(name: string, model: ModelConfig, raw: Record<string, unknown>, earlier: Record<string, unknown>): RolloutStep {
+    const version = String(earlier.version);
+    if (version === model.tracks.stable.version && !model.tracks.candidate) throw new RolloutError(`model ${name} already runs ${version} as stable, alone`);
+    const tracks = raw.tracks as { stable: Record<string, unknown> };
+    const stable = Object.fromEntries(Object.entries(earlier).filter(([key]) => key !== "replicas"));
+    if (tracks.stable.replicas !== undefined) stable.replicas = tracks.stable.replicas;
+    return {
+        description: `${name}: roll back to ${version} as stable (was ${model.tracks.stable.version}${model.tracks.candidate ? `, candidate ${model.tracks.candidate.version} dropped` : ""})`,
+        edits: [
+            { path: ["tracks", "stable"], value: stable },
+            { path: ["tracks", "candidate"], remove: true },
+            { path: ["strategy"], value: { ...SINGLE_POOL } },
+        ],
+    };
+}

@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { parseConfig } from "../../components/config/parse";
 import { planTraffic } from "../../components/traffic/plan";
 import { perTrack } from "../../components/traffic/types";
@@ -354,6 +354,31 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             fs.writeFileSync(labFile(), committedLabFile);
             await prometheus.stop();
             await Promise.all(Object.values(servers).map((s) => s.stop()));
+        }
+    });
+
+    it("`modelship rollback --to` makes a version from the stack's history stable again, in one update", async () => {
+        // After the auto test: stable 1.4.0 with the candidate aborted; 1.5.0 ran as stable when auto concluded it.
+        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
+        const aborted = withModels({ fraud: canaryStep(0, { abort: true }) });
+        fs.writeFileSync(labFile(), `encryptionsalt: ${stack.salt()}\n${stringify({ config: aborted })}`);
+        try {
+            const missing = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "0.1.0", "--yes");
+            assert.equal(missing.status, 1, missing.all);
+            assert.match(missing.stderr, /version 0\.1\.0 of model fraud-scorer is in none of the stack's \d+ recorded updates; it has run .*1\.4\.0.*1\.5\.0/, missing.all);
+            const updatesBefore = await stack.updates();
+            const result = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "1.5.0", "--yes");
+            assert.equal(result.status, 0, result.all);
+            timings["modelship rollback --to"] = result.ms;
+            assert.match(result.stdout, /roll back to 1\.5\.0 as stable \(was 1\.4\.0, candidate 1\.5\.0 dropped\)/, result.all);
+            assert.equal(await stack.updates(), updatesBefore + 1);
+            assert.deepEqual(routeWeights(await route()), { stable: 100 });
+            const deployment = await cluster.get("deployment", "fraud-scorer-stable", GATEWAY_NS);
+            const image = (deployment?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0].image;
+            assert.equal(image, "127.0.0.1:5000/modelship/fraud-scorer:1.5.0");
+            assert.equal(await cluster.get("deployment", "fraud-scorer-candidate", GATEWAY_NS), undefined, "the candidate is gone");
+        } finally {
+            fs.writeFileSync(labFile(), committedLabFile);
         }
     });
 

@@ -148,7 +148,8 @@ export class EngineStack {
 
     /** The number of updates in the stack's history. */
     async updates(): Promise<number> {
-        const result = await this.pulumi(["stack", "history", "--json", "--stack", this.stack], 60_000);
+        // The CLI pages history, ten updates by default.
+        const result = await this.pulumi(["stack", "history", "--json", "--page-size", "10000", "--stack", this.stack], 60_000);
         assert.equal(result.status, 0, result.all);
         return (JSON.parse(result.stdout) as unknown[]).length;
     }

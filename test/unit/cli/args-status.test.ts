@@ -22,6 +22,9 @@ describe("modelship command line", () => {
         refuses(["promote", "--stack", "dev", "--bake", "5"], /--bake takes a number of seconds, with auto/);
         refuses(["auto", "--stack", "dev", "--bake", "soon"], /--bake takes a number of seconds/);
         assert.equal(parseCliArgs(["auto", "--stack", "dev", "--bake", "5"], {}).bakeSeconds, 5);
+        assert.equal(parseCliArgs(["rollback", "--stack", "prod", "--to", "1.3.2"], {}).to, "1.3.2");
+        refuses(["promote", "--stack", "dev", "--to", "1.3.2"], /--to goes with rollback/);
+        refuses(["rollback", "--stack", "dev", "--to", "1.3.2", "--retire"], /--to drops the candidate already/);
     });
 });
 

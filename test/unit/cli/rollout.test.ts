@@ -7,7 +7,7 @@ import { parseConfig } from "../../../components/config/parse";
 import type { ModelConfig } from "../../../components/config/schema";
 import { planTraffic } from "../../../components/traffic/plan";
 import { perTrack } from "../../../components/traffic/types";
-import { abort, promote, retire, RolloutError, type RolloutStep } from "../../../cli/rollout";
+import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "../../../cli/rollout";
 import { StackFile } from "../../../cli/stack-file";
 import { findProjectDir } from "../../../tools/render";
 import { readStackFiles } from "../../../tools/stack-files";
@@ -118,6 +118,27 @@ describe("rollout commands on the stack files", () => {
         assert.match(ab.result.description, /^ranker: A\/B test concluded for the candidate: 3\.2\.0 becomes stable/);
         assert.deepEqual(ab.after.tracks.stable.featureFlags, { diversityBoost: "true" }, "the candidate's flags win");
         assert.throws(() => step(dir, "prod", "ranker", (m, raw) => promote("ranker", m, raw)), /nothing to promote/);
+    });
+
+    it("rollback --to: the newest update that ran the version gives its track; it becomes stable, alone", () => {
+        const ref = (hex: string) => `registry.example/fraud-scorer@sha256:${hex.repeat(64)}`;
+        const models = (tracks: Record<string, unknown>) => ({ "modelship:models": { value: JSON.stringify({ "fraud-scorer": { tracks } }) }, "modelship:environment": { value: "prod" } });
+        const history = [
+            models({ stable: { version: "1.4.0", image: ref("b") }, candidate: { version: "1.5.0", image: ref("c"), featureFlags: { calibratedScores: true } } }),
+            models({ stable: { version: "1.3.2", image: ref("d"), replicas: 9 } }),
+            models({ stable: { version: "1.3.2", image: ref("e") } }),
+            { "modelship:environment": { value: "prod" } },
+        ];
+        assert.deepEqual(trackFromHistory(history, "fraud-scorer", "1.3.2"), { version: "1.3.2", image: ref("d"), replicas: 9 });
+        assert.throws(() => trackFromHistory(history, "fraud-scorer", "0.9.0"), /version 0\.9\.0 of model fraud-scorer is in none of the stack's 4 recorded updates; it has run 1\.3\.2, 1\.4\.0, 1\.5\.0/);
+
+        const dir = project();
+        const { result, after, weights } = step(dir, "prod", "fraud-scorer", (m, raw) => rollbackTo("fraud-scorer", m, raw, trackFromHistory(history, "fraud-scorer", "1.3.2")));
+        assert.equal(result.description, "fraud-scorer: roll back to 1.3.2 as stable (was 1.4.0, candidate 1.5.0 dropped)");
+        assert.equal(after.tracks.stable.version, "1.3.2");
+        assert.deepEqual(after.tracks.stable.source, { image: ref("d") });
+        assert.equal(after.tracks.stable.replicas, 4, "the current stable size, not the old one");
+        assert.deepEqual(weights, { stable: 100 });
     });
 
     it("an unknown model or stack is named with what there is", () => {
