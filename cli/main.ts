@@ -141,11 +141,16 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
         const bake = args.bakeSeconds ?? model.analysis.bakeSeconds;
         console.log(`auto: baking ${bake} s before analyzing ${name} ${model.tracks.candidate.version}`);
         await sleep(bake * 1000);
-        const action = nextAction(await analyzeOnce(args, name, model, bake), holds, model.analysis.onFailure);
+        const verdict = await analyzeOnce(args, name, model, bake);
+        const action = nextAction(verdict, holds, model.analysis.onFailure);
         switch (action.kind) {
             case "promote":
                 holds = 0;
-                await step(applied, projectDir, promote);
+                // The update's message carries the analysis that let it through.
+                await step(applied, projectDir, (n, m, raw) => {
+                    const next = promote(n, m, raw);
+                    return { ...next, description: `${next.description} (auto: ${verdict.reasons.join("; ")})` };
+                });
                 break;
             case "wait":
                 holds++;
@@ -156,7 +161,10 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
                 return 1;
             case "rollback":
                 console.log(`auto: rolling back: ${action.reason}`);
-                await step(applied, projectDir, (n, m) => ({ ...abort(n, m), description: `${abort(n, m).description} (auto: ${action.reason})` }));
+                await step(applied, projectDir, (n, m) => {
+                    const back = abort(n, m);
+                    return { ...back, description: `${back.description} (auto: ${action.reason})` };
+                });
                 return 1;
         }
     }
