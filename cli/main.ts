@@ -7,12 +7,9 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import { ConfigError } from "../components/config/errors";
-import { namespaceValues } from "../components/config/load";
-import { parseConfig } from "../components/config/parse";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
 import { findProjectDir } from "../tools/render";
-import { readStackFiles } from "../tools/stack-files";
-import { localPulumiEnv } from "../tools/pulumi-local";
+import { loadStackConfig, localPulumiEnv } from "../tools/pulumi-local";
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
 import { parseCliArgs, UsageError, type CliArgs } from "./args";
@@ -22,10 +19,6 @@ import { StackFile } from "./stack-file";
 import { formatStatus, type ModelStatus } from "./status";
 
 const EXIT_USAGE = 2;
-
-function loadConfig(projectDir: string, stack: string): ModelshipConfig {
-    return parseConfig(namespaceValues(readStackFiles(projectDir, stack).config), stack);
-}
 
 function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
     const names = Object.keys(config.models);
@@ -70,7 +63,7 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
 }
 
 async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
-    const config = loadConfig(projectDir, args.stack);
+    const config = loadStackConfig(projectDir, args.stack);
     const [name, model] = pickModel(config, args.stack, args.model);
     const file = StackFile.read(projectDir, args.stack);
     const original = fs.readFileSync(file.file, "utf8");
@@ -79,7 +72,7 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
     // The edited file must still be a valid config before the engine sees it.
     fs.writeFileSync(file.file, file.text());
     try {
-        loadConfig(projectDir, args.stack);
+        loadStackConfig(projectDir, args.stack);
     } catch (error) {
         fs.writeFileSync(file.file, original);
         throw error;
@@ -117,7 +110,7 @@ async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, wind
 }
 
 async function analyze(args: CliArgs, projectDir: string): Promise<number> {
-    const [name, model] = pickModel(loadConfig(projectDir, args.stack), args.stack, args.model);
+    const [name, model] = pickModel(loadStackConfig(projectDir, args.stack), args.stack, args.model);
     await analyzeOnce(args, name, model, model.analysis.bakeSeconds);
     return 0;
 }
@@ -128,7 +121,7 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
     const applied: CliArgs = { ...args, yes: true };
     let holds = 0;
     for (;;) {
-        const [name, model] = pickModel(loadConfig(projectDir, args.stack), args.stack, args.model);
+        const [name, model] = pickModel(loadStackConfig(projectDir, args.stack), args.stack, args.model);
         const strategy = model.strategy;
         if (!model.tracks.candidate) {
             console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);

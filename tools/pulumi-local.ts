@@ -48,7 +48,8 @@ function requireDocker(env: NodeJS.ProcessEnv): void {
     }
 }
 
-function loadStackConfig(projectDir: string, stack: string): ModelshipConfig {
+/** The stack's config from its stack file, parsed and checked as the program would. */
+export function loadStackConfig(projectDir: string, stack: string): ModelshipConfig {
     return parseConfig(namespaceValues(readStackFiles(projectDir, stack).config), stack);
 }
 

@@ -190,7 +190,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
 
-        const summary = await run(process.execPath, [path.join(stack.projectDir, "dist", "tools", "preview-summary.js"), "--stack", STACK, "--config-file", stack.configFile], { cwd: stack.projectDir, env: stack.env, timeoutMs: 5 * 60_000 });
+        const summary = await stack.node("dist/tools/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);
         assert.equal(summary.status, 0, summary.all);
         timings["preview:summary"] = summary.ms;
         assert.match(summary.stdout, /^\| \*\*fraud-scorer\*\* \| canary 1\/5 → \*\*canary 2\/5\*\* \|/m, summary.all);
@@ -271,36 +271,35 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
     });
 
     it("`modelship promote` and `modelship rollback` edit the stack file and are one update each; `status` shows where it stands", async () => {
-        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
         // The committed lab file (canary at step 0) with this stack's salt, as a user's clone has it after `npm run up`.
         fs.writeFileSync(labFile(), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`);
         try {
             const updatesBefore = await stack.updates();
-            const preview = await cli("promote", "--stack", STACK, "--model", "fraud-scorer");
+            const preview = await stack.modelship("promote", "--stack", STACK, "--model", "fraud-scorer");
             assert.equal(preview.status, 0, preview.all);
             assert.match(preview.stdout, /previewed only; the stack file is unchanged/, preview.all);
             assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, "a preview leaves the file as it was");
             assert.equal(await stack.updates(), updatesBefore, "a preview is no update");
 
-            const promoted = await cli("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            const promoted = await stack.modelship("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
             assert.equal(promoted.status, 0, promoted.all);
             timings["modelship promote"] = promoted.ms;
             assert.match(fs.readFileSync(labFile(), "utf8"), /strategy: \{type: canary, steps: \[10, 25, 50, 75, 100\], step: 1\}/);
             assert.deepEqual(routeWeights(await route()), { stable: 75, candidate: 25 });
 
-            const rolledBack = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            const rolledBack = await stack.modelship("rollback", "--stack", STACK, "--model", "fraud-scorer", "--yes");
             assert.equal(rolledBack.status, 0, rolledBack.all);
             timings["modelship rollback"] = rolledBack.ms;
             assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 });
             assert.equal(await stack.updates(), updatesBefore + 2);
 
-            const status = await cli("status", "--stack", STACK, "--model", "fraud-scorer");
+            const status = await stack.modelship("status", "--stack", STACK, "--model", "fraud-scorer");
             assert.equal(status.status, 0, status.all);
             assert.match(status.stdout, /last update update succeeded at .* \(fraud-scorer: abort: all live traffic back to stable 1\.4\.0; candidate 1\.5\.0 kept warm for inspection\)/, status.all);
             assert.match(status.stdout, /^fraud-scorer: canary, step 2\/5, ABORTED/m, status.all);
             assert.match(status.stdout, /^ {2}candidate 1\.5\.0 +weight +0%, replicas 1$/m, status.all);
 
-            const again = await cli("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
+            const again = await stack.modelship("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
             assert.equal(again.status, 1, again.all);
             assert.match(again.stderr, /rollout of 1\.5\.0 is aborted: set strategy\.abort to false to resume it/, again.all);
         } finally {
@@ -318,10 +317,9 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         };
         const prometheus = new PrometheusProcess();
         const salted = `encryptionsalt: ${stack.salt()}\n${committedLabFile}`;
-        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
         try {
             await prometheus.start(prometheusBin, { stable: servers.stable.address, healthy: servers.healthy.address, failing: servers.failing.address });
-            const auto = () => cli("auto", "--stack", STACK, "--model", "fraud-scorer", "--prometheus", `http://127.0.0.1:${prometheus.port}`, "--bake", "5");
+            const auto = () => stack.modelship("auto", "--stack", STACK, "--model", "fraud-scorer", "--prometheus", `http://127.0.0.1:${prometheus.port}`, "--bake", "5");
 
             // A healthy candidate: every step promoted after its analysis, then concluded.
             await upOk("back to the first step", withModels({}));
@@ -363,15 +361,14 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
 
     it("`modelship rollback --to` makes a version from the stack's history stable again, in one update", async () => {
         // After the auto test: stable 1.4.0 with the candidate aborted; 1.5.0 ran as stable when auto concluded it.
-        const cli = (...args: string[]) => run(process.execPath, [path.join(stack.projectDir, "dist", "cli", "main.js"), ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 10 * 60_000 });
         const aborted = withModels({ fraud: canaryStep(0, { abort: true }) });
         fs.writeFileSync(labFile(), `encryptionsalt: ${stack.salt()}\n${stringify({ config: aborted })}`);
         try {
-            const missing = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "0.1.0", "--yes");
+            const missing = await stack.modelship("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "0.1.0", "--yes");
             assert.equal(missing.status, 1, missing.all);
             assert.match(missing.stderr, /version 0\.1\.0 of model fraud-scorer is in none of the stack's \d+ recorded updates; it has run .*1\.4\.0.*1\.5\.0/, missing.all);
             const updatesBefore = await stack.updates();
-            const result = await cli("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "1.5.0", "--yes");
+            const result = await stack.modelship("rollback", "--stack", STACK, "--model", "fraud-scorer", "--to", "1.5.0", "--yes");
             assert.equal(result.status, 0, result.all);
             timings["modelship rollback --to"] = result.ms;
             assert.match(result.stdout, /roll back to 1\.5\.0 as stable \(was 1\.4\.0, candidate 1\.5\.0 dropped\)/, result.all);

@@ -7,26 +7,16 @@ import * as path from "path";
 import { renderNginxConf, type ModelRoute } from "../../components/traffic/nginx";
 import * as http from "http";
 import { freePort, request, sleep, type Answer } from "./http";
+import { binaryOrSkip, findBinary, isExecutable, NGINX } from "./tools";
 
-export function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
-}
+export { isExecutable };
 
 export function findNginx(): string | undefined {
-    const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, "nginx"));
-    return ["/usr/sbin/nginx", ...onPath].find(isExecutable);
+    return findBinary(NGINX);
 }
 
 export function nginxOrSkip(context: Mocha.Context): string {
-    const bin = findNginx();
-    if (bin) return bin;
-    if (process.env.MODELSHIP_REQUIRE_NGINX === "1") assert.fail("no nginx binary (/usr/sbin/nginx or on PATH) and MODELSHIP_REQUIRE_NGINX=1");
-    return context.skip();
+    return binaryOrSkip(context, NGINX);
 }
 
 /** `-e` (1.19.5+) keeps nginx off its compiled-in error log, which may be /var/log/nginx. */

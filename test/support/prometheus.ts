@@ -10,18 +10,10 @@ import * as path from "path";
 import { freePort, sleep } from "./http";
 import { LoopbackClient } from "./load";
 import type { Track } from "./model-server";
-import { isExecutable } from "./nginx";
-
-function findPrometheus(): string | undefined {
-    const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, "prometheus"));
-    return ["/usr/bin/prometheus", ...onPath].find(isExecutable);
-}
+import { binaryOrSkip, PROMETHEUS } from "./tools";
 
 export function prometheusOrSkip(context: Mocha.Context): string {
-    const bin = findPrometheus();
-    if (bin) return bin;
-    if (process.env.MODELSHIP_REQUIRE_PROMETHEUS === "1") assert.fail("no prometheus binary (/usr/bin/prometheus or on PATH) and MODELSHIP_REQUIRE_PROMETHEUS=1");
-    return context.skip();
+    return binaryOrSkip(context, PROMETHEUS);
 }
 
 /** One job, one target per track, scraped every second. */

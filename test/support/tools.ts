@@ -1,9 +1,11 @@
 /**
- * Tests that need an outside tool (hadolint, promtool) run it when it is installed, skip when it
+ * Tests that need an outside tool (hadolint, promtool, nginx, Prometheus) run it when it is installed, skip when it
  * is not, and fail instead when CI says it must be there (MODELSHIP_REQUIRE_<X>=1).
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 
 export interface Tool {
     command: string;
@@ -22,5 +24,38 @@ export const PROMTOOL: Tool = { command: "promtool", requiredBy: "MODELSHIP_REQU
 export function toolOrSkip(context: Mocha.Context, tool: Tool): string {
     if (spawnSync(tool.command, ["--version"]).status === 0) return tool.command;
     if (process.env[tool.requiredBy] === "1") assert.fail(`${tool.command} is not on PATH (${tool.installHint}) and ${tool.requiredBy}=1`);
+    return context.skip();
+}
+
+export function isExecutable(file: string): boolean {
+    try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return fs.statSync(file).isFile();
+    } catch {
+        return false;
+    }
+}
+
+/** A server binary from Debian, which may sit outside PATH (/usr/sbin). */
+export interface SystemBinary {
+    name: string;
+    debianPath: string;
+    requiredBy: string;
+}
+
+export const NGINX: SystemBinary = { name: "nginx", debianPath: "/usr/sbin/nginx", requiredBy: "MODELSHIP_REQUIRE_NGINX" };
+export const PROMETHEUS: SystemBinary = { name: "prometheus", debianPath: "/usr/bin/prometheus", requiredBy: "MODELSHIP_REQUIRE_PROMETHEUS" };
+
+/** The binary at its Debian path, else the first on PATH. */
+export function findBinary(binary: SystemBinary): string | undefined {
+    const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, binary.name));
+    return [binary.debianPath, ...onPath].find(isExecutable);
+}
+
+/** The binary's path, or a skipped test (a failure where CI requires it). */
+export function binaryOrSkip(context: Mocha.Context, binary: SystemBinary): string {
+    const bin = findBinary(binary);
+    if (bin) return bin;
+    if (process.env[binary.requiredBy] === "1") assert.fail(`no ${binary.name} binary (${binary.debianPath} or on PATH) and ${binary.requiredBy}=1`);
     return context.skip();
 }

@@ -10,6 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import type { PreviewChange } from "../../../cli/preview-summary";
+import { previewChanges } from "../../../tools/preview-summary";
 import { findProjectDir } from "../../../tools/render";
 
 export const TOOLCHAIN_BIN = process.env.MODELSHIP_TOOLCHAIN_BIN ?? "/var/cache/modelship/toolchain/bin";
@@ -52,18 +54,9 @@ export function run(command: string, args: readonly string[], options: { cwd: st
     });
 }
 
-/** One step of a preview, as `pulumi preview --json` lists it. */
-export interface PreviewStep {
-    op: string;
-    urn: string;
-    type: string;
-    name: string;
-}
-
 export interface Preview {
-    steps: PreviewStep[];
     /** The steps that change something: everything but `same`. */
-    changes: PreviewStep[];
+    changes: PreviewChange[];
     run: Run;
 }
 
@@ -122,6 +115,16 @@ export class EngineStack {
         return ["--stack", this.stack, "--config-file", this.configFile];
     }
 
+    /** One of the project's built Node.js programs, with this stack's environment. */
+    node(script: string, args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS): Promise<Run> {
+        return run(process.execPath, [path.join(this.projectDir, script), ...args], { cwd: this.projectDir, env: this.env, timeoutMs });
+    }
+
+    /** `modelship <args>`, as `npm run modelship -- <args>` runs it. */
+    modelship(...args: string[]): Promise<Run> {
+        return this.node("dist/cli/main.js", args);
+    }
+
     up(message: string, extra: readonly string[] = []): Promise<Run> {
         return this.pulumi(["up", "--yes", "--skip-preview", "--message", message, ...this.stackArgs(), ...extra]);
     }
@@ -129,12 +132,7 @@ export class EngineStack {
     async preview(extra: readonly string[] = []): Promise<Preview> {
         const result = await this.pulumi(["preview", "--json", ...this.stackArgs(), ...extra]);
         assert.equal(result.status, 0, result.all);
-        const parsed = JSON.parse(result.stdout) as { steps?: Array<{ op: string; urn: string }> };
-        const steps = (parsed.steps ?? []).map((s) => {
-            const parts = s.urn.split("::");
-            return { op: s.op, urn: s.urn, type: parts[2]?.split("$").pop() ?? "", name: parts[3] ?? "" };
-        });
-        return { steps, changes: steps.filter((s) => s.op !== "same"), run: result };
+        return { changes: previewChanges(result.stdout), run: result };
     }
 
     /** `pulumi preview` as text, for a run that is expected to fail (policy violations). */

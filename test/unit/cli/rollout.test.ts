@@ -2,15 +2,13 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { namespaceValues } from "../../../components/config/load";
-import { parseConfig } from "../../../components/config/parse";
 import type { ModelConfig } from "../../../components/config/schema";
 import { planTraffic } from "../../../components/traffic/plan";
 import { perTrack } from "../../../components/traffic/types";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "../../../cli/rollout";
 import { StackFile } from "../../../cli/stack-file";
 import { findProjectDir } from "../../../tools/render";
-import { readStackFiles } from "../../../tools/stack-files";
+import { loadStackConfig } from "../../../tools/pulumi-local";
 
 const projectDir = findProjectDir();
 
@@ -22,7 +20,7 @@ function copyProject(): string {
 }
 
 function modelsOf(dir: string, stack: string): Record<string, ModelConfig> {
-    return parseConfig(namespaceValues(readStackFiles(dir, stack).config), stack).models;
+    return loadStackConfig(dir, stack).models;
 }
 
 /** Applies one command to the stack file in `dir` and returns the step and the model's weights after it. */
