@@ -21,16 +21,32 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
+/** Why one action is granted on `Resource: "*"`, as checked against AWS's action catalogue. */
+export interface ResourceWildcardException {
+    reason: string;
+    /**
+     * Optional resource types the catalogue lists for the action that the requests this project
+     * makes never name, so those requests are authorized on `*` all the same. The contract tests
+     * fail when the catalogue lists a type that is not here (the grant may now be scopable) or
+     * no longer lists one that is (the note is stale).
+     */
+    unusedResourceTypes?: readonly string[];
+}
+
 /**
  * Actions that AWS does not scope to a resource: they are only ever granted on `*`. Each entry
- * says why, so a reviewer can tell an exception from a shortcut.
+ * says why, so a reviewer can tell an exception from a shortcut; test/contract/iam.test.ts holds
+ * every entry against AWS's action catalogue.
  */
-export const RESOURCE_WILDCARD_EXCEPTIONS: Readonly<Record<string, string>> = {
-    "ecr:GetAuthorizationToken": "the registry login token is account-wide; pulls are then scoped by the repository actions",
-    "cloudwatch:PutMetricData": "metric data has no resource ARN; scope it with the cloudwatch:namespace condition",
-    "sts:GetCallerIdentity": "identity lookup has no resource",
-    "ec2:DescribeInstances": "EC2 Describe actions do not support resource-level permissions",
-    "ec2:DescribeTags": "EC2 Describe actions do not support resource-level permissions",
+export const RESOURCE_WILDCARD_EXCEPTIONS: Readonly<Record<string, ResourceWildcardException>> = {
+    "ecr:GetAuthorizationToken": { reason: "the registry login token is account-wide; pulls are then scoped by the repository actions" },
+    "cloudwatch:PutMetricData": {
+        reason: "a metric in a namespace has no resource ARN (the catalogue's one type is a dataset, dataset/${DatasetId}, which OTLP ingest writes to); AWS scopes it with the cloudwatch:namespace condition",
+        unusedResourceTypes: ["dataset"],
+    },
+    "sts:GetCallerIdentity": { reason: "identity lookup has no resource" },
+    "ec2:DescribeInstances": { reason: "EC2 Describe actions do not support resource-level permissions" },
+    "ec2:DescribeTags": { reason: "EC2 Describe actions do not support resource-level permissions" },
 };
 
 export function asList(value: string | string[] | undefined): string[] {
@@ -253,9 +269,11 @@ export function modelRuntimePolicy(access: ModelRuntimeAccess): PolicyDocument {
             // Streams of this model's log group only. The group itself is created by the stack, so
             // the role has no logs:CreateLogGroup and cannot create groups with unbounded retention.
             allow("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${logGroupArn(scope, logGroupName(access.environment, access.model))}:log-stream:*`]),
-            // PutMetricData has no resource ARN for plain metrics, so it is granted on "*"; the
-            // cloudwatch:namespace condition is what keeps one model from writing another's (or
-            // an AWS/*) namespace and skewing the rollout analysis.
+            // A metric in a namespace has no ARN: the catalogue's one resource type for
+            // PutMetricData is an OTLP dataset, which these requests never name, so the grant is on
+            // "*". The cloudwatch:namespace condition keeps one model from writing another's (or an
+            // AWS/*) namespace and skewing the rollout analysis, and denies OTLP ingest, which
+            // carries no namespace.
             wildcardResourceStatement("PutMetrics", ["cloudwatch:PutMetricData"], {
                 StringEquals: { "cloudwatch:namespace": metricNamespace(access.environment, access.model) },
             }),

@@ -24,7 +24,7 @@ import {
 } from "../../components/iam";
 import { IAM_TYPES, iamPolicies } from "../../policies/iam";
 import { resource, violationsOf } from "../support/policies";
-import { actionsIn, catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, tally, type IamRequest } from "./support/iam";
+import { actionsIn, catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, tally, wildcardExceptionProblems, type IamRequest } from "./support/iam";
 
 const scope: AwsScope = { partition: "aws", region: "eu-west-1", accountId: "111122223333" };
 const BUCKET = "example-models-prod";
@@ -355,6 +355,25 @@ describe("contract: IAM documents (components/iam.ts)", () => {
                 ],
             });
             assert.equal(problems.length, 5, problems.join("\n"));
+        });
+
+        it("every RESOURCE_WILDCARD_EXCEPTIONS entry is an action the catalogue gives no resource type it acts on: \"*\" is still required", async () => {
+            assert.deepEqual(await wildcardExceptionProblems(RESOURCE_WILDCARD_EXCEPTIONS), []);
+        });
+
+        it("the exception check is not vacuous: it reports a scopable action, an unknown one, an optional type left unaccounted for, a stale note", async () => {
+            const problems = await wildcardExceptionProblems({
+                "ecr:BatchGetImage": { reason: "a shortcut" },
+                "ecr:GetAuthorisationToken": { reason: "misspelt" },
+                "s3:GetObject": { reason: "objects are many", unusedResourceTypes: ["object"] },
+                "sts:GetCallerIdentity": { reason: "a stale note", unusedResourceTypes: ["caller"] },
+            });
+            assert.deepEqual(problems, [
+                'ecr:BatchGetImage: the catalogue gives it the required resource type repository; grant it on those ARNs, not "*"',
+                "ecr:GetAuthorisationToken: not in the catalogue; drop the exception",
+                "s3:GetObject: the catalogue lists resource type accesspointobject for it; scope the grant to that type, or name it in unusedResourceTypes if the requests made never act on one",
+                "sts:GetCallerIdentity: unusedResourceTypes names caller, which the catalogue no longer lists for it",
+            ]);
         });
 
         it("the simulator's own validator accepts every permission document", () => {

