@@ -10,6 +10,7 @@ import {
     ENVIRONMENT_TAG,
     isRecord,
     podSpecOf,
+    projectEnvironments,
     recordAt,
     resourcePolicy,
     stringAt,
@@ -18,6 +19,7 @@ import {
     type ModelshipPolicy,
     type Props,
 } from "./lib";
+import type { PackConfig } from "./offline";
 
 /** AWS resource types that take tags; others (attachments, lifecycle policies...) cannot carry one. */
 const TAGGABLE_AWS_TYPES = new Set([
@@ -73,8 +75,11 @@ const environmentLabel = resourcePolicy(
 );
 
 interface CrossEnvironmentConfig extends EnvironmentConfig {
-    environments: string[];
+    /** Set only by the offline runner for the project it checks; otherwise the pack's project's stacks. */
+    environments?: string[];
 }
+
+const CROSS_ENVIRONMENT = "no-cross-environment-references";
 
 /** Device paths, not environment names. */
 const DEVICE_PATHS = /\/dev\/(stdout|stderr|stdin|null|shm|fd\/\d+)\b/g;
@@ -96,16 +101,16 @@ function namesEnvironment(value: string, environment: string): boolean {
 
 const noCrossEnvironment = resourcePolicy(
     {
-        name: "no-cross-environment-references",
-        description: "A name, image, bucket or ARN that names another environment (a dev bucket in prod, a staging role) is the classic config mix-up: the stack would read, write or run the wrong environment's things.",
+        name: CROSS_ENVIRONMENT,
+        description: "A name, image, bucket or ARN that names another environment (a dev bucket in prod, a lab role) is the classic config mix-up: the stack would read, write or run the wrong environment's things. The other environments are the project's other stack files.",
         theme: "hygiene",
         configSchema: {
-            properties: { ...ENVIRONMENT_CONFIG.properties, environments: { type: "array", items: { type: "string" }, default: ["dev", "staging", "prod"] } },
+            properties: { ...ENVIRONMENT_CONFIG.properties, environments: { type: "array", items: { type: "string", minLength: 1 } } },
             required: ["environment"],
         },
     },
     (args, report) => {
-        const { environment, environments } = args.getConfig<CrossEnvironmentConfig>();
+        const { environment, environments = projectEnvironments() } = args.getConfig<CrossEnvironmentConfig>();
         const others = environments.filter((e) => e !== environment);
         const values: Array<{ path: string; value: string }> = [{ path: "name", value: args.name }];
         stringValues(args.props, "", values);
@@ -179,5 +184,15 @@ const noPlaintextSecrets = resourcePolicy(
         }
     },
 );
+
+/**
+ * A pack config for checking another project than the one holding the pack (`npm run policy --
+ * --project <dir>`): the environments to refuse are that project's stack files.
+ */
+export function withProjectEnvironments(config: PackConfig, projectDir: string): PackConfig {
+    const own = config[CROSS_ENVIRONMENT];
+    const settings = typeof own === "string" ? { enforcementLevel: own } : own !== null && typeof own === "object" ? own : {};
+    return { ...config, [CROSS_ENVIRONMENT]: { ...settings, environments: projectEnvironments(projectDir) } };
+}
 
 export const hygienePolicies: ModelshipPolicy[] = [environmentLabel, noCrossEnvironment, noPlaintextSecrets];

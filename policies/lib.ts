@@ -4,6 +4,7 @@
  * the same functions run under the Pulumi engine and offline over a render.
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { findProjectDir, stackNames } from "../tools/stack-files";
 
 export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
 
@@ -19,6 +20,20 @@ export const ENVIRONMENT_CONFIG: PolicyConfigSchema = {
     properties: { environment: { type: "string", minLength: 1 } },
     required: ["environment"],
 };
+
+let packProjectEnvironments: string[] | undefined;
+
+/**
+ * A project's environments: the names of its stack files, Pulumi.<stack>.yaml (a stack's
+ * `modelship:environment` must be its name, a config rule). Without a directory, those of the
+ * project that holds this pack, which is where `pulumi preview --policy-pack policies` runs it;
+ * a pack run away from its project fails here rather than check against no environments.
+ */
+export function projectEnvironments(projectDir?: string): string[] {
+    if (projectDir !== undefined) return stackNames(projectDir);
+    packProjectEnvironments ??= stackNames(findProjectDir(__dirname));
+    return packProjectEnvironments;
+}
 
 export const PRODUCTION = "prod";
 export const ENVIRONMENT_LABEL = "modelship.dev/environment";

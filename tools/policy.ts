@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../components/config/errors";
 import { allPolicies } from "../policies/all";
+import { withProjectEnvironments } from "../policies/hygiene";
 import { evaluate, type OfflineResource, type PackConfig, type Violation } from "../policies/offline";
 import { parseFlags } from "./args";
 import type { RecordedResource } from "./mock-runtime";
@@ -40,7 +41,7 @@ export function readRenderedResources(file: string): RecordedResource[] {
 
 /** Runs every policy over the stack's resources: rendered now, or read from a saved render. */
 export async function checkStack(projectDir: string, stack: string, options: { configFile?: string; resourcesFile?: string; resources?: readonly RecordedResource[] } = {}): Promise<Violation[]> {
-    const config = readPackConfig(options.configFile ?? policyConfigPath(projectDir, stack));
+    const config = withProjectEnvironments(readPackConfig(options.configFile ?? policyConfigPath(projectDir, stack)), projectDir);
     const recorded = options.resources ?? (options.resourcesFile ? readRenderedResources(options.resourcesFile) : (await renderStack(projectDir, stack)).resources);
     return evaluate(allPolicies, offline(recorded), config);
 }

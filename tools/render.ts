@@ -12,7 +12,10 @@ import { loadConfig } from "../components/config/load";
 import { deployModelship, type StackOutputs } from "../components/stack";
 import { parseFlags } from "./args";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
-import { readStackFiles, type StackFiles } from "./stack-files";
+import { findProjectDir, readStackFiles, type StackFiles } from "./stack-files";
+
+/** Many callers know it from here; it lives with the other readers of the project's files. */
+export { findProjectDir };
 
 export interface Render {
     stack: string;
@@ -108,14 +111,6 @@ export function gateSummary(resources: readonly RecordedResource[], model: strin
         .sort(([a], [b]) => order(a) - order(b))
         .map(([track, kinds]) => `${track} ${kinds.join(", ")}`)
         .join("; ");
-}
-
-/** The nearest directory above this file with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
-export function findProjectDir(start: string = __dirname): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
-    }
 }
 
 async function main(): Promise<void> {

@@ -39,13 +39,28 @@ function projectDefaults(project: string, declared: unknown): Record<string, str
     return defaults;
 }
 
+/** The nearest directory above `start` with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
+export function findProjectDir(start: string = __dirname): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
+    }
+}
+
+/** The stacks whose files (Pulumi.<stack>.yaml) the project holds, sorted. */
+export function stackNames(projectDir: string): string[] {
+    return fs
+        .readdirSync(projectDir)
+        .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? [])
+        .sort();
+}
+
 /** @param stackFile a stack file given instead of Pulumi.<stack>.yaml, as `pulumi --config-file` takes. */
 export function readStackFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackFiles {
     const projectFile = path.join(projectDir, "Pulumi.yaml");
     if (!fs.existsSync(projectFile)) throw new Error(`no Pulumi.yaml in ${projectDir}`);
     if (!fs.existsSync(stackFile)) {
-        const known = fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? []);
-        throw new Error(`no stack file ${path.basename(stackFile)}; the stacks here are: ${known.join(", ") || "(none)"}`);
+        throw new Error(`no stack file ${path.basename(stackFile)}; the stacks here are: ${stackNames(projectDir).join(", ") || "(none)"}`);
     }
     const projectYaml = readYaml(projectFile);
     const project = String(projectYaml.name);

@@ -42,16 +42,21 @@ describe("hygiene policies", () => {
     describe("no-cross-environment-references", () => {
         const check = (r: ReturnType<typeof resource>, environment = "prod") => violationsOf(policy("no-cross-environment-references"), r, { environment });
 
-        it("refuses a dev bucket, a staging role and a dev image in prod", async () => {
+        it("takes the environments to refuse from the project's stack files: a prod stack reading the lab bucket is refused", async () => {
+            const found = await check(deployment([{ name: "MODEL_ARTIFACT", value: "s3://example-models-lab/fraud-scorer/" }]));
+            assert.deepEqual(found, ["spec.template.spec.containers[0].env[0].value names environment lab in the prod stack: s3://example-models-lab/fraud-scorer/"]);
+        });
+
+        it("refuses a dev bucket, a lab role and a dev image in prod", async () => {
             const found = await check(
                 deployment([
                     { name: "MODEL_ARTIFACT", value: "s3://acme-models-dev/fraud-scorer/" },
-                    { name: "ROLE", value: "arn:aws:iam::123456789012:role/modelship-staging-fraud" },
+                    { name: "ROLE", value: "arn:aws:iam::123456789012:role/modelship-lab-fraud" },
                 ]),
             );
             assert.equal(found.length, 2);
             assert.match(found[0], /env\[0\]\.value names environment dev in the prod stack: s3:\/\/acme-models-dev/);
-            assert.match(found[1], /names environment staging/);
+            assert.match(found[1], /names environment lab/);
             assert.match((await check(resource("docker:index/remoteImage:RemoteImage", { name: "registry.example/dev/m:1" })))[0], /name names environment dev/);
         });
 

@@ -6,10 +6,11 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { allPolicies } from "../../../policies/all";
 import type { ModelshipPolicy } from "../../../policies/lib";
-import { enforcementLevel, policyConfig } from "../../../policies/offline";
+import { enforcementLevel, policyConfig, type Violation } from "../../../policies/offline";
 import type { RecordedResource } from "../../../tools/mock-runtime";
 import { checkStack, policyConfigPath, readPackConfig } from "../../../tools/policy";
 import { findProjectDir, renderStack } from "../../../tools/render";
+import { stackNames } from "../../../tools/stack-files";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "policy.js");
@@ -57,6 +58,17 @@ describe("the policy pack", () => {
                 }
             });
         }
+
+        it("name no environments to refuse: the pack takes them from the stack files, so a new stack cannot be left out", () => {
+            for (const stack of stackNames(projectDir)) {
+                const config = readPackConfig(policyConfigPath(projectDir, stack));
+                assert.equal((config["no-cross-environment-references"] as { environments?: unknown }).environments, undefined, `${stack}.json lists environments by hand`);
+            }
+        });
+
+        it("every stack file has its policy config", () => {
+            for (const stack of stackNames(projectDir)) assert.ok(fs.existsSync(policyConfigPath(projectDir, stack)), `policies/config/${stack}.json`);
+        });
 
         it("prod caps canary steps at 25 points, requires digests and forbids public load balancers", () => {
             const config = readPackConfig(policyConfigPath(projectDir, "prod"));
@@ -113,7 +125,8 @@ describe("the policy pack", () => {
         it("renders a broken prod config and names each of its mix-ups; a `latest` image stops at the config check", () => {
             const dir = tempDir();
             try {
-                fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+                // The dev stack file makes dev an environment prod must not reference.
+                for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(projectDir, file), path.join(dir, file));
                 // The smoke gate's recorded request, which the program reads.
                 fs.cpSync(path.join(projectDir, "model-server", "models"), path.join(dir, "model-server", "models"), { recursive: true });
                 fs.mkdirSync(path.join(dir, "policies", "config"), { recursive: true });
@@ -133,6 +146,24 @@ describe("the policy pack", () => {
                 const latest = runCli(["--stack", "prod", "--project", dir]);
                 assert.equal(latest.status, 2);
                 assert.match(latest.stderr, /modelship:models\.ranker\.tracks\.candidate\.image: got "registry\.example\/ranker:latest"; expected an explicit tag or digest/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("refuses a prod render that reads the lab bucket, and takes a new stack file's environment as foreign without a config change", async () => {
+            const resources = JSON.parse(JSON.stringify((await renderStack(projectDir, "prod")).resources)) as RecordedResource[];
+            const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "fraud-scorer-candidate")!;
+            const env = (deployment.inputs.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } }).template.spec.containers[0].env;
+            env.find((e) => e.name === "MODEL_ARTIFACT")!.value = "s3://example-models-lab/fraud-scorer/";
+            env.push({ name: "NOTE", value: "copied from s3://example-models-qa/fraud-scorer/" });
+            const foreign = (violations: Violation[]) => violations.filter((v) => v.policy === "no-cross-environment-references").map((v) => /names environment (\w+)/.exec(v.message)?.[1]);
+            assert.deepEqual(foreign(await checkStack(projectDir, "prod", { resources })), ["lab"]);
+            const dir = tempDir();
+            try {
+                for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(projectDir, file), path.join(dir, file));
+                fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), "config:\n  modelship:environment: qa\n");
+                assert.deepEqual(foreign(await checkStack(dir, "prod", { resources, configFile: policyConfigPath(projectDir, "prod") })), ["qa"]);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
