@@ -51,6 +51,11 @@ export const TYPES = {
     container: "docker:index/container:Container",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     ecrRepository: "aws:ecr/repository:Repository",
+    loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
+    /** The same resource under the provider's older `alb` module. */
+    albLoadBalancer: "aws:alb/loadBalancer:LoadBalancer",
+    listenerRule: "aws:lb/listenerRule:ListenerRule",
+    albListenerRule: "aws:alb/listenerRule:ListenerRule",
 } as const;
 
 export type Props = Record<string, unknown>;

@@ -178,7 +178,7 @@ const INTERNAL_ANNOTATIONS: ReadonlyArray<[string, string]> = [
 const noPublicLoadBalancer = resourcePolicy(
     {
         name: "no-public-load-balancer",
-        description: "Model endpoints are reached through the router and the Gateway; a LoadBalancer Service (or a port published on every interface) bypasses both and faces the internet.",
+        description: "Model endpoints are reached through the router and the Gateway from inside the network; an internet-facing AWS load balancer, a LoadBalancer Service without an internal scheme, or a port published on every interface faces the internet.",
         theme: "workloads",
         configSchema: { properties: { forbidPublic: { type: "boolean", default: false } } },
     },
@@ -188,6 +188,9 @@ const noPublicLoadBalancer = resourcePolicy(
             const annotations = recordAt(args.props, "metadata", "annotations") ?? {};
             const internal = INTERNAL_ANNOTATIONS.some(([key, value]) => String(annotations[key] ?? "").toLowerCase() === value.toLowerCase());
             if (!internal) report("a LoadBalancer Service without an internal-scheme annotation is public; annotate it internal or route through the Gateway");
+        } else if (args.type === TYPES.loadBalancer || args.type === TYPES.albLoadBalancer) {
+            // AWS's default scheme is internet-facing: only an explicit internal: true keeps it private.
+            if (args.props.internal !== true) report("the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC");
         } else if (args.type === TYPES.container) {
             for (const port of arrayAt(args.props, "ports").filter(isRecord)) {
                 const ip = port.ip === undefined ? "0.0.0.0" : String(port.ip);

@@ -9,8 +9,8 @@ import type { ModelshipPolicy } from "../../../policies/lib";
 import { enforcementLevel, policyConfig, type Violation } from "../../../policies/offline";
 import type { RecordedResource } from "../../../tools/mock-runtime";
 import { checkStack, policyConfigPath, readPackConfig } from "../../../tools/policy";
-import { findProjectDir, renderStack } from "../../../tools/render";
-import { stackNames } from "../../../tools/stack-files";
+import { findProjectDir, renderFiles, renderStack } from "../../../tools/render";
+import { readStackFiles, stackNames } from "../../../tools/stack-files";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "policy.js");
@@ -167,6 +167,18 @@ describe("the policy pack", () => {
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
+        });
+
+        it("refuses a prod aws-vm target made internet-facing and open to the world (internal: false, allowedCidrs: [0.0.0.0/0])", async () => {
+            const files = readStackFiles(projectDir, "prod");
+            const targets = JSON.parse(files.config["modelship:targets"]) as Record<string, Record<string, unknown>>;
+            Object.assign(targets.vms, { internal: false, allowedCidrs: ["0.0.0.0/0"] });
+            const render = await renderFiles(projectDir, { ...files, config: { ...files.config, "modelship:targets": JSON.stringify(targets) } });
+            const found = (await checkStack(projectDir, "prod", { resources: render.resources })).filter((v) => v.policy === "no-public-load-balancer");
+            assert.deepEqual(
+                found.map((v) => `${v.level} ${v.resource}`),
+                ["mandatory aws:lb/loadBalancer:LoadBalancer::vms"],
+            );
         });
 
         it("exits 0 when every violation is advisory (dev), printing them", async () => {

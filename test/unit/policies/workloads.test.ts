@@ -138,6 +138,16 @@ describe("workload policies", () => {
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), lb(), { forbidPublic: false }), []);
         });
 
+        it("refuses an internet-facing AWS load balancer where forbidPublic is set (prod): internal false, or unset (AWS's default scheme)", async () => {
+            const alb = (props: Record<string, unknown>) => resource("aws:lb/loadBalancer:LoadBalancer", { loadBalancerType: "application", ...props }, "vms");
+            const message = "the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC";
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: true }), [message]);
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({}), { forbidPublic: true }), [message]);
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), resource("aws:alb/loadBalancer:LoadBalancer", { internal: false }), { forbidPublic: true }), [message], "the legacy alb module's type");
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: true }), { forbidPublic: true }), []);
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: false }), []);
+        });
+
         it("refuses docker ports published on every interface", async () => {
             const open = dockerContainer({ ports: [{ internal: 8080, external: 8080 }] });
             assert.match((await violationsOf(policy("no-public-load-balancer"), open, { forbidPublic: true }))[0], /published on every interface/);
