@@ -4,6 +4,7 @@
  * the same functions run under the Pulumi engine and offline over a render.
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { PLANS_ANNOTATION, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
 import { findProjectDir, stackNames } from "../tools/stack-files";
 
 export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
@@ -102,6 +103,41 @@ export function containersOf(podSpec: Props): ContainerSpec[] {
             .filter(isRecord)
             .map((spec) => ({ name: stringAt(spec, "name") ?? "(unnamed)", image: stringAt(spec, "image"), init, spec }));
     return [...of("containers", false), ...of("initContainers", true)];
+}
+
+export interface RouterPlans {
+    plans: PlanSummary[];
+    /** Why the plans the object declares could not be read (the traffic policies report it). */
+    problem?: string;
+}
+
+/**
+ * The traffic plans a router object carries, whichever target made it: the annotation of a
+ * Gateway API HTTPRoute or of the Kubernetes nginx router's ConfigMap, the label of the docker
+ * router container, or the tags and forward weights of the listener rule that splits a model's
+ * traffic on an AWS load balancer. Undefined for anything that declares no plan.
+ */
+export function routerPlans(type: string, props: Props): RouterPlans | undefined {
+    const fromJson = (value: string | undefined): RouterPlans => {
+        const plans = readPlansAnnotation(value);
+        return plans ? { plans } : { plans: [], problem: `the ${PLANS_ANNOTATION} annotation is not a JSON list of plans` };
+    };
+    if (type === TYPES.httpRoute || type === TYPES.configMap) {
+        const annotations = recordAt(props, "metadata", "annotations");
+        return annotations && PLANS_ANNOTATION in annotations ? fromJson(stringAt(annotations, PLANS_ANNOTATION)) : undefined;
+    }
+    if (type === TYPES.container) {
+        const label = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === PLANS_ANNOTATION);
+        return isRecord(label) ? fromJson(stringAt(label, "value")) : undefined;
+    }
+    if (type === TYPES.listenerRule || type === TYPES.albListenerRule) {
+        const forward = arrayAt(props, "actions").find((a) => isRecord(a) && recordAt(a, "forward") !== undefined);
+        const weights = arrayAt(forward, "forward", "targetGroups").map((group) => (isRecord(group) ? group.weight : undefined));
+        const reading = readPlanTags(recordAt(props, "tags") ?? {}, weights);
+        if (!reading) return undefined;
+        return "plan" in reading ? { plans: [reading.plan] } : { plans: [], problem: reading.problem };
+    }
+    return undefined;
 }
 
 /** A policy that checks each resource, with the args narrowed to what policies here use. */

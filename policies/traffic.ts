@@ -1,31 +1,17 @@
 /**
  * Traffic: the router objects split by valid weights, a canary moves in steps no larger than the
- * environment allows, and a shadow rollout really mirrors. Router objects carry the plans they were
- * rendered from (plan-annotation.ts), so these checks read the plan beside the weights.
+ * environment allows, and a shadow rollout really mirrors. Router objects of every target carry
+ * the plans they were rendered from (plan-annotation.ts), read by one reader (routerPlans in
+ * lib.ts), so these checks read the plan beside the weights wherever the model runs.
  */
 import { MIRROR_LOCATION_PREFIX } from "../components/traffic/nginx";
-import { PLANS_ANNOTATION, readPlansAnnotation, type PlanSummary } from "../components/traffic/plan-annotation";
-import { arrayAt, isRecord, recordAt, resourcePolicy, stringAt, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
-
-/** The plans a router object declares, or undefined when it is not a router object. */
-function declaredPlans(type: string, props: Props): { value: string | undefined } | undefined {
-    if (type === TYPES.httpRoute || type === TYPES.configMap) {
-        const annotations = recordAt(props, "metadata", "annotations");
-        return annotations && PLANS_ANNOTATION in annotations ? { value: stringAt(annotations, PLANS_ANNOTATION) } : undefined;
-    }
-    if (type === TYPES.container) {
-        const label = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === PLANS_ANNOTATION);
-        return isRecord(label) ? { value: stringAt(label, "value") } : undefined;
-    }
-    return undefined;
-}
+import type { PlanSummary } from "../components/traffic/plan-annotation";
+import { arrayAt, isRecord, resourcePolicy, routerPlans, stringAt, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
 
 function plansOf(type: string, props: Props, report: ReportViolation): PlanSummary[] {
-    const declared = declaredPlans(type, props);
-    if (!declared) return [];
-    const plans = readPlansAnnotation(declared.value);
-    if (!plans) report(`the ${PLANS_ANNOTATION} annotation is not a JSON list of plans`);
-    return plans ?? [];
+    const declared = routerPlans(type, props);
+    if (declared?.problem) report(declared.problem);
+    return declared?.plans ?? [];
 }
 
 /** The nginx.conf a router object carries: the ConfigMap's data, or the router container's upload. */

@@ -4,6 +4,7 @@
  * (sticky by the load balancer's own cookie for an A/B test). Pure; the ARNs are whatever the
  * caller passes (Outputs in the component, strings in tests).
  */
+import { planTags } from "../traffic/plan-annotation";
 import type { TrackName, TrafficPlan } from "../traffic/types";
 
 /** Rules are evaluated by priority; each model gets a block of priorities of its own. */
@@ -17,6 +18,8 @@ export interface ListenerRuleSpec<Arn> {
     priority: number;
     conditions: Array<{ pathPattern?: { values: string[] }; httpHeader?: { httpHeaderName: string; values: string[] } }>;
     forward: { targetGroups: Array<{ arn: Arn; weight: number }>; stickiness: { enabled: boolean; duration: number } };
+    /** The split rule's plan (plan-annotation.ts), which the policy pack reads beside the weights. */
+    tags?: Record<string, string>;
 }
 
 /** The model's Open Inference Protocol paths and its legacy predict path (3 of the 5 condition values a rule may have). */
@@ -54,6 +57,7 @@ export function splitRule<Arn>(plan: TrafficPlan, index: number, targetGroups: P
         conditions: [pathCondition(plan)],
         // Weight 0 stays listed, so a preview shows "candidate 10 -> 0" rather than a vanished group.
         forward: { targetGroups: plan.tracks.map((t) => ({ arn: arnFor(plan, targetGroups, t.track), weight: t.weight })), stickiness: { enabled: plan.sticky !== undefined, duration: STICKINESS_SECONDS } },
+        tags: planTags(plan),
     };
 }
 

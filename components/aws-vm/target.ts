@@ -169,7 +169,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
                 priority: rule.priority,
                 conditions: rule.conditions,
                 actions: [{ type: "forward", forward: rule.forward }],
-                tags: awsTags(this.args.environment, model),
+                tags: { ...awsTags(this.args.environment, model), ...rule.tags },
             },
             { parent: this, dependsOn: [...dependsOn] },
         );

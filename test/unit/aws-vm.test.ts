@@ -12,7 +12,8 @@ import { planTraffic } from "../../components/traffic/plan";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, DIGEST, modelFor, prodModel, STRATEGIES } from "../fixtures";
 import { at, named, ofType, runStack } from "../mock-stack";
-import { abTestPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
+import { abortedCanaryPlan, abTestPlan, blueGreenPreviewPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
+import { AWS_TAG_VALUE, planTags, readPlanTags, summarizePlan } from "../../components/traffic/plan-annotation";
 
 const TG = { stable: "arn:tg/stable", candidate: "arn:tg/candidate" };
 const T = {
@@ -50,6 +51,39 @@ describe("aws-vm target", () => {
             assert.equal(listenerRules(abTestPlan({ header: "x-user" }), 0, TG).at(-1)!.forward.stickiness.enabled, true);
             assert.deepEqual(listenerRules(singleTrackPlan(), 0, { stable: TG.stable }).at(-1)!.forward.targetGroups, [{ arn: TG.stable, weight: 100 }]);
             assert.throws(() => listenerRules(canaryPlan(), 0, { stable: TG.stable }), /no target group for the candidate track/);
+        });
+
+        it("the split, and only it, carries the plan as tags the policy pack reads back with the weights", () => {
+            for (const plan of [canaryPlan(), abTestPlan({ header: "x-user" }), abortedCanaryPlan(), blueGreenPreviewPlan(), singleTrackPlan()]) {
+                const groups = plan.tracks.length === 1 ? { stable: TG.stable } : TG;
+                const rules = listenerRules(plan, 0, groups);
+                for (const pin of rules.slice(0, -1)) assert.equal(pin.tags, undefined, pin.kind);
+                const split = rules.at(-1)!;
+                assert.deepEqual(readPlanTags(split.tags!, split.forward.targetGroups.map((g) => g.weight)), { plan: summarizePlan(plan) }, plan.strategy);
+            }
+            assert.deepEqual(listenerRules(canaryPlan(), 0, TG).at(-1)!.tags, {
+                "modelship:model": "fraud-scorer",
+                "modelship:traffic-strategy": "canary",
+                "modelship:traffic-tracks": "stable candidate",
+                "modelship:traffic-mirror": "0 0",
+                "modelship:traffic-aborted": "false",
+                "modelship:traffic-step": "1",
+                "modelship:traffic-steps": "5 10 50 75 100",
+            });
+        });
+
+        it("plan tags fit AWS's limits: a ladder of 101 steps continues in a second tag, every value at most 256 allowed characters", () => {
+            const steps = Array.from({ length: 101 }, (_, i) => i);
+            const plan = { ...canaryPlan("m".repeat(63), 0), step: { index: 0, count: steps.length, steps, setWeight: 0 } };
+            const tags = planTags(plan);
+            assert.ok(tags["modelship:traffic-steps-2"] !== undefined && tags["modelship:traffic-steps-3"] === undefined, JSON.stringify(tags));
+            for (const [key, value] of Object.entries(tags)) {
+                assert.ok(key.length <= 128, key);
+                assert.ok(value.length <= AWS_TAG_VALUE.maxLength && AWS_TAG_VALUE.pattern.test(value), `${key}: ${value}`);
+            }
+            const reading = readPlanTags(tags, [100, 0]);
+            assert.ok(reading && "plan" in reading);
+            assert.deepEqual(reading.plan.steps, steps);
         });
 
         it("instance refresh: recreate replaces everything at once; rolling keeps capacity and surges", () => {

@@ -2,10 +2,14 @@ import { strict as assert } from "assert";
 import { plansAnnotation, PLANS_ANNOTATION } from "../../../components/traffic/plan-annotation";
 import { renderHttpRoute } from "../../../components/traffic/httproute";
 import { renderNginxConf } from "../../../components/traffic/nginx";
+import { splitRule } from "../../../components/aws-vm/alb";
 import type { TrafficPlan } from "../../../components/traffic/types";
 import { trafficPolicies } from "../../../policies/traffic";
-import { canaryPlan, plan, shadowPlan, track } from "../../support/plans";
+import { abortedCanaryPlan, abTestPlan, canaryPlan, plan, shadowPlan, track } from "../../support/plans";
 import { resource, violationsOf } from "../../support/policies";
+import { evaluate } from "../../../policies/offline";
+import { findProjectDir, renderFiles } from "../../../tools/render";
+import { readStackFiles } from "../../../tools/stack-files";
 
 const policy = (name: string) => trafficPolicies.find((p) => p.name === name)!;
 const SERVICES = { stable: { name: "m-stable", port: 80 }, candidate: { name: "m-candidate", port: 80 } };
@@ -17,6 +21,16 @@ function httpRoute(p: TrafficPlan) {
 
 function nginxConfigMap(plans: TrafficPlan[], conf = renderNginxConf({ listenPort: 8080, routes: plans.map((p) => ({ plan: p, backends: { stable: ["s:80"], candidate: ["c:80"] } })) })) {
     return resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: plansAnnotation(plans) } }, data: { "nginx.conf": conf } });
+}
+
+/** The listener rule that splits the plan's traffic on the aws-vm target, as the target registers it. */
+function listenerRule(p: TrafficPlan) {
+    const split = splitRule(p, 0, { stable: "arn:stable", candidate: "arn:candidate" });
+    return resource("aws:lb/listenerRule:ListenerRule", { priority: split.priority, conditions: split.conditions, actions: [{ type: "forward", forward: split.forward }], tags: { "modelship:environment": "prod", ...split.tags } }, `${p.model}-split`);
+}
+
+function forwardOf(rule: ReturnType<typeof listenerRule>) {
+    return (rule.props.actions as Array<{ forward: { targetGroups: Array<{ weight: number }> } }>)[0].forward;
 }
 
 function withSteps(steps: number[], index = 0): TrafficPlan {
@@ -49,6 +63,26 @@ describe("traffic policies", () => {
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), nginxConfigMap([canaryPlan()], conf)), ["split $ms_m_split hands out 110%"]);
         });
 
+        it("on a load balancer's listener rule: passes the plan's weights, refuses a forward that does not add up and an abort that keeps the candidate", async () => {
+            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), [listenerRule(canaryPlan()), listenerRule(abTestPlan({ header: "x-user" })), listenerRule(abortedCanaryPlan())]), []);
+            const rule = listenerRule(canaryPlan());
+            forwardOf(rule).targetGroups[1].weight = 50;
+            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), rule), ['fraud-scorer: weights {"stable":90,"candidate":50} do not sum to 100']);
+            const aborted = listenerRule(abortedCanaryPlan());
+            forwardOf(aborted).targetGroups.forEach((g, i) => (g.weight = i === 0 ? 90 : 10));
+            assert.match((await violationsOf(policy("traffic-weights-valid"), aborted))[0], /aborted rollout must send all live traffic to stable/);
+        });
+
+        it("refuses unreadable plan tags on a listener rule, and reads nothing into a pin rule", async () => {
+            const rule = listenerRule(canaryPlan());
+            (rule.props.tags as Record<string, string>)["modelship:traffic-tracks"] = "stable";
+            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), rule), [
+                "the listener rule's plan tags are unreadable: modelship:traffic-tracks names 1 tracks but the rule forwards to 2 target groups; modelship:traffic-mirror \"0 0\" is not a share per track",
+            ]);
+            const pin = resource("aws:lb/listenerRule:ListenerRule", { actions: [{ type: "forward", forward: { targetGroups: [{ arn: "arn:stable", weight: 1 }] } }], tags: { "modelship:model": "fraud-scorer" } });
+            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), pin), []);
+        });
+
         it("refuses an unreadable plan annotation", async () => {
             const broken = resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: "{not json" } }, data: {} });
             assert.match((await violationsOf(policy("traffic-weights-valid"), broken))[0], /is not a JSON list of plans/);
@@ -64,6 +98,11 @@ describe("traffic policies", () => {
         it("passes steps within the cap, and any steps where the cap is 100", async () => {
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([5, 10, 25, 50, 75, 100])), { maxStepPoints: 25 }), []);
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([50, 100])), { maxStepPoints: 100 }), []);
+        });
+
+        it("reads the steps of a load balancer's listener rule as it does an HTTPRoute's", async () => {
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 100])), { maxStepPoints: 25 }), ["fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps"]);
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 75, 100])), { maxStepPoints: 25 }), []);
         });
 
         it("counts the first step from 0", async () => {
@@ -85,9 +124,57 @@ describe("traffic policies", () => {
             assert.equal((await violationsOf(policy("shadow-needs-mirror"), withoutMirror)).length, 1);
         });
 
+        it("refuses a shadow plan on a load balancer's listener rule, which cannot mirror", async () => {
+            assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), listenerRule(shadowPlan())), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"]);
+        });
+
         it("does not ask an aborted shadow to mirror", async () => {
             const aborted = plan("fraud-scorer", "shadow", [track("stable", "1", 100), track("candidate", "2", 0, 0)], { aborted: true });
             assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), nginxConfigMap([aborted], "")), []);
         });
+    });
+});
+
+describe("traffic policies on every target", () => {
+    const projectDir = findProjectDir();
+
+    /**
+     * The stack rendered with every model that runs two versions made a canary of steps [5, 100],
+     * and what canary-step-cap (25 points) says about it: `<resource type>: <message>`.
+     */
+    async function jumpingCanaries(stack: string) {
+        const files = readStackFiles(projectDir, stack);
+        const models = JSON.parse(files.config["modelship:models"]) as Record<string, { tracks: Record<string, { version: string } | undefined>; strategy: unknown }>;
+        const canaries = Object.entries(models)
+            .filter(([, m]) => m.tracks.candidate !== undefined && m.tracks.candidate.version !== m.tracks.stable?.version)
+            .map(([name]) => name);
+        for (const name of canaries) models[name].strategy = { type: "canary", steps: [5, 100], step: 0 };
+        const render = await renderFiles(projectDir, { ...files, config: { ...files.config, "modelship:models": JSON.stringify(models) } });
+        const resources = render.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+        const found = await evaluate([policy("canary-step-cap")], resources, { "canary-step-cap": { enforcementLevel: "mandatory", maxStepPoints: 25 } });
+        return { canaries, found: found.map((v) => `${v.resource?.split("::")[0]}: ${v.message}`).sort() };
+    }
+
+    const jump = (model: string) => `${model}: canary steps 5 -> 100 add more than 25 points; add intermediate steps`;
+
+    it("canary-step-cap refuses a 95-point step on the docker router container (dev)", async () => {
+        const { canaries, found } = await jumpingCanaries("dev");
+        assert.deepEqual(canaries, ["fraud-scorer"]);
+        assert.deepEqual(found, [`docker:index/container:Container: ${jump("fraud-scorer")}`]);
+    });
+
+    it("canary-step-cap refuses it on the Gateway API HTTPRoute and on the Kubernetes nginx router's ConfigMap (lab)", async () => {
+        const { found } = await jumpingCanaries("lab");
+        assert.deepEqual(found, [`kubernetes:core/v1:ConfigMap: ${jump("churn-predictor")}`, `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute: ${jump("fraud-scorer")}`]);
+    });
+
+    it("canary-step-cap refuses it on the HTTPRoutes and on the aws-vm target's listener rule (prod)", async () => {
+        const { canaries, found } = await jumpingCanaries("prod");
+        assert.deepEqual(canaries, ["fraud-scorer", "churn-predictor", "price-estimator"]);
+        assert.deepEqual(found, [
+            `aws:lb/listenerRule:ListenerRule: ${jump("price-estimator")}`,
+            `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute: ${jump("churn-predictor")}`,
+            `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute: ${jump("fraud-scorer")}`,
+        ]);
     });
 });
