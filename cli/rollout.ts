@@ -56,7 +56,11 @@ export function promote(name: string, model: ModelConfig, raw: Record<string, un
         case "canary": {
             const last = strategy.steps.length - 1;
             if (strategy.step > last) throw new RolloutError(`model ${name}: strategy.step ${strategy.step} is past the last step (${last}) of ${JSON.stringify(strategy.steps)}`);
-            if (strategy.step === last) return conclude(`canary done at ${strategy.steps[last]}%`);
+            if (strategy.step === last) {
+                const final = strategy.steps[last];
+                // Only a config with strategy.allowFinalStepBelow100 ends below 100: say the jump in the update's message.
+                return conclude(final < 100 ? `canary done at ${final}%, and from ${final}% to 100% at once (strategy.allowFinalStepBelow100)` : `canary done at ${final}%`);
+            }
             const next = strategy.step + 1;
             return {
                 description: `${name}: canary step ${next + 1}/${strategy.steps.length}: ${candidate.version} from ${strategy.steps[strategy.step]}% to ${strategy.steps[next]}%`,

@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 
 export interface StackFiles {
     project: string;
@@ -12,10 +12,35 @@ export interface StackFiles {
     config: Record<string, string>;
 }
 
+/** The top-level keys Pulumi reads in a stack file; it ignores any other without a word. */
+export const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"] as const;
+
+/** A file's YAML as a mapping; a syntax error names the file, line and column. */
 function readYaml(file: string): Record<string, unknown> {
-    const parsed: unknown = parseYaml(fs.readFileSync(file, "utf8"));
+    const document = parseDocument(fs.readFileSync(file, "utf8"));
+    const error = document.errors[0];
+    if (error) {
+        const at = error.linePos?.[0];
+        // The yaml package's message says "at line L, column C:" and then shows the line; the position goes up front, editor-style.
+        throw new Error(`${file}${at ? `:${at.line}:${at.col}` : ""}: invalid YAML: ${error.message.replace(/ at line \d+, column \d+:/, ":")}`);
+    }
+    const parsed: unknown = document.toJS();
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${file} is not a YAML mapping`);
     return parsed as Record<string, unknown>;
+}
+
+/**
+ * A stack file's `config:` mapping. A misspelled `config:` would leave the stack without config
+ * and every key "missing"; an unknown top-level key is named instead, with the keys there are.
+ */
+function stackConfig(file: string, stackYaml: Record<string, unknown>): Record<string, unknown> {
+    const unknown = Object.keys(stackYaml).filter((key) => !(STACK_FILE_KEYS as readonly string[]).includes(key));
+    if (unknown.length > 0) {
+        throw new Error(`${file}: unknown top-level key${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => JSON.stringify(k)).join(", ")}; a stack file's keys are ${STACK_FILE_KEYS.join(", ")} (the settings go under config:)`);
+    }
+    const config = stackYaml.config ?? {};
+    if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: config is not a mapping of keys such as modelship:environment to values`);
+    return config as Record<string, unknown>;
 }
 
 function asString(value: unknown): string {
@@ -64,9 +89,8 @@ export function readStackFiles(projectDir: string, stack: string, stackFile = pa
     }
     const projectYaml = readYaml(projectFile);
     const project = String(projectYaml.name);
-    const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
     const config = projectDefaults(project, projectYaml.config);
-    for (const [key, value] of Object.entries(stackConfig)) {
+    for (const [key, value] of Object.entries(stackConfig(stackFile, readYaml(stackFile)))) {
         config[key.includes(":") ? key : `${project}:${key}`] = asString(value);
     }
     return { project, stack, config };

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors";
-import { environmentRules, modelRules, targetRules, targetsRules } from "./rules";
+import { environmentRules, modelRules, targetRules, targetsRules, type ModelParts } from "./rules";
 import {
     CONFIG_KEYS,
     environmentSchema,
@@ -14,11 +14,14 @@ import {
     registrySchema,
     targetEntriesSchema,
     targetSchema,
+    trackSchema,
     type ModelConfig,
     type ModelshipConfig,
     type ResolvedModelConfig,
     type TargetConfig,
 } from "./schema";
+import { zodExpected } from "./zod-messages";
+import { TRACK_NAMES } from "../traffic/types";
 
 export const NAMESPACE = "modelship";
 
@@ -45,24 +48,24 @@ function zodIssues(key: string, raw: unknown, error: z.ZodError): ConfigIssue[] 
             return issue.keys.map((unknownKey) => ({
                 path: keyPath([...segments, unknownKey]),
                 value: valueAt(raw, [...issue.path, unknownKey]),
-                expected: "no such key (a typo?)",
+                expected: issue.message,
             }));
         }
         if (issue.code === "invalid_key") {
             // A bad map key (e.g. a model name): show the key itself and why it is bad.
-            return [{ path: keyPath(segments), value: issue.path[issue.path.length - 1], expected: issue.issues.map((i) => expectedFrom(i.message)).join("; ") }];
+            return [{ path: keyPath(segments), value: issue.path[issue.path.length - 1], expected: issue.issues.map((i) => i.message).join("; ") }];
         }
-        return [{ path: keyPath(segments), value: valueAt(raw, issue.path), expected: expectedFrom(issue.message) }];
+        return [{ path: keyPath(segments), value: valueAt(raw, issue.path), expected: issue.message }];
     });
 }
 
-/** zod says "Invalid input: expected string, received number"; the value is shown separately. */
-function expectedFrom(message: string): string {
-    return message.replace(/^Invalid input: expected /, "").replace(/, received \w+$/, "");
+/** safeParse in the project's wording (zod-messages.ts). */
+function safeParse<S extends z.ZodType>(schema: S, value: unknown) {
+    return schema.safeParse(value, { error: zodExpected });
 }
 
 function parseKey<S extends z.ZodType>(schema: S, raw: RawConfig, key: string, issues: ConfigIssue[]): z.infer<S> | undefined {
-    const result = schema.safeParse(raw[key]);
+    const result = safeParse(schema, raw[key]);
     if (result.success) return result.data;
     issues.push(...zodIssues(key, raw[key], result.error));
     return undefined;
@@ -76,23 +79,55 @@ function prefixed(prefix: string, found: ReadonlyArray<{ path: string; value: un
  * Map entries (models, targets) are parsed one by one, so that a type error in one does not keep
  * the cross-key rules of the others from running.
  */
-function parseEntries<S extends z.ZodType>(raw: RawConfig, key: string, entriesSchema: z.ZodType<Record<string, unknown>>, schema: S, issues: ConfigIssue[]): { entries: Record<string, z.infer<S>>; complete: boolean } {
+function parseEntries<S extends z.ZodType>(raw: RawConfig, key: string, entriesSchema: z.ZodType<Record<string, unknown>>, schema: S, issues: ConfigIssue[]): { entries: Record<string, z.infer<S>>; failed: Record<string, unknown>; complete: boolean } {
     const entries = parseKey(entriesSchema, raw, key, issues);
     const parsed: Record<string, z.infer<S>> = {};
-    let complete = entries !== undefined;
+    const failed: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(entries ?? {})) {
-        const result = schema.safeParse(value);
+        const result = safeParse(schema, value);
         if (result.success) parsed[name] = result.data;
         else {
-            complete = false;
+            failed[name] = value;
             issues.push(...zodIssues(`${key}.${name}`, value, result.error));
         }
     }
-    return { entries: parsed, complete };
+    return { entries: parsed, failed, complete: entries !== undefined && Object.keys(failed).length === 0 };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What parsed of a model that did not parse as a whole: each of its keys on its own, and its
+ * tracks one by one, so that the cross-key rules still check those (a bad replica count must not
+ * hide a bad canary step). Its schema errors are already reported; these parses add none.
+ */
+function modelParts(value: unknown): ModelParts {
+    const raw = isRecord(value) ? value : {};
+    const parts: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(modelSchema.shape)) {
+        const result = (schema as z.ZodType).safeParse(raw[key]);
+        if (result.success) parts[key] = result.data;
+    }
+    const rawTracks = isRecord(raw.tracks) ? raw.tracks : {};
+    const tracks: ModelParts["tracks"] = {};
+    for (const name of TRACK_NAMES) {
+        const result = rawTracks[name] === undefined ? undefined : trackSchema.safeParse(rawTracks[name]);
+        if (result?.success) tracks[name] = result.data;
+    }
+    // Each value was produced by the schema of its own key.
+    return { ...(parts as Partial<ModelConfig>), tracks: (parts.tracks as ModelConfig["tracks"] | undefined) ?? tracks, tracksComplete: parts.tracks !== undefined };
+}
+
+/** Sorts names in the order the config lists them, so messages follow the file. */
+function byEntryOrder(entries: unknown): (a: string, b: string) => number {
+    const order = isRecord(entries) ? Object.keys(entries) : [];
+    return (a, b) => order.indexOf(a) - order.indexOf(b);
 }
 
 /** The target a model names, or the only one there is. */
-function resolveTarget(model: ModelConfig, targets: Readonly<Record<string, TargetConfig>>): { name?: string; issue?: { path: string; value: unknown; expected: string } } {
+function resolveTarget(model: Pick<ModelConfig, "target">, targets: Readonly<Record<string, TargetConfig>>): { name?: string; issue?: { path: string; value: unknown; expected: string } } {
     const names = Object.keys(targets);
     if (model.target !== undefined) {
         return names.includes(model.target) ? { name: model.target } : { issue: { path: "target", value: model.target, expected: `one of the targets: ${names.join(", ")}` } };
@@ -119,11 +154,20 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
         issues.push(...prefixed(`targets.${name}.`, targetRules(target, registry, stack)));
     }
     const resolved: Record<string, ResolvedModelConfig> = {};
-    for (const [name, model] of Object.entries(models.entries)) {
+    const parts: Record<string, ModelParts> = {
+        ...Object.fromEntries(Object.entries(models.entries).map(([name, model]) => [name, { ...model, tracksComplete: true }])),
+        ...Object.fromEntries(Object.entries(models.failed).map(([name, value]) => [name, modelParts(value)])),
+    };
+    for (const name of Object.keys(parts).sort(byEntryOrder(raw.models))) {
+        const model = parts[name];
         // Target-dependent rules wait until the targets parse: a broken target would only add noise.
-        const target = targets.complete ? resolveTarget(model, targets.entries) : {};
+        // ...and so does a model whose own `target` key is broken.
+        const failed = models.failed[name];
+        const targetBroken = model.target === undefined && isRecord(failed) && failed.target !== undefined;
+        const target = targets.complete && !targetBroken ? resolveTarget(model, targets.entries) : {};
         if (target.issue) issues.push(...prefixed(`models.${name}.`, [target.issue]));
-        if (target.name) resolved[name] = { ...model, target: target.name };
+        const complete = models.entries[name];
+        if (target.name && complete) resolved[name] = { ...complete, target: target.name };
         issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, target: target.name ? targets.entries[target.name] : undefined })));
     }
 

@@ -20,6 +20,13 @@ function hasUriScheme(location: string): boolean {
 
 type Issue = Omit<ConfigIssue, "path"> & { path: string };
 
+/**
+ * A model as far as it parsed. A model with a schema error still has its cross-key rules run on
+ * the keys that parsed, so that every mistake is reported at once; each rule checks only what it
+ * can see. `tracks` holds the tracks that parsed; `tracksComplete` says whether all of them did.
+ */
+export type ModelParts = Partial<Omit<ModelConfig, "tracks">> & { tracks: Partial<ModelConfig["tracks"]>; tracksComplete: boolean };
+
 export interface RuleContext {
     stack: string;
     /** Undefined when the target itself failed to parse: target-dependent rules are skipped. */
@@ -56,11 +63,13 @@ export function targetRules(target: TargetConfig, registry: RegistryConfig | und
 }
 
 /** Rules for one model; paths are relative to `models.<name>`. */
-export function modelRules(model: ModelConfig, context: RuleContext): Issue[] {
+export function modelRules(model: ModelParts, context: RuleContext): Issue[] {
     return [...trackRules(model), ...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target) : [])];
 }
 
-function trackRules(model: ModelConfig): Issue[] {
+function trackRules(model: ModelParts): Issue[] {
+    // Whether a candidate is there is known only when every track parsed.
+    if (!model.strategy || !model.tracksComplete || !model.tracks.stable) return [];
     const strategy = model.strategy.type;
     const candidate = model.tracks.candidate;
     if (SINGLE_POOL_STRATEGIES.includes(strategy)) {
@@ -76,12 +85,23 @@ function trackRules(model: ModelConfig): Issue[] {
     return [];
 }
 
-function strategyRules(model: ModelConfig): Issue[] {
+function strategyRules(model: ModelParts): Issue[] {
     const strategy = model.strategy;
     const issues: Issue[] = [];
+    if (!strategy) return issues;
     if (strategy.type === "canary") {
         const increasing = strategy.steps.every((weight, i) => i === 0 || weight > strategy.steps[i - 1]);
         if (!increasing) issues.push({ path: "strategy.steps", value: strategy.steps, expected: "strictly increasing candidate weights, e.g. [5, 25, 50, 100]" });
+        const final = strategy.steps[strategy.steps.length - 1];
+        if (final < 100 && !strategy.allowFinalStepBelow100) {
+            // A step of 0 (a candidate deployed with no traffic) is fine first; as the only weight below the jump it says nothing was tried.
+            const zero = strategy.steps.includes(0) ? " (a step of 0 sends the candidate no traffic at all)" : "";
+            issues.push({
+                path: "strategy.steps",
+                value: strategy.steps,
+                expected: `a last step of 100, e.g. [${[...strategy.steps.filter((w) => w > 0 && w < 100), 100].join(", ")}]: promoting from the last step makes the candidate stable, so ending at ${final}% jumps from ${final}% to 100% of the traffic at once${zero}; set strategy.allowFinalStepBelow100: true if that jump is intended`,
+            });
+        }
         if (strategy.step >= strategy.steps.length) {
             issues.push({ path: "strategy.step", value: strategy.step, expected: `an index into strategy.steps, 0..${strategy.steps.length - 1}` });
         }
@@ -96,7 +116,7 @@ function isZero(value: number | string): boolean {
     return value === 0 || value === "0%";
 }
 
-function pinningRules(model: ModelConfig, stack: string): Issue[] {
+function pinningRules(model: ModelParts, stack: string): Issue[] {
     if (!isProduction(stack)) return [];
     return TRACK_NAMES.flatMap((name) => {
         const source = model.tracks[name]?.source;
@@ -106,26 +126,27 @@ function pinningRules(model: ModelConfig, stack: string): Issue[] {
     });
 }
 
-function targetFitRules(model: ModelConfig, target: TargetConfig): Issue[] {
+function targetFitRules(model: ModelParts, target: TargetConfig): Issue[] {
     const issues: Issue[] = [];
-    const unsupported = unsupportedStrategy(target, model.strategy.type);
-    if (unsupported) issues.push({ path: "strategy.type", value: model.strategy.type, expected: unsupported });
-    const smoke = model.gates.smoke;
-    if (smoke.enabled === true && target.type !== "docker" && smoke.request === undefined) {
+    const unsupported = model.strategy && unsupportedStrategy(target, model.strategy.type);
+    if (unsupported) issues.push({ path: "strategy.type", value: model.strategy?.type, expected: unsupported });
+    const smoke = model.gates?.smoke;
+    if (smoke?.enabled === true && target.type !== "docker" && smoke.request === undefined) {
         const where = target.type === "kubernetes" ? "the in-cluster smoke Job" : "the smoke gate through the load balancer";
         issues.push({ path: "gates.smoke.request", value: undefined, expected: `a recorded inference request (a JSON file in the project) for ${where}; the artifact is in the model registry, not here` });
     }
-    if (smoke.expect.min > smoke.expect.max) issues.push({ path: "gates.smoke.expect", value: smoke.expect, expected: "min no greater than max" });
+    if (smoke && smoke.expect.min > smoke.expect.max) issues.push({ path: "gates.smoke.expect", value: smoke.expect, expected: "min no greater than max" });
     if (target.type !== "kubernetes") {
         const kubernetesOnly: Array<[keyof ModelConfig, boolean]> = [
             ["gpu", model.gpu !== undefined],
-            ["dependsOn", model.dependsOn.length > 0],
+            ["dependsOn", (model.dependsOn ?? []).length > 0],
             ["serviceAccountRoleArn", model.serviceAccountRoleArn !== undefined],
         ];
         for (const [key, present] of kubernetesOnly) {
             if (present) issues.push({ path: key, value: model[key], expected: `nothing on the ${target.type} target; this setting is for the kubernetes target` });
         }
     }
+    if (model.artifact === undefined) return issues;
     if (target.type === "docker" && hasUriScheme(model.artifact)) {
         issues.push({ path: "artifact", value: model.artifact, expected: "a local path: the docker target mounts the model files from this machine" });
     } else if (target.type === "kubernetes" && target.irsa && model.serviceAccountRoleArn === undefined && !model.artifact.startsWith("s3://")) {

@@ -24,9 +24,10 @@ export function imageTag(image: string): string | undefined {
 
 export const imageRefSchema = z
     .string()
-    .regex(IMAGE_REF, { error: "an image reference such as repo/name:1.2.3 or repo/name@sha256:<64 hex>" })
+    .regex(IMAGE_REF, { error: "an image reference such as repo/name:1.2.3 or repo/name@sha256:<64 hex>", abort: true })
     .refine((ref) => isPinnedByDigest(ref) || (imageTag(ref) !== undefined && imageTag(ref) !== "latest"), {
-        error: "an explicit tag or digest: `latest` (or no tag) names a different image on every push",
+        // Says everything prod needs too, so that fixing `latest` there takes one round, not two.
+        error: "an explicit tag other than `latest`, or a digest: `latest` (or no tag) names a different image on every push; prod needs the digest too, e.g. repo/name:1.2.3@sha256:<64 hex>",
     });
 
 const nameSchema = z.string().regex(DNS_LABEL, { error: "a DNS label: lower-case letters, digits and '-', at most 40 characters, starting with a letter" });
@@ -89,6 +90,8 @@ export const strategySchema = z.discriminatedUnion(
             /** Candidate weights, in percent, one per step. */
             steps: z.array(z.number().int().min(0).max(100)).min(1),
             step: z.number().int().min(0).default(0),
+            /** Steps may end below 100: promoting from the last step then makes the candidate stable, a jump to 100% at once. */
+            allowFinalStepBelow100: z.boolean().default(false),
             abort: abortSchema,
         }),
         z.strictObject({
@@ -106,7 +109,10 @@ export const strategySchema = z.discriminatedUnion(
     { error: "a strategy type: recreate, rolling, blueGreen, canary, abTest or shadow" },
 );
 
-const quantity = z.union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/), z.number().positive()]).transform((v) => String(v));
+const QUANTITY = "a Kubernetes quantity such as 250m, 0.5, 2 or 512Mi";
+const quantity = z
+    .union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, { error: QUANTITY }), z.number().positive()], { error: QUANTITY })
+    .transform((v) => String(v));
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
 
 export const resourcesSchema = z.strictObject({

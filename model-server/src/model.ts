@@ -183,15 +183,45 @@ function nonEmptyString(value: unknown, field: string): string {
     return value;
 }
 
-/** A short rendering of a value for a message: JSON, cut to 60 characters. */
+const DESCRIBE_MAX = 60;
+
+/**
+ * A short rendering of a value for a message: JSON, cut to 60 characters. It stops writing once
+ * it has enough, so its work is bounded by that length whatever the value's size or depth (a
+ * client's body can be both).
+ */
 export function describe(value: unknown): string {
     if (value === undefined) return "missing";
     if (typeof value === "number") return String(value);
-    let text: string;
-    try {
-        text = JSON.stringify(value) ?? String(value);
-    } catch {
-        text = String(value);
-    }
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    let text = "";
+    const full = () => text.length > DESCRIBE_MAX;
+    // Each level writes a bracket before descending, so the recursion is at most DESCRIBE_MAX deep.
+    const write = (item: unknown): void => {
+        if (full()) return;
+        if (Array.isArray(item)) {
+            text += "[";
+            for (let i = 0; i < item.length && !full(); i++) {
+                if (i > 0) text += ",";
+                write(item[i]);
+            }
+            text += "]";
+        } else if (typeof item === "object" && item !== null) {
+            text += "{";
+            let first = true;
+            for (const key in item) {
+                if (full()) break;
+                if (!Object.hasOwn(item, key)) continue;
+                text += `${first ? "" : ","}${JSON.stringify(key.slice(0, DESCRIBE_MAX))}:`;
+                first = false;
+                write((item as Record<string, unknown>)[key]);
+            }
+            text += "}";
+        } else if (typeof item === "string") {
+            text += JSON.stringify(item.slice(0, DESCRIBE_MAX));
+        } else {
+            text += typeof item === "number" || typeof item === "boolean" || item === null ? JSON.stringify(item) : String(item);
+        }
+    };
+    write(value);
+    return text.length > DESCRIBE_MAX ? `${text.slice(0, DESCRIBE_MAX - 3)}...` : text;
 }

@@ -3,6 +3,7 @@
  * `:predict` ones. Pure: bodies in, rows of numbers out, or a ProtocolError with the HTTP status
  * and the message the client gets as {"error": "..."}.
  */
+import { isUtf8 } from "buffer";
 import { describe, type Model } from "./model";
 
 export class ProtocolError extends Error {
@@ -32,14 +33,47 @@ export interface InferRequest {
     readonly rows: number[][];
 }
 
-/** Parses a request body as JSON, or a 400. */
-export function parseJson(text: string): unknown {
+/**
+ * How deep a request body may nest. A v2 inference request needs 5 levels (body, inputs, tensor,
+ * data, row); deeper bodies are refused before they are parsed, so no client can make the server
+ * build (or a message describe) a structure of unbounded depth.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Parses a request body as JSON (UTF-8, at most MAX_JSON_DEPTH levels deep), or a 400. */
+export function parseJson(body: Uint8Array | string): unknown {
+    const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (!isUtf8(bytes)) throw new ProtocolError(400, "the request body is not valid UTF-8: JSON must be sent as UTF-8");
+    const text = bytes.toString("utf8");
     if (text.trim() === "") throw new ProtocolError(400, "the request body is empty: expected a JSON object");
+    if (nestsDeeperThan(bytes, MAX_JSON_DEPTH)) {
+        throw new ProtocolError(400, `the request body is nested more than ${MAX_JSON_DEPTH} levels deep: an inference request needs 5`);
+    }
     try {
         return JSON.parse(text);
     } catch (error) {
         throw new ProtocolError(400, `malformed JSON: ${(error as Error).message}`);
     }
+}
+
+/**
+ * Whether JSON opens more than `max` arrays or objects at once; brackets inside strings are text.
+ * One pass over the bytes (every byte that matters is ASCII), stopping at the first level too deep.
+ */
+function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < bytes.length; i++) {
+        const c = bytes[i];
+        if (inString) {
+            if (c === 0x5c /* \ */) i++;
+            else if (c === 0x22 /* " */) inString = false;
+        } else if (c === 0x22) inString = true;
+        else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+            if (++depth > max) return true;
+        } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+    }
+    return false;
 }
 
 /** A v2 inference request to rows of features, checked against the model's one input. */

@@ -359,13 +359,13 @@ export class ModelServer {
     }
 
     /**
-     * The body as text, at most maxBodyBytes. A larger one (by Content-Length, or once that many
+     * The body's bytes, at most maxBodyBytes. A larger one (by Content-Length, or once that many
      * bytes have arrived) is a 413 and nothing more of it is buffered: the rest is read and thrown
      * away, up to MAX_DISCARD_BYTES, before the answer goes out, so that the client is not cut off
      * while it is still sending (it would see a reset instead of the 413). A body larger than that
      * gets the 413 at once with `Connection: close`.
      */
-    private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<string> {
+    private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer> {
         const limit = this.maxBodyBytes;
         return new Promise((resolve, reject) => {
             const chunks: Buffer[] = [];
@@ -403,7 +403,7 @@ export class ModelServer {
                     tooLarge();
                 }
             });
-            req.once("end", () => (overflow ? tooLarge() : settle(() => resolve(Buffer.concat(chunks, size).toString("utf8")))));
+            req.once("end", () => (overflow ? tooLarge() : settle(() => resolve(Buffer.concat(chunks, size)))));
             req.once("error", (error) => settle(() => reject(error)));
             req.once("close", () => settle(() => reject(new ProtocolError(400, "the client closed the connection before sending the whole body"))));
         });

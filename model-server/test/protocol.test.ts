@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { parseInferRequest, parseJson, parseV1Request, ProtocolError } from "../src/protocol";
+import { describe as describeValue } from "../src/model";
+import { MAX_JSON_DEPTH, parseInferRequest, parseJson, parseV1Request, ProtocolError } from "../src/protocol";
 
 const model = { name: "fraud-scorer", inputName: "features", size: 4 };
 const tensor = (overrides: Record<string, unknown> = {}) => ({ name: "features", shape: [2, 4], datatype: "FP32", data: [1, 2, 3, 4, 5, 6, 7, 8], ...overrides });
@@ -72,6 +73,39 @@ describe("request validation (JSON and v1 predict)", () => {
         assert.deepEqual(parseJson('{"a":1}'), { a: 1 });
         rejects(() => parseJson("{bad"), 400, /^malformed JSON/);
         rejects(() => parseJson(""), 400, /body is empty/);
+    });
+
+    it("answers 400 to a body that is not UTF-8", () => {
+        rejects(() => parseJson(Buffer.from([0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, /not valid UTF-8/);
+        assert.deepEqual(parseJson(Buffer.from('{"id":"é"}')), { id: "é" });
+    });
+
+    it(`answers 400 to JSON nested deeper than ${MAX_JSON_DEPTH} levels, whatever its shape, and counts brackets inside strings as text`, () => {
+        const arrays = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+        assert.deepEqual(parseJson(arrays(MAX_JSON_DEPTH)), JSON.parse(arrays(MAX_JSON_DEPTH)));
+        const bracketsInText = { id: `${"[{".repeat(100)}"\\`, parameters: { note: "]]]}}}" } };
+        assert.deepEqual(parseJson(JSON.stringify(bracketsInText)), bracketsInText);
+        for (const depth of [MAX_JSON_DEPTH + 1, 5_000, 500_000]) {
+            rejects(() => parseJson(arrays(depth)), 400, new RegExp(`nested more than ${MAX_JSON_DEPTH} levels deep`));
+            rejects(() => parseJson('{"inputs":' + '{"a":'.repeat(depth) + "1" + "}".repeat(depth) + "}"), 400, /nested more than/);
+            rejects(() => parseJson("[".repeat(depth)), 400, /nested more than/);
+        }
+    });
+
+    it("describes any value in at most 60 characters, however deep or large it is", () => {
+        let deep: unknown = [];
+        for (let i = 0; i < 100_000; i++) deep = [deep];
+        let deepObject: unknown = 1;
+        for (let i = 0; i < 100_000; i++) deepObject = { a: deepObject };
+        for (const value of [deep, deepObject, "x".repeat(1_000_000), Array.from({ length: 100_000 }, (_, i) => i), { a: 1, b: [true, null, "s"] }]) {
+            const text = describeValue(value);
+            assert.ok(text.length <= 60, `${text.length} characters`);
+        }
+        assert.match(describeValue(deep), /^\[\[\[\[.*\.\.\.$/);
+        assert.match(describeValue(deepObject), /^\{"a":\{"a":.*\.\.\.$/);
+        assert.equal(describeValue({ a: 1, b: [true, null, "s"] }), '{"a":1,"b":[true,null,"s"]}');
+        assert.equal(describeValue(undefined), "missing");
+        assert.equal(describeValue(-0.5), "-0.5");
     });
 
     it("reads v1 instances", () => {

@@ -41,6 +41,12 @@ describe("model server process: a ready server", function () {
         assert.equal(server.child.exitCode, null, "the process is still running");
     }
 
+    /** modelship_request_errors_total over every route: what a rollout's error rate is made of. */
+    async function serverErrors(): Promise<number> {
+        const metrics = (await request(server.base, "GET", "/metrics")).text;
+        return [...metrics.matchAll(/^modelship_request_errors_total\{.*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    }
+
     it("prints a JSON start line with the bound port, and answers health checks", async () => {
         const start = server.logs.find((l) => l.event === "start")!;
         assert.equal(start.port, server.port);
@@ -123,18 +129,24 @@ describe("model server process: a ready server", function () {
         ["an unknown route", () => request(server.base, "GET", "/v3/everything"), 404, /no route for GET \/v3\/everything/],
         ["a wrong method on infer", () => request(server.base, "GET", INFER), 405, /GET is not allowed on \/v2\/models\/:name\/infer/],
         ["a wrong method on health", () => request(server.base, "DELETE", "/v2/health/live"), 405, /DELETE is not allowed/],
+        ["JSON nested 5,000 levels deep (v2)", () => request(server.base, "POST", INFER, "[".repeat(5000) + "]".repeat(5000)), 400, /nested more than \d+ levels deep/],
+        ["JSON nested 100,000 levels deep inside inputs (v2)", () => request(server.base, "POST", INFER, '{"inputs":' + "[".repeat(100_000) + "]".repeat(100_000) + "}"), 400, /nested more than \d+ levels deep/],
+        ["JSON nested 5,000 levels deep (v1)", () => request(server.base, "POST", "/v1/models/fraud-scorer:predict", '{"instances":' + "[".repeat(5000) + "]".repeat(5000) + "}"), 400, /nested more than \d+ levels deep/],
+        ["a body that is not UTF-8", () => request(server.base, "POST", INFER, Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","inputs":[]}')])), 400, /not valid UTF-8/],
         ["a 2 MiB body", () => request(server.base, "POST", INFER, Buffer.alloc(2 * 1024 * 1024, " ")), 413, /larger than 1048576 bytes/],
         ["a 2 MiB chunked body", () => chunked(server.base, INFER, 2 * 1024 * 1024), 413, /larger than 1048576 bytes/],
         ["a 2 MiB body announced with Expect: 100-continue", () => expectContinue(server.base, INFER, 2 * 1024 * 1024), 413, /larger than 1048576 bytes/],
     ];
     for (const [what, send, status, message] of badRequests) {
         it(`answers ${status} to ${what} and keeps serving`, async () => {
+            const errorsBefore = await serverErrors();
             const answer = await send();
             assert.equal(answer.status, status, JSON.stringify(answer.body));
             assert.deepEqual(Object.keys(answer.body), ["error"]);
             assert.match(answer.body.error, message);
             assertModelHeaders(answer.headers);
             if (status === 405) assert.ok(answer.headers["allow"], "a 405 names the allowed methods");
+            assert.equal(await serverErrors(), errorsBefore, "a client's mistake is not counted in modelship_request_errors_total");
             await stillServing();
         });
     }

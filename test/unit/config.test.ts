@@ -1,10 +1,14 @@
 import { strict as assert } from "assert";
+import fc from "fast-check";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError } from "../../components/config/errors";
 import { namespaceValues } from "../../components/config/load";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { findProjectDir } from "../../tools/render";
 import { readStackFiles } from "../../tools/stack-files";
-import { canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, NGINX_ROUTER, prodModel, STRATEGIES } from "../fixtures";
+import { AWS_VM_TARGET, canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, NGINX_ROUTER, prodModel, STRATEGIES } from "../fixtures";
 
 /** Parses and returns the ConfigError, failing the test if the config was accepted. */
 function configError(raw: RawConfig, stack: string): ConfigError {
@@ -85,7 +89,7 @@ describe("config", () => {
             ["an unknown target type", () => ({ ...dockerConfig(), targets: { local: { type: "lambda" } } }), "modelship:targets.local.type", "docker, kubernetes or aws-vm"],
             ["an unknown strategy type", () => withModel({ ...canaryModel(), strategy: { type: "yolo" } }), "modelship:models.fraud-scorer.strategy.type", "canary"],
             ["a canary weight above 100", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [50, 150] } }), "modelship:models.fraud-scorer.strategy.steps.1", "100"],
-            ["a fractional weight", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [12.5, 100] } }), "modelship:models.fraud-scorer.strategy.steps.0", "int"],
+            ["a fractional weight", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [12.5, 100] } }), "modelship:models.fraud-scorer.strategy.steps.0", "a whole number"],
             ["an abTest split of 0", () => withModel({ ...canaryModel(), strategy: { ...STRATEGIES.abTest, candidateWeight: 0 } }), "modelship:models.fraud-scorer.strategy.candidateWeight", "1"],
             ["an abTest without a sticky key", () => withModel({ ...canaryModel(), strategy: { type: "abTest" } }), "modelship:models.fraud-scorer.strategy.stickyBy", ""],
             ["a shadow mirror of 0%", () => withModel({ ...canaryModel(), strategy: { type: "shadow", mirrorPercent: 0 } }), "modelship:models.fraud-scorer.strategy.mirrorPercent", "1"],
@@ -104,7 +108,7 @@ describe("config", () => {
                 (model.tracks as { stable: Record<string, unknown> }).stable = { version: "1.4.0", image };
                 const issue = configError(withModel(model), "dev").issues.find((i) => i.path === "modelship:models.fraud-scorer.tracks.stable.image");
                 assert.ok(issue, image);
-                assert.match(issue.expected, /explicit tag or digest/);
+                assert.match(issue.expected, /explicit tag other than `latest`, or a digest/);
             }
         });
 
@@ -247,12 +251,151 @@ describe("config", () => {
             assert.match(error.message, /ranker\.artifact: got "models\/ranker"; expected a model registry URI/);
         });
 
+        it("a schema error in a model does not hide that model's cross-key errors", () => {
+            const model = canaryModel({ strategy: { type: "canary", steps: [50, 10, 100], step: 7 } });
+            (model.tracks as { candidate: Record<string, unknown> }).candidate.replicas = 0;
+            const error = configError(withModel(model), "dev");
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:models.fraud-scorer.tracks.candidate.replicas", "modelship:models.fraud-scorer.strategy.steps", "modelship:models.fraud-scorer.strategy.step"],
+            );
+            assert.match(error.message, /has 3 problems/);
+        });
+
+        it("the rules check every track that parsed: a broken stable does not hide an unpinned candidate in prod", () => {
+            const raw = kubernetesConfig(GATEWAY_ROUTER, {
+                "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, replicas: -1 }, candidate: { version: "1.5.0", image: "registry.example/fraud-scorer:1.5.0" } } }),
+            });
+            assert.deepEqual(issuePaths(raw, "prod"), ["modelship:models.fraud-scorer.tracks.stable.replicas", "modelship:models.fraud-scorer.tracks.candidate.image"]);
+        });
+
         it("reports a type error in one model and a rule broken in another together", () => {
             const raw = dockerConfig({
                 a: canaryModel({ strategy: { type: "canary", steps: "10,100" } }),
                 b: canaryModel({ strategy: { type: "canary", steps: [10, 100], step: 5 } }),
             });
             assert.deepEqual(issuePaths(raw, "dev"), ["modelship:models.a.strategy.steps", "modelship:models.b.strategy.step"]);
+        });
+    });
+
+    describe("messages in the project's words", () => {
+        /** What zod says in its own English; none of it may reach a user. */
+        const ZOD_PHRASES = [/Too big/i, /Too small/i, /expected record/, /Invalid input/, /expected number to be/, /Invalid option/, /Invalid string/, /Unrecognized key/, /expected (string|number|array|object|boolean|int)\b/, /received \w+/, /must match pattern/];
+
+        function assertOwnWording(message: string): void {
+            for (const phrase of ZOD_PHRASES) assert.doesNotMatch(message, phrase, message);
+        }
+
+        it("names the limit and the kind of value expected, never zod's wording", () => {
+            const cases: Array<[RawConfig, string, RegExp]> = [
+                [{ ...dockerConfig(), targets: { local: { type: "docker", port: 70000, routerImage: "nginx:1.27" } } }, "modelship:targets.local.port", /^at most 65535$/],
+                [{ ...dockerConfig(), targets: "local" }, "modelship:targets", /map from names to settings/],
+                [{ ...dockerConfig(), models: ["a"] }, "modelship:models", /map from names to settings/],
+                [withModel({ ...canaryModel(), readyTimeoutSeconds: 5 }), "modelship:models.fraud-scorer.readyTimeoutSeconds", /^at least 10$/],
+                [withModel({ ...canaryModel(), artifact: "" }), "modelship:models.fraud-scorer.artifact", /non-empty string/],
+                [withModel({ ...canaryModel(), strategy: { type: "blueGreen", active: "both" } }), "modelship:models.fraud-scorer.strategy.active", /^one of "stable", "candidate"$/],
+                [withModel({ ...canaryModel(), strategy: { type: "abTest", stickyBy: { ip: "x" } } }), "modelship:models.fraud-scorer.strategy.stickyBy", /\{header\} or \{cookie\}/],
+                [withModel({ ...canaryModel(), resources: { requests: { cpu: "lots" } } }), "modelship:models.fraud-scorer.resources.requests.cpu", /Kubernetes quantity such as 250m/],
+                [withModel({ ...canaryModel(), dependsOn: {} }), "modelship:models.fraud-scorer.dependsOn", /^a list/],
+                [withModel({ ...canaryModel(), stratgey: {} }), "modelship:models.fraud-scorer.stratgey", /no such key; the keys here are target, artifact, port, tracks, strategy,/],
+                [{ ...kubernetesConfig(), targets: { vms: { ...AWS_VM_TARGET, subnetIds: ["subnet-0a1b2c3d4e5f60719"] } } }, "modelship:targets.vms.subnetIds", /^at least 2 items$/],
+            ];
+            for (const [raw, at, expected] of cases) {
+                const error = configError(raw, "dev");
+                const issue = error.issues.find((i) => i.path === at);
+                assert.ok(issue, `no issue at ${at}: ${error.message}`);
+                assert.match(issue.expected, expected);
+                assertOwnWording(error.message);
+            }
+        });
+
+        it("any value in any place of a valid config gets a message in the project's words (fast-check)", () => {
+            /** Every path of a valid config (kubernetes, so most keys exist), and a random value for one of them. */
+            const base = kubernetesConfig(NGINX_ROUTER, { "fraud-scorer": prodModel({ gates: { smoke: { request: "r.json" } }, resources: {}, gpu: { count: 1 }, dependsOn: [{ name: "db", host: "db", port: 5432 }] }) });
+            const paths: string[][] = [];
+            const walk = (value: unknown, at: string[]) => {
+                paths.push(at);
+                if (value !== null && typeof value === "object") for (const [key, child] of Object.entries(value)) walk(child, [...at, key]);
+            };
+            walk(base, []);
+            const setAt = (root: unknown, at: readonly string[], value: unknown): unknown => {
+                if (at.length === 0) return value;
+                const copy: Record<string, unknown> = Array.isArray(root) ? ([...root] as unknown as Record<string, unknown>) : { ...(root as Record<string, unknown>) };
+                copy[at[0]] = setAt(copy[at[0]], at.slice(1), value);
+                return copy;
+            };
+            fc.assert(
+                fc.property(fc.constantFrom(...paths.filter((p) => p.length > 0)), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.integer(), fc.constantFrom(-1, 0, 70000, "", "x", [], {}, null, true)), (at, value) => {
+                    try {
+                        parseConfig(setAt(base, at, value) as RawConfig, "prod");
+                    } catch (error) {
+                        if (!(error instanceof ConfigError)) throw error;
+                        assertOwnWording(error.message);
+                    }
+                }),
+                { numRuns: 400 },
+            );
+        });
+
+        it("names the keys there are for an unknown key of the namespace", () => {
+            const issue = configError({ ...dockerConfig(), modles: {} }, "dev").issues.find((i) => i.path === "modelship:modles");
+            assert.ok(issue);
+            assert.match(issue.expected, /no such key; the keys are environment, targets, registry, models/);
+        });
+
+        it("`latest` in prod is one message that asks for a tag and a digest at once, and its example passes", () => {
+            for (const image of ["registry.example/fraud-scorer:latest", "registry.example/fraud-scorer"]) {
+                const raw = kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image } }, strategy: { type: "rolling" } }) });
+                const error = configError(raw, "prod");
+                assert.equal(error.issues.length, 1, error.message);
+                assert.equal(error.issues[0].path, "modelship:models.fraud-scorer.tracks.stable.image");
+                assert.match(error.issues[0].expected, /an explicit tag other than `latest`/);
+                assert.match(error.issues[0].expected, /prod needs the digest too, e\.g\. repo\/name:1\.2\.3@sha256:/);
+                const fixed = kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image: `registry.example/fraud-scorer:1.4.0@${DIGEST}` } }, strategy: { type: "rolling" } }) });
+                assert.doesNotThrow(() => parseConfig(fixed, "prod"));
+            }
+        });
+
+        it("a canary that ends below 100 is refused, saying what the last promote does; allowFinalStepBelow100 accepts it", () => {
+            const steps = (list: number[], extra: Record<string, unknown> = {}) => withModel(canaryModel({ strategy: { type: "canary", steps: list, ...extra } }));
+            const issue = configError(steps([0, 5]), "dev").issues.find((i) => i.path === "modelship:models.fraud-scorer.strategy.steps");
+            assert.ok(issue);
+            assert.match(issue.expected, /a last step of 100, e\.g\. \[5, 100\]/);
+            assert.match(issue.expected, /jumps from 5% to 100% of the traffic at once/);
+            assert.match(issue.expected, /a step of 0 sends the candidate no traffic at all/);
+            assert.match(issue.expected, /strategy\.allowFinalStepBelow100: true/);
+            assert.doesNotMatch(configError(steps([10, 50]), "dev").message, /step of 0/);
+            assert.equal(parseConfig(steps([0, 5], { allowFinalStepBelow100: true }), "dev").models["fraud-scorer"].strategy.type, "canary");
+            assert.doesNotThrow(() => parseConfig(steps([0, 10, 100]), "dev"), "a first step of 0 (deployed, no traffic) before a canary that ends at 100 is fine");
+        });
+    });
+
+    describe("reading stack files", () => {
+        const dirs: string[] = [];
+        after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+        function projectWith(stackFile: string): string {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-stack-files-"));
+            dirs.push(dir);
+            fs.copyFileSync(path.join(findProjectDir(), "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackFile);
+            return dir;
+        }
+
+        it("a YAML syntax error names the file, line and column", () => {
+            const dir = projectWith("config:\n  modelship:environment: dev\n  modelship:models:\n    a:\n      b: 1\n     c: 2\n");
+            assert.throws(() => readStackFiles(dir, "dev"), (error: Error) => {
+                assert.match(error.message, new RegExp(`^${path.join(dir, "Pulumi.dev.yaml").replace(/[.\\/]/g, "\\$&")}:6:\\d+: invalid YAML: `));
+                return true;
+            });
+        });
+
+        it("a misspelled `config:` or another unknown top-level key is named, with the keys a stack file has", () => {
+            for (const key of ["confg", "modelship:models"]) {
+                const dir = projectWith(`${key}:\n  modelship:environment: dev\n`);
+                assert.throws(() => readStackFiles(dir, "dev"), new RegExp(`unknown top-level key "${key}"; a stack file's keys are config, secretsprovider, encryptedkey, encryptionsalt, environment`));
+            }
+            const dir = projectWith("secretsprovider: passphrase\nencryptionsalt: v1:abc\nconfig:\n  modelship:environment: dev\n");
+            assert.equal(readStackFiles(dir, "dev").config["modelship:environment"], "dev");
         });
     });
 

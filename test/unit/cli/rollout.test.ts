@@ -9,6 +9,8 @@ import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, typ
 import { StackFile } from "../../../cli/stack-file";
 import { findProjectDir } from "../../../tools/render";
 import { loadStackConfig } from "../../../tools/pulumi-local";
+import { parseConfig } from "../../../components/config/parse";
+import { canaryModel, dockerConfig } from "../../fixtures";
 
 const projectDir = findProjectDir();
 
@@ -116,6 +118,13 @@ describe("rollout commands on the stack files", () => {
         assert.match(ab.result.description, /^ranker: A\/B test concluded for the candidate: 3\.2\.0 becomes stable/);
         assert.deepEqual(ab.after.tracks.stable.featureFlags, { diversityBoost: "true" }, "the candidate's flags win");
         assert.throws(() => step(dir, "prod", "ranker", (m, raw) => promote("ranker", m, raw)), /nothing to promote/);
+    });
+
+    it("a canary allowed to end below 100 concludes from its last step, and the update's message says the jump", () => {
+        const model = parseConfig(dockerConfig({ m: canaryModel({ strategy: { type: "canary", steps: [5, 25], step: 1, allowFinalStepBelow100: true } }) }), "dev").models.m;
+        const concluded = promote("m", model, canaryModel());
+        assert.equal(concluded.description, "m: canary done at 25%, and from 25% to 100% at once (strategy.allowFinalStepBelow100): 1.5.0 becomes stable (was 1.4.0); the candidate track is dropped");
+        assert.deepEqual(concluded.edits.find((e) => e.path.join(".") === "strategy"), { path: ["strategy"], value: { type: "rolling" } });
     });
 
     it("rollback --to: the newest update that ran the version gives its track; it becomes stable, alone", () => {

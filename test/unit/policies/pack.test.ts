@@ -145,7 +145,7 @@ describe("the policy pack", () => {
                 fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), JSON.stringify(stack));
                 const latest = runCli(["--stack", "prod", "--project", dir]);
                 assert.equal(latest.status, 2);
-                assert.match(latest.stderr, /modelship:models\.ranker\.tracks\.candidate\.image: got "registry\.example\/ranker:latest"; expected an explicit tag or digest/);
+                assert.match(latest.stderr, /modelship:models\.ranker\.tracks\.candidate\.image: got "registry\.example\/ranker:latest"; expected an explicit tag other than `latest`, or a digest: .*; prod needs the digest too/);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
