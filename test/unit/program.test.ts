@@ -357,7 +357,8 @@ describe("IRSA roles under mocks", () => {
         assert.equal(policy.Statement.find((s) => s.Sid === "ReadModelArtifact")?.Resource, "arn:aws:s3:::models-prod/fraud-scorer/*");
         assert.equal(policy.Statement.find((s) => s.Sid === "PullImage")?.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/modelship/fraud-scorer");
         const account = named(resources, T.serviceAccount, "fraud-scorer");
-        assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/fraud-scorer-pods");
+        assert.equal(at(role, "name"), "modelship-prod-fraud-scorer-pods", "roles are account-wide: the name says product and environment");
+        assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods");
     });
 
     it("keeps a role the model names instead of making one", async () => {
