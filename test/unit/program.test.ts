@@ -173,6 +173,22 @@ describe("the stack program under mocks", () => {
             });
             assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
         });
+
+        it("two kubernetes targets in one namespace are refused before anything is registered, naming both", async () => {
+            const target = { type: "kubernetes", namespace: "models", router: NGINX_ROUTER };
+            const raw = { ...kubernetesConfig(NGINX_ROUTER, { a: prodModel({ target: "blue" }), b: prodModel({ target: "green" }) }), targets: { blue: target, green: target } };
+            const recorded: RecordedResource[] = [];
+            const outcome = await runStack(raw, "prod", recorded).then(
+                () => undefined,
+                (error: unknown) => error,
+            );
+            // The same object twice in the cluster: the second target would overwrite (or fail on) the first's.
+            const objects = recorded.filter((r) => r.type.startsWith("kubernetes:") && r.custom).map((r) => `${String(r.inputs.kind)} ${at<string | undefined>(r, "metadata.namespace") ?? ""}/${at<string>(r, "metadata.name")}`);
+            const twice = [...new Set(objects.filter((o, i) => objects.indexOf(o) !== i))];
+            assert.ok(outcome instanceof ConfigError, `accepted; the render holds these objects twice: ${twice.join(", ")}`);
+            assert.match(outcome.message, /modelship:targets\.green\.namespace: got "models"; expected .*blue/);
+            assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+        });
     });
 
     describe("registry and images", () => {
