@@ -1,69 +1,14 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import type { RawConfig } from "../../components/config/parse";
 import { labelValue, NAME_HASH_LENGTH, NAME_RULES, physicalName, type NameKind } from "../../components/naming";
 import { findProjectDir, renderStack } from "../../tools/render";
-import { AWS_VM_TARGET, canaryModel, DIGEST, GATEWAY_ROUTER, modelFor, NGINX_ROUTER, OTHER_DIGEST, type KubernetesRouter, type RawModel } from "../fixtures";
+import { LONGEST, longestNamesStacks } from "../fixtures";
 import { runStack } from "../mock-stack";
 import { nameProblems, physicalNames } from "../support/physical-names";
 
 const projectDir = findProjectDir();
 
 const autoNamed = (resources: Parameters<typeof physicalNames>[0]) => physicalNames(resources).filter((n) => !n.explicit).map((n) => n.resource);
-
-/** The longest names the config accepts: 40-character DNS labels, 64-character versions. */
-const LONGEST = {
-    stack: `stack-${"s".repeat(34)}`,
-    target: `target-${"t".repeat(33)}`,
-    model: `model-${"m".repeat(34)}`,
-    namespace: `namespace-${"n".repeat(30)}`,
-    stableVersion: `1.4.0-${"r".repeat(58)}`,
-    candidateVersion: `1.5.0-${"r".repeat(58)}`,
-};
-
-function longestModel(strategy: string, overrides: RawModel = {}): RawModel {
-    const image = (digest: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/${LONGEST.model}@${digest}`;
-    return modelFor(
-        {
-            target: LONGEST.target,
-            artifact: `s3://models/${LONGEST.model}/`,
-            tracks: {
-                stable: { version: LONGEST.stableVersion, image: image(DIGEST), replicas: 2 },
-                candidate: { version: LONGEST.candidateVersion, image: image(OTHER_DIGEST), replicas: 2 },
-            },
-            gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json" } },
-            ...overrides,
-        },
-        strategy,
-    );
-}
-
-function stackOf(target: Record<string, unknown>, registry: Record<string, unknown>, model: RawModel): RawConfig {
-    return { environment: LONGEST.stack, targets: { [LONGEST.target]: target }, registry, models: { [LONGEST.model]: model } };
-}
-
-function kubernetesStack(router: KubernetesRouter, strategy: string): RawConfig {
-    const irsa = { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE" };
-    return stackOf({ type: "kubernetes", namespace: LONGEST.namespace, router, irsa, monitoring: { prometheusOperator: router.type === "gateway-api" } }, { type: "ecr", deployer: { trustedPrincipalArn: "arn:aws:iam::123456789012:role/ci" } }, longestModel(strategy));
-}
-
-const LONGEST_STACKS: Record<string, RawConfig> = {
-    docker: stackOf(
-        { type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" },
-        { type: "local" },
-        {
-            ...canaryModel({ target: LONGEST.target }),
-            tracks: {
-                stable: { version: LONGEST.stableVersion, build: { context: "model-server" }, replicas: 2 },
-                candidate: { version: LONGEST.candidateVersion, build: { context: "model-server" }, replicas: 2 },
-            },
-        },
-    ),
-    "kubernetes, router gateway-api": kubernetesStack(GATEWAY_ROUTER, "canary"),
-    "kubernetes, router nginx": kubernetesStack(NGINX_ROUTER, "canary"),
-    "kubernetes, router none": kubernetesStack({ type: "none" }, "rolling"),
-    "aws-vm": stackOf({ ...AWS_VM_TARGET, internal: false }, { type: "ecr" }, longestModel("canary")),
-};
 
 const KINDS = Object.keys(NAME_RULES) as NameKind[];
 /** Parts as components pass them: DNS labels, and versions with dots. */
@@ -148,7 +93,7 @@ describe("physical names", () => {
             });
         }
 
-        for (const [target, raw] of Object.entries(LONGEST_STACKS)) {
+        for (const [target, raw] of Object.entries(longestNamesStacks())) {
             it(`the longest names the config accepts on ${target}`, async () => {
                 const { resources } = await runStack(raw, LONGEST.stack);
                 assert.deepEqual(nameProblems(resources), []);
