@@ -3,6 +3,7 @@
  * `Resource: "*"`. Components build their documents with these types; the policy pack checks
  * every document against the same list, so an exception cannot be granted in one place only.
  */
+import { physicalName } from "./naming";
 
 export interface PolicyStatement {
     Sid?: string;
@@ -192,7 +193,7 @@ function checkName(kind: string, value: string): string {
 
 /** `/modelship/<env>/<model>`: one log group per model and environment, so roles can be scoped to it. */
 export function logGroupName(environment: string, model: string): string {
-    return `/modelship/${checkName("environment", environment)}/${checkName("model", model)}`;
+    return physicalName("aws-log-group", ["/modelship", checkName("environment", environment), checkName("model", model)], { separator: "/" });
 }
 
 /** `modelship/<env>/<model>`: the CloudWatch namespace a model's runtime may publish metrics to. */

@@ -7,11 +7,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope } from "./aws-scope";
 import { logGroupName, modelRuntimePolicy, parseS3Uri, type PolicyDocument } from "./iam";
-import { awsTags } from "./naming";
+import { awsTags, physicalName, PRODUCT } from "./naming";
 import type { RepositoryRef } from "./registry";
 
 export interface ModelRoleArgs {
-    /** Resource names start with it, e.g. `fraud-scorer-pods`. */
+    /** The logical name, e.g. `fraud-scorer-pods`; the role's own name adds the product and environment (roles are account-wide). */
     name: string;
     environment: string;
     model: string;
@@ -27,11 +27,12 @@ export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam
     if (!repositoryArn) throw new Error(`model ${args.model}: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR`);
     const tags = awsTags(args.environment, args.model);
     const artifact = parseS3Uri(args.artifact);
-    const role = new aws.iam.Role(args.name, { assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
+    const role = new aws.iam.Role(args.name, { name: physicalName("aws-iam-role", [PRODUCT, args.environment, args.name]), assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
     new aws.cloudwatch.LogGroup(`${args.model}-logs`, { name: logGroupName(args.environment, args.model), retentionInDays: 30, tags }, { parent });
     new aws.iam.RolePolicy(
         `${args.model}-runtime`,
         {
+            name: physicalName("aws-iam-role-policy", [args.model, "runtime"]),
             role: role.id,
             policy: pulumi
                 .all([awsScope(parent), repositoryArn])

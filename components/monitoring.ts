@@ -6,7 +6,7 @@
  */
 import { stringify as toYaml } from "yaml";
 import type { AnalysisConfig } from "./config/schema";
-import { environmentLabels, LABEL } from "./naming";
+import { environmentLabels, LABEL, physicalName } from "./naming";
 import type { TrackName } from "./traffic/types";
 
 /** The model server's inference route labels (its metrics never carry raw paths). */
@@ -100,7 +100,7 @@ export function prometheusRuleObject(args: MonitoringObjectArgs) {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
-        metadata: { name: `${args.model}-alerts`, namespace: args.namespace, labels: monitoringLabels(args.environment, args.model) },
+        metadata: { name: physicalName("kubernetes-object", [args.model, "alerts"]), namespace: args.namespace, labels: monitoringLabels(args.environment, args.model) },
         spec: { groups: args.groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r })) })) },
     };
 }
@@ -121,7 +121,7 @@ export function serviceMonitorObject(args: Omit<MonitoringObjectArgs, "groups">)
 /** Without the Operator: the rules as a file in a ConfigMap, labelled for a rules sidecar to pick up. */
 export function rulesConfigMapObject(args: MonitoringObjectArgs) {
     return {
-        metadata: { name: `${args.model}-alert-rules`, namespace: args.namespace, labels: { ...monitoringLabels(args.environment, args.model), "modelship.dev/prometheus-rules": "true" } },
+        metadata: { name: physicalName("kubernetes-object", [args.model, "alert-rules"]), namespace: args.namespace, labels: { ...monitoringLabels(args.environment, args.model), "modelship.dev/prometheus-rules": "true" } },
         data: { [`${args.model}.rules.yaml`]: rulesFile(args.groups) },
     };
 }

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegistryConfig } from "./config/schema";
 import { awsScope } from "./aws-scope";
 import { deployerPolicy, deployerTrustPolicy } from "./iam";
-import { awsTags, PRODUCT } from "./naming";
+import { awsTags, physicalName, PRODUCT, repositoryName } from "./naming";
 
 export interface RegistryCredentials {
     address: string;
@@ -75,10 +75,11 @@ export class ContainerRegistry extends pulumi.ComponentResource {
 
     /** The role CI assumes to push images: these repositories, push actions only. */
     private deployerRole(trustedPrincipalArn: string, repositories: readonly RepositoryRef[], environment: string): void {
-        const role = new aws.iam.Role("deployer", { assumeRolePolicy: JSON.stringify(deployerTrustPolicy(trustedPrincipalArn)), tags: awsTags(environment) }, { parent: this });
+        const role = new aws.iam.Role("deployer", { name: physicalName("aws-iam-role", [PRODUCT, environment, "deployer"]), assumeRolePolicy: JSON.stringify(deployerTrustPolicy(trustedPrincipalArn)), tags: awsTags(environment) }, { parent: this });
         new aws.iam.RolePolicy(
             "deployer-push",
             {
+                name: physicalName("aws-iam-role-policy", ["deployer-push"]),
                 role: role.id,
                 policy: pulumi
                     .all([awsScope(this), pulumi.all(repositories.flatMap((r) => (r.arn ? [r.arn] : [])))])
@@ -92,14 +93,14 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         const config = args.config;
         switch (config.type) {
             case "local":
-                return { url: pulumi.output(`${PRODUCT}/${model}`), push: false };
+                return { url: pulumi.output(repositoryName(model)), push: false };
             case "external":
-                return { url: pulumi.output(`${config.url}/${PRODUCT}/${model}`), push: true };
+                return { url: pulumi.output(`${config.url}/${repositoryName(model)}`), push: true };
             case "ecr": {
                 const repository = new aws.ecr.Repository(
                     model,
                     {
-                        name: `${PRODUCT}/${model}`,
+                        name: repositoryName(model),
                         imageTagMutability: "IMMUTABLE",
                         imageScanningConfiguration: { scanOnPush: true },
                         encryptionConfigurations: [{ encryptionType: "KMS" }],

@@ -82,3 +82,61 @@ export const AWS_VM_TARGET = {
 export function awsVmConfig(models: Record<string, RawModel> = { "fraud-scorer": prodModel() }): Mutable<RawConfig> {
     return { environment: "prod", targets: { vms: AWS_VM_TARGET }, registry: { type: "ecr" }, models };
 }
+
+/** The longest names the config accepts: 40-character DNS labels (stack, target, model, namespace), 64-character versions. */
+export const LONGEST = {
+    stack: `stack-${"s".repeat(34)}`,
+    target: `target-${"t".repeat(33)}`,
+    model: `model-${"m".repeat(34)}`,
+    namespace: `namespace-${"n".repeat(30)}`,
+    stableVersion: `1.4.0-${"r".repeat(58)}`,
+    candidateVersion: `1.5.0-${"r".repeat(58)}`,
+};
+
+function longestModel(strategy: string): RawModel {
+    const image = (digest: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/${LONGEST.model}@${digest}`;
+    return modelFor(
+        {
+            target: LONGEST.target,
+            artifact: `s3://models/${LONGEST.model}/`,
+            tracks: {
+                stable: { version: LONGEST.stableVersion, image: image(DIGEST), replicas: 2 },
+                candidate: { version: LONGEST.candidateVersion, image: image(OTHER_DIGEST), replicas: 2 },
+            },
+            // A recorded request turns the smoke gate on: on kubernetes, a Job per track.
+            gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json" } },
+        },
+        strategy,
+    );
+}
+
+function longestStack(target: Record<string, unknown>, registry: Record<string, unknown>, model: RawModel): Mutable<RawConfig> {
+    return { environment: LONGEST.stack, targets: { [LONGEST.target]: target }, registry, models: { [LONGEST.model]: model } };
+}
+
+/** A kubernetes target with IRSA (a role per model) and the Prometheus Operator where the router is the Gateway API. */
+export function longestKubernetesStack(router: KubernetesRouter): Mutable<RawConfig> {
+    const irsa = { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE" };
+    return longestStack(
+        { type: "kubernetes", namespace: LONGEST.namespace, router, irsa, monitoring: { prometheusOperator: router.type === "gateway-api" } },
+        { type: "ecr", deployer: { trustedPrincipalArn: "arn:aws:iam::123456789012:role/ci" } },
+        longestModel(router.type === "none" ? "rolling" : "canary"),
+    );
+}
+
+/** Stacks of the longest names on every target (stack name: LONGEST.stack), by target. */
+export function longestNamesStacks(): Record<string, Mutable<RawConfig>> {
+    return {
+        docker: longestStack({ type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" }, { type: "local" }, {
+            ...canaryModel({ target: LONGEST.target }),
+            tracks: {
+                stable: { version: LONGEST.stableVersion, build: { context: "model-server" }, replicas: 2 },
+                candidate: { version: LONGEST.candidateVersion, build: { context: "model-server" }, replicas: 2 },
+            },
+        }),
+        "kubernetes, router gateway-api": longestKubernetesStack(GATEWAY_ROUTER),
+        "kubernetes, router nginx": longestKubernetesStack(NGINX_ROUTER),
+        "kubernetes, router none": longestKubernetesStack({ type: "none" }),
+        "aws-vm": longestStack({ ...AWS_VM_TARGET, internal: false }, { type: "ecr" }, longestModel("canary")),
+    };
+}

@@ -71,10 +71,14 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             };
         case "docker:index/network:Network":
             return { id: `${name}-network-id` };
-        case "aws:lb/loadBalancer:LoadBalancer":
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`, arnSuffix: `app/${name}/0123456789abcdef`, dnsName: `internal-${name}.${MOCK_REGION}.elb.amazonaws.com` };
-        case "aws:lb/targetGroup:TargetGroup":
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${name}/0123456789abcdef`, arnSuffix: `targetgroup/${name}/0123456789abcdef` };
+        case "aws:lb/loadBalancer:LoadBalancer": {
+            const physical = String(inputs.name ?? name);
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`, arnSuffix: `app/${physical}/0123456789abcdef`, dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com` };
+        }
+        case "aws:lb/targetGroup:TargetGroup": {
+            const physical = String(inputs.name ?? name);
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+        }
         case "aws:lb/listener:Listener":
             return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` };
         case "aws:iam/role:Role":

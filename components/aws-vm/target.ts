@@ -13,7 +13,7 @@ import { awsScope } from "../aws-scope";
 import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../iam";
 import { modelRole } from "../model-role";
 import { READY_PATH } from "../model-server-env";
-import { awsTags, trackName } from "../naming";
+import { awsTags, physicalName, PRODUCT, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
 import { localSmokeGate } from "../gates/model-gates";
 import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
@@ -71,21 +71,26 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const { config, environment } = args;
         const tags = awsTags(environment);
         this.scope = awsScope(this);
+        const albDescription = `modelship ${environment} load balancer: reachable from the allowed CIDRs only`;
         this.albSecurityGroup = new aws.ec2.SecurityGroup(
             `${name}-alb`,
             {
+                // A new description replaces the group: the hash gives the replacement a name of its own.
+                name: physicalName("aws-security-group", [PRODUCT, environment, name, "alb"], { uniqueBy: [albDescription] }),
                 vpcId: config.vpcId,
-                description: `modelship ${environment} load balancer: reachable from the allowed CIDRs only`,
+                description: albDescription,
                 ingress: [{ protocol: "tcp", fromPort: config.listenerPort, toPort: config.listenerPort, cidrBlocks: config.allowedCidrs, description: "model clients" }],
                 tags,
             },
             { parent: this },
         );
+        const instancesDescription = `modelship ${environment} model servers: reachable from the load balancer only`;
         this.instanceSecurityGroup = new aws.ec2.SecurityGroup(
             `${name}-instances`,
             {
+                name: physicalName("aws-security-group", [PRODUCT, environment, name, "instances"], { uniqueBy: [instancesDescription] }),
                 vpcId: config.vpcId,
-                description: `modelship ${environment} model servers: reachable from the load balancer only`,
+                description: instancesDescription,
                 egress: [{ protocol: "tcp", fromPort: HTTPS, toPort: HTTPS, cidrBlocks: [ANYWHERE], description: "ECR, S3 and CloudWatch over HTTPS" }],
                 tags,
             },
@@ -94,6 +99,8 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         this.loadBalancer = new aws.lb.LoadBalancer(
             name,
             {
+                // Unique per account and region, so the environment is in it; `internal` replaces the load balancer, so it is in the hash.
+                name: physicalName("aws-load-balancer", [environment, name], { uniqueBy: [config.internal] }),
                 internal: config.internal,
                 loadBalancerType: "application",
                 securityGroups: [this.albSecurityGroup.id],
@@ -138,7 +145,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
         const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() }, parent);
-        const profile = new aws.iam.InstanceProfile(`${model.name}`, { role: role.name, tags }, { parent });
+        const profile = new aws.iam.InstanceProfile(`${model.name}`, { name: physicalName("aws-instance-profile", [PRODUCT, environment, model.name]), role: role.name, tags }, { parent });
         const backends: DeployedModel["backends"] = {};
         const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
         for (const track of model.plan.tracks) {
@@ -189,6 +196,8 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const targetGroup = new aws.lb.TargetGroup(
             name,
             {
+                // Unique per account and region: the environment is in it. Port and VPC replace the group, so they are in the hash.
+                name: physicalName("aws-target-group", [environment, name], { uniqueBy: [model.config.port, config.vpcId] }),
                 port: model.config.port,
                 protocol: "HTTP",
                 targetType: "instance",
@@ -207,6 +216,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const launchTemplate = new aws.ec2.LaunchTemplate(
             name,
             {
+                name: physicalName("aws-launch-template", [PRODUCT, environment, name]),
                 imageId: "id" in config.ami ? config.ami.id : `resolve:ssm:${config.ami.ssmParameter}`,
                 instanceType: config.instanceType,
                 iamInstanceProfile: { arn: shared.profile.arn },
@@ -223,6 +233,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const group = new aws.autoscaling.Group(
             name,
             {
+                name: physicalName("aws-autoscaling-group", [PRODUCT, environment, name]),
                 vpcZoneIdentifiers: config.subnetIds,
                 desiredCapacity: track.replicas,
                 minSize: track.replicas,
@@ -242,11 +253,13 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
 
     /** 5xx share, p95 response time and unhealthy hosts of one target group, at the model's thresholds. */
     private alarms(name: string, analysis: AnalysisConfig, targetGroup: aws.lb.TargetGroup, tags: Record<string, string>, parent: pulumi.Resource): void {
+        const alarmName = (alarm: string) => physicalName("aws-metric-alarm", [PRODUCT, this.args.environment, name, alarm]);
         const dimensions = { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: targetGroup.arnSuffix };
         const metric = (id: string, metricName: string, stat: string) => ({ id, returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName, dimensions, period: 60, stat } });
         new aws.cloudwatch.MetricAlarm(
             `${name}-5xx`,
             {
+                name: alarmName("5xx"),
                 alarmDescription: `share of ${name}'s requests answered 5xx above ${analysis.maxErrorRate}`,
                 comparisonOperator: "GreaterThanThreshold",
                 threshold: analysis.maxErrorRate,
@@ -265,6 +278,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         new aws.cloudwatch.MetricAlarm(
             `${name}-latency`,
             {
+                name: alarmName("latency"),
                 alarmDescription: `${name}'s p95 target response time above ${analysis.maxP95LatencyMs} ms`,
                 namespace: "AWS/ApplicationELB",
                 metricName: "TargetResponseTime",
@@ -283,6 +297,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         new aws.cloudwatch.MetricAlarm(
             `${name}-unhealthy`,
             {
+                name: alarmName("unhealthy"),
                 alarmDescription: `${name} has instances failing the readiness check`,
                 namespace: "AWS/ApplicationELB",
                 metricName: "UnHealthyHostCount",

@@ -38,10 +38,28 @@ export function environmentRules(environment: string, stack: string): Issue[] {
     return [{ path: "environment", value: environment, expected: `"${stack}", the name of the stack being deployed (a config file copied from another environment?)` }];
 }
 
-/** Rules across targets: one local Docker engine can host one docker target. */
+/**
+ * Rules across targets: one local Docker engine can host one docker target, and a namespace one
+ * kubernetes target (each creates the Namespace and its router's objects under fixed names).
+ */
 export function targetsRules(targets: Readonly<Record<string, TargetConfig>>): Issue[] {
     const docker = Object.entries(targets).filter(([, t]) => t.type === "docker");
-    return docker.slice(1).map(([name]) => ({ path: `targets.${name}.type`, value: "docker", expected: `one docker target per stack; ${docker[0][0]} is already one` }));
+    const issues: Issue[] = docker.slice(1).map(([name]) => ({ path: `targets.${name}.type`, value: "docker", expected: `one docker target per stack; ${docker[0][0]} is already one` }));
+    const namespaceOwners = new Map<string, string>();
+    for (const [name, target] of Object.entries(targets)) {
+        if (target.type !== "kubernetes") continue;
+        const owner = namespaceOwners.get(target.namespace);
+        if (owner === undefined) {
+            namespaceOwners.set(target.namespace, name);
+            continue;
+        }
+        issues.push({
+            path: `targets.${name}.namespace`,
+            value: target.namespace,
+            expected: `a namespace no other kubernetes target uses: ${owner} deploys into "${target.namespace}" too, and a target owns its namespace (the Namespace object, the modelship-router objects); run both targets' models on one target, or give ${name} a namespace of its own`,
+        });
+    }
+    return issues;
 }
 
 /** Rules for one target; paths are relative to `targets.<name>`. */

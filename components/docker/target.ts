@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
 import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
-import { environmentLabels, LABEL, trackLabels, trackName } from "../naming";
+import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../naming";
 import { localSmokeGate } from "../gates/model-gates";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { renderNginxConf } from "../traffic/nginx";
@@ -32,7 +32,7 @@ function dockerLabels(labels: Record<string, string>): docker.types.input.Contai
 
 /** `dev-fraud-scorer-candidate-1.5.0-0`: the version is in the name so a new version can start before the old one stops. */
 export function containerName(environment: string, model: string, track: TrackPlan, replica: number): string {
-    return `${environment}-${trackName(model, track.track)}-${track.version}-${replica}`;
+    return physicalName("docker-container", [environment, trackName(model, track.track), track.version, String(replica)]);
 }
 
 export class DockerTarget extends pulumi.ComponentResource implements ModelTarget {
@@ -56,7 +56,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         this.args = args;
         this.network = new docker.Network(
             "network",
-            { name: `modelship-${args.environment}`, labels: dockerLabels(environmentLabels(args.environment)) },
+            { name: physicalName("docker-network", [PRODUCT, args.environment]), labels: dockerLabels(environmentLabels(args.environment)) },
             { parent: this },
         );
     }
@@ -122,7 +122,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const router = new docker.Container(
             "router",
             {
-                name: `${environment}-modelship-router`,
+                name: physicalName("docker-container", [environment, "modelship-router"]),
                 image: config.routerImage,
                 uploads: [{ file: NGINX_CONF_PATH, content: conf }],
                 networksAdvanced: [{ name: this.network.name }],

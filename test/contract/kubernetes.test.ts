@@ -12,7 +12,7 @@ import { strict as assert } from "assert";
 import { kubernetesTargetSchema } from "../../components/config/schema";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, isKubernetesObject, renderStack } from "../../tools/render";
-import { GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter, type RawModel } from "../fixtures";
+import { GATEWAY_ROUTER, kubernetesConfig, LONGEST, longestKubernetesStack, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter, type RawModel } from "../fixtures";
 import { runStack } from "../mock-stack";
 import {
     apimachineryIssues,
@@ -123,6 +123,7 @@ const CASES: RenderCase[] = [
             .map((strategy) => mockCase(`${strategy} on router ${router.type}`, router, modelFor(prodModel(), strategy))),
     ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) => mockCase(`gpu, dependsOn and serviceAccountRoleArn on router ${router.type}`, router, optionsModel())),
+    ...ROUTERS.map((router): RenderCase => ({ label: `the longest names the config accepts on router ${router.type}`, viaRender: false, run: async () => (await runStack(longestKubernetesStack(router), LONGEST.stack)).resources })),
     ...(HAS_MONITORING_SWITCH
         ? [
               mockCase("Prometheus Operator monitoring, abTest with every optional field", GATEWAY_ROUTER, { ...optionsModel(), strategy: STRATEGIES.abTest }, { prometheusOperator: true }),

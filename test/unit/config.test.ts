@@ -195,6 +195,16 @@ describe("config", () => {
             assert.match(shadow.issues[0].expected, /mirrors requests/);
         });
 
+        it("two kubernetes targets in one namespace are refused, naming both targets, the namespace and the fix", () => {
+            const target = (namespace: string) => ({ type: "kubernetes", namespace, router: NGINX_ROUTER });
+            const models = { a: prodModel({ target: "blue" }), b: prodModel({ target: "green" }), c: prodModel({ target: "canary" }) };
+            const error = configError({ ...kubernetesConfig(NGINX_ROUTER, models), targets: { blue: target("models"), green: target("models"), canary: target("canary-models") } }, "prod");
+            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.green.namespace"]);
+            assert.equal(error.issues[0].value, "models");
+            assert.match(error.issues[0].expected, /a namespace no other kubernetes target uses: blue deploys into "models" too/);
+            assert.match(error.issues[0].expected, /run both targets' models on one target, or give green a namespace of its own/);
+        });
+
         it("a cluster cannot pull from the local engine", () => {
             const error = configError({ ...kubernetesConfig(), registry: { type: "local" } }, "prod");
             assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.cluster.type"]);

@@ -173,6 +173,22 @@ describe("the stack program under mocks", () => {
             });
             assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
         });
+
+        it("two kubernetes targets in one namespace are refused before anything is registered, naming both", async () => {
+            const target = { type: "kubernetes", namespace: "models", router: NGINX_ROUTER };
+            const raw = { ...kubernetesConfig(NGINX_ROUTER, { a: prodModel({ target: "blue" }), b: prodModel({ target: "green" }) }), targets: { blue: target, green: target } };
+            const recorded: RecordedResource[] = [];
+            const outcome = await runStack(raw, "prod", recorded).then(
+                () => undefined,
+                (error: unknown) => error,
+            );
+            // The same object twice in the cluster: the second target would overwrite (or fail on) the first's.
+            const objects = recorded.filter((r) => r.type.startsWith("kubernetes:") && r.custom).map((r) => `${String(r.inputs.kind)} ${at<string | undefined>(r, "metadata.namespace") ?? ""}/${at<string>(r, "metadata.name")}`);
+            const twice = [...new Set(objects.filter((o, i) => objects.indexOf(o) !== i))];
+            assert.ok(outcome instanceof ConfigError, `accepted; the render holds these objects twice: ${twice.join(", ")}`);
+            assert.match(outcome.message, /modelship:targets\.green\.namespace: got "models"; expected .*blue/);
+            assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+        });
     });
 
     describe("registry and images", () => {
@@ -357,7 +373,8 @@ describe("IRSA roles under mocks", () => {
         assert.equal(policy.Statement.find((s) => s.Sid === "ReadModelArtifact")?.Resource, "arn:aws:s3:::models-prod/fraud-scorer/*");
         assert.equal(policy.Statement.find((s) => s.Sid === "PullImage")?.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/modelship/fraud-scorer");
         const account = named(resources, T.serviceAccount, "fraud-scorer");
-        assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/fraud-scorer-pods");
+        assert.equal(at(role, "name"), "modelship-prod-fraud-scorer-pods", "roles are account-wide: the name says product and environment");
+        assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods");
     });
 
     it("keeps a role the model names instead of making one", async () => {

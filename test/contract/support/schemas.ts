@@ -259,7 +259,8 @@ export function apimachineryIssues(object: KubernetesObject): Issue[] {
     const meta = object.metadata ?? {};
     const name = meta.name;
     if (typeof name !== "string" || name.length === 0) issues.push({ path: "/metadata/name", message: "is required" });
-    else if (object.kind === "Namespace" || object.kind === "Service") {
+    else if (object.kind === "Namespace" || object.kind === "Service" || object.kind === "Job") {
+        // A Job's name is also the value of the job-name labels the API server adds to its pod template.
         const [rule, label] = object.kind === "Service" ? [DNS1035_LABEL, "RFC 1035 label"] : [DNS1123_LABEL, "RFC 1123 label"];
         if (name.length > 63 || !rule.test(name)) issues.push({ path: "/metadata/name", message: `"${name}" is not a valid ${label}` });
     } else if (!dns1123Subdomain(name)) issues.push({ path: "/metadata/name", message: `"${name}" is not a valid RFC 1123 subdomain` });
