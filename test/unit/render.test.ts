@@ -66,7 +66,9 @@ function canaryModels(files: StackFiles): Array<[string, number[]]> {
 }
 
 describe("npm run render", () => {
-    describe("each canary step changes only router objects, replica counts and the candidate's smoke gate", () => {
+    describe("each canary step changes only router objects, replica counts and the candidate's smoke gate", function () {
+        // One render per step of every canary in the stack: prod takes several renders' time.
+        this.timeout(180_000);
         for (const stack of ["dev", "prod"]) {
             it(`stack ${stack}`, async () => {
                 const files = readStackFiles(projectDir, stack);
