@@ -113,6 +113,8 @@ export class ModelServer {
     private readonly startup = new AbortController();
     /** Aborted when a shutdown gives up waiting: in-flight FAULT_LATENCY_MS sleeps end with it. */
     private readonly cut = new AbortController();
+    /** Inference requests that reached the fault knobs, for FAULT_FAIL_ONCE_AT. */
+    private inferences = 0;
 
     constructor(options: ServerOptions) {
         this.config = options.config;
@@ -157,7 +159,7 @@ export class ModelServer {
                     environment: this.config.environment,
                     artifact: this.config.artifact,
                     feature_flags: this.config.featureFlags,
-                    faults: { error_rate: faults.errorRate, latency_ms: faults.latencyMs, slow_start_ms: faults.slowStartMs },
+                    faults: { error_rate: faults.errorRate, latency_ms: faults.latencyMs, slow_start_ms: faults.slowStartMs, fail_once_at: faults.failOnceAt },
                     server_version: SERVER_VERSION,
                     pid: process.pid,
                 });
@@ -343,9 +345,10 @@ export class ModelServer {
         return this.model;
     }
 
-    /** The fault knobs, then the model: FAULT_LATENCY_MS is added, FAULT_ERROR_RATE of requests fail. */
+    /** The fault knobs, then the model: FAULT_LATENCY_MS is added, FAULT_FAIL_ONCE_AT and FAULT_ERROR_RATE of requests fail. */
     private async infer(model: Model, rows: number[][]): Promise<number[]> {
-        const { latencyMs, errorRate } = this.config.faults;
+        const { latencyMs, errorRate, failOnceAt } = this.config.faults;
+        if (++this.inferences === failOnceAt) throw new ProtocolError(503, `injected fault (FAULT_FAIL_ONCE_AT=${failOnceAt})`);
         if (latencyMs > 0 && !(await sleep(latencyMs, this.cut.signal))) throw new ProtocolError(503, "the server shut down before the request finished");
         if (errorRate > 0 && this.random() < errorRate) throw new ProtocolError(500, `injected fault (FAULT_ERROR_RATE=${errorRate})`);
         let probabilities: number[];
