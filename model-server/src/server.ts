@@ -8,6 +8,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { ServerConfig } from "./config";
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "./limits";
 import { jsonLogger, type Level, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { ArtifactError, loadModel, predict, roundScore, type Model } from "./model";
@@ -16,8 +17,7 @@ import { version as packageVersion } from "../package.json";
 
 export const SERVER_NAME = "modelship-model-server";
 export const SERVER_VERSION: string = packageVersion;
-/** Request bodies above this are answered 413 without being buffered. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from "./limits";
 /** After a 413, how much more of the body is read and thrown away (so the client sees the answer) before the connection is cut. */
 const MAX_DISCARD_BYTES = 8 * 1024 * 1024;
 /** The legacy v1 API's end of life, announced in the Sunset header of every v1 answer. */
@@ -125,7 +125,7 @@ export class ModelServer {
         this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
         this.context = { track: this.config.track, featureFlags: this.config.featureFlags };
         this.metrics = new Metrics(identity, ROUTES.filter((r) => r.kind === "infer" || r.kind === "predictV1").map((r) => r.template));
-        this.http = http.createServer((req, res) => this.handle(req, res));
+        this.http = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => this.handle(req, res));
         // Expect: 100-continue: refuse an oversized body before the client sends it.
         this.http.on("checkContinue", (req, res) => {
             if (declaredLength(req) <= this.maxBodyBytes) res.writeContinue();
