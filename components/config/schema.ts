@@ -69,6 +69,12 @@ function imageSource(image: string | undefined, build: BuildConfig | undefined):
 
 const percentOrCount = z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/, { error: "a count or a percentage such as 25%" })]);
 const abortSchema = z.boolean().default(false);
+/**
+ * Whether a request its track fails (no connection, a timeout, 502/503/504) is sent once more to
+ * the other live track, which then answers it: on for a canary, off for an A/B test, whose shares
+ * and stickiness would otherwise move with every failure.
+ */
+const fallbackSchema = (byDefault: boolean) => z.boolean().default(byDefault);
 
 export const strategySchema = z.discriminatedUnion(
     "type",
@@ -93,12 +99,14 @@ export const strategySchema = z.discriminatedUnion(
             /** Steps may end below 100: promoting from the last step then makes the candidate stable, a jump to 100% at once. */
             allowFinalStepBelow100: z.boolean().default(false),
             abort: abortSchema,
+            fallback: fallbackSchema(true),
         }),
         z.strictObject({
             type: z.literal("abTest"),
             candidateWeight: z.number().int().min(1).max(99).default(50),
             stickyBy: z.union([z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/) }), z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_]+$/) })]),
             abort: abortSchema,
+            fallback: fallbackSchema(false),
         }),
         z.strictObject({
             type: z.literal("shadow"),

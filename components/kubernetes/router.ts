@@ -4,6 +4,7 @@
  */
 import { createHash } from "crypto";
 import { environmentLabels, LABEL } from "../naming";
+import { RUN_DIR_BYTES } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrafficPlan } from "../traffic/types";
 import { podSecurityContext, restrictedContainerSecurityContext, SERVICE_PORT } from "./workload";
@@ -13,6 +14,7 @@ export const ROUTER_CONTAINER_PORT = 8080;
 /** The uid of the nginx user in the usual nginx images. */
 const NGINX_UID = 101;
 export const CONFIG_HASH_ANNOTATION = "modelship.dev/config-sha256";
+const MEBIBYTE = 1024 * 1024;
 
 export interface NginxRouterArgs {
     environment: string;
@@ -68,7 +70,8 @@ export function routerDeploymentObject(args: Omit<NginxRouterArgs, "plans">) {
                     ],
                     volumes: [
                         { name: "config", configMap: { name: ROUTER_NAME } },
-                        { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                        // Request bodies are buffered here (see RUN_DIR_BYTES); a full emptyDir gets the pod evicted.
+                        { name: "tmp", emptyDir: { sizeLimit: `${Math.ceil(RUN_DIR_BYTES / MEBIBYTE)}Mi` } },
                     ],
                 },
             },

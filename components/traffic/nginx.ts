@@ -5,8 +5,10 @@
  *
  * Per model the chosen track flows through three nginx variables:
  *   split key ($request_id, or the sticky key) -> split_clients by weight -> pin-header map.
- * The pin map's result names the upstream (`<model>_<track>`) and the X-Modelship-Track header.
+ * The pin map's result names the upstream (`<model>_<track>`). X-Modelship-Track names the track
+ * whose server answered (its X-Model-Track), which differs from the chosen one after a fallback.
  */
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "../../model-server/src/limits";
 import { TRACK_NAMES, type StickyKey, type TrackName, type TrackPlan, type TrafficPlan } from "./types";
 
 export interface ModelRoute {
@@ -31,11 +33,41 @@ export interface NginxRouterOptions {
 
 /** Internal location prefix for mirror subrequests; outside the /v1 and /v2 model paths. */
 export const MIRROR_LOCATION_PREFIX = "/_modelship/mirror/";
+/** Where the router hands each mirrored copy to itself (see mirrorLocations), on loopback only. */
+export const RELAY_LOCATION_PREFIX = "/_modelship/relay/";
+const SHADOW_LOCATION_PREFIX = "/_modelship/shadow/";
+const RELAY_HOST = "127.0.0.1";
+const RELAY_UPSTREAM = "ms_mirror_relay";
+/**
+ * Mirrored copies in flight at once, per router; more are dropped (the relay answers 503) rather
+ * than piling up connections to a shadow that has fallen behind.
+ */
+export const SHADOW_COPIES_IN_FLIGHT = 32;
 export const UNKNOWN_MODEL_BODY = '{"error":"unknown model"}';
 
-/** A failed try moves on to the track's other servers, then its backup track; bounded so a broken model cannot multiply latency. */
+/** A failed try moves on to the track's other servers, then (where the plan allows) its backup track; bounded so a broken model cannot multiply latency. */
 const NEXT_UPSTREAM_TRIES = 3;
 const UPSTREAM_KEEPALIVE = 16;
+/**
+ * nginx drops an idle upstream connection this long before the model server would
+ * (KEEP_ALIVE_TIMEOUT_MS), so it never sends a request on a connection the server is closing.
+ */
+const UPSTREAM_IDLE_MARGIN_SECONDS = 5;
+export const UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS = KEEP_ALIVE_TIMEOUT_MS / 1000 - UPSTREAM_IDLE_MARGIN_SECONDS;
+/** The model server's own limit: a larger body is refused here, before it is buffered or sent on. */
+export const CLIENT_MAX_BODY_BYTES = MAX_BODY_BYTES;
+/** Client bodies at the limit that the run dir must hold at once (bodies over 16 KiB are buffered there). */
+const CLIENT_BODIES_BUFFERED = 64;
+/**
+ * What the run dir must hold: client bodies, plus the relay's copy of each mirrored body in
+ * flight; answers never go to disk (proxy_max_temp_file_size 0). Sizes the router's emptyDir.
+ */
+export const RUN_DIR_BYTES = (CLIENT_BODIES_BUFFERED + SHADOW_COPIES_IN_FLIGHT) * CLIENT_MAX_BODY_BYTES;
+/**
+ * A live request: connecting is quick or the server is gone; an inference may take a while; a
+ * failed try is only tried again early on, so a request that timed out reading is never sent twice.
+ */
+const LIVE_TIMEOUTS = { connect: "2s", send: "10s", read: "30s", nextUpstream: "5s" };
 const DEFAULT_RUN_DIR = "/tmp";
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -57,10 +89,13 @@ interface ModelNames {
     upstream(track: TrackName): string;
     mirrorUpstream(track: TrackName): string;
     trackVar: string;
+    answeredVar: string;
     splitVar: string;
     splitKeyVar: string;
     mirrorVar(track: TrackName): string;
     mirrorLocation(track: TrackName): string;
+    relayLocation(track: TrackName): string;
+    shadowLocation(track: TrackName): string;
 }
 
 /** DNS labels may contain '-', which nginx identifiers may not. */
@@ -76,10 +111,13 @@ function namesFor(model: string): ModelNames {
         upstream: (track) => `${ident}_${track}`,
         mirrorUpstream: (track) => `${ident}_${track}_mirror`,
         trackVar: `$ms_${ident}_track`,
+        answeredVar: `$ms_${ident}_answered`,
         splitVar: `$ms_${ident}_split`,
         splitKeyVar: `$ms_${ident}_split_key`,
         mirrorVar: (track) => `$ms_${ident}_mirror_${track}`,
         mirrorLocation: (track) => `${MIRROR_LOCATION_PREFIX}${model}/${track}`,
+        relayLocation: (track) => `${RELAY_LOCATION_PREFIX}${model}/${track}`,
+        shadowLocation: (track) => `${SHADOW_LOCATION_PREFIX}${model}/${track}`,
     };
 }
 
@@ -200,8 +238,14 @@ function mirroredTracks(plan: TrafficPlan): TrackPlan[] {
     return plan.tracks.filter((t) => t.mirrorPercent > 0);
 }
 
+/**
+ * max_fails=0: a failure never takes a server out of rotation for other requests. With a backup
+ * track, a primary marked down sends every request of its track to the backup: one failed
+ * request to stable gave a 5% canary all traffic for fail_timeout. Only the failed request itself
+ * moves on (proxy_next_upstream).
+ */
 function serverLines(addresses: readonly string[], suffix: string): string[] {
-    return addresses.map((a) => `server ${a} max_fails=1 fail_timeout=5s${suffix};`);
+    return addresses.map((a) => `server ${a} max_fails=0${suffix};`);
 }
 
 function backendsOf(route: ModelRoute, track: TrackName): readonly string[] {
@@ -222,26 +266,29 @@ function describeRoute(route: ModelRoute): string[] {
 // ---------------------------------------------------------------------------------------------
 // Per-model http-level blocks.
 
+function keepaliveLines(): string[] {
+    return [`keepalive ${UPSTREAM_KEEPALIVE};`, `keepalive_timeout ${UPSTREAM_KEEPALIVE_TIMEOUT_SECONDS}s;`];
+}
+
 /**
- * A track falls back onto the other tracks that take live traffic, never onto a 0-weight
- * (aborted, blue-green preview) or mirror-only track: those may be broken by definition.
+ * Where the plan allows a fallback, a track falls back onto the other tracks that take live
+ * traffic, never onto a 0-weight (aborted, blue-green preview) or mirror-only track: those may be
+ * broken by definition.
  */
 function upstreamBlocks(route: ModelRoute, names: ModelNames): string[] {
     return route.plan.tracks.flatMap((t) => {
-        const backups = liveTracks(route.plan).filter((other) => other.track !== t.track);
+        const backups = route.plan.fallback ? liveTracks(route.plan).filter((other) => other.track !== t.track) : [];
         const servers = [
             ...serverLines(backendsOf(route, t.track), ""),
             ...backups.flatMap((b) => serverLines(backendsOf(route, b.track), " backup")),
         ];
-        return block(`upstream ${names.upstream(t.track)}`, [...servers, `keepalive ${UPSTREAM_KEEPALIVE};`]);
+        return block(`upstream ${names.upstream(t.track)}`, [...servers, ...keepaliveLines()]);
     });
 }
 
 /** Mirror copies get their own upstream without backups, so a failing shadow never loads stable. */
 function mirrorUpstreamBlocks(route: ModelRoute, names: ModelNames): string[] {
-    return mirroredTracks(route.plan).flatMap((t) =>
-        block(`upstream ${names.mirrorUpstream(t.track)}`, [...serverLines(backendsOf(route, t.track), ""), `keepalive ${UPSTREAM_KEEPALIVE};`]),
-    );
+    return mirroredTracks(route.plan).flatMap((t) => block(`upstream ${names.mirrorUpstream(t.track)}`, [...serverLines(backendsOf(route, t.track), ""), ...keepaliveLines()]));
 }
 
 function splitKeyBlocks(plan: TrafficPlan, names: ModelNames): string[] {
@@ -260,6 +307,15 @@ function splitBlocks(plan: TrafficPlan, names: ModelNames): string[] {
 function pinBlocks(plan: TrafficPlan, names: ModelNames): string[] {
     const pins = plan.tracks.map((t) => `${t.track} ${t.track};`);
     return block(`map ${headerVar(plan.pinHeader)} ${names.trackVar}`, [`default ${names.splitVar};`, ...pins]);
+}
+
+/**
+ * The track whose server answered, as the model server names itself (X-Model-Track); the chosen
+ * track where no server answered (nginx's own 502/504) or the answer does not say.
+ */
+function answeredBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    const tracks = plan.tracks.map((t) => `${t.track} ${t.track};`);
+    return block(`map $upstream_http_x_model_track ${names.answeredVar}`, [`default ${names.trackVar};`, ...tracks]);
 }
 
 /**
@@ -282,6 +338,7 @@ function modelHttpBlocks(route: ModelRoute): string[] {
         ...splitKeyBlocks(route.plan, names),
         ...splitBlocks(route.plan, names),
         ...pinBlocks(route.plan, names),
+        ...answeredBlocks(route.plan, names),
         ...mirrorSampleBlocks(route.plan, names),
         "",
     ];
@@ -318,33 +375,87 @@ function modelLocation(route: ModelRoute): string[] {
         // Inference is a pure function of its input, so a POST may be retried (non_idempotent).
         "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;",
         `proxy_next_upstream_tries ${NEXT_UPSTREAM_TRIES};`,
-        "proxy_connect_timeout 2s;",
+        `proxy_next_upstream_timeout ${LIVE_TIMEOUTS.nextUpstream};`,
+        `proxy_connect_timeout ${LIVE_TIMEOUTS.connect};`,
+        `proxy_send_timeout ${LIVE_TIMEOUTS.send};`,
+        `proxy_read_timeout ${LIVE_TIMEOUTS.read};`,
         "proxy_hide_header X-Modelship-Track;",
         "proxy_hide_header X-Modelship-Model;",
         `add_header X-Modelship-Model ${route.plan.model} always;`,
-        `add_header X-Modelship-Track ${names.trackVar} always;`,
+        `add_header X-Modelship-Track ${names.answeredVar} always;`,
     ]);
 }
 
-/** nginx drops the answers of mirror subrequests; unsampled ones end here without a backend call. */
+/**
+ * A mirror subrequest holds its client's connection until it ends: nginx reads the client's next
+ * request only then, so a 3 s shadow made every later request on that keep-alive connection wait
+ * 3 s. So the copy takes two hops. The mirror location hands it to this router's relay location
+ * over loopback, which answers as soon as it has the body; the relay, a request of its own,
+ * mirrors the copy on to the shadow track and alone waits for it. Unsampled requests end at the
+ * mirror location without a backend call.
+ */
 function mirrorLocations(route: ModelRoute): string[] {
     const names = namesFor(route.plan.model);
-    return mirroredTracks(route.plan).flatMap((t) =>
-        block(`location = ${names.mirrorLocation(t.track)}`, [
+    return mirroredTracks(route.plan).flatMap((t) => [
+        ...block(`location = ${names.mirrorLocation(t.track)}`, [
             "internal;",
             ...block(`if (${names.mirrorVar(t.track)} = 0)`, ["return 204;"]),
-            `proxy_pass http://${names.mirrorUpstream(t.track)}$request_uri;`,
+            `proxy_pass http://${RELAY_UPSTREAM}${names.relayLocation(t.track)}$request_uri;`,
+            ...proxyHeaderLines([]),
+            "proxy_next_upstream off;",
+            // The relay answers at once; these only bound a relay that cannot.
+            "proxy_connect_timeout 1s;",
+            "proxy_send_timeout 1s;",
+            "proxy_read_timeout 1s;",
+        ]),
+        // No content handler: nginx's static module answers (404) after the mirror phase. A
+        // `return` would answer in the rewrite phase, before it, and the copy would never leave.
+        ...block(`location ~ "^${names.relayLocation(t.track)}(?<ms_relayed_uri>/.*)$"`, [
+            `allow ${RELAY_HOST};`,
+            "deny all;",
+            "access_log off;",
+            "log_not_found off;",
+            `limit_conn ms_shadow ${SHADOW_COPIES_IN_FLIGHT};`,
+            `mirror ${names.shadowLocation(t.track)};`,
+            "mirror_request_body on;",
+        ]),
+        ...block(`location = ${names.shadowLocation(t.track)}`, [
+            "internal;",
+            `proxy_pass http://${names.mirrorUpstream(t.track)}$ms_relayed_uri;`,
             ...proxyHeaderLines(["proxy_set_header X-Modelship-Mirror 1;"]),
             "proxy_next_upstream off;",
-            "proxy_connect_timeout 2s;",
+            `proxy_connect_timeout ${LIVE_TIMEOUTS.connect};`,
+            `proxy_send_timeout ${LIVE_TIMEOUTS.send};`,
+            `proxy_read_timeout ${LIVE_TIMEOUTS.read};`,
         ]),
-    );
+    ]);
+}
+
+function mirrors(routes: readonly ModelRoute[]): boolean {
+    return routes.some((r) => mirroredTracks(r.plan).length > 0);
+}
+
+/**
+ * The relay is this router on loopback. No keepalive: the relay keeps each connection until its
+ * copy is done, and a reused one would hold the next copy (and its client) behind it.
+ */
+function relayBlocks(options: NginxRouterOptions, routes: readonly ModelRoute[]): string[] {
+    if (!mirrors(routes)) return [];
+    return [
+        ...block(`upstream ${RELAY_UPSTREAM}`, serverLines([`${RELAY_HOST}:${options.listenPort}`], "")),
+        `limit_conn_zone "shadow" zone=ms_shadow:1m;`,
+        "limit_conn_log_level warn;",
+        "",
+    ];
 }
 
 function serverBlock(options: NginxRouterOptions, routes: readonly ModelRoute[]): string[] {
     const listen = options.listenAddress ? `${options.listenAddress}:${options.listenPort}` : `${options.listenPort}`;
+    // Without a listenAddress nginx listens on every interface, loopback included.
+    const relayListen = mirrors(routes) && options.listenAddress !== undefined && options.listenAddress !== RELAY_HOST ? [`listen ${RELAY_HOST}:${options.listenPort};`] : [];
     return block("server", [
         `listen ${listen};`,
+        ...relayListen,
         "server_name _;",
         "",
         "# Router liveness; says nothing about the models behind it.",
@@ -391,8 +502,10 @@ function httpBlock(options: NginxRouterOptions, routes: readonly ModelRoute[], r
         "",
         "server_tokens off;",
         "default_type application/octet-stream;",
-        "# Inference payloads (tensors as JSON) outgrow the 1m default.",
-        "client_max_body_size 64m;",
+        "# What the model server accepts (model-server/src/limits.ts): a larger body is refused here, before it is buffered.",
+        `client_max_body_size ${CLIENT_MAX_BODY_BYTES};`,
+        "# Answers stream through memory buffers, never to disk: the run dir holds request bodies only.",
+        "proxy_max_temp_file_size 0;",
         "# Generated variable names grow with the model name (up to 63 characters).",
         "variables_hash_bucket_size 128;",
         "variables_hash_max_size 4096;",
@@ -404,6 +517,7 @@ function httpBlock(options: NginxRouterOptions, routes: readonly ModelRoute[], r
         ...block("map $http_x_request_id $ms_request_id", ['"" $request_id;', "default $http_x_request_id;"]),
         "",
         ...routes.flatMap(modelHttpBlocks),
+        ...relayBlocks(options, routes),
         ...serverBlock(options, routes),
     ]);
 }

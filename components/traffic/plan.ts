@@ -76,7 +76,9 @@ function track(name: TrackName, config: TrackConfig, weight: number, mirrorPerce
 
 export function planTraffic(name: string, model: ModelConfig): TrafficPlan {
     const { strategy, tracks } = model;
-    const base = { model: name, strategy: strategy.type, poolUpdate: poolUpdateOf(strategy), pinHeader: PIN_HEADER };
+    // The other strategies have one live track at most: only a request pinned elsewhere can fall back, onto it.
+    const fallback = "fallback" in strategy ? strategy.fallback : true;
+    const base = { model: name, strategy: strategy.type, poolUpdate: poolUpdateOf(strategy), pinHeader: PIN_HEADER, fallback };
     if (strategy.type === "recreate" || strategy.type === "rolling") {
         return { ...base, tracks: [track("stable", tracks.stable, 100, 0, tracks.stable.replicas)], aborted: false };
     }

@@ -56,6 +56,12 @@ export interface TrafficPlan {
     step?: StepPosition;
     /** True when the rollout was aborted: all live traffic on stable, no mirror. */
     aborted: boolean;
+    /**
+     * Whether a request its track fails (no connection, a timeout, 502/503/504) is sent once more
+     * to the other live track, which then answers it. Off where the shares must hold (an A/B test,
+     * unless its config allows it).
+     */
+    fallback: boolean;
     pinHeader: string;
 }
 

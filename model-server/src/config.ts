@@ -15,6 +15,8 @@ export interface Faults {
     readonly latencyMs: number;
     /** Milliseconds to wait before loading the model, so readiness comes late. */
     readonly slowStartMs: number;
+    /** The ordinal (1-based) of the one inference request answered 503, a single blip; 0 for none. */
+    readonly failOnceAt: number;
 }
 
 export interface ServerConfig {
@@ -80,6 +82,7 @@ export function parseConfig(env: Env): ServerConfig {
     const errorRate = fraction(get("FAULT_ERROR_RATE"), "FAULT_ERROR_RATE", problems);
     const latencyMs = integer(get("FAULT_LATENCY_MS"), "FAULT_LATENCY_MS", 0, 0, MAX_MS, problems);
     const slowStartMs = integer(get("FAULT_SLOW_START_MS"), "FAULT_SLOW_START_MS", 0, 0, MAX_MS, problems);
+    const failOnceAt = integer(get("FAULT_FAIL_ONCE_AT"), "FAULT_FAIL_ONCE_AT", 0, 0, Number.MAX_SAFE_INTEGER, problems);
     const shutdownTimeoutMs = integer(get("SHUTDOWN_TIMEOUT_MS"), "SHUTDOWN_TIMEOUT_MS", DEFAULT_SHUTDOWN_TIMEOUT_MS, 1, MAX_MS, problems);
 
     if (problems.length > 0) throw new ConfigError(problems);
@@ -92,7 +95,7 @@ export function parseConfig(env: Env): ServerConfig {
         host,
         featureFlags,
         environment,
-        faults: { errorRate, latencyMs, slowStartMs },
+        faults: { errorRate, latencyMs, slowStartMs, failOnceAt },
         shutdownTimeoutMs,
     };
 }

@@ -8,6 +8,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { ServerConfig } from "./config";
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "./limits";
 import { jsonLogger, type Level, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { ArtifactError, loadModel, predict, roundScore, type Model } from "./model";
@@ -16,8 +17,7 @@ import { version as packageVersion } from "../package.json";
 
 export const SERVER_NAME = "modelship-model-server";
 export const SERVER_VERSION: string = packageVersion;
-/** Request bodies above this are answered 413 without being buffered. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from "./limits";
 /** After a 413, how much more of the body is read and thrown away (so the client sees the answer) before the connection is cut. */
 const MAX_DISCARD_BYTES = 8 * 1024 * 1024;
 /** The legacy v1 API's end of life, announced in the Sunset header of every v1 answer. */
@@ -113,6 +113,8 @@ export class ModelServer {
     private readonly startup = new AbortController();
     /** Aborted when a shutdown gives up waiting: in-flight FAULT_LATENCY_MS sleeps end with it. */
     private readonly cut = new AbortController();
+    /** Inference requests that reached the fault knobs, for FAULT_FAIL_ONCE_AT. */
+    private inferences = 0;
 
     constructor(options: ServerOptions) {
         this.config = options.config;
@@ -123,7 +125,7 @@ export class ModelServer {
         this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
         this.context = { track: this.config.track, featureFlags: this.config.featureFlags };
         this.metrics = new Metrics(identity, ROUTES.filter((r) => r.kind === "infer" || r.kind === "predictV1").map((r) => r.template));
-        this.http = http.createServer((req, res) => this.handle(req, res));
+        this.http = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => this.handle(req, res));
         // Expect: 100-continue: refuse an oversized body before the client sends it.
         this.http.on("checkContinue", (req, res) => {
             if (declaredLength(req) <= this.maxBodyBytes) res.writeContinue();
@@ -157,7 +159,7 @@ export class ModelServer {
                     environment: this.config.environment,
                     artifact: this.config.artifact,
                     feature_flags: this.config.featureFlags,
-                    faults: { error_rate: faults.errorRate, latency_ms: faults.latencyMs, slow_start_ms: faults.slowStartMs },
+                    faults: { error_rate: faults.errorRate, latency_ms: faults.latencyMs, slow_start_ms: faults.slowStartMs, fail_once_at: faults.failOnceAt },
                     server_version: SERVER_VERSION,
                     pid: process.pid,
                 });
@@ -343,9 +345,10 @@ export class ModelServer {
         return this.model;
     }
 
-    /** The fault knobs, then the model: FAULT_LATENCY_MS is added, FAULT_ERROR_RATE of requests fail. */
+    /** The fault knobs, then the model: FAULT_LATENCY_MS is added, FAULT_FAIL_ONCE_AT and FAULT_ERROR_RATE of requests fail. */
     private async infer(model: Model, rows: number[][]): Promise<number[]> {
-        const { latencyMs, errorRate } = this.config.faults;
+        const { latencyMs, errorRate, failOnceAt } = this.config.faults;
+        if (++this.inferences === failOnceAt) throw new ProtocolError(503, `injected fault (FAULT_FAIL_ONCE_AT=${failOnceAt})`);
         if (latencyMs > 0 && !(await sleep(latencyMs, this.cut.signal))) throw new ProtocolError(503, "the server shut down before the request finished");
         if (errorRate > 0 && this.random() < errorRate) throw new ProtocolError(500, `injected fault (FAULT_ERROR_RATE=${errorRate})`);
         let probabilities: number[];

@@ -19,7 +19,7 @@ describe("env parsing", () => {
         assert.equal(config.port, 8080);
         assert.equal(config.host, "0.0.0.0");
         assert.deepEqual(config.featureFlags, {});
-        assert.deepEqual(config.faults, { errorRate: 0, latencyMs: 0, slowStartMs: 0 });
+        assert.deepEqual(config.faults, { errorRate: 0, latencyMs: 0, slowStartMs: 0, failOnceAt: 0 });
         assert.equal(config.shutdownTimeoutMs, 10_000);
     });
 
@@ -34,6 +34,7 @@ describe("env parsing", () => {
             FAULT_ERROR_RATE: "0.25",
             FAULT_LATENCY_MS: "150",
             FAULT_SLOW_START_MS: "2000",
+            FAULT_FAIL_ONCE_AT: "7",
             SHUTDOWN_TIMEOUT_MS: "3000",
         });
         assert.equal(config.track, "candidate");
@@ -41,7 +42,7 @@ describe("env parsing", () => {
         assert.equal(config.host, "127.0.0.1");
         assert.deepEqual(config.featureFlags, { calibratedScores: "true" });
         assert.equal(config.environment, "prod");
-        assert.deepEqual(config.faults, { errorRate: 0.25, latencyMs: 150, slowStartMs: 2000 });
+        assert.deepEqual(config.faults, { errorRate: 0.25, latencyMs: 150, slowStartMs: 2000, failOnceAt: 7 });
         assert.equal(config.shutdownTimeoutMs, 3000);
     });
 

@@ -337,6 +337,14 @@ describe("model server process: start-up, faults and flags", function () {
         assert.ok(Date.now() - started < 250, "health checks are not delayed");
     });
 
+    it("answers exactly one inference 503 with FAULT_FAIL_ONCE_AT, the one with that ordinal", async () => {
+        const server = await startServer({ FAULT_FAIL_ONCE_AT: "3" });
+        await waitForStatus(server.base, "/v2/health/ready", 200);
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i++) statuses.push((await request(server.base, "POST", INFER, tensor(ROW_A, [1, 4]))).status);
+        assert.deepEqual(statuses, [200, 200, 503, 200, 200, 200]);
+    });
+
     it("exits 1 with a clear message for an invalid environment", async () => {
         const { exited, logs, stderr } = spawnServer({ MODEL_TRACK: "canary", FAULT_ERROR_RATE: "2", FEATURE_FLAGS: "nope" });
         const exit = await exited;

@@ -7,7 +7,7 @@ import { answeredBy, listen, many, sleep, type Answer } from "../support/http";
 import { isExecutable, LOCAL, makeRunDir, nginxCheck, nginxOrSkip, NginxProcess, writeConf } from "../support/nginx";
 import { abTestPlan, canaryPlan, route, shadowPlan, singleTrackPlan } from "../support/plans";
 
-/** A track server that answers every request with its own name and counts the mirrored copies. */
+/** A track server that answers every request with its own name (body and X-Model-Track, as the model server does) and counts the mirrored copies. */
 interface TrackServer {
     server: http.Server;
     mirrored: number;
@@ -20,7 +20,7 @@ function trackServer(name: TrackName): TrackServer {
             req.resume();
             req.on("end", () => {
                 if (req.headers["x-modelship-mirror"] !== undefined) counter.mirrored++;
-                res.writeHead(200, { "content-type": "application/json" });
+                res.writeHead(200, { "content-type": "application/json", "x-model-track": name });
                 res.end(JSON.stringify({ track: name }));
             });
         }),
@@ -152,9 +152,9 @@ describe("nginx router end to end (canary 70/30)", function () {
         await router.stopTrack("candidate");
         const answers = await many(100, 4, () => infer());
         assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)));
-        assert.ok(answers.every((a) => answeredBy(a) === "stable"));
+        assert.ok(answers.every((a) => answeredBy(a) === "stable" && a.track === "stable"), "X-Modelship-Track names the track that answered");
         const pinned = await many(5, 1, () => infer({ "x-modelship-track": "candidate" }));
-        assert.ok(pinned.every((a) => a.status === 200 && answeredBy(a) === "stable"));
+        assert.ok(pinned.every((a) => a.status === 200 && answeredBy(a) === "stable" && a.track === "stable"), JSON.stringify(pinned));
     });
 });
 

@@ -6,14 +6,16 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import type { ModelRoute } from "../../components/traffic/nginx";
-import { binomialBounds, countBy, failed, LoopbackClient, runLoad, within, type LoadResult, type Sample } from "../support/load";
+import { SHADOW_COPIES_IN_FLIGHT, type ModelRoute } from "../../components/traffic/nginx";
+import { binomialBounds, countBy, failed, LoopbackClient, runLoad, summarize, within, type LoadResult, type Sample } from "../support/load";
 import {
     blueGreenUnderLoad,
     inferBody,
     INFER_PATH,
     INFER_ROUTE,
+    inferencesServed,
     routeFor,
     startModelServer,
     stopAll,
@@ -24,12 +26,24 @@ import {
     type Strategy,
     type Track,
 } from "../support/model-server";
+import { MAX_BODY_BYTES } from "../../model-server/src/limits";
 import { nginxOrSkip, NginxProcess } from "../support/nginx";
 import { sleep } from "../support/http";
 
 const CANARY_STEPS = [10, 25, 50, 100];
 const CONCURRENCY = 16;
 const Z = 4;
+
+/** ESTABLISHED TCP connections to a loopback port, from /proc (0 where there is no /proc). */
+function establishedTo(port: number): number {
+    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+    return ["/proc/net/tcp", "/proc/net/tcp6"].reduce((total, file) => {
+        if (!fs.existsSync(file)) return total;
+        // Columns: sl local_address rem_address st ...; state 01 is ESTABLISHED.
+        const rows = fs.readFileSync(file, "utf8").split("\n").slice(1).map((line) => line.trim().split(/\s+/));
+        return total + rows.filter((cols) => cols[2]?.endsWith(hexPort) && cols[3] === "01").length;
+    }, 0);
+}
 
 /** nginx worker pids of a master, from /proc (empty where there is no /proc). */
 function workerPids(master: number): number[] {
@@ -176,6 +190,29 @@ describe("nginx router in front of real model servers", function () {
         });
     }
 
+    it("canary 95/5 with stable failing once under load: the candidate answers its share plus the retried request, no more", async () => {
+        const strategy = { type: "canary", steps: [5, 50, 100], step: 0 };
+        await fleet.apply(strategy);
+        const N = 2000;
+        const BLIP_AT = 100;
+        try {
+            await fleet.replace("stable", { failOnceAt: BLIP_AT });
+            const { samples, elapsedMs } = await fleet.load(N);
+            const stableErrors = sumMetric(await fleet.server("stable").metrics(), "modelship_request_errors_total", { route: INFER_ROUTE });
+            const candidate = countBy(samples, (s) => s.track).candidate ?? 0;
+            const bounds = binomialBounds(N, 0.05, Z);
+            console.log(
+                `measured: canary 95/5, stable answering its ${BLIP_AT}th inference 503 once: candidate answered ${share(candidate, N)} in ${elapsedMs.toFixed(0)} ms, ` +
+                    `accepted ${bounds.low}..${bounds.high} + ${stableErrors} retried; client errors ${samples.filter(failed).length}`,
+            );
+            assert.equal(stableErrors, 1, "stable failed exactly once");
+            assertAllAnswered(samples);
+            assert.ok(within(candidate, { low: bounds.low, high: bounds.high + stableErrors }), `candidate answered ${candidate} of ${N}, outside ${bounds.low}..${bounds.high} + ${stableErrors} retried`);
+        } finally {
+            await fleet.replace("stable", {});
+        }
+    });
+
     it("abTest sticky by header: each key stays on one track, keys split about 50/50", async () => {
         await fleet.apply({ type: "abTest", stickyBy: { header: "x-user-id" } });
         const KEYS = 200;
@@ -189,6 +226,46 @@ describe("nginx router in front of real model servers", function () {
         const bounds = binomialBounds(KEYS, 0.5, Z);
         console.log(`measured: abTest 50/50 sticky: ${KEYS} keys x 5 requests, candidate keys ${share(candidateKeys, KEYS)}, accepted ${bounds.low}..${bounds.high}, keys on both tracks ${split.length}`);
         assert.ok(within(candidateKeys, bounds), `${candidateKeys} of ${KEYS} keys on candidate, outside ${bounds.low}..${bounds.high}`);
+    });
+
+    it("abTest with stable failing once under load: the failed request is stable's 503, no key is answered by both tracks", async () => {
+        const KEYS = 200;
+        const strategy = { type: "abTest", stickyBy: { header: "x-user-id" } };
+        await fleet.apply(strategy);
+        try {
+            await fleet.replace("stable", { failOnceAt: 100 });
+            const { samples } = await fleet.load(KEYS * 5, (i) => ({ "x-user-id": `user-${i % KEYS}` }));
+            const failures = samples.filter(failed);
+            const tracksOf = new Map<number, Set<string>>();
+            for (const s of samples) tracksOf.set(s.index % KEYS, (tracksOf.get(s.index % KEYS) ?? new Set<string>()).add(s.track ?? "?"));
+            const split = [...tracksOf.entries()].filter(([, tracks]) => tracks.size > 1).map(([key]) => `user-${key}`);
+            console.log(`measured: abTest 50/50 with stable answering its 100th inference 503 once: ${failures.length} client error(s) ${JSON.stringify(failures.map((f) => [f.status, f.routerTrack]))}, keys on both tracks ${split.length}`);
+            assert.deepEqual(split, [], "keys answered by both tracks");
+            assert.deepEqual(failures.map((f) => [f.status, f.track, f.routerTrack]), [[503, "stable", "stable"]], "the one failure is stable's own answer, and says so");
+        } finally {
+            await fleet.replace("stable", {});
+        }
+    });
+
+    it("a request its track fails: the answer names the track that answered; an abTest falls back only where its config allows it", async () => {
+        const pinned = { "x-modelship-track": "stable" };
+        const answer = async (strategy: Strategy) => {
+            await fleet.apply(strategy);
+            await fleet.replace("stable", { failOnceAt: 1 });
+            const reply = await fleet.send(0, pinned);
+            return { status: reply.status, server: reply.headers["x-model-track"], router: reply.headers["x-modelship-track"] };
+        };
+        try {
+            const canary = await answer({ type: "canary", steps: CANARY_STEPS, step: 0 });
+            const abTest = await answer({ type: "abTest", stickyBy: { header: "x-user-id" } });
+            const abTestAllowed = await answer({ type: "abTest", stickyBy: { header: "x-user-id" }, fallback: true });
+            console.log(`measured: pinned to stable, stable failing: canary ${JSON.stringify(canary)}, abTest ${JSON.stringify(abTest)}, abTest fallback: true ${JSON.stringify(abTestAllowed)}`);
+            assert.deepEqual(canary, { status: 200, server: "candidate", router: "candidate" }, "a canary falls back, and X-Modelship-Track names the track that answered");
+            assert.deepEqual(abTest, { status: 503, server: "stable", router: "stable" }, "an abTest does not fall back by default");
+            assert.deepEqual(abTestAllowed, { status: 200, server: "candidate", router: "candidate" }, "an abTest with fallback: true does");
+        } finally {
+            await fleet.replace("stable", {});
+        }
     });
 
     it("shadow 20%: clients get only stable answers, the candidate gets the mirrored share; a failing or stopped candidate costs clients nothing", async () => {
@@ -222,6 +299,76 @@ describe("nginx router in front of real model servers", function () {
         } finally {
             await fleet.replace("candidate", {});
         }
+    });
+
+    it("shadow 20% with a candidate 3 s slow: clients' p99 stays the fast candidate's within noise, and connections to it stay bounded", async () => {
+        await fleet.apply({ type: "shadow", mirrorPercent: 20 });
+        const N = 1000;
+        const measure = async () => {
+            const port = fleet.server("candidate").port;
+            let peak = 0;
+            let done = false;
+            const loaded = fleet.load(N).finally(() => (done = true));
+            while (!done) {
+                peak = Math.max(peak, establishedTo(port));
+                await sleep(50);
+            }
+            const result = await loaded;
+            assertAllAnswered(result.samples);
+            return { p99: summarize(result).p99Ms, peak };
+        };
+        const fast = await measure();
+        let slow: { p99: number; peak: number };
+        let copies: number;
+        try {
+            await fleet.replace("candidate", { latencyMs: 3000 });
+            slow = await measure();
+            await sleep(3500);
+            copies = await inferencesServed(fleet.server("candidate"));
+        } finally {
+            await fleet.replace("candidate", {});
+        }
+        const limit = 2 * fast.p99 + 100;
+        const maxConnections = SHADOW_COPIES_IN_FLIGHT + 16 * Math.max(1, os.cpus().length);
+        console.log(
+            `measured: shadow 20%, ${N} requests each: client p99 ${fast.p99.toFixed(1)} ms with a fast candidate, ${slow.p99.toFixed(1)} ms with the candidate at FAULT_LATENCY_MS=3000 ` +
+                `(accepted up to ${limit.toFixed(1)} ms); connections to the candidate at most ${fast.peak} and ${slow.peak} (accepted up to ${maxConnections}); the slow candidate answered ${copies} copies`,
+        );
+        assert.ok(slow.p99 <= limit, `client p99 ${slow.p99.toFixed(1)} ms with a slow shadow, over ${limit.toFixed(1)} ms`);
+        if (fs.existsSync("/proc/net/tcp")) assert.ok(slow.peak <= maxConnections, `${slow.peak} connections to the slow shadow, over ${maxConnections}`);
+        assert.ok(copies > 0, "the slow shadow still receives copies");
+    });
+
+    it("refuses a body over the model server's limit at the router (413), and passes one just under it", async () => {
+        await fleet.apply({ type: "canary", steps: CANARY_STEPS, step: 0 });
+        const body = inferBody(1);
+        // JSON allows whitespace before the closing brace: a valid request of exactly `size` bytes.
+        const sized = (size: number) => `${body.slice(0, -1)}${" ".repeat(size - Buffer.byteLength(body))}}`;
+        const under = await fleet.connect().request({ path: INFER_PATH, body: sized(MAX_BODY_BYTES) });
+        const over = await fleet.connect().request({ path: INFER_PATH, body: sized(MAX_BODY_BYTES + 1) });
+        console.log(`measured: body of ${MAX_BODY_BYTES} bytes: ${under.status} from ${String(under.headers["x-model-track"])}; ${MAX_BODY_BYTES + 1} bytes: ${over.status} from ${over.headers["x-model-track"] === undefined ? "the router" : `the ${String(over.headers["x-model-track"])} server`}`);
+        assert.equal(under.status, 200, under.body);
+        assert.equal(over.status, 413);
+        assert.equal(over.headers["x-model-track"], undefined, "the router refused it; no model server saw it");
+    });
+
+    it("keeps upstream connections across an idle spell longer than Node's 5 s keep-alive: none closed, none retried", async function () {
+        if (!fs.existsSync("/proc/net/tcp")) return this.skip();
+        await fleet.apply({ type: "canary", steps: CANARY_STEPS, step: 0 });
+        await fleet.load(200);
+        const port = fleet.server("stable").port;
+        const before = establishedTo(port);
+        await sleep(6500);
+        const after = establishedTo(port);
+        const logLines = fleet.nginx.accessLog().split("\n").length;
+        const { samples } = await fleet.load(200);
+        await sleep(200);
+        const retried = fleet.nginx.accessLog().split("\n").slice(logLines - 1).filter((l) => l.includes('"upstream_status":"') && /"upstream_status":"[^"]*,/.test(l));
+        console.log(`measured: connections nginx -> stable ${before} before and ${after} after 6.5 s idle; then ${samples.filter(failed).length} failed and ${retried.length} retried of ${samples.length}`);
+        assert.ok(before > 0, "nginx keeps connections to stable open");
+        assert.equal(after, before, "no connection closed while idle");
+        assertAllAnswered(samples);
+        assert.deepEqual(retried, [], "requests retried after an upstream failure");
     });
 
     it("header pin: x-modelship-track pins every request, including to a 0-weight track", async () => {

@@ -30,6 +30,8 @@ export interface Faults {
     latencyMs?: number;
     /** FAULT_SLOW_START_MS: delay before the model loads (readiness comes late). */
     slowStartMs?: number;
+    /** FAULT_FAIL_ONCE_AT: the inference with this ordinal (1-based) answers 503, no other. */
+    failOnceAt?: number;
 }
 
 export interface ModelServerSpec {
@@ -62,6 +64,7 @@ function faultEnv(faults: Faults = {}): Record<string, string> {
     if (faults.errorRate !== undefined) env.FAULT_ERROR_RATE = String(faults.errorRate);
     if (faults.latencyMs !== undefined) env.FAULT_LATENCY_MS = String(faults.latencyMs);
     if (faults.slowStartMs !== undefined) env.FAULT_SLOW_START_MS = String(faults.slowStartMs);
+    if (faults.failOnceAt !== undefined) env.FAULT_FAIL_ONCE_AT = String(faults.failOnceAt);
     return env;
 }
 

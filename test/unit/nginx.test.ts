@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "../../model-server/src/limits";
 import { renderNginxConf, type ModelRoute, type NginxRouterOptions } from "../../components/traffic/nginx";
 import { abortedCanaryPlan, abTestPlan, blueGreenPreviewPlan, canaryPlan, CANDIDATE, plan, route, shadowPlan, singleTrackPlan, STABLE, track } from "../support/plans";
 
@@ -72,7 +73,7 @@ describe("renderNginxConf", () => {
         it("proxies to the upstream named by the chosen track and says which track and model answered", () => {
             const location = locationOf(render(route(canaryPlan())), "fraud-scorer");
             assert.deepEqual(directive(location, "proxy_pass"), ["http://fraud_scorer_${ms_fraud_scorer_track}"]);
-            assert.deepEqual(directive(location, "add_header"), ["X-Modelship-Model fraud-scorer always", "X-Modelship-Track $ms_fraud_scorer_track always"]);
+            assert.deepEqual(directive(location, "add_header"), ["X-Modelship-Model fraud-scorer always", "X-Modelship-Track $ms_fraud_scorer_answered always"]);
             assert.deepEqual(directive(location, "proxy_http_version"), ["1.1"]);
             assert.ok(location.body.includes('proxy_set_header Connection "";'));
             assert.ok(location.body.includes("proxy_set_header Host $host;"));
@@ -146,10 +147,31 @@ describe("renderNginxConf", () => {
             const sample = theBlock(conf, (h) => h.startsWith("split_clients ") && h.endsWith(` ${sampleVar}`), "mirror sampling");
             assert.deepEqual(sample.body, ["20% 1;", "* 0;"]);
 
-            const [mirrorTarget] = directive(mirrorLocation, "proxy_pass");
-            const mirrorUpstream = /^http:\/\/(\w+)\$request_uri$/.exec(mirrorTarget)?.[1];
-            assert.ok(mirrorUpstream, mirrorTarget);
+            // The mirror location hands the copy to the relay on loopback, briefly...
+            assert.deepEqual(directive(mirrorLocation, "proxy_pass"), ["http://ms_mirror_relay/_modelship/relay/fraud-scorer/candidate$request_uri"]);
+            assert.deepEqual(serversOf(upstream(conf, "ms_mirror_relay")), [{ address: "127.0.0.1:8080", backup: false }]);
+            assert.deepEqual(directive(upstream(conf, "ms_mirror_relay"), "keepalive"), [], "a relay connection is held until its copy is done: never reused");
+            for (const timeout of ["proxy_connect_timeout", "proxy_send_timeout", "proxy_read_timeout"]) assert.deepEqual(directive(mirrorLocation, timeout), ["1s"], timeout);
+            // ...which answers at once, from the static module after the mirror phase (no `return`), and copies it on to the shadow track.
+            const relay = theBlock(conf, (h) => h.startsWith('location ~ "^/_modelship/relay/fraud-scorer/candidate('), "relay location");
+            assert.deepEqual(directive(relay, "allow"), ["127.0.0.1"]);
+            assert.deepEqual(directive(relay, "deny"), ["all"]);
+            assert.deepEqual(directive(relay, "return"), []);
+            assert.deepEqual(directive(relay, "limit_conn"), ["ms_shadow 32"]);
+            const [shadowPath] = directive(relay, "mirror");
+            const shadow = theBlock(conf, (h) => h === `location = ${shadowPath}`, "shadow location");
+            assert.ok(shadow.body.includes("internal;"));
+            const mirrorUpstream = /^http:\/\/(\w+)\$ms_relayed_uri$/.exec(directive(shadow, "proxy_pass")[0] ?? "")?.[1];
+            assert.ok(mirrorUpstream, shadow.body.join("\n"));
             assert.deepEqual(serversOf(upstream(conf, mirrorUpstream)), CANDIDATE.map((address) => ({ address, backup: false })));
+        });
+
+        it("also listens on loopback for the relay when listenAddress is another address", () => {
+            const conf = renderNginxConf({ listenPort: 8080, listenAddress: "10.1.2.3", routes: [route(shadowPlan(20))] });
+            assert.match(conf, /^\s*listen 10\.1\.2\.3:8080;$/m);
+            assert.match(conf, /^\s*listen 127\.0\.0\.1:8080;$/m);
+            const noMirror = renderNginxConf({ listenPort: 8080, listenAddress: "10.1.2.3", routes: [route(canaryPlan())] });
+            assert.ok(!noMirror.includes("127.0.0.1"), "no relay without a mirror");
         });
 
         it("never gives the mirror track live traffic or makes it a backup", () => {
@@ -177,6 +199,26 @@ describe("renderNginxConf", () => {
     });
 
     describe("retry on the other track", () => {
+        it("never takes a server out of rotation for other requests (max_fails=0)", () => {
+            const conf = render(route(canaryPlan()));
+            for (const name of ["fraud_scorer_stable", "fraud_scorer_candidate"]) {
+                const servers = upstream(conf, name).body.filter((l) => l.startsWith("server "));
+                assert.ok(servers.length > 0 && servers.every((l) => / max_fails=0( backup)?;$/.test(l)), servers.join("\n"));
+            }
+        });
+
+        it("gives no backup track where the plan allows no fallback (an A/B test by default)", () => {
+            const conf = render(route(abTestPlan({ header: "x-user" })));
+            for (const name of ["fraud_scorer_stable", "fraud_scorer_candidate"]) assert.ok(serversOf(upstream(conf, name)).every((s) => !s.backup), name);
+            const allowed = render(route({ ...abTestPlan({ header: "x-user" }), fallback: true }));
+            assert.deepEqual(serversOf(upstream(allowed, "fraud_scorer_stable")).filter((s) => s.backup).map((s) => s.address), CANDIDATE);
+        });
+
+        it("names the track whose server answered in X-Modelship-Track, the chosen one where none did", () => {
+            const answered = theBlock(render(route(canaryPlan())), (h) => h === "map $upstream_http_x_model_track $ms_fraud_scorer_answered", "answered-track map");
+            assert.deepEqual(answered.body, ["default $ms_fraud_scorer_track;", "stable stable;", "candidate candidate;"]);
+        });
+
         it("lists each live track's servers as backup of the other live track", () => {
             const conf = render(route(canaryPlan()));
             assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_stable")), [
@@ -198,15 +240,17 @@ describe("renderNginxConf", () => {
             }
         });
 
-        it("retries on errors and 5xx a bounded number of times, with health-checked keepalive upstreams", () => {
+        it("retries on errors and 5xx a bounded number of times and early only, with keepalive upstreams", () => {
             const conf = render(route(canaryPlan()));
             const location = locationOf(conf, "fraud-scorer");
             const [nextUpstream] = directive(location, "proxy_next_upstream");
             for (const condition of ["error", "timeout", "http_502", "http_503", "http_504"]) assert.ok(nextUpstream.split(" ").includes(condition), condition);
             const [tries] = directive(location, "proxy_next_upstream_tries").map(Number);
             assert.ok(tries >= 2 && tries <= 5, `tries ${tries}`);
+            assert.deepEqual(directive(location, "proxy_next_upstream_timeout"), ["5s"]);
+            assert.deepEqual(directive(location, "proxy_read_timeout"), ["30s"]);
+            assert.deepEqual(directive(location, "proxy_send_timeout"), ["10s"]);
             const stable = upstream(conf, "fraud_scorer_stable");
-            assert.ok(stable.body.filter((l) => l.startsWith("server ")).every((l) => l.includes(" max_fails=1 fail_timeout=5s")));
             assert.deepEqual(directive(stable, "keepalive"), ["16"]);
         });
     });
@@ -268,6 +312,14 @@ describe("renderNginxConf", () => {
             assert.ok(!conf.includes("/var/"));
             assert.ok(!/^\s*user /m.test(conf));
             assert.match(conf, /^\s*listen 8080;$/m);
+        });
+
+        it("keeps idle upstream connections shorter than the model server does, and bodies to what it accepts", () => {
+            const conf = render(route(canaryPlan()));
+            const idle = directive(upstream(conf, "fraud_scorer_stable"), "keepalive_timeout");
+            assert.deepEqual(idle, [`${KEEP_ALIVE_TIMEOUT_MS / 1000 - 5}s`]);
+            assert.match(conf, new RegExp(`^\\s*client_max_body_size ${MAX_BODY_BYTES};$`, "m"));
+            assert.match(conf, /^\s*proxy_max_temp_file_size 0;$/m);
         });
 
         it("puts pid and temp files under runDir and binds listenAddress when given", () => {

@@ -164,6 +164,21 @@ describe("traffic plans", () => {
         });
     });
 
+    describe("fallback onto the other track", () => {
+        it("is on for a canary and off for an abTest unless the config says otherwise", () => {
+            const sticky = { header: "x-user" };
+            assert.equal(planTraffic("m", model({ type: "canary", steps: [10, 100] }, { stable: 2, candidate: 2 })).fallback, true);
+            assert.equal(planTraffic("m", model({ type: "canary", steps: [10, 100], fallback: false }, { stable: 2, candidate: 2 })).fallback, false);
+            assert.equal(planTraffic("m", model({ type: "abTest", stickyBy: sticky }, { stable: 2, candidate: 2 })).fallback, false);
+            assert.equal(planTraffic("m", model({ type: "abTest", stickyBy: sticky, fallback: true }, { stable: 2, candidate: 2 })).fallback, true);
+        });
+
+        it("is refused where the strategy has no two live tracks to choose between", () => {
+            assert.throws(() => model({ type: "shadow", mirrorPercent: 10, fallback: false }, { stable: 2, candidate: 1 }));
+            assert.throws(() => model({ type: "rolling", fallback: true }, { stable: 2 }));
+        });
+    });
+
     describe("canaryWeight", () => {
         it("is an error outside the steps list", () => {
             assert.equal(canaryWeight([5, 50], 1), 50);

@@ -3,6 +3,8 @@ import { spawn } from "child_process";
 import * as net from "net";
 import { modelSchema } from "../../components/config/schema";
 import { routerDeploymentObject } from "../../components/kubernetes/router";
+import { SHADOW_COPIES_IN_FLIGHT } from "../../components/traffic/nginx";
+import { MAX_BODY_BYTES } from "../../model-server/src/limits";
 import { deploymentObject, waitForDependenciesScript } from "../../components/kubernetes/workload";
 import { planTraffic } from "../../components/traffic/plan";
 
@@ -83,6 +85,13 @@ describe("kubernetes workload objects", () => {
         const hash = (conf: string) => routerDeploymentObject({ ...args, nginxConf: conf }).spec.template.metadata.annotations["modelship.dev/config-sha256"];
         assert.equal(hash("a"), hash("a"));
         assert.notEqual(hash("a"), hash("b"));
+    });
+
+    it("the nginx router's /tmp emptyDir holds what nginx buffers there: 64 client bodies and the mirrored copies in flight, each at the model server's limit", () => {
+        const deployment = routerDeploymentObject({ environment: "prod", namespace: "models", image: "nginx@sha256:abc", replicas: 2, nginxConf: "" });
+        const tmp = deployment.spec.template.spec.volumes.find((v) => v.name === "tmp");
+        assert.deepEqual(tmp?.emptyDir, { sizeLimit: `${((64 + SHADOW_COPIES_IN_FLIGHT) * MAX_BODY_BYTES) / (1024 * 1024)}Mi` });
+        assert.ok(deployment.spec.template.spec.containers[0].volumeMounts.some((m) => m.name === "tmp" && m.mountPath === "/tmp"));
     });
 
     describe("the wait-for-dependencies init script, run with node", () => {
