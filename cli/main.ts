@@ -4,21 +4,20 @@
  * update through the Automation API, previewed first: without --yes the edit is undone after the
  * preview, and an update that fails also puts the file back, so the file and the stack agree.
  */
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
-import { ConfigError } from "../components/config/errors";
+import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
-import { findProjectDir } from "../tools/render";
-import { loadStackConfig, localPulumiEnv } from "../tools/pulumi-local";
+import { findProjectDir } from "../tools/stack-files";
+import { runCommand, UsageError } from "../tools/args";
+import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
-import { parseCliArgs, UsageError, type CliArgs } from "./args";
-import { PrometheusClient, PrometheusError } from "./prometheus";
+import { parseCliArgs, USAGE, type CliArgs } from "./args";
+import { PrometheusClient } from "./prometheus";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
 import { StackFile } from "./stack-file";
 import { formatStatus, type ModelStatus } from "./status";
-
-const EXIT_USAGE = 2;
 
 function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
     const names = Object.keys(config.models);
@@ -31,13 +30,26 @@ function pickModel(config: ModelshipConfig, stack: string, model: string | undef
     return [model, found];
 }
 
+/** The environment every engine run gets: `npm run up`'s backend and passphrase rules, and the Pulumi CLI checked first. */
+function engineEnv(projectDir: string): NodeJS.ProcessEnv {
+    const env = localPulumiEnv(projectDir);
+    requirePulumi(env);
+    return env;
+}
+
+/** The stack through the Automation API, to read its outputs and history (loaded only then: it takes a second or two). */
 async function openStack(projectDir: string, stack: string): Promise<Stack> {
-    return LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { envVars: stringEnv(localPulumiEnv(projectDir)) });
+    const env = stringEnv(engineEnv(projectDir));
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    return LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { envVars: env });
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
+
+/** Prints the engine's output as it comes: the progress of a long update. */
+const progress = (line: string) => process.stdout.write(line);
 
 /** Every update of the stack, newest first: the CLI lists history a page at a time. */
 async function allUpdates(stack: Stack) {
@@ -49,9 +61,6 @@ async function allUpdates(stack: Stack) {
         if (batch.length < pageSize) return updates;
     }
 }
-
-/** Prints the engine's output as it comes: the progress of a long update. */
-const progress = (line: string) => process.stdout.write(line);
 
 async function status(args: CliArgs, projectDir: string): Promise<number> {
     const stack = await openStack(projectDir, args.stack);
@@ -165,7 +174,7 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<number> {
     const args = parseCliArgs(argv);
-    const projectDir = findProjectDir();
+    const projectDir = args.project !== undefined ? path.resolve(args.project) : findProjectDir();
     switch (args.command) {
         case "status":
             return status(args, projectDir);
@@ -186,13 +195,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => (process.exitCode = code),
-        (error: unknown) => {
-            const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RolloutError || error instanceof PrometheusError;
-            console.error(error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error));
-            process.exitCode = error instanceof UsageError ? EXIT_USAGE : 1;
-        },
-    );
-}
+if (require.main === module) runCommand(USAGE, main);
