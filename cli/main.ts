@@ -1,11 +1,12 @@
 /**
  * `modelship <command> --stack <name> [--model <name>]` (also `npm run modelship -- ...`): the
- * operator's side of a rollout. Each step is an edit to the stack file followed by one stack
- * update through the Automation API, previewed first: without --yes the edit is undone after the
- * preview, and an update that fails also puts the file back, so the file and the stack agree.
+ * operator's side of a rollout. Each step is an edit of the stack file, previewed (without --yes)
+ * or applied in one stack update; the stack file is written only once the update succeeded, so
+ * the file never claims a step the stack did not take, nor one that nobody reviewed.
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
 import { findProjectDir } from "../tools/stack-files";
@@ -14,9 +15,10 @@ import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
 import { parseCliArgs, USAGE, type CliArgs } from "./args";
+import { Engine, Interrupted } from "./engine";
 import { PrometheusClient } from "./prometheus";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
-import { StackFile } from "./stack-file";
+import { StackFile, StackFileChanged } from "./stack-file";
 import { formatStatus, type ModelStatus } from "./status";
 
 function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
@@ -48,9 +50,6 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/** Prints the engine's output as it comes: the progress of a long update. */
-const progress = (line: string) => process.stdout.write(line);
-
 /** Every update of the stack, newest first: the CLI lists history a page at a time. */
 async function allUpdates(stack: Stack) {
     const pageSize = 100;
@@ -71,38 +70,57 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
     return 0;
 }
 
+/**
+ * One rollout step. The stack file is read and edited in memory; the engine previews or applies
+ * the edited config from a temporary --config-file; the stack file is replaced only after the
+ * update succeeded. Anything else (no CLI, no stack, a failed preview or update, an interrupt)
+ * leaves the stack file as it was.
+ */
 async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
     const config = loadStackConfig(projectDir, args.stack);
     const [name, model] = pickModel(config, args.stack, args.model);
     const file = StackFile.read(projectDir, args.stack);
-    const original = fs.readFileSync(file.file, "utf8");
     const planned = make(name, model, file.rawModel(name));
     file.apply(name, planned.edits);
-    // The edited file must still be a valid config before the engine sees it.
-    fs.writeFileSync(file.file, file.text());
-    try {
-        loadStackConfig(projectDir, args.stack);
-    } catch (error) {
-        fs.writeFileSync(file.file, original);
-        throw error;
-    }
-    console.log(`${args.yes ? "applying" : "previewing"}: ${planned.description}`);
-    const stack = await openStack(projectDir, args.stack);
-    try {
-        if (!args.yes) {
-            await stack.preview({ message: planned.description, onOutput: progress, diff: true });
-            console.log(`previewed only; the stack file is unchanged. Run again with --yes to apply: ${planned.description}`);
-            fs.writeFileSync(file.file, original);
-            return 0;
+    const env = engineEnv(projectDir);
+    const unchanged = `${path.basename(file.file)} is unchanged`;
+    await Engine.session(projectDir, env, async (engine) => {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `modelship-${args.stack}-`));
+        const configFile = path.join(scratch, path.basename(file.file));
+        let keep = false;
+        try {
+            fs.writeFileSync(configFile, file.text(), { mode: 0o600 });
+            // The edited config must be valid before the engine sees it.
+            loadStackConfig(projectDir, args.stack, configFile);
+            console.log(`${args.yes ? "applying" : "previewing"}: ${planned.description}`);
+            const common = ["--stack", args.stack, "--config-file", configFile, "--message", planned.description];
+            if (!args.yes) {
+                await engine.run(["preview", "--diff", ...common]);
+                console.log(`previewed only; the stack file is unchanged. Run again with --yes to apply: ${planned.description}`);
+                return;
+            }
+            await engine.run(["up", "--yes", "--skip-preview", ...common]);
+            try {
+                file.write();
+            } catch (error) {
+                // The stack runs the step now: its config must not get lost with the scratch folder.
+                keep = true;
+                const why = error instanceof StackFileChanged ? "changed while the update ran, so it was not overwritten" : `could not be written (${(error as Error).message})`;
+                throw new RolloutError(`the update applied ${JSON.stringify(planned.description)}, but ${file.file} ${why}: the config the stack now runs is in ${configFile}; merge the step into the stack file and commit it`);
+            }
+            console.log(`done: ${planned.description}`);
+            console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
+        } catch (error) {
+            if (!keep && error instanceof Error) {
+                error.message += `; ${unchanged}`;
+                if (args.yes && error instanceof Interrupted) error.message += "; the update may have applied part of the step: `modelship status` and a preview show where the stack stands";
+            }
+            throw error;
+        } finally {
+            if (!keep) fs.rmSync(scratch, { recursive: true, force: true });
         }
-        const result = await stack.up({ message: planned.description, onOutput: progress });
-        console.log(`done: ${planned.description} (${result.summary.result})`);
-        console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
-        return 0;
-    } catch (error) {
-        fs.writeFileSync(file.file, original);
-        throw error;
-    }
+    });
+    return 0;
 }
 
 /** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
