@@ -1,8 +1,10 @@
 /**
  * Runs the Pulumi CLI for a rollout's preview or update, so that an interrupt cancels it the way
  * Pulumi expects. The engine runs in a process group of its own, so a terminal's Ctrl-C reaches
- * only this process, and SIGINT or SIGTERM here is passed on as SIGINT: the first is Pulumi's
- * "cancel gracefully", a second its "terminate now". The CLI's own SIGTERM would end it at once.
+ * only this process, and SIGINT, SIGTERM or SIGHUP (a closed terminal) here is passed on as
+ * SIGINT: the first is Pulumi's "cancel gracefully", a second its "terminate now". The CLI's own
+ * SIGTERM would end it at once; a closed terminal would not reach it and the update would go on
+ * unwatched, with nobody to write the stack file after it.
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as os from "os";
@@ -11,14 +13,14 @@ import { ExitError } from "../tools/args";
 /** The engine ran and failed; it has said why on stderr. */
 export class EngineFailed extends Error {}
 
-/** A SIGINT or SIGTERM ended the command: exit 128 + the signal's number, as a shell reports it. */
+/** A signal ended the command: exit 128 + the signal's number, as a shell reports it. */
 export class Interrupted extends ExitError {
     constructor(readonly signal: NodeJS.Signals) {
         super(`interrupted (${signal})`, 128 + (os.constants.signals[signal] ?? 0));
     }
 }
 
-const CAUGHT: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+const CAUGHT: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export class Engine {
     private child: ChildProcess | undefined;
@@ -34,7 +36,7 @@ export class Engine {
     ) {}
 
     /**
-     * Runs `body` with SIGINT and SIGTERM caught for its whole length, so it always gets to clean
+     * Runs `body` with those signals caught for its whole length, so it always gets to clean
      * up, and what it does between two engine runs (write a file) is never cut in half. A signal
      * ends the session with Interrupted once the running engine has exited.
      */

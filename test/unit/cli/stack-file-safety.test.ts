@@ -46,6 +46,16 @@ const FAKES = {
     exit 0;;
 esac
 exit 0`,
+    /** An update that goes on cancelling after the first SIGINT, and stops at the second, as Pulumi's "terminate now". */
+    cancelsSlowly: `case "$1" in
+  up)
+    sleep 30 & sleeper=$!
+    trap 'echo INT >> "$FAKE_OUT/signals"; if [ "$(cat "$FAKE_OUT/signals" | wc -l)" -ge 2 ]; then kill $sleeper; exit 255; fi' INT
+    echo "$1" > "$FAKE_OUT/started"
+    while kill -0 $sleeper 2>/dev/null; do wait $sleeper; done
+    exit 0;;
+esac
+exit 0`,
     /** An update during which someone else edits the stack file. */
     editsDuringUpdate: `case "$1" in up) echo "# edited meanwhile" >> "$FAKE_STACK_FILE";; esac; exit 0`,
 };
@@ -78,7 +88,7 @@ describe("rollout commands leave the stack file as it was unless an update appli
     }
 
     function pulumi(body: string): FakeBin {
-        const bin = fakeBin({ pulumi: `${PRELUDE}\n${body}` }, ["cat", "sleep"]);
+        const bin = fakeBin({ pulumi: `${PRELUDE}\n${body}` }, ["cat", "sleep", "wc"]);
         made.push(bin.dir);
         return bin;
     }
@@ -194,32 +204,57 @@ describe("rollout commands leave the stack file as it was unless an update appli
         fs.rmSync(path.dirname(kept), { recursive: true, force: true });
     });
 
+    /** Starts the CLI as a process of its own and waits until the fake engine runs. */
+    async function startUntilEngineRuns(p: Project, bin: FakeBin, command: readonly string[]) {
+        const child = spawn(process.execPath, [cli, ...command, "--stack", STACK, "--model", "fraud-scorer", "--project", p.dir], { env: env(p, bin), stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
+        const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+        await until(() => fs.existsSync(path.join(p.out, "started")), () => `the engine started:\n${output}`);
+        return { child, closed, output: () => output };
+    }
+
+    async function until(done: () => boolean, what: () => string): Promise<void> {
+        for (let waited = 0; !done(); waited += 50) {
+            assert.ok(waited < 30_000, `within 30 s: ${what()}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+    }
+
+    const signalsSeen = (p: Project) => (fs.existsSync(path.join(p.out, "signals")) ? fs.readFileSync(path.join(p.out, "signals"), "utf8") : "");
+
     for (const [signal, command, exitCode] of [
         ["SIGINT", ["promote", "--yes"], 130],
         ["SIGTERM", ["promote", "--yes"], 143],
+        ["SIGHUP", ["rollback", "--yes"], 129],
         ["SIGINT", ["abort"], 130],
     ] as const) {
         it(`${signal} during \`${command.join(" ")}\`: the engine is cancelled once (SIGINT, Pulumi's graceful cancel), the file as it was, exit ${exitCode}`, async () => {
             const p = project();
-            const bin = pulumi(FAKES.runsUntilInterrupted);
-            const child = spawn(process.execPath, [cli, ...command, "--stack", STACK, "--model", "fraud-scorer", "--project", p.dir], { env: env(p, bin), stdio: ["ignore", "pipe", "pipe"] });
-            let output = "";
-            child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
-            child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
-            const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+            const run = await startUntilEngineRuns(p, pulumi(FAKES.runsUntilInterrupted), command);
             const started = path.join(p.out, "started");
-            for (let waited = 0; !fs.existsSync(started); waited += 50) {
-                assert.ok(waited < 30_000, `the engine started within 30 s:\n${output}`);
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            }
             assert.equal(fs.readFileSync(started, "utf8").trim(), (command as readonly string[]).includes("--yes") ? "up" : "preview");
-            child.kill(signal);
-            const code = await closed;
+            run.child.kill(signal);
+            const code = await run.closed;
             assertUnchanged(p, command.join(" "));
-            assert.equal(code, exitCode, output);
-            assert.equal(fs.readFileSync(path.join(p.out, "signals"), "utf8"), "INT\n", "the engine got one SIGINT");
-            assert.match(output, /interrupted/);
+            assert.equal(code, exitCode, run.output());
+            assert.equal(signalsSeen(p), "INT\n", "the engine got one SIGINT");
+            assert.match(run.output(), /interrupted/);
             assertNoLeftovers(p);
         });
     }
+
+    it("a second Ctrl-C while the engine cancels is passed on too (Pulumi's \"terminate now\"); the file as it was", async () => {
+        const p = project();
+        const run = await startUntilEngineRuns(p, pulumi(FAKES.cancelsSlowly), ["promote", "--yes"]);
+        run.child.kill("SIGINT");
+        await until(() => signalsSeen(p) === "INT\n", () => `the engine got the first SIGINT:\n${run.output()}`);
+        assert.equal(run.child.exitCode, null, "the CLI waits while the engine cancels");
+        run.child.kill("SIGINT");
+        assert.equal(await run.closed, 130, run.output());
+        assert.equal(signalsSeen(p), "INT\nINT\n");
+        assertUnchanged(p, "promote --yes");
+        assertNoLeftovers(p);
+    });
 });
