@@ -145,6 +145,8 @@ async function analyze(args: CliArgs, projectDir: string): Promise<number> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function auto(args: CliArgs, projectDir: string): Promise<number> {
+    // Before the first bake, not after it: each step is an update.
+    engineEnv(projectDir);
     const applied: CliArgs = { ...args, yes: true };
     let holds = 0;
     for (;;) {

@@ -87,6 +87,7 @@ describe("command lines: --help, usage errors, a missing Pulumi CLI", function (
         for (const [name, args] of [
             ["modelship", ["status", "--stack", "dev"]],
             ["modelship", ["rollback", "--stack", "lab", "--model", "fraud-scorer", "--to", "1.3.0"]],
+            ["modelship", ["auto", "--stack", "lab", "--model", "fraud-scorer", "--prometheus", "http://127.0.0.1:9", "--bake", "600"]],
             ["preview:summary", ["--stack", "dev"]],
         ] as const) {
             const result = run(name, ...args);
