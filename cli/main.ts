@@ -1,24 +1,25 @@
 /**
  * `modelship <command> --stack <name> [--model <name>]` (also `npm run modelship -- ...`): the
- * operator's side of a rollout. Each step is an edit to the stack file followed by one stack
- * update through the Automation API, previewed first: without --yes the edit is undone after the
- * preview, and an update that fails also puts the file back, so the file and the stack agree.
+ * operator's side of a rollout. Each step is an edit of the stack file, previewed (without --yes)
+ * or applied in one stack update; the stack file is written only once the update succeeded, so
+ * the file never claims a step the stack did not take, nor one that nobody reviewed.
  */
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
-import { ConfigError } from "../components/config/errors";
+import * as os from "os";
+import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
-import { findProjectDir } from "../tools/render";
-import { loadStackConfig, localPulumiEnv } from "../tools/pulumi-local";
+import { findProjectDir } from "../tools/stack-files";
+import { runCommand, UsageError } from "../tools/args";
+import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
-import { parseCliArgs, UsageError, type CliArgs } from "./args";
-import { PrometheusClient, PrometheusError } from "./prometheus";
+import { parseCliArgs, USAGE, type CliArgs } from "./args";
+import { Engine, Interrupted } from "./engine";
+import { PrometheusClient } from "./prometheus";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
-import { StackFile } from "./stack-file";
+import { StackFile, StackFileChanged } from "./stack-file";
 import { formatStatus, type ModelStatus } from "./status";
-
-const EXIT_USAGE = 2;
 
 function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
     const names = Object.keys(config.models);
@@ -31,8 +32,18 @@ function pickModel(config: ModelshipConfig, stack: string, model: string | undef
     return [model, found];
 }
 
+/** The environment every engine run gets: `npm run up`'s backend and passphrase rules, and the Pulumi CLI checked first. */
+function engineEnv(projectDir: string): NodeJS.ProcessEnv {
+    const env = localPulumiEnv(projectDir);
+    requirePulumi(env);
+    return env;
+}
+
+/** The stack through the Automation API, to read its outputs and history (loaded only then: it takes a second or two). */
 async function openStack(projectDir: string, stack: string): Promise<Stack> {
-    return LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { envVars: stringEnv(localPulumiEnv(projectDir)) });
+    const env = stringEnv(engineEnv(projectDir));
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    return LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { envVars: env });
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -50,9 +61,6 @@ async function allUpdates(stack: Stack) {
     }
 }
 
-/** Prints the engine's output as it comes: the progress of a long update. */
-const progress = (line: string) => process.stdout.write(line);
-
 async function status(args: CliArgs, projectDir: string): Promise<number> {
     const stack = await openStack(projectDir, args.stack);
     const outputs = await stack.outputs();
@@ -62,38 +70,57 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
     return 0;
 }
 
+/**
+ * One rollout step. The stack file is read and edited in memory; the engine previews or applies
+ * the edited config from a temporary --config-file; the stack file is replaced only after the
+ * update succeeded. Anything else (no CLI, no stack, a failed preview or update, an interrupt)
+ * leaves the stack file as it was.
+ */
 async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
     const config = loadStackConfig(projectDir, args.stack);
     const [name, model] = pickModel(config, args.stack, args.model);
     const file = StackFile.read(projectDir, args.stack);
-    const original = fs.readFileSync(file.file, "utf8");
     const planned = make(name, model, file.rawModel(name));
     file.apply(name, planned.edits);
-    // The edited file must still be a valid config before the engine sees it.
-    fs.writeFileSync(file.file, file.text());
-    try {
-        loadStackConfig(projectDir, args.stack);
-    } catch (error) {
-        fs.writeFileSync(file.file, original);
-        throw error;
-    }
-    console.log(`${args.yes ? "applying" : "previewing"}: ${planned.description}`);
-    const stack = await openStack(projectDir, args.stack);
-    try {
-        if (!args.yes) {
-            await stack.preview({ message: planned.description, onOutput: progress, diff: true });
-            console.log(`previewed only; the stack file is unchanged. Run again with --yes to apply: ${planned.description}`);
-            fs.writeFileSync(file.file, original);
-            return 0;
+    const env = engineEnv(projectDir);
+    const unchanged = `${path.basename(file.file)} is unchanged`;
+    await Engine.session(projectDir, env, async (engine) => {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `modelship-${args.stack}-`));
+        const configFile = path.join(scratch, path.basename(file.file));
+        let keep = false;
+        try {
+            fs.writeFileSync(configFile, file.text(), { mode: 0o600 });
+            // The edited config must be valid before the engine sees it.
+            loadStackConfig(projectDir, args.stack, configFile);
+            console.log(`${args.yes ? "applying" : "previewing"}: ${planned.description}`);
+            const common = ["--stack", args.stack, "--config-file", configFile, "--message", planned.description];
+            if (!args.yes) {
+                await engine.run(["preview", "--diff", ...common]);
+                console.log(`previewed only; the stack file is unchanged. Run again with --yes to apply: ${planned.description}`);
+                return;
+            }
+            await engine.run(["up", "--yes", "--skip-preview", ...common]);
+            try {
+                file.write();
+            } catch (error) {
+                // The stack runs the step now: its config must not get lost with the scratch folder.
+                keep = true;
+                const why = error instanceof StackFileChanged ? "changed while the update ran, so it was not overwritten" : `could not be written (${(error as Error).message})`;
+                throw new RolloutError(`the update applied ${JSON.stringify(planned.description)}, but ${file.file} ${why}: the config the stack now runs is in ${configFile}; merge the step into the stack file and commit it`);
+            }
+            console.log(`done: ${planned.description}`);
+            console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
+        } catch (error) {
+            if (!keep && error instanceof Error) {
+                error.message += `; ${unchanged}`;
+                if (args.yes && error instanceof Interrupted) error.message += "; the update may have applied part of the step: `modelship status` and a preview show where the stack stands";
+            }
+            throw error;
+        } finally {
+            if (!keep) fs.rmSync(scratch, { recursive: true, force: true });
         }
-        const result = await stack.up({ message: planned.description, onOutput: progress });
-        console.log(`done: ${planned.description} (${result.summary.result})`);
-        console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
-        return 0;
-    } catch (error) {
-        fs.writeFileSync(file.file, original);
-        throw error;
-    }
+    });
+    return 0;
 }
 
 /** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
@@ -118,6 +145,8 @@ async function analyze(args: CliArgs, projectDir: string): Promise<number> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function auto(args: CliArgs, projectDir: string): Promise<number> {
+    // Before the first bake, not after it: each step is an update.
+    engineEnv(projectDir);
     const applied: CliArgs = { ...args, yes: true };
     let holds = 0;
     for (;;) {
@@ -165,7 +194,7 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<number> {
     const args = parseCliArgs(argv);
-    const projectDir = findProjectDir();
+    const projectDir = args.project !== undefined ? path.resolve(args.project) : findProjectDir();
     switch (args.command) {
         case "status":
             return status(args, projectDir);
@@ -186,13 +215,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => (process.exitCode = code),
-        (error: unknown) => {
-            const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RolloutError || error instanceof PrometheusError;
-            console.error(error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error));
-            process.exitCode = error instanceof UsageError ? EXIT_USAGE : 1;
-        },
-    );
-}
+if (require.main === module) runCommand(USAGE, main);

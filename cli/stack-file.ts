@@ -1,7 +1,8 @@
 /**
- * A stack file (Pulumi.<stack>.yaml) edited in place: the rollout commands change one model's
+ * A stack file (Pulumi.<stack>.yaml) edited in memory: the rollout commands change one model's
  * node and keep every comment and the layout of the rest, so the diff a reviewer reads is the
- * step itself.
+ * step itself. The file is replaced in one atomic rename, and only if nobody changed it since it
+ * was read.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -13,6 +14,8 @@ const MODELS_KEY = "modelship:models";
 export class StackFile {
     private constructor(
         readonly file: string,
+        /** The file's bytes as read. */
+        readonly original: Buffer,
         private readonly document: Document,
     ) {}
 
@@ -22,9 +25,10 @@ export class StackFile {
             const known = fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? []);
             throw new Error(`no stack file Pulumi.${stack}.yaml; the stacks here are: ${known.join(", ") || "(none)"}`);
         }
-        const document = parseDocument(fs.readFileSync(file, "utf8"));
+        const original = fs.readFileSync(file);
+        const document = parseDocument(original.toString("utf8"));
         if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0].message}`);
-        return new StackFile(file, document);
+        return new StackFile(file, original, document);
     }
 
     /** The model's node as plain data, as the stack file has it (before defaults). */
@@ -58,7 +62,49 @@ export class StackFile {
         return this.document.toString({ lineWidth: 0, flowCollectionPadding: false });
     }
 
+    /** Whether the file on disk is still the one read. */
+    unchanged(): boolean {
+        try {
+            return fs.readFileSync(this.file).equals(this.original);
+        } catch {
+            return false;
+        }
+    }
+
+    /**
+     * Replaces the file with the edited text: a temporary file in the same folder (the file's
+     * mode), flushed to disk, renamed over it. A reader sees the old file or the new one, never
+     * half of it, and a crash leaves the old one. Refuses when the file changed since it was read.
+     */
     write(): void {
-        fs.writeFileSync(this.file, this.text());
+        if (!this.unchanged()) throw new StackFileChanged(this.file);
+        const temporary = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
+        const mode = fs.statSync(this.file).mode & 0o7777;
+        try {
+            const fd = fs.openSync(temporary, "w", mode);
+            try {
+                fs.writeFileSync(fd, this.text());
+                fs.fchmodSync(fd, mode);
+                fs.fsyncSync(fd);
+            } finally {
+                fs.closeSync(fd);
+            }
+            fs.renameSync(temporary, this.file);
+        } finally {
+            fs.rmSync(temporary, { force: true });
+        }
+        // The rename itself is durable once the folder is flushed.
+        const dir = fs.openSync(path.dirname(this.file), "r");
+        try {
+            fs.fsyncSync(dir);
+        } finally {
+            fs.closeSync(dir);
+        }
+    }
+}
+
+export class StackFileChanged extends Error {
+    constructor(readonly file: string) {
+        super(`${file} changed since it was read`);
     }
 }

@@ -1,16 +1,107 @@
-/** `--flag value` and `--flag=value` parsing for the project's small command-line tools. */
+/**
+ * The conventions every command of the project shares: `--flag value` and `--flag=value`;
+ * `--help` (or `-h`) prints the usage on stdout and exits 0; a usage error goes to stderr with the
+ * usage and exits 2; a missing prerequisite (the Pulumi CLI, the Docker engine) says what to
+ * install and exits 2; any other failure prints its message and exits 1 (or the command's own code).
+ */
+
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+/** "A prerequisite is missing", distinct from a failed deployment. */
+export const EXIT_MISSING_PREREQUISITE = 2;
+
+/** An error that ends the command with its own exit code. */
+export class ExitError extends Error {
+    constructor(
+        message: string,
+        readonly exitCode: number,
+    ) {
+        super(message);
+    }
+}
+
+/** The command line is wrong: the message says what, and the usage follows it. */
+export class UsageError extends ExitError {
+    constructor(message: string) {
+        super(message, EXIT_USAGE);
+    }
+}
+
+export class MissingPrerequisite extends ExitError {
+    constructor(message: string) {
+        super(message, EXIT_MISSING_PREREQUISITE);
+    }
+}
 
 export type FlagSpec<K extends string> = Readonly<Record<string, K>>;
 
-export function parseFlags<K extends string>(argv: readonly string[], flags: FlagSpec<K>, usage: string): Partial<Record<K, string>> {
-    const values: Partial<Record<K, string>> = {};
+export interface ParsedFlags<V extends string, S extends string> {
+    values: Partial<Record<V, string>>;
+    switches: ReadonlySet<S>;
+    /** With `passThrough`: the arguments that are not this command's, in order. */
+    rest: string[];
+}
+
+/**
+ * @param values flags that take a value (`--stack` -> "stack"); a missing value, or another flag
+ *   where the value should be, is a usage error
+ * @param options.switches flags without a value (`--yes` -> "yes")
+ * @param options.passThrough hand unknown arguments back in `rest` instead of refusing them
+ */
+export function parseFlags<V extends string, S extends string = never>(
+    argv: readonly string[],
+    values: FlagSpec<V>,
+    options: { switches?: FlagSpec<S>; passThrough?: boolean } = {},
+): ParsedFlags<V, S> {
+    const parsed: ParsedFlags<V, S> = { values: {}, switches: new Set<S>(), rest: [] };
+    const switches = options.switches ?? {};
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        const key = flags[flag];
-        if (!key) throw new Error(`unknown argument ${argv[i]}\n${usage}`);
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new Error(`${flag} needs a value\n${usage}`);
-        values[key] = value;
+        if (Object.prototype.hasOwnProperty.call(values, flag)) {
+            const value = inline ?? argv[++i];
+            if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+            parsed.values[values[flag]] = value;
+        } else if (Object.prototype.hasOwnProperty.call(switches, flag) && inline === undefined) {
+            (parsed.switches as Set<S>).add(switches[flag]);
+        } else if (options.passThrough) {
+            parsed.rest.push(argv[i]);
+        } else {
+            throw new UsageError(`unknown argument ${argv[i]}`);
+        }
     }
-    return values;
+    return parsed;
+}
+
+export function wantsHelp(argv: readonly string[]): boolean {
+    return argv.includes("--help") || argv.includes("-h");
+}
+
+/** Programming errors keep their stack trace; every other error is told by its message. */
+function describe(error: unknown): string {
+    if (error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError) return error.stack ?? error.message;
+    return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs a command's `main` as the process: --help, usage errors and exit codes as above.
+ * @param failedCode the exit code of a failure that is neither a usage error nor a missing prerequisite
+ */
+export function runCommand(usage: string, main: (argv: readonly string[]) => number | Promise<number>, options: { failedCode?: number } = {}): void {
+    const argv = process.argv.slice(2);
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${usage}\n`);
+        process.exitCode = 0;
+        return;
+    }
+    // The exit code is the command's verdict: exit at once, before anything left pending (a
+    // program under mocks rejecting again, a child's handles) can end the process another way.
+    Promise.resolve()
+        .then(() => main(argv))
+        .then(
+            (code) => process.exit(code),
+            (error: unknown) => {
+                process.stderr.write(`${describe(error)}${error instanceof UsageError ? `\n${usage}` : ""}\n`);
+                process.exit(error instanceof ExitError ? error.exitCode : (options.failedCode ?? EXIT_FAILED));
+            },
+        );
 }

@@ -49,7 +49,7 @@ import {
     type ScanFinding,
     type ScanOutcome,
 } from "../components/gates/programs";
-import { parseFlags } from "./args";
+import { parseFlags, UsageError, wantsHelp } from "./args";
 
 export const USAGE = [
     "usage: node dist/tools/gate.js <lint|scan|smoke> [flags]",
@@ -59,17 +59,11 @@ export const USAGE = [
     "        --expect-min <n> --expect-max <n> [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>]",
 ].join("\n");
 
-class UsageError extends Error {}
-
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
 
 function flags<K extends string>(argv: readonly string[], spec: Readonly<Record<string, K>>): Partial<Record<K, string>> {
-    try {
-        return parseFlags(argv, spec, "");
-    } catch (error) {
-        throw new UsageError((error as Error).message.trim());
-    }
+    return parseFlags(argv, spec).values;
 }
 
 function need(value: string | undefined, flag: string): string {
@@ -523,7 +517,7 @@ const GATES: Readonly<Record<GateName, (argv: readonly string[]) => number | Pro
 
 export async function main(argv: readonly string[]): Promise<number> {
     const [gate, ...rest] = argv;
-    if (gate === "--help" || gate === "-h" || gate === "help") {
+    if (gate === "help" || wantsHelp(argv)) {
         out(USAGE);
         return EXIT_PASS;
     }

@@ -7,11 +7,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../components/config/errors";
 import { allPolicies } from "../policies/all";
 import { withProjectEnvironments } from "../policies/hygiene";
 import { evaluate, type OfflineResource, type PackConfig, type Violation } from "../policies/offline";
-import { parseFlags } from "./args";
+import { parseFlags, runCommand, UsageError } from "./args";
 import type { RecordedResource } from "./mock-runtime";
 import { findProjectDir, renderStack } from "./render";
 
@@ -58,9 +57,12 @@ export function formatViolations(stack: string, violations: readonly Violation[]
     return [...lines, summary].join("\n");
 }
 
-async function main(): Promise<number> {
-    const args = parseFlags(process.argv.slice(2), { "--stack": "stack", "-s": "stack", "--config": "config", "--resources": "resources", "--project": "project" }, USAGE);
-    if (!args.stack) throw new Error(USAGE);
+/** Exit code when the check cannot run (a bad stack config, no policy config), apart from 1 for a mandatory violation. */
+const EXIT_CANNOT_RUN = 2;
+
+async function main(argv: readonly string[]): Promise<number> {
+    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--config": "config", "--resources": "resources", "--project": "project" }).values;
+    if (!args.stack) throw new UsageError("--stack is required");
     const projectDir = args.project ? path.resolve(args.project) : findProjectDir();
     const violations = await checkStack(projectDir, args.stack, {
         ...(args.config ? { configFile: path.resolve(args.config) } : {}),
@@ -70,12 +72,4 @@ async function main(): Promise<number> {
     return violations.some((v) => v.level === "mandatory") ? 1 : 0;
 }
 
-if (require.main === module) {
-    main().then(
-        (code) => process.exit(code),
-        (error: unknown) => {
-            console.error(error instanceof ConfigError ? error.message : `policy check failed: ${error instanceof Error ? error.message : String(error)}`);
-            process.exit(2);
-        },
-    );
-}
+if (require.main === module) runCommand(USAGE, main, { failedCode: EXIT_CANNOT_RUN });

@@ -7,20 +7,19 @@
  */
 import * as fs from "fs";
 import { spawnSync } from "child_process";
-import { ConfigError } from "../components/config/errors";
 import { previewSummary, type PreviewChange } from "../cli/preview-summary";
 import type { ModelStatus } from "../cli/status";
-import { parseFlags } from "./args";
+import { parseFlags, runCommand, UsageError } from "./args";
 import { checkStack } from "./policy";
-import { localPulumiEnv } from "./pulumi-local";
+import { localPulumiEnv, requirePulumi } from "./pulumi-local";
 import { findProjectDir, renderFiles } from "./render";
 import { readStackFiles } from "./stack-files";
 
 const USAGE = "usage: npm run preview:summary -- --stack <name> [--config-file <stack file>] [--out <file.md>]";
 
-function pulumi(args: readonly string[], projectDir: string): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: projectDir, env: localPulumiEnv(projectDir), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-    if (result.error) throw new Error(`could not run pulumi: ${result.error.message} (the preview needs the Pulumi CLI on PATH)`);
+function pulumi(args: readonly string[], projectDir: string, env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: projectDir, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (result.error) throw new Error(`could not run pulumi ${args[0]}: ${result.error.message}`);
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -36,17 +35,19 @@ export function previewChanges(json: string): PreviewChange[] {
 }
 
 export async function main(argv: readonly string[]): Promise<string> {
-    const args = parseFlags(argv, { "--stack": "stack", "--config-file": "configFile", "--out": "out" }, USAGE);
-    if (!args.stack) throw new Error(`--stack is required\n${USAGE}`);
+    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--config-file": "configFile", "--out": "out" }).values;
+    if (!args.stack) throw new UsageError("--stack is required");
     const projectDir = findProjectDir();
+    const env = localPulumiEnv(projectDir);
+    requirePulumi(env);
     const files = readStackFiles(projectDir, args.stack, args.configFile);
     const render = await renderFiles(projectDir, files);
     const after: Record<string, ModelStatus> = render.outputs.models;
     const configArgs = args.configFile ? ["--config-file", args.configFile] : [];
-    const outputs = pulumi(["stack", "output", "--json", "--stack", args.stack], projectDir);
+    const outputs = pulumi(["stack", "output", "--json", "--stack", args.stack], projectDir, env);
     // No outputs yet (a stack never updated, or not created): every value is new.
     const before = outputs.status === 0 ? ((JSON.parse(outputs.stdout || "{}") as { models?: Record<string, ModelStatus> }).models ?? undefined) : undefined;
-    const preview = pulumi(["preview", "--json", "--stack", args.stack, ...configArgs], projectDir);
+    const preview = pulumi(["preview", "--json", "--stack", args.stack, ...configArgs], projectDir, env);
     if (preview.status !== 0) throw new Error(`pulumi preview failed (exit ${preview.status}):\n${preview.stderr || preview.stdout}`);
     const violations = await checkStack(projectDir, args.stack, { resources: render.resources });
     const markdown = previewSummary({ stack: args.stack, ...(before ? { before } : {}), after, changes: previewChanges(preview.stdout), violations });
@@ -55,11 +56,8 @@ export async function main(argv: readonly string[]): Promise<string> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (markdown) => process.stdout.write(markdown),
-        (error: unknown) => {
-            console.error(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
-            process.exitCode = 1;
-        },
-    );
+    runCommand(USAGE, async (argv) => {
+        process.stdout.write(await main(argv));
+        return 0;
+    });
 }

@@ -7,31 +7,27 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../components/config/errors";
 import { namespaceValues } from "../components/config/load";
 import { parseConfig } from "../components/config/parse";
 import type { ModelshipConfig } from "../components/config/schema";
-import { findProjectDir } from "./render";
-import { readStackFiles } from "./stack-files";
+import { MissingPrerequisite, parseFlags, runCommand, UsageError } from "./args";
+import { findProjectDir, readStackFiles } from "./stack-files";
 
 const COMMANDS = ["up", "preview", "destroy", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];
 
-/** Exit code for "a prerequisite is missing", distinct from a failed deployment. */
-export const MISSING_PREREQUISITE = 2;
 export const STATE_DIR = ".pulumi-state";
 /** Only protects the secrets of a local dev state; set PULUMI_CONFIG_PASSPHRASE for anything shared. */
 const LOCAL_PASSPHRASE = "modelship-local-dev";
-
-class Missing extends Error {}
 
 function commandExists(command: string, env: NodeJS.ProcessEnv): boolean {
     return spawnSync(command, ["version"], { env, stdio: "ignore" }).error === undefined;
 }
 
-function requirePulumi(env: NodeJS.ProcessEnv): void {
+/** Every command that runs the engine checks this first, so a missing CLI reads the same everywhere. */
+export function requirePulumi(env: NodeJS.ProcessEnv = process.env): void {
     if (commandExists("pulumi", env)) return;
-    throw new Missing(
+    throw new MissingPrerequisite(
         [
             "The Pulumi CLI is not on PATH, and every deploy is a `pulumi up`.",
             "Install it (https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.",
@@ -42,28 +38,32 @@ function requirePulumi(env: NodeJS.ProcessEnv): void {
 
 function requireDocker(env: NodeJS.ProcessEnv): void {
     const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { env, encoding: "utf8" });
-    if (info.error) throw new Missing("The docker CLI is not on PATH: the dev stack runs its models on the local Docker engine. Install Docker and run this again.");
+    if (info.error) throw new MissingPrerequisite("The docker CLI is not on PATH: the dev stack runs its models on the local Docker engine. Install Docker and run this again.");
     if (info.status !== 0) {
-        throw new Missing(`The Docker engine is not reachable (docker info: ${(info.stderr || "").trim().split("\n")[0] || `exit ${info.status}`}). Start it (dockerd, or Docker Desktop) and run this again.`);
+        throw new MissingPrerequisite(`The Docker engine is not reachable (docker info: ${(info.stderr || "").trim().split("\n")[0] || `exit ${info.status}`}). Start it (dockerd, or Docker Desktop) and run this again.`);
     }
 }
 
-/** The stack's config from its stack file, parsed and checked as the program would. */
-export function loadStackConfig(projectDir: string, stack: string): ModelshipConfig {
-    return parseConfig(namespaceValues(readStackFiles(projectDir, stack).config), stack);
+/**
+ * The stack's config from its stack file, parsed and checked as the program would.
+ * @param stackFile a config file given instead of Pulumi.<stack>.yaml, as `pulumi --config-file` takes
+ */
+export function loadStackConfig(projectDir: string, stack: string, stackFile?: string): ModelshipConfig {
+    return parseConfig(namespaceValues(readStackFiles(projectDir, stack, stackFile).config), stack);
 }
+
+const USAGE = [
+    "usage: npm run up|preview|destroy [-- --stack <name>] [pulumi flags]",
+    "  Runs the Pulumi CLI on the stack (dev unless --stack names another), on a project-local file",
+    "  backend unless PULUMI_BACKEND_URL is set. Flags other than --stack go to Pulumi (e.g. --yes).",
+].join("\n");
 
 function parseArgs(argv: readonly string[]): { command: Command; stack: string; passThrough: string[] } {
     const [command, ...rest] = argv;
-    if (!(COMMANDS as readonly string[]).includes(command)) throw new Error(`usage: pulumi-local <${COMMANDS.join("|")}> [--stack <name>] [pulumi flags]`);
-    let stack = "dev";
-    const passThrough: string[] = [];
-    for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === "--stack" || rest[i] === "-s") stack = rest[++i] ?? stack;
-        else if (rest[i].startsWith("--stack=")) stack = rest[i].slice("--stack=".length);
-        else passThrough.push(rest[i]);
-    }
-    return { command: command as Command, stack, passThrough };
+    if (command === undefined) throw new UsageError("no command given");
+    if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    const { values, rest: passThrough } = parseFlags(rest, { "--stack": "stack", "-s": "stack" }, { passThrough: true });
+    return { command: command as Command, stack: values.stack ?? "dev", passThrough };
 }
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): number {
@@ -99,19 +99,4 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     return run("pulumi", [command, "--stack", stack, ...passThrough], childEnv, projectDir);
 }
 
-if (require.main === module) {
-    try {
-        process.exit(main(process.argv.slice(2)));
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            console.error(error.message);
-            process.exit(1);
-        }
-        if (error instanceof Missing) {
-            console.error(error.message);
-            process.exit(MISSING_PREREQUISITE);
-        }
-        console.error(error instanceof Error ? error.message : String(error));
-        process.exit(1);
-    }
-}
+if (require.main === module) runCommand(USAGE, (argv) => main(argv));

@@ -7,14 +7,13 @@ import type { Unwrap } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
-import { ConfigError } from "../components/config/errors";
 import { loadConfig } from "../components/config/load";
 import { deployModelship, type StackOutputs } from "../components/stack";
-import { parseFlags } from "./args";
+import { parseFlags, runCommand, UsageError } from "./args";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
 import { findProjectDir, readStackFiles, type StackFiles } from "./stack-files";
 
-/** Many callers know it from here; it lives with the other readers of the project's files. */
+// Importable from here as before; it lives with the other readers of the project files.
 export { findProjectDir };
 
 export interface Render {
@@ -23,8 +22,9 @@ export interface Render {
     outputs: Unwrap<StackOutputs>;
 }
 
-export async function renderStack(projectDir: string, stack: string): Promise<Render> {
-    return renderFiles(projectDir, readStackFiles(projectDir, stack));
+/** @param stackFile a config file instead of Pulumi.<stack>.yaml, as `pulumi --config-file` takes */
+export async function renderStack(projectDir: string, stack: string, stackFile?: string): Promise<Render> {
+    return renderFiles(projectDir, readStackFiles(projectDir, stack, stackFile));
 }
 
 /** Renders a stack's config as given, e.g. a stack file changed in memory by a test. */
@@ -87,11 +87,11 @@ export function writeRender(render: Render, outDir: string): string[] {
     return written;
 }
 
-const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--project <dir with Pulumi.yaml>]";
+const USAGE = "usage: npm run render -- --stack <name> [--config-file <stack file>] [--out <dir>] [--project <dir with Pulumi.yaml>]";
 
-function parseArgs(argv: readonly string[]): { stack: string; out?: string; project?: string } {
-    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--out": "out", "-o": "out", "--project": "project" }, USAGE);
-    if (!args.stack) throw new Error(USAGE);
+function parseArgs(argv: readonly string[]): { stack: string; configFile?: string; out?: string; project?: string } {
+    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--config-file": "configFile", "--out": "out", "-o": "out", "--project": "project" }).values;
+    if (!args.stack) throw new UsageError("--stack is required");
     return { ...args, stack: args.stack };
 }
 
@@ -113,11 +113,11 @@ export function gateSummary(resources: readonly RecordedResource[], model: strin
         .join("; ");
 }
 
-async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
+async function main(argv: readonly string[]): Promise<number> {
+    const args = parseArgs(argv);
     const projectDir = args.project ? path.resolve(args.project) : findProjectDir();
     const outDir = path.resolve(args.out ?? path.join(projectDir, "out", "render", args.stack));
-    const render = await renderStack(projectDir, args.stack);
+    const render = await renderStack(projectDir, args.stack, args.configFile === undefined ? undefined : path.resolve(args.configFile));
     const written = writeRender(render, outDir);
     const kinds = new Set(render.resources.filter((r) => r.custom).map((r) => r.type));
     console.log(`rendered stack ${args.stack}: ${render.resources.filter((r) => r.custom).length} resources of ${kinds.size} types -> ${path.relative(process.cwd(), outDir) || "."}`);
@@ -128,11 +128,7 @@ async function main(): Promise<void> {
         const gates = gateSummary(render.resources, model);
         if (gates) console.log(`    gates: ${gates}`);
     }
+    return 0;
 }
 
-if (require.main === module) {
-    main().catch((error: unknown) => {
-        console.error(error instanceof ConfigError ? error.message : `render failed: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runCommand(USAGE, main);

@@ -95,3 +95,11 @@ export function readStackFiles(projectDir: string, stack: string, stackFile = pa
     }
     return { project, stack, config };
 }
+
+/** The nearest directory above this file with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
+export function findProjectDir(start: string = __dirname): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
+    }
+}

@@ -270,7 +270,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.match(bad.stdout + bad.stderr, /fraud-scorer: canary steps 10 -> 100 add more than 25 points; add intermediate steps/, bad.all);
     });
 
-    it("`modelship promote` and `modelship rollback` edit the stack file and are one update each; `status` shows where it stands", async () => {
+    it("`modelship promote` and `modelship rollback` edit the stack file once the update succeeded and are one update each; `status` shows where it stands", async () => {
         // The committed lab file (canary at step 0) with this stack's salt, as a user's clone has it after `npm run up`.
         fs.writeFileSync(labFile(), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`);
         try {
@@ -280,6 +280,15 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             assert.match(preview.stdout, /previewed only; the stack file is unchanged/, preview.all);
             assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, "a preview leaves the file as it was");
             assert.equal(await stack.updates(), updatesBefore, "a preview is no update");
+
+            // A backend without the stack: the real engine fails, and the file stays as it was, run after run.
+            const emptyState = fs.mkdtempSync(path.join(stack.dir, "empty-state-"));
+            for (const args of [["promote"], ["promote"], ["promote", "--yes"]]) {
+                const missing = await stack.node("dist/cli/main.js", [...args, "--stack", STACK, "--model", "fraud-scorer"], 120_000, { PULUMI_BACKEND_URL: `file://${emptyState}` });
+                assert.equal(missing.status, 1, missing.all);
+                assert.match(missing.stderr, /no stack named '[^']*lab' found/, missing.all);
+                assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, `${args.join(" ")} on a missing stack leaves the file as it was`);
+            }
 
             const promoted = await stack.modelship("promote", "--stack", STACK, "--model", "fraud-scorer", "--yes");
             assert.equal(promoted.status, 0, promoted.all);

@@ -4,19 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
+import { fakeBin } from "../support/fake-bin";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "pulumi-local.js");
-
-/** A directory of stand-in commands that log how they were called; it is the whole PATH. */
-function fakeBin(commands: Record<string, string>): { dir: string; log: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-bin-"));
-    const log = path.join(dir, "calls.log");
-    for (const [name, body] of Object.entries(commands)) {
-        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $* | backend=$PULUMI_BACKEND_URL passphrase=\${PULUMI_CONFIG_PASSPHRASE:+set}" >> "${log}"\n${body}\n`, { mode: 0o755 });
-    }
-    return { dir, log };
-}
 
 function runCli(args: string[], bin: { dir: string }, env: Record<string, string> = {}) {
     return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: bin.dir, HOME: os.tmpdir(), ...env } });

@@ -115,9 +115,9 @@ export class EngineStack {
         return ["--stack", this.stack, "--config-file", this.configFile];
     }
 
-    /** One of the project's built Node.js programs, with this stack's environment. */
-    node(script: string, args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS): Promise<Run> {
-        return run(process.execPath, [path.join(this.projectDir, script), ...args], { cwd: this.projectDir, env: this.env, timeoutMs });
+    /** One of the project's built Node.js programs, with this stack's environment (and `env` over it). */
+    node(script: string, args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+        return run(process.execPath, [path.join(this.projectDir, script), ...args], { cwd: this.projectDir, env: { ...this.env, ...env }, timeoutMs });
     }
 
     /** `modelship <args>`, as `npm run modelship -- <args>` runs it. */
