@@ -6,7 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { isCollection, isMap, parseDocument, type Document } from "yaml";
+import { isCollection, isMap, type Document } from "yaml";
+import { parseYamlFile, stackNames } from "../tools/stack-files";
 import type { Edit } from "./rollout";
 
 const MODELS_KEY = "modelship:models";
@@ -22,13 +23,10 @@ export class StackFile {
     static read(projectDir: string, stack: string): StackFile {
         const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
         if (!fs.existsSync(file)) {
-            const known = fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? []);
-            throw new Error(`no stack file Pulumi.${stack}.yaml; the stacks here are: ${known.join(", ") || "(none)"}`);
+            throw new Error(`no stack file Pulumi.${stack}.yaml; the stacks here are: ${stackNames(projectDir).join(", ") || "(none)"}`);
         }
         const original = fs.readFileSync(file);
-        const document = parseDocument(original.toString("utf8"));
-        if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0].message}`);
-        return new StackFile(file, original, document);
+        return new StackFile(file, original, parseYamlFile(file, original.toString("utf8")));
     }
 
     /** The model's node as plain data, as the stack file has it (before defaults). */

@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseDocument } from "yaml";
+import { parseDocument, type Document } from "yaml";
 
 export interface StackFiles {
     project: string;
@@ -15,16 +15,21 @@ export interface StackFiles {
 /** The top-level keys Pulumi reads in a stack file; it ignores any other without a word. */
 export const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"] as const;
 
-/** A file's YAML as a mapping; a syntax error names the file, line and column. */
-function readYaml(file: string): Record<string, unknown> {
-    const document = parseDocument(fs.readFileSync(file, "utf8"));
+/** A file's YAML document, comments kept; a syntax error names the file, line and column. */
+export function parseYamlFile(file: string, text: string = fs.readFileSync(file, "utf8")): Document {
+    const document = parseDocument(text);
     const error = document.errors[0];
     if (error) {
         const at = error.linePos?.[0];
         // The yaml package's message says "at line L, column C:" and then shows the line; the position goes up front, editor-style.
         throw new Error(`${file}${at ? `:${at.line}:${at.col}` : ""}: invalid YAML: ${error.message.replace(/ at line \d+, column \d+:/, ":")}`);
     }
-    const parsed: unknown = document.toJS();
+    return document;
+}
+
+/** A file's YAML as a mapping. */
+function readYaml(file: string): Record<string, unknown> {
+    const parsed: unknown = parseYamlFile(file).toJS();
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${file} is not a YAML mapping`);
     return parsed as Record<string, unknown>;
 }
@@ -94,12 +99,4 @@ export function readStackFiles(projectDir: string, stack: string, stackFile = pa
         config[key.includes(":") ? key : `${project}:${key}`] = asString(value);
     }
     return { project, stack, config };
-}
-
-/** The nearest directory above this file with a Pulumi.yaml: the same from tools/ and from dist/tools/. */
-export function findProjectDir(start: string = __dirname): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
-    }
 }

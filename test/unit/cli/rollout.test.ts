@@ -153,4 +153,11 @@ describe("rollout commands on the stack files", () => {
         assert.throws(() => StackFile.read(dir, "staging"), /no stack file Pulumi\.staging\.yaml; the stacks here are: dev, lab, prod/);
         assert.throws(() => StackFile.read(dir, "prod").rawModel("nope"), /no model nope in .*Pulumi\.prod\.yaml; its models are: fraud-scorer, churn-predictor, ranker, price-estimator/);
     });
+
+    it("a stack file that is not valid YAML is named with the line and column, as the offline tools name it", () => {
+        const dir = project();
+        const file = path.join(dir, "Pulumi.dev.yaml");
+        fs.writeFileSync(file, "config:\n  modelship:environment: dev\n  modelship:models: {fraud-scorer: [\n");
+        assert.throws(() => StackFile.read(dir, "dev"), (error: Error) => error.message.startsWith(`${file}:`) && /^:\d+:\d+: invalid YAML: /.test(error.message.slice(file.length)));
+    });
 });
