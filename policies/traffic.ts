@@ -87,8 +87,14 @@ const canaryStepCap = resourcePolicy(
         const { maxStepPoints } = args.getConfig<StepCapConfig>();
         for (const plan of plansOf(args.type, args.props, report)) {
             if (plan.strategy !== "canary" || !plan.steps) continue;
-            const jumps = plan.steps.map((weight, i) => ({ from: i === 0 ? 0 : plan.steps![i - 1], to: weight })).filter(({ from, to }) => to - from > maxStepPoints);
-            if (jumps.length > 0) report(`${plan.model}: canary steps ${jumps.map((j) => `${j.from} -> ${j.to}`).join(", ")} add more than ${maxStepPoints} points; add intermediate steps`);
+            // A canary whose steps end below 100 (allowFinalStepBelow100) still concludes at 100: `promote` at its last step.
+            const last = plan.steps[plan.steps.length - 1] ?? 0;
+            const ladder = last < 100 ? [...plan.steps, 100] : plan.steps;
+            const jumps = ladder
+                .map((weight, i) => ({ from: i === 0 ? 0 : ladder[i - 1], to: weight, concludes: i === plan.steps!.length }))
+                .filter(({ from, to }) => to - from > maxStepPoints);
+            const named = jumps.map((j) => `${j.from} -> ${j.to}${j.concludes ? " (the promote that concludes)" : ""}`);
+            if (jumps.length > 0) report(`${plan.model}: canary steps ${named.join(", ")} add more than ${maxStepPoints} points; add intermediate steps`);
         }
     },
 );

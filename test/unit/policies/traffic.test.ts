@@ -108,6 +108,13 @@ describe("traffic policies", () => {
         it("counts the first step from 0", async () => {
             assert.equal((await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([30, 60, 100])), { maxStepPoints: 25 })).length, 1);
         });
+
+        it("counts the jump to 100 that concludes a canary whose steps end below it (allowFinalStepBelow100)", async () => {
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([10, 20, 30])), { maxStepPoints: 25 }), [
+                "fraud-scorer: canary steps 30 -> 100 (the promote that concludes) add more than 25 points; add intermediate steps",
+            ]);
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([25, 50, 75])), { maxStepPoints: 25 }), []);
+        });
     });
 
     describe("shadow-needs-mirror", () => {
