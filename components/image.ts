@@ -6,6 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { imageTag } from "./naming";
 import type { BuildConfig, ImageSource } from "./config/schema";
 import type { RepositoryRef } from "./registry";
 import type { TrackName } from "./traffic/types";
@@ -44,7 +45,7 @@ export class ModelImage extends pulumi.ComponentResource {
             const image = new docker.Image(
                 name,
                 {
-                    imageName: pulumi.interpolate`${args.repository.url}:${args.version}`,
+                    imageName: pulumi.interpolate`${args.repository.url}:${imageTag(args.version)}`,
                     build: {
                         // Relative to the project directory, where Pulumi runs the program: the
                         // rendered plan then reads the same on every machine.

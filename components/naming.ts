@@ -46,6 +46,8 @@ export const NAME_RULES = {
     /** Also the container's alias on its network, the host name the router resolves: one DNS label's length. */
     "docker-container": rule(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, /[^A-Za-z0-9_.-]/g),
     "docker-network": rule(253, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, /[^A-Za-z0-9_.-]/g),
+    /** An image tag; a version's build metadata ('+') is not one. */
+    "image-tag": rule(128, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, /[^A-Za-z0-9_.-]/g),
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;
@@ -123,6 +125,11 @@ export function trackLabels(environment: string, model: string, track: TrackName
 /** `fraud-scorer-candidate`: the Deployment, Service and PodDisruptionBudget of one track, and the stem of its other names. */
 export function trackName(model: string, track: TrackName): string {
     return physicalName("kubernetes-dns-label", [model, track]);
+}
+
+/** The tag a version's image is pushed with: the version itself where it is a tag, else shortened by physicalName. */
+export function imageTag(version: string): string {
+    return physicalName("image-tag", [version]);
 }
 
 /** A repository per model, `modelship/<model>`, in whichever registry. */

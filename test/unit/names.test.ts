@@ -100,5 +100,17 @@ describe("physical names", () => {
                 assert.deepEqual(autoNamed(resources), []);
             });
         }
+
+        it("an image built for a version with build metadata ('+', which the config accepts) gets a tag Docker accepts", async () => {
+            const raw = longestNamesStacks().docker;
+            const model = Object.values(raw.models as Record<string, { tracks: Record<string, { version: string }> }>)[0];
+            model.tracks.candidate.version = "1.5.0+build.7";
+            const { resources } = await runStack(raw, LONGEST.stack);
+            const tags = resources.filter((r) => r.type === "docker:index/image:Image").map((r) => String(r.inputs.imageName).split(":").pop());
+            assert.equal(tags.length, 2);
+            // Docker's tag grammar: a word character, then up to 127 word characters, '.' or '-'.
+            for (const tag of tags) assert.match(tag ?? "", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+            assert.ok(tags.some((tag) => tag?.startsWith("1.5.0-build.7")), `the tag still reads as the version: ${tags.join(", ")}`);
+        });
     });
 });
