@@ -6,6 +6,8 @@
 // It is written on pulumi-go-provider's lower-level API: the infer layer of the only release
 // the proxy serves (v1.3.2) does not compile against the Pulumi SDK v3.274.1 the rest of the
 // toolchain uses, and its generic diff reports a changed trigger as an update, not a replace.
+// go.mod pins github.com/pulumi/pulumi/pkg/v3 to the SDK's release for the same reason: the
+// v3.232.0 that pulumi-go-provider asks for does not build against sdk v3.274.1.
 package main
 
 import (
