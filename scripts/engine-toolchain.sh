@@ -6,7 +6,10 @@
 #     @pulumi/kubernetes npm SDK in package.json so the engine pairs them, and
 #   - the Node.js language host (pulumi-language-nodejs) from this project's engine/ folder: the
 #     released one's module is not served by the proxy; this one runs programs and policy packs
-#     with the @pulumi/pulumi in node_modules, as the released one does.
+#     with the @pulumi/pulumi in node_modules, as the released one does, and
+#   - the command provider (pulumi-resource-command) from engine/, for the gates' local commands:
+#     the released one's module is not served either; this one serves command:local:Command and
+#     reports the @pulumi/command version in package-lock.json so the engine pairs it with the SDK.
 # Everything is cached outside the clone, under ${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain:
 #   bin/      the binaries (put this directory on PATH)
 #   gomod/    GOMODCACHE      gocache/  GOCACHE
@@ -64,13 +67,24 @@ langhost_src=$here/engine/pulumi-language-nodejs
 node_sdk_version=$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$here/package.json" | head -n 1)
 [ -n "$node_sdk_version" ] || die "no @pulumi/pulumi version in $here/package.json"
 langhost_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$node_sdk_version src=$(cat "$langhost_src"/go.mod "$langhost_src"/go.sum "$langhost_src"/*.go | sha256sum | cut -c1-16)"
+# The command provider reports the @pulumi/command version npm installed; its stamp follows its
+# sources too.
+cmdprov_src=$here/engine/pulumi-resource-command
+command_sdk_version=$(awk '
+    /^[[:space:]]*"node_modules\/@pulumi\/command": \{/ { found = 1; next }
+    found && /"version":/ { gsub(/.*"version": "|".*/, ""); print; exit }
+' "$here/package-lock.json")
+[ -n "$command_sdk_version" ] || die "no node_modules/@pulumi/command version in $here/package-lock.json"
+cmdprov_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$command_sdk_version src=$(cat "$cmdprov_src"/go.mod "$cmdprov_src"/go.sum "$cmdprov_src"/*.go "$cmdprov_src"/schema.json | sha256sum | cut -c1-16)"
 report() {
     echo "$bin_dir/pulumi"
     echo "$bin_dir/pulumi-resource-kubernetes"
     echo "$bin_dir/pulumi-language-nodejs"
+    echo "$bin_dir/pulumi-resource-command"
 }
-if is_current pulumi "$pulumi_key" && is_current pulumi-resource-kubernetes "$k8s_key" && is_current pulumi-language-nodejs "$langhost_key"; then
-    log "up to date (pulumi $PULUMI_VERSION, pulumi-resource-kubernetes $K8S_PLUGIN_VERSION) in $bin_dir"
+if is_current pulumi "$pulumi_key" && is_current pulumi-resource-kubernetes "$k8s_key" && is_current pulumi-language-nodejs "$langhost_key" &&
+    is_current pulumi-resource-command "$cmdprov_key"; then
+    log "up to date (pulumi $PULUMI_VERSION, pulumi-resource-kubernetes $K8S_PLUGIN_VERSION, pulumi-resource-command $command_sdk_version) in $bin_dir"
     report
     exit 0
 fi
@@ -217,6 +231,18 @@ build_langhost() {
     install_bin "$bin_dir/.pulumi-language-nodejs.tmp" pulumi-language-nodejs "$langhost_key" "$started"
 }
 
+build_command_provider() {
+    local started=$SECONDS
+    current_log=$root/src/pulumi-resource-command.log
+    : >"$current_log"
+    log "building pulumi-resource-command (for @pulumi/command $command_sdk_version) from $cmdprov_src ... (log: $current_log)"
+    (cd "$cmdprov_src" && run "$go_bin" vet ./...) || fail "go vet of pulumi-resource-command"
+    (cd "$cmdprov_src" && run "$go_bin" test ./...) || fail "go test of pulumi-resource-command"
+    (cd "$cmdprov_src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.pulumi-resource-command.tmp" \
+        -ldflags "-s -w -X main.version=$command_sdk_version" .) || fail "go build of pulumi-resource-command"
+    install_bin "$bin_dir/.pulumi-resource-command.tmp" pulumi-resource-command "$cmdprov_key" "$started"
+}
+
 if [ -f "$here/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$here/package.json"; then
     log "warning: package.json's @pulumi/kubernetes is not $K8S_PLUGIN_VERSION; update K8S_PLUGIN_VERSION in $0"
 fi
@@ -225,4 +251,5 @@ log "go $go_version ($go_bin), cache $root"
 is_current pulumi "$pulumi_key" || build_pulumi
 is_current pulumi-resource-kubernetes "$k8s_key" || build_kubernetes
 is_current pulumi-language-nodejs "$langhost_key" || build_langhost
+is_current pulumi-resource-command "$cmdprov_key" || build_command_provider
 report

@@ -18,8 +18,8 @@ export const TOOLCHAIN_BIN = process.env.MODELSHIP_TOOLCHAIN_BIN ?? "/var/cache/
 const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kwokctl", "kube-apiserver", "etcd"];
 
 /** The toolchain's bin folder, or a skipped test (a failure where CI requires the engine). */
-export function engineOrSkip(context: Mocha.Context): string {
-    const missing = ENGINE_BINARIES.filter((b) => !fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+export function engineOrSkip(context: Mocha.Context, binaries: readonly string[] = ENGINE_BINARIES): string {
+    const missing = binaries.filter((b) => !fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
     if (missing.length === 0) return TOOLCHAIN_BIN;
     const message = `${missing.join(", ")} not in ${TOOLCHAIN_BIN}: run scripts/engine-toolchain.sh and scripts/kube-toolchain.sh`;
     if (process.env.MODELSHIP_REQUIRE_ENGINE === "1") assert.fail(`${message} (MODELSHIP_REQUIRE_ENGINE=1)`);

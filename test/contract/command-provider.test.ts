@@ -1,0 +1,102 @@
+/**
+ * Contract: this project's command provider (engine/pulumi-resource-command, built by
+ * scripts/engine-toolchain.sh) against the @pulumi/command SDK in node_modules. For every
+ * command resource the components create, each property the SDK declares is in the schema the
+ * built provider reports (`pulumi package get-schema`) with the same type and requiredness, and
+ * the other way round; the provider reports the SDK's version. So a new SDK in package-lock.json
+ * that adds, drops or retypes a property fails here, not in a deployment.
+ *
+ * Needs the toolchain's pulumi and pulumi-resource-command; skipped without them unless
+ * MODELSHIP_REQUIRE_ENGINE=1.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { findProjectDir } from "../../tools/render";
+import { engineOrSkip, run } from "../e2e/support/engine";
+import { schemaResourceShape, sdkResourceShape, shapeDifferences, type PackageSchema, type SdkResource } from "./support/provider-schema";
+
+/** The command resources the components create, and where the SDK declares each. */
+const USED_RESOURCES: SdkResource[] = [{ token: "command:local:Command", declarationFile: "local/command.d.ts", argsInterface: "CommandArgs", className: "Command" }];
+
+const projectDir = findProjectDir();
+const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "command");
+
+/** `command:<module>:<Class>` for each `new command.<module>.<Class>(` in the components. */
+function resourcesCreatedByComponents(): string[] {
+    const tokens = new Set<string>();
+    const visit = (dir: string): void => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const file = path.join(dir, entry.name);
+            if (entry.isDirectory()) visit(file);
+            else if (entry.name.endsWith(".ts")) {
+                for (const m of fs.readFileSync(file, "utf8").matchAll(/new command\.(\w+)\.(\w+)\(/g)) tokens.add(`command:${m[1]}:${m[2]}`);
+            }
+        }
+    };
+    visit(path.join(projectDir, "components"));
+    return [...tokens].sort();
+}
+
+describe("contract: pulumi-resource-command's schema against the @pulumi/command SDK", function () {
+    this.timeout(120_000);
+    let schema: PackageSchema;
+    let home: string;
+
+    before(async function () {
+        const bin = engineOrSkip(this, ["pulumi", "pulumi-resource-command"]);
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-schema-"));
+        const result = await run(path.join(bin, "pulumi"), ["package", "get-schema", path.join(bin, "pulumi-resource-command")], {
+            cwd: home,
+            env: { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
+            timeoutMs: 60_000,
+        });
+        assert.equal(result.status, 0, result.all);
+        schema = JSON.parse(result.stdout) as PackageSchema;
+    });
+
+    after(() => {
+        if (home) fs.rmSync(home, { recursive: true, force: true });
+    });
+
+    it("covers every command resource the components create", () => {
+        const used = resourcesCreatedByComponents();
+        assert.ok(used.length > 0, "the components create command resources (the gates)");
+        assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
+    });
+
+    it("reports the version of the SDK in node_modules, so the engine pairs them", () => {
+        const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
+        assert.equal(schema.name, "command");
+        assert.equal(schema.version, sdkVersion);
+    });
+
+    for (const resource of USED_RESOURCES) {
+        it(`${resource.token}: the same properties, types and requiredness as the SDK's ${resource.argsInterface} and ${resource.className}`, () => {
+            const sdk = sdkResourceShape(sdkDir, resource);
+            const provider = schemaResourceShape(schema, resource.token);
+            assert.deepEqual(shapeDifferences(sdk, provider), []);
+            // What the gates and a user rely on, stated once more so a vacuous parse cannot pass.
+            assert.deepEqual(sdk.inputs.triggers, { type: "array<any>", required: false });
+            assert.deepEqual(sdk.inputs.environment, { type: "map<string>", required: false });
+            assert.deepEqual(sdk.outputs.stdout, { type: "string", required: true });
+            assert.deepEqual(sdk.inputs.logging, { type: "enum(none|stderr|stdout|stdoutAndStderr)", required: false });
+        });
+    }
+
+    it("names a drift: a property the provider drops or retypes", () => {
+        const resource = USED_RESOURCES[0];
+        const drifted = structuredClone(schema);
+        const command = drifted.resources?.[resource.token];
+        assert.ok(command?.inputProperties && command.properties);
+        delete command.inputProperties.dir;
+        command.properties.stdout = { type: "array", items: { type: "string" } };
+        command.inputProperties.timeout = { type: "number" };
+        assert.deepEqual(shapeDifferences(sdkResourceShape(sdkDir, resource), schemaResourceShape(drifted, resource.token)), [
+            "inputs.dir: declared by the SDK (string), missing from the provider's schema",
+            "inputs.timeout: in the provider's schema (number), not declared by the SDK",
+            "outputs.stdout: the SDK says string, the provider's schema array<string>",
+        ]);
+    });
+});

@@ -1,0 +1,182 @@
+/**
+ * A provider plugin's schema against the npm SDK generated for it: each resource's input and
+ * output properties as the SDK's declaration files type them (the `*Args` interface and the
+ * resource class), reduced to a shape both sides can state (`string`, `array<string>`,
+ * `map<string>`, `enum(none|stderr)`, ...), and the differences between the two, by name.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+
+/** A property's type, and whether it is always present (outputs) or must be given (inputs). */
+export interface PropertyShape {
+    type: string;
+    required: boolean;
+}
+
+export type Properties = Record<string, PropertyShape>;
+
+export interface ResourceShape {
+    inputs: Properties;
+    outputs: Properties;
+}
+
+/** Where the SDK declares a resource: its declaration file, arguments interface and class. */
+export interface SdkResource {
+    token: string;
+    /** Relative to the package's folder, e.g. `local/command.d.ts`. */
+    declarationFile: string;
+    argsInterface: string;
+    className: string;
+}
+
+// --- the SDK's side --------------------------------------------------------------------------
+
+function parse(file: string): ts.SourceFile {
+    return ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+}
+
+/** The string values of `export declare const <name>: { readonly X: "x"; ... }` in an enums file. */
+function enumValues(enumsFile: string, name: string): string[] {
+    const source = parse(enumsFile);
+    for (const statement of source.statements) {
+        if (!ts.isVariableStatement(statement)) continue;
+        for (const declaration of statement.declarationList.declarations) {
+            if (!ts.isIdentifier(declaration.name) || declaration.name.text !== name || !declaration.type || !ts.isTypeLiteralNode(declaration.type)) continue;
+            return declaration.type.members.flatMap((member) =>
+                ts.isPropertySignature(member) && member.type && ts.isLiteralTypeNode(member.type) && ts.isStringLiteral(member.type.literal) ? [member.type.literal.text] : [],
+            );
+        }
+    }
+    throw new Error(`no enum ${name} in ${enumsFile}`);
+}
+
+/** The shape of a declared type: pulumi.Input/Output unwrapped, `undefined` dropped. */
+function sdkType(node: ts.TypeNode, packageDir: string): string {
+    if (node.kind === ts.SyntaxKind.StringKeyword) return "string";
+    if (node.kind === ts.SyntaxKind.BooleanKeyword) return "boolean";
+    if (node.kind === ts.SyntaxKind.NumberKeyword) return "number";
+    if (node.kind === ts.SyntaxKind.AnyKeyword) return "any";
+    if (ts.isParenthesizedTypeNode(node)) return sdkType(node.type, packageDir);
+    if (ts.isArrayTypeNode(node)) return `array<${sdkType(node.elementType, packageDir)}>`;
+    if (ts.isTypeLiteralNode(node) && node.members.length === 1 && ts.isIndexSignatureDeclaration(node.members[0])) {
+        return `map<${sdkType(node.members[0].type, packageDir)}>`;
+    }
+    if (ts.isUnionTypeNode(node)) {
+        const kinds = [...new Set(node.types.filter((t) => t.kind !== ts.SyntaxKind.UndefinedKeyword).map((t) => sdkType(t, packageDir)))].sort();
+        // The SDK's `Asset | Archive` is the schema's pulumi.json#/Asset (an asset or an archive).
+        if (kinds.join("|") === "archive|asset") return "asset";
+        return kinds.join("|");
+    }
+    if (ts.isTypeReferenceNode(node)) {
+        const name = node.typeName.getText();
+        const args = node.typeArguments ?? [];
+        if ((name === "pulumi.Input" || name === "pulumi.Output") && args.length === 1) return sdkType(args[0], packageDir);
+        if (name === "pulumi.asset.Archive") return "archive";
+        if (name === "pulumi.asset.Asset") return "asset";
+        const enumRef = /^enums\.(\w+)\.(\w+)$/.exec(name);
+        if (enumRef) return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1], "index.d.ts"), enumRef[2]).sort().join("|")})`;
+        return `unknown type ${name}`;
+    }
+    return `unknown type ${node.getText()}`;
+}
+
+function isUndefinable(node: ts.TypeNode): boolean {
+    if (ts.isUnionTypeNode(node)) return node.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword);
+    if (ts.isTypeReferenceNode(node) && node.typeArguments?.length === 1) return isUndefinable(node.typeArguments[0]);
+    return false;
+}
+
+/** The resource as the SDK declares it: inputs from the `*Args` interface, outputs from the class. */
+export function sdkResourceShape(packageDir: string, resource: SdkResource): ResourceShape {
+    const source = parse(path.join(packageDir, resource.declarationFile));
+    const inputs: Properties = {};
+    const outputs: Properties = {};
+    for (const statement of source.statements) {
+        if (ts.isInterfaceDeclaration(statement) && statement.name.text === resource.argsInterface) {
+            for (const member of statement.members) {
+                if (!ts.isPropertySignature(member) || !member.type) continue;
+                inputs[member.name.getText()] = { type: sdkType(member.type, packageDir), required: !member.questionToken };
+            }
+        }
+        if (ts.isClassDeclaration(statement) && statement.name?.text === resource.className) {
+            for (const member of statement.members) {
+                if (!ts.isPropertyDeclaration(member) || !member.type) continue;
+                if (member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) continue;
+                outputs[member.name.getText()] = { type: sdkType(member.type, packageDir), required: !isUndefinable(member.type) };
+            }
+        }
+    }
+    if (Object.keys(inputs).length === 0 || Object.keys(outputs).length === 0) {
+        throw new Error(`${resource.declarationFile} declares no ${resource.argsInterface} properties or no ${resource.className} properties`);
+    }
+    return { inputs, outputs };
+}
+
+// --- the provider's side ---------------------------------------------------------------------
+
+export interface TypeSpec {
+    type?: string;
+    $ref?: string;
+    items?: TypeSpec;
+    additionalProperties?: TypeSpec;
+}
+
+export interface PackageSchema {
+    name: string;
+    version?: string;
+    types?: Record<string, { type?: string; enum?: Array<{ value: unknown }> }>;
+    resources?: Record<string, { inputProperties?: Record<string, TypeSpec>; requiredInputs?: string[]; properties?: Record<string, TypeSpec>; required?: string[] }>;
+}
+
+function schemaType(spec: TypeSpec, schema: PackageSchema): string {
+    if (spec.$ref) {
+        const builtin = /^pulumi\.json#\/(\w+)$/.exec(spec.$ref);
+        if (builtin) return builtin[1].toLowerCase();
+        const local = /^#\/types\/(.+)$/.exec(spec.$ref);
+        const type = local ? schema.types?.[local[1]] : undefined;
+        if (type?.enum) return `enum(${type.enum.map((e) => String(e.value)).sort().join("|")})`;
+        return `unknown ref ${spec.$ref}`;
+    }
+    switch (spec.type) {
+        case "string":
+        case "boolean":
+        case "number":
+            return spec.type;
+        case "integer":
+            return "number";
+        case "array":
+            return `array<${spec.items ? schemaType(spec.items, schema) : "any"}>`;
+        case "object":
+            return `map<${spec.additionalProperties ? schemaType(spec.additionalProperties, schema) : "any"}>`;
+    }
+    return `unknown type ${JSON.stringify(spec)}`;
+}
+
+/** The resource as the provider's schema declares it. */
+export function schemaResourceShape(schema: PackageSchema, token: string): ResourceShape {
+    const resource = schema.resources?.[token];
+    if (!resource) throw new Error(`the ${schema.name} schema has no resource ${token}`);
+    const shape = (props: Record<string, TypeSpec> | undefined, required: string[] | undefined): Properties =>
+        Object.fromEntries(Object.entries(props ?? {}).map(([name, spec]) => [name, { type: schemaType(spec, schema), required: (required ?? []).includes(name) }]));
+    return { inputs: shape(resource.inputProperties, resource.requiredInputs), outputs: shape(resource.properties, resource.required) };
+}
+
+// --- the comparison --------------------------------------------------------------------------
+
+/** Every difference between the two, one line each; none when they agree. */
+export function shapeDifferences(sdk: ResourceShape, provider: ResourceShape): string[] {
+    const differences: string[] = [];
+    for (const side of ["inputs", "outputs"] as const) {
+        const names = [...new Set([...Object.keys(sdk[side]), ...Object.keys(provider[side])])].sort();
+        for (const name of names) {
+            const s = sdk[side][name];
+            const p = provider[side][name];
+            if (!p) differences.push(`${side}.${name}: declared by the SDK (${s.type}), missing from the provider's schema`);
+            else if (!s) differences.push(`${side}.${name}: in the provider's schema (${p.type}), not declared by the SDK`);
+            else if (s.type !== p.type) differences.push(`${side}.${name}: the SDK says ${s.type}, the provider's schema ${p.type}`);
+            else if (s.required !== p.required) differences.push(`${side}.${name}: ${s.required ? "required" : "optional"} in the SDK, ${p.required ? "required" : "optional"} in the provider's schema`);
+        }
+    }
+    return differences;
+}
