@@ -10,12 +10,19 @@
 #   - the command provider (pulumi-resource-command) from engine/, for the gates' local commands:
 #     the released one's module is not served either; this one serves command:local:Command and
 #     reports the @pulumi/command version in package-lock.json so the engine pairs it with the SDK.
+#   - on request only (the part `docker-build`), the docker-build provider plugin
+#     (pulumi-resource-docker-build) from its module on the proxy, reporting DOCKER_BUILD_VERSION
+#     so the engine pairs it with the npm @pulumi/docker-build of that version. Its two
+#     code-generation-only imports are replaced by engine/codegen-stubs/ (see the README there).
+#
+# Usage: engine-toolchain.sh [PART...], PART one of pulumi, kubernetes, langhost, command,
+# docker-build; without arguments: pulumi kubernetes langhost command.
 # Everything is cached outside the clone, under ${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain:
 #   bin/      the binaries (put this directory on PATH)
 #   gomod/    GOMODCACHE      gocache/  GOCACHE
 #   src/      generated wrapper modules and build logs (src/<binary>.log)
 # A second run with the same versions finds the stamps (bin/.stamp-<binary>) and exits at once.
-# Prints the binaries' paths on stdout, one per line, as its last output.
+# Prints the requested binaries' paths on stdout, one per line, as its last output.
 #
 # Needs go >= MIN_GO on PATH or at /usr/local/go/bin/go (Debian's golang-go is too old).
 # Environment: MODELSHIP_CACHE (cache root), GOPROXY/GOSUMDB/GONOSUMDB are honoured as set.
@@ -29,6 +36,10 @@ K8S_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
 # The version the plugin reports; must equal "@pulumi/kubernetes" in package.json.
 K8S_PLUGIN_VERSION=4.34.2
+# The docker-build provider: its module's tag, and the version the plugin reports (the npm
+# @pulumi/docker-build it pairs with).
+DOCKER_BUILD_MODULE=github.com/pulumi/pulumi-docker-build
+DOCKER_BUILD_VERSION=0.0.22
 # pkg/v3 v3.274.1's go.mod says `go 1.26.6`; with GOTOOLCHAIN=local an older go cannot build it.
 MIN_GO=1.26.6
 # Bump when the build recipe below changes, so cached binaries are rebuilt.
@@ -76,15 +87,31 @@ command_sdk_version=$(awk '
 ' "$here/package-lock.json")
 [ -n "$command_sdk_version" ] || die "no node_modules/@pulumi/command version in $here/package-lock.json"
 cmdprov_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$command_sdk_version src=$(cat "$cmdprov_src"/go.mod "$cmdprov_src"/go.sum "$cmdprov_src"/*.go "$cmdprov_src"/schema.json | sha256sum | cut -c1-16)"
+# The docker-build provider's stamp follows the stubs that replace its code-generation imports.
+stubs_src=$here/engine/codegen-stubs
+docker_build_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION stubs=$(find "$stubs_src" -type f \( -name go.mod -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
+
+# Each part: its binary, its stamp key and its build function.
+declare -A part_bin=([pulumi]=pulumi [kubernetes]=pulumi-resource-kubernetes [langhost]=pulumi-language-nodejs
+    [command]=pulumi-resource-command [docker-build]=pulumi-resource-docker-build)
+declare -A part_key=([pulumi]=$pulumi_key [kubernetes]=$k8s_key [langhost]=$langhost_key
+    [command]=$cmdprov_key [docker-build]=$docker_build_key)
+declare -A part_build=([pulumi]=build_pulumi [kubernetes]=build_kubernetes [langhost]=build_langhost
+    [command]=build_command_provider [docker-build]=build_docker_build)
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(pulumi kubernetes langhost command)
+for part in "${parts[@]}"; do
+    [ -n "${part_bin[$part]:-}" ] || die "unknown part '$part' (known: pulumi kubernetes langhost command docker-build)"
+done
+part_current() { is_current "${part_bin[$1]}" "${part_key[$1]}"; }
 report() {
-    echo "$bin_dir/pulumi"
-    echo "$bin_dir/pulumi-resource-kubernetes"
-    echo "$bin_dir/pulumi-language-nodejs"
-    echo "$bin_dir/pulumi-resource-command"
+    local part
+    for part in "${parts[@]}"; do echo "$bin_dir/${part_bin[$part]}"; done
 }
-if is_current pulumi "$pulumi_key" && is_current pulumi-resource-kubernetes "$k8s_key" && is_current pulumi-language-nodejs "$langhost_key" &&
-    is_current pulumi-resource-command "$cmdprov_key"; then
-    log "up to date (pulumi $PULUMI_VERSION, pulumi-resource-kubernetes $K8S_PLUGIN_VERSION, pulumi-resource-command $command_sdk_version) in $bin_dir"
+all_current=1
+for part in "${parts[@]}"; do part_current "$part" || all_current=; done
+if [ -n "$all_current" ]; then
+    log "up to date (${parts[*]}) in $bin_dir"
     report
     exit 0
 fi
@@ -243,13 +270,36 @@ build_command_provider() {
     install_bin "$bin_dir/.pulumi-resource-command.tmp" pulumi-resource-command "$cmdprov_key" "$started"
 }
 
+build_docker_build() {
+    local started=$SECONDS dir=$root/src/pulumi-resource-docker-build-$DOCKER_BUILD_VERSION
+    local cmd=$DOCKER_BUILD_MODULE/provider/cmd/pulumi-resource-docker-build
+    current_log=$root/src/pulumi-resource-docker-build.log
+    : >"$current_log"
+    log "building pulumi-resource-docker-build $DOCKER_BUILD_VERSION from $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION ... (log: $current_log)"
+    new_wrapper "$dir" pulumi-resource-docker-build "$DOCKER_BUILD_MODULE" "v$DOCKER_BUILD_VERSION" >/dev/null
+    (cd "$dir" && run "$go_bin" mod edit \
+        "-replace=github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3=$stubs_src/pulumi-language-dotnet" \
+        "-replace=github.com/pulumi/pulumi-java=$stubs_src/pulumi-java") || fail "go mod edit in $dir"
+    (cd "$dir" && run "$go_bin" get "$cmd@v$DOCKER_BUILD_VERSION") || fail "go get $cmd@v$DOCKER_BUILD_VERSION"
+    # The plugin reports provider.Version (the upstream Makefile sets it the same way); its schema
+    # carries the same version.
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi-resource-docker-build.tmp" \
+        -ldflags "-s -w -X $DOCKER_BUILD_MODULE/provider.Version=$DOCKER_BUILD_VERSION" \
+        "$cmd") || fail "go build of pulumi-resource-docker-build"
+    install_bin "$bin_dir/.pulumi-resource-docker-build.tmp" pulumi-resource-docker-build "$docker_build_key" "$started"
+}
+
 if [ -f "$here/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$here/package.json"; then
     log "warning: package.json's @pulumi/kubernetes is not $K8S_PLUGIN_VERSION; update K8S_PLUGIN_VERSION in $0"
 fi
 
+if [ -f "$here/package.json" ] && grep -q '"@pulumi/docker-build"' "$here/package.json" &&
+    ! grep -q "\"@pulumi/docker-build\": \"$DOCKER_BUILD_VERSION\"" "$here/package.json"; then
+    log "warning: package.json's @pulumi/docker-build is not $DOCKER_BUILD_VERSION; update DOCKER_BUILD_VERSION in $0"
+fi
+
 log "go $go_version ($go_bin), cache $root"
-is_current pulumi "$pulumi_key" || build_pulumi
-is_current pulumi-resource-kubernetes "$k8s_key" || build_kubernetes
-is_current pulumi-language-nodejs "$langhost_key" || build_langhost
-is_current pulumi-resource-command "$cmdprov_key" || build_command_provider
+for part in "${parts[@]}"; do
+    part_current "$part" || "${part_build[$part]}"
+done
 report

@@ -2,7 +2,8 @@
  * A provider plugin's schema against the npm SDK generated for it: each resource's input and
  * output properties as the SDK's declaration files type them (the `*Args` interface and the
  * resource class), reduced to a shape both sides can state (`string`, `array<string>`,
- * `map<string>`, `enum(none|stderr)`, ...), and the differences between the two, by name.
+ * `map<string>`, `enum(none|stderr)`, `object(BuildContext)`, ...), and the differences between the
+ * two, by name.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -76,6 +77,10 @@ function sdkType(node: ts.TypeNode, packageDir: string): string {
         if (name === "pulumi.asset.Asset") return "asset";
         const enumRef = /^enums\.(\w+)\.(\w+)$/.exec(name);
         if (enumRef) return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1], "index.d.ts"), enumRef[2]).sort().join("|")})`;
+        // An object type of the package, `inputs.BuildContext` in arguments, `outputs.BuildContext`
+        // in the class: the schema's #/types/<pkg>:<module>:BuildContext.
+        const objectRef = /^(?:inputs|outputs)\.(?:\w+\.)*(\w+)$/.exec(name);
+        if (objectRef) return `object(${objectRef[1]})`;
         return `unknown type ${name}`;
     }
     return `unknown type ${node.getText()}`;
@@ -125,7 +130,7 @@ export interface TypeSpec {
 export interface PackageSchema {
     name: string;
     version?: string;
-    types?: Record<string, { type?: string; enum?: Array<{ value: unknown }> }>;
+    types?: Record<string, { type?: string; enum?: Array<{ value: unknown }>; properties?: Record<string, TypeSpec>; required?: string[] }>;
     resources?: Record<string, { inputProperties?: Record<string, TypeSpec>; requiredInputs?: string[]; properties?: Record<string, TypeSpec>; required?: string[] }>;
 }
 
@@ -136,6 +141,7 @@ function schemaType(spec: TypeSpec, schema: PackageSchema): string {
         const local = /^#\/types\/(.+)$/.exec(spec.$ref);
         const type = local ? schema.types?.[local[1]] : undefined;
         if (type?.enum) return `enum(${type.enum.map((e) => String(e.value)).sort().join("|")})`;
+        if (type?.type === "object" && local) return `object(${local[1].slice(local[1].lastIndexOf(":") + 1)})`;
         return `unknown ref ${spec.$ref}`;
     }
     switch (spec.type) {
@@ -153,13 +159,22 @@ function schemaType(spec: TypeSpec, schema: PackageSchema): string {
     return `unknown type ${JSON.stringify(spec)}`;
 }
 
+function schemaProperties(schema: PackageSchema, props: Record<string, TypeSpec> | undefined, required: string[] | undefined): Properties {
+    return Object.fromEntries(Object.entries(props ?? {}).map(([name, spec]) => [name, { type: schemaType(spec, schema), required: (required ?? []).includes(name) }]));
+}
+
 /** The resource as the provider's schema declares it. */
 export function schemaResourceShape(schema: PackageSchema, token: string): ResourceShape {
     const resource = schema.resources?.[token];
     if (!resource) throw new Error(`the ${schema.name} schema has no resource ${token}`);
-    const shape = (props: Record<string, TypeSpec> | undefined, required: string[] | undefined): Properties =>
-        Object.fromEntries(Object.entries(props ?? {}).map(([name, spec]) => [name, { type: schemaType(spec, schema), required: (required ?? []).includes(name) }]));
-    return { inputs: shape(resource.inputProperties, resource.requiredInputs), outputs: shape(resource.properties, resource.required) };
+    return { inputs: schemaProperties(schema, resource.inputProperties, resource.requiredInputs), outputs: schemaProperties(schema, resource.properties, resource.required) };
+}
+
+/** The properties of an object type (`#/types/<token>`) as the provider's schema declares them. */
+export function schemaObjectShape(schema: PackageSchema, token: string): Properties {
+    const type = schema.types?.[token];
+    if (type?.type !== "object") throw new Error(`the ${schema.name} schema has no object type ${token}`);
+    return schemaProperties(schema, type.properties, type.required);
 }
 
 // --- the comparison --------------------------------------------------------------------------
