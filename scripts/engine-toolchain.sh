@@ -10,13 +10,13 @@
 #   - the command provider (pulumi-resource-command) from engine/, for the gates' local commands:
 #     the released one's module is not served either; this one serves command:local:Command and
 #     reports the @pulumi/command version in package-lock.json so the engine pairs it with the SDK.
-#   - on request only (the part `docker-build`), the docker-build provider plugin
+#   - the docker-build provider plugin
 #     (pulumi-resource-docker-build) from its module on the proxy, reporting DOCKER_BUILD_VERSION
 #     so the engine pairs it with the npm @pulumi/docker-build of that version. Its two
 #     code-generation-only imports are replaced by engine/codegen-stubs/ (see the README there).
 #
 # Usage: engine-toolchain.sh [PART...], PART one of pulumi, kubernetes, langhost, command,
-# docker-build; without arguments: pulumi kubernetes langhost command.
+# docker-build; without arguments: all of them.
 # Everything is cached outside the clone, under ${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain:
 #   bin/      the binaries (put this directory on PATH)
 #   gomod/    GOMODCACHE      gocache/  GOCACHE
@@ -99,7 +99,7 @@ declare -A part_key=([pulumi]=$pulumi_key [kubernetes]=$k8s_key [langhost]=$lang
 declare -A part_build=([pulumi]=build_pulumi [kubernetes]=build_kubernetes [langhost]=build_langhost
     [command]=build_command_provider [docker-build]=build_docker_build)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(pulumi kubernetes langhost command)
+[ ${#parts[@]} -gt 0 ] || parts=(pulumi kubernetes langhost command docker-build)
 for part in "${parts[@]}"; do
     [ -n "${part_bin[$part]:-}" ] || die "unknown part '$part' (known: pulumi kubernetes langhost command docker-build)"
 done

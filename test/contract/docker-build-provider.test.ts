@@ -1,6 +1,6 @@
 /**
  * Contract: the docker-build provider plugin (pulumi-resource-docker-build, built by
- * `scripts/engine-toolchain.sh docker-build` from its module on the Go module proxy) serves
+ * `scripts/engine-toolchain.sh` from its module on the Go module proxy) serves
  * `docker-build:index:Image` with the inputs and outputs this project's image build relies on, with
  * the types it relies on, and reports the version the toolchain script pins, so the engine pairs
  * it with the npm @pulumi/docker-build of that version. A provider built from another release, or

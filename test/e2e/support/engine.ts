@@ -21,7 +21,7 @@ const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-ku
 export function engineOrSkip(context: Mocha.Context, binaries: readonly string[] = ENGINE_BINARIES): string {
     const missing = binaries.filter((b) => !fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
     if (missing.length === 0) return TOOLCHAIN_BIN;
-    const message = `${missing.join(", ")} not in ${TOOLCHAIN_BIN}: run scripts/engine-toolchain.sh (\`scripts/engine-toolchain.sh docker-build\` for pulumi-resource-docker-build) and scripts/kube-toolchain.sh`;
+    const message = `${missing.join(", ")} not in ${TOOLCHAIN_BIN}: run scripts/engine-toolchain.sh and scripts/kube-toolchain.sh`;
     if (process.env.MODELSHIP_REQUIRE_ENGINE === "1") assert.fail(`${message} (MODELSHIP_REQUIRE_ENGINE=1)`);
     return context.skip();
 }
