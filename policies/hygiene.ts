@@ -39,7 +39,16 @@ const TAGGABLE_AWS_TYPES = new Set([
     "aws:lb/loadBalancer:LoadBalancer",
     "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener",
+    "aws:lb/listenerRule:ListenerRule",
 ]);
+
+/** An Auto Scaling group's tags are a list of {key, value, propagateAtLaunch}, not a map. */
+const AUTOSCALING_GROUP = "aws:autoscaling/group:Group";
+
+function listTag(props: Props, key: string): string | undefined {
+    const entry = arrayAt(props, "tags").find((t) => isRecord(t) && t.key === key);
+    return isRecord(entry) ? stringAt(entry, "value") : undefined;
+}
 
 function dockerLabel(props: Props, name: string): string | undefined {
     const entry = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === name);
@@ -55,6 +64,7 @@ function declaredEnvironments(type: string, props: Props): Array<{ where: string
     }
     if (type === TYPES.container || type === "docker:index/network:Network") return [{ where: "labels", value: dockerLabel(props, ENVIRONMENT_LABEL) }];
     if (TAGGABLE_AWS_TYPES.has(type)) return [{ where: "tags", value: stringAt(props, "tags", ENVIRONMENT_TAG) }];
+    if (type === AUTOSCALING_GROUP) return [{ where: "tags", value: listTag(props, ENVIRONMENT_TAG) }];
     return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { hygienePolicies } from "../../../policies/hygiene";
+import { findProjectDir, renderStack } from "../../../tools/render";
 import { resource, violationsOf } from "../../support/policies";
 
 const policy = (name: string) => hygienePolicies.find((p) => p.name === name)!;
@@ -32,6 +33,22 @@ describe("hygiene policies", () => {
             const template = resource("kubernetes:apps/v1:Deployment", { metadata: { labels: { [ENV]: "prod" } }, spec: { template: { metadata: { labels: {} }, spec: { containers: [] } } } });
             assert.deepEqual(await check(template), [`pod template labels lack ${ENV}; set it to "prod"`]);
             assert.deepEqual(await check(resource("aws:ecr/repository:Repository", { tags: {} })), ['tags lack modelship:environment; set it to "prod"']);
+        });
+
+        it("checks every AWS resource the prod stack tags: one tagged with another environment is refused, whatever its kind", async function () {
+            this.timeout(60_000);
+            const { resources } = await renderStack(findProjectDir(), "prod");
+            const tagged = resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.inputs.tags !== undefined);
+            const unchecked: string[] = [];
+            for (const r of tagged) {
+                // Tags are a map on most kinds and a list of {key, value, propagateAtLaunch} on an Auto Scaling group.
+                const tags = Array.isArray(r.inputs.tags)
+                    ? (r.inputs.tags as Array<Record<string, unknown>>).map((t) => (t.key === "modelship:environment" ? { ...t, value: "dev" } : t))
+                    : { ...(r.inputs.tags as Record<string, string>), "modelship:environment": "dev" };
+                if ((await check(resource(r.type, { ...r.inputs, tags }))).length === 0) unchecked.push(r.type);
+            }
+            assert.ok(tagged.length > 20);
+            assert.deepEqual([...new Set(unchecked)], [], "environment-label does not read these kinds' tags");
         });
 
         it("leaves alone resources that cannot carry a label or tag", async () => {
