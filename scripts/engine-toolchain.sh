@@ -246,29 +246,22 @@ build_kubernetes() {
     install_bin "$bin_dir/.pulumi-resource-kubernetes.tmp" pulumi-resource-kubernetes "$k8s_key" "$started"
 }
 
-build_langhost() {
-    local started=$SECONDS
-    current_log=$root/src/pulumi-language-nodejs.log
+# The Go programs of this project's engine/ folder: vetted, tested, then built reporting the
+# version of the npm SDK they serve.
+build_engine_dir() {
+    local name=$1 src=$2 sdk=$3 version=$4 key=$5 started=$SECONDS
+    current_log=$root/src/$name.log
     : >"$current_log"
-    log "building pulumi-language-nodejs (for @pulumi/pulumi $node_sdk_version) from $langhost_src ... (log: $current_log)"
-    (cd "$langhost_src" && run "$go_bin" vet ./...) || fail "go vet of pulumi-language-nodejs"
-    (cd "$langhost_src" && run "$go_bin" test ./...) || fail "go test of pulumi-language-nodejs"
-    (cd "$langhost_src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.pulumi-language-nodejs.tmp" \
-        -ldflags "-s -w -X main.version=$node_sdk_version" .) || fail "go build of pulumi-language-nodejs"
-    install_bin "$bin_dir/.pulumi-language-nodejs.tmp" pulumi-language-nodejs "$langhost_key" "$started"
+    log "building $name (for $sdk $version) from $src ... (log: $current_log)"
+    (cd "$src" && run "$go_bin" vet ./...) || fail "go vet of $name"
+    (cd "$src" && run "$go_bin" test ./...) || fail "go test of $name"
+    (cd "$src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.$name.tmp" \
+        -ldflags "-s -w -X main.version=$version" .) || fail "go build of $name"
+    install_bin "$bin_dir/.$name.tmp" "$name" "$key" "$started"
 }
 
-build_command_provider() {
-    local started=$SECONDS
-    current_log=$root/src/pulumi-resource-command.log
-    : >"$current_log"
-    log "building pulumi-resource-command (for @pulumi/command $command_sdk_version) from $cmdprov_src ... (log: $current_log)"
-    (cd "$cmdprov_src" && run "$go_bin" vet ./...) || fail "go vet of pulumi-resource-command"
-    (cd "$cmdprov_src" && run "$go_bin" test ./...) || fail "go test of pulumi-resource-command"
-    (cd "$cmdprov_src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.pulumi-resource-command.tmp" \
-        -ldflags "-s -w -X main.version=$command_sdk_version" .) || fail "go build of pulumi-resource-command"
-    install_bin "$bin_dir/.pulumi-resource-command.tmp" pulumi-resource-command "$cmdprov_key" "$started"
-}
+build_langhost() { build_engine_dir pulumi-language-nodejs "$langhost_src" @pulumi/pulumi "$node_sdk_version" "$langhost_key"; }
+build_command_provider() { build_engine_dir pulumi-resource-command "$cmdprov_src" @pulumi/command "$command_sdk_version" "$cmdprov_key"; }
 
 build_docker_build() {
     local started=$SECONDS dir=$root/src/pulumi-resource-docker-build-$DOCKER_BUILD_VERSION

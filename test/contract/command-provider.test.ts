@@ -11,11 +11,10 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
-import { engineOrSkip, run } from "../e2e/support/engine";
-import { schemaResourceShape, sdkResourceShape, shapeDifferences, type PackageSchema, type SdkResource } from "./support/provider-schema";
+import { builtProviderSchema } from "./support/built-schema";
+import { schemaResourceShape, sdkResourceShape, shapeDifferences, type SdkResource } from "./support/provider-schema";
 
 /** The command resources the components create, and where the SDK declares each. */
 const USED_RESOURCES: SdkResource[] = [{ token: "command:local:Command", declarationFile: "local/command.d.ts", argsInterface: "CommandArgs", className: "Command" }];
@@ -41,24 +40,7 @@ function resourcesCreatedByComponents(): string[] {
 
 describe("contract: pulumi-resource-command's schema against the @pulumi/command SDK", function () {
     this.timeout(120_000);
-    let schema: PackageSchema;
-    let home: string;
-
-    before(async function () {
-        const bin = engineOrSkip(this, ["pulumi", "pulumi-resource-command"]);
-        home = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-schema-"));
-        const result = await run(path.join(bin, "pulumi"), ["package", "get-schema", path.join(bin, "pulumi-resource-command")], {
-            cwd: home,
-            env: { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
-            timeoutMs: 60_000,
-        });
-        assert.equal(result.status, 0, result.all);
-        schema = JSON.parse(result.stdout) as PackageSchema;
-    });
-
-    after(() => {
-        if (home) fs.rmSync(home, { recursive: true, force: true });
-    });
+    const schema = builtProviderSchema("pulumi-resource-command");
 
     it("covers every command resource the components create", () => {
         const used = resourcesCreatedByComponents();
@@ -68,14 +50,14 @@ describe("contract: pulumi-resource-command's schema against the @pulumi/command
 
     it("reports the version of the SDK in node_modules, so the engine pairs them", () => {
         const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
-        assert.equal(schema.name, "command");
-        assert.equal(schema.version, sdkVersion);
+        assert.equal(schema().name, "command");
+        assert.equal(schema().version, sdkVersion);
     });
 
     for (const resource of USED_RESOURCES) {
         it(`${resource.token}: the same properties, types and requiredness as the SDK's ${resource.argsInterface} and ${resource.className}`, () => {
             const sdk = sdkResourceShape(sdkDir, resource);
-            const provider = schemaResourceShape(schema, resource.token);
+            const provider = schemaResourceShape(schema(), resource.token);
             assert.deepEqual(shapeDifferences(sdk, provider), []);
             // What the gates and a user rely on, stated once more so a vacuous parse cannot pass.
             assert.deepEqual(sdk.inputs.triggers, { type: "array<any>", required: false });
@@ -87,7 +69,7 @@ describe("contract: pulumi-resource-command's schema against the @pulumi/command
 
     it("names a drift: a property the provider drops or retypes", () => {
         const resource = USED_RESOURCES[0];
-        const drifted = structuredClone(schema);
+        const drifted = structuredClone(schema());
         const command = drifted.resources?.[resource.token];
         assert.ok(command?.inputProperties && command.properties);
         delete command.inputProperties.dir;

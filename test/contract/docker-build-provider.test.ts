@@ -11,11 +11,10 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
-import { engineOrSkip, run } from "../e2e/support/engine";
-import { schemaObjectShape, schemaResourceShape, type PackageSchema, type Properties } from "./support/provider-schema";
+import { builtProviderSchema } from "./support/built-schema";
+import { schemaObjectShape, schemaResourceShape, type Properties } from "./support/provider-schema";
 
 const IMAGE = "docker-build:index:Image";
 const projectDir = findProjectDir();
@@ -82,48 +81,31 @@ const OBJECT_TYPES: Record<string, Properties> = {
 
 describe("contract: pulumi-resource-docker-build serves docker-build:index:Image as the image build uses it", function () {
     this.timeout(120_000);
-    let schema: PackageSchema;
-    let home: string;
-
-    before(async function () {
-        const bin = engineOrSkip(this, ["pulumi", "pulumi-resource-docker-build"]);
-        home = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-schema-"));
-        const result = await run(path.join(bin, "pulumi"), ["package", "get-schema", path.join(bin, "pulumi-resource-docker-build")], {
-            cwd: home,
-            env: { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
-            timeoutMs: 60_000,
-        });
-        assert.equal(result.status, 0, result.all);
-        schema = JSON.parse(result.stdout) as PackageSchema;
-    });
-
-    after(() => {
-        if (home) fs.rmSync(home, { recursive: true, force: true });
-    });
+    const schema = builtProviderSchema("pulumi-resource-docker-build");
 
     it("reports the version scripts/engine-toolchain.sh pins, so the engine pairs it with that npm @pulumi/docker-build", () => {
-        assert.equal(schema.name, "docker-build");
-        assert.equal(schema.version, pinnedVersion());
+        assert.equal(schema().name, "docker-build");
+        assert.equal(schema().version, pinnedVersion());
     });
 
     it(`${IMAGE}: the inputs the image build passes, with their types and requiredness`, () => {
-        const image = schemaResourceShape(schema, IMAGE);
+        const image = schemaResourceShape(schema(), IMAGE);
         assert.deepEqual(pick(image.inputs, IMAGE_INPUTS), IMAGE_INPUTS);
     });
 
     it(`${IMAGE}: the digest, ref and tags outputs the targets run the image by`, () => {
-        const image = schemaResourceShape(schema, IMAGE);
+        const image = schemaResourceShape(schema(), IMAGE);
         assert.deepEqual(pick(image.outputs, IMAGE_OUTPUTS), IMAGE_OUTPUTS);
     });
 
     for (const [token, expected] of Object.entries(OBJECT_TYPES)) {
         it(`${token}: the fields the image build sets`, () => {
-            assert.deepEqual(pick(schemaObjectShape(schema, token), expected), expected);
+            assert.deepEqual(pick(schemaObjectShape(schema(), token), expected), expected);
         });
     }
 
     it("names a drift: an input the provider drops or retypes", () => {
-        const drifted = structuredClone(schema);
+        const drifted = structuredClone(schema());
         const image = drifted.resources?.[IMAGE];
         assert.ok(image?.inputProperties && image.properties);
         delete image.inputProperties.buildArgs;
