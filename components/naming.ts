@@ -137,7 +137,13 @@ export function repositoryName(model: string): string {
     return physicalName("image-repository", [PRODUCT, model], { separator: "/" });
 }
 
-/** AWS tags: same facts as the labels, in the key style AWS consoles show. */
+/** AWS tag keys: the same facts as the labels, in the key style AWS consoles show. */
+export const AWS_TAG = {
+    environment: "modelship:environment",
+    managedBy: "modelship:managed-by",
+    model: "modelship:model",
+} as const;
+
 export function awsTags(environment: string, model?: string): Record<string, string> {
-    return { "modelship:environment": environment, "modelship:managed-by": PRODUCT, ...(model ? { "modelship:model": model } : {}) };
+    return { [AWS_TAG.environment]: environment, [AWS_TAG.managedBy]: PRODUCT, ...(model ? { [AWS_TAG.model]: model } : {}) };
 }

@@ -5,6 +5,7 @@
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { PLANS_ANNOTATION, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
+import { AWS_TAG } from "../components/naming";
 import { findProjectDir, stackNames } from "../tools/stack-files";
 
 export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
@@ -38,7 +39,7 @@ export function projectEnvironments(projectDir?: string): string[] {
 
 export const PRODUCTION = "prod";
 export const ENVIRONMENT_LABEL = "modelship.dev/environment";
-export const ENVIRONMENT_TAG = "modelship:environment";
+export const ENVIRONMENT_TAG = AWS_TAG.environment;
 
 export const TYPES = {
     deployment: "kubernetes:apps/v1:Deployment",

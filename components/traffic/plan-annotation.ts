@@ -5,6 +5,7 @@
  * without re-reading the stack config.
  */
 import { perTrack, STRATEGY_TYPES, TRACK_NAMES, type StrategyType, type TrackName, type TrafficPlan } from "./types";
+import { AWS_TAG } from "../naming";
 
 export const PLANS_ANNOTATION = "modelship.dev/traffic-plans";
 
@@ -57,7 +58,7 @@ export function readPlansAnnotation(value: string | undefined): PlanSummary[] | 
 export const AWS_TAG_VALUE = { maxLength: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u } as const;
 
 export const PLAN_TAG = {
-    model: "modelship:model",
+    model: AWS_TAG.model,
     strategy: "modelship:traffic-strategy",
     /** The tracks in the order of the forward action's target groups. */
     tracks: "modelship:traffic-tracks",
