@@ -9,6 +9,7 @@ import {
     ENVIRONMENT_LABEL,
     ENVIRONMENT_TAG,
     isRecord,
+    listEntry,
     podSpecOf,
     projectEnvironments,
     recordAt,
@@ -46,13 +47,13 @@ const TAGGABLE_AWS_TYPES = new Set([
 const AUTOSCALING_GROUP = "aws:autoscaling/group:Group";
 
 function listTag(props: Props, key: string): string | undefined {
-    const entry = arrayAt(props, "tags").find((t) => isRecord(t) && t.key === key);
-    return isRecord(entry) ? stringAt(entry, "value") : undefined;
+    const entry = listEntry(props, "tags", "key", key);
+    return entry && stringAt(entry, "value");
 }
 
 function dockerLabel(props: Props, name: string): string | undefined {
-    const entry = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === name);
-    return isRecord(entry) ? stringAt(entry, "value") : undefined;
+    const entry = listEntry(props, "labels", "label", name);
+    return entry && stringAt(entry, "value");
 }
 
 /** Where a resource says its environment, and what it says; undefined when it cannot carry one. */

@@ -113,6 +113,15 @@ export interface RouterPlans {
 }
 
 /**
+ * The entry of a list of `{<keyField>, value}` records that names `key`: a docker container's
+ * `labels` (`{label, value}`), an Auto Scaling group's `tags` (`{key, value, propagateAtLaunch}`).
+ */
+export function listEntry(props: Props, list: string, keyField: string, key: string): Record<string, unknown> | undefined {
+    const entry = arrayAt(props, list).find((e) => isRecord(e) && e[keyField] === key);
+    return isRecord(entry) ? entry : undefined;
+}
+
+/**
  * The traffic plans a router object carries, whichever target made it: the annotation of a
  * Gateway API HTTPRoute or of the Kubernetes nginx router's ConfigMap, the label of the docker
  * router container, or the tags and forward weights of the listener rule that splits a model's
@@ -128,8 +137,8 @@ export function routerPlans(type: string, props: Props): RouterPlans | undefined
         return annotations && PLANS_ANNOTATION in annotations ? fromJson(stringAt(annotations, PLANS_ANNOTATION)) : undefined;
     }
     if (type === TYPES.container) {
-        const label = arrayAt(props, "labels").find((l) => isRecord(l) && l.label === PLANS_ANNOTATION);
-        return isRecord(label) ? fromJson(stringAt(label, "value")) : undefined;
+        const label = listEntry(props, "labels", "label", PLANS_ANNOTATION);
+        return label ? fromJson(stringAt(label, "value")) : undefined;
     }
     if (type === TYPES.listenerRule || type === TYPES.albListenerRule) {
         const forward = arrayAt(props, "actions").find((a) => isRecord(a) && recordAt(a, "forward") !== undefined);
