@@ -1,5 +1,5 @@
 /** `modelship <command> --stack <name> [--model <name>] [flags]`, parsed into one typed command. */
-import { parseFlags, UsageError } from "../tools/args";
+import { parseFlags, userPath, UsageError } from "../tools/args";
 
 export const COMMANDS = ["status", "promote", "abort", "rollback", "analyze", "auto"] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -20,10 +20,12 @@ export interface CliArgs {
     bakeSeconds?: number;
     /** The project directory (with Pulumi.yaml); the one this program belongs to otherwise. */
     project?: string;
+    /** The stack file to read and edit instead of Pulumi.<stack>.yaml (absolute), as `pulumi --config-file` takes. */
+    configFile?: string;
 }
 
 export const USAGE = [
-    "usage: modelship <command> --stack <name> [--model <name>] [--project <dir with Pulumi.yaml>] [flags]",
+    "usage: modelship <command> --stack <name> [--model <name>] [--project <dir with Pulumi.yaml>] [--config-file <stack file>] [flags]",
     "  status                     each model's tracks, versions, live weights, mirror, step and the last update",
     "  promote  [--yes]           the next step of the model's strategy (canary weight, blue-green switch, conclude)",
     "  abort    [--yes] [--retire] all live traffic back to stable; the candidate kept warm unless --retire",
@@ -32,6 +34,7 @@ export const USAGE = [
     "  analyze  [--prometheus <url>]  promote, hold or roll back, from the candidate's and stable's metrics",
     "  auto     [--prometheus <url>] [--bake <seconds>]  bake, analyze and promote step by step; roll back on a failed analysis",
     "Without --yes a command previews the update and changes nothing; with --yes the stack file is written once the update succeeded.",
+    "--config-file names the stack file to read and edit instead of Pulumi.<stack>.yaml (as `pulumi --config-file` and `npm run up -- --config-file` take it).",
 ].join("\n");
 
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -40,10 +43,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     const { values, switches } = parseFlags(
         rest,
-        { "--stack": "stack", "-s": "stack", "--model": "model", "--prometheus": "prometheus", "--bake": "bake", "--to": "to", "--project": "project" },
+        { "--stack": "stack", "-s": "stack", "--model": "model", "--prometheus": "prometheus", "--bake": "bake", "--to": "to", "--project": "project", "--config-file": "configFile" },
         { switches: { "--yes": "yes", "-y": "yes", "--retire": "retire" } },
     );
-    const { stack, model, to, bake, project } = values;
+    const { stack, model, to, bake, project, configFile } = values;
     const retire = switches.has("retire");
     if (!stack) throw new UsageError("--stack is required");
     if (retire && command !== "abort" && command !== "rollback") throw new UsageError("--retire goes with abort or rollback");
@@ -61,5 +64,6 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         ...(to !== undefined ? { to } : {}),
         ...(bake !== undefined ? { bakeSeconds: Number(bake) } : {}),
         ...(project !== undefined ? { project } : {}),
+        ...(configFile !== undefined ? { configFile: userPath(configFile, env) } : {}),
     };
 }

@@ -77,9 +77,9 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
  * leaves the stack file as it was.
  */
 async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
-    const config = loadStackConfig(projectDir, args.stack);
+    const config = loadStackConfig(projectDir, args.stack, args.configFile);
     const [name, model] = pickModel(config, args.stack, args.model);
-    const file = StackFile.read(projectDir, args.stack);
+    const file = StackFile.read(projectDir, args.stack, args.configFile);
     const planned = make(name, model, file.rawModel(name));
     file.apply(name, planned.edits);
     const env = engineEnv(projectDir);
@@ -137,7 +137,7 @@ async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, wind
 }
 
 async function analyze(args: CliArgs, projectDir: string): Promise<number> {
-    const [name, model] = pickModel(loadStackConfig(projectDir, args.stack), args.stack, args.model);
+    const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
     await analyzeOnce(args, name, model, model.analysis.bakeSeconds);
     return 0;
 }
@@ -150,7 +150,7 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
     const applied: CliArgs = { ...args, yes: true };
     let holds = 0;
     for (;;) {
-        const [name, model] = pickModel(loadStackConfig(projectDir, args.stack), args.stack, args.model);
+        const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
         const strategy = model.strategy;
         if (!model.tracks.candidate) {
             console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);

@@ -20,10 +20,10 @@ export class StackFile {
         private readonly document: Document,
     ) {}
 
-    static read(projectDir: string, stack: string): StackFile {
-        const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    /** @param file the stack file to edit instead of Pulumi.<stack>.yaml, as `pulumi --config-file` takes */
+    static read(projectDir: string, stack: string, file = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackFile {
         if (!fs.existsSync(file)) {
-            throw new Error(`no stack file Pulumi.${stack}.yaml; the stacks here are: ${stackNames(projectDir).join(", ") || "(none)"}`);
+            throw new Error(`no stack file ${path.basename(file)}; the stacks here are: ${stackNames(projectDir).join(", ") || "(none)"}`);
         }
         const original = fs.readFileSync(file);
         return new StackFile(file, original, parseYamlFile(file, original.toString("utf8")));

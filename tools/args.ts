@@ -4,6 +4,7 @@
  * usage and exits 2; a missing prerequisite (the Pulumi CLI, the Docker engine) says what to
  * install and exits 2; any other failure prints its message and exits 1 (or the command's own code).
  */
+import * as path from "path";
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -70,6 +71,14 @@ export function parseFlags<V extends string, S extends string = never>(
         }
     }
     return parsed;
+}
+
+/**
+ * A path the user typed, made absolute from the folder they typed it in: `npm run` starts scripts
+ * in the project folder and says where it was called from in INIT_CWD.
+ */
+export function userPath(typed: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD ?? process.cwd(), typed);
 }
 
 export function wantsHelp(argv: readonly string[]): boolean {

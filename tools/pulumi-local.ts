@@ -10,7 +10,7 @@ import * as path from "path";
 import { namespaceValues } from "../components/config/load";
 import { parseConfig } from "../components/config/parse";
 import type { ModelshipConfig } from "../components/config/schema";
-import { MissingPrerequisite, parseFlags, runCommand, UsageError } from "./args";
+import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./args";
 import { findProjectDir, readStackFiles } from "./stack-files";
 
 const COMMANDS = ["up", "preview", "destroy", "refresh"] as const;
@@ -53,17 +53,19 @@ export function loadStackConfig(projectDir: string, stack: string, stackFile?: s
 }
 
 const USAGE = [
-    "usage: npm run up|preview|destroy [-- --stack <name>] [pulumi flags]",
+    "usage: npm run up|preview|destroy|refresh [-- --stack <name>] [--config-file <stack file>] [pulumi flags]",
     "  Runs the Pulumi CLI on the stack (dev unless --stack names another), on a project-local file",
-    "  backend unless PULUMI_BACKEND_URL is set. Flags other than --stack go to Pulumi (e.g. --yes).",
+    "  backend unless PULUMI_BACKEND_URL is set. --config-file takes the stack's config from that file",
+    "  instead of Pulumi.<stack>.yaml (e.g. a machine's own base and router images). Other flags go to",
+    "  Pulumi (e.g. --yes).",
 ].join("\n");
 
-function parseArgs(argv: readonly string[]): { command: Command; stack: string; passThrough: string[] } {
+function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): { command: Command; stack: string; configFile?: string; passThrough: string[] } {
     const [command, ...rest] = argv;
     if (command === undefined) throw new UsageError("no command given");
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    const { values, rest: passThrough } = parseFlags(rest, { "--stack": "stack", "-s": "stack" }, { passThrough: true });
-    return { command: command as Command, stack: values.stack ?? "dev", passThrough };
+    const { values, rest: passThrough } = parseFlags(rest, { "--stack": "stack", "-s": "stack", "--config-file": "configFile" }, { passThrough: true });
+    return { command: command as Command, stack: values.stack ?? "dev", ...(values.configFile !== undefined ? { configFile: userPath(values.configFile, env) } : {}), passThrough };
 }
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): number {
@@ -88,15 +90,15 @@ export function localPulumiEnv(projectDir: string, env: NodeJS.ProcessEnv = proc
 }
 
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
-    const { command, stack, passThrough } = parseArgs(argv);
+    const { command, stack, configFile, passThrough } = parseArgs(argv, env);
     const projectDir = findProjectDir();
-    const config = loadStackConfig(projectDir, stack);
+    const config = loadStackConfig(projectDir, stack, configFile);
     const childEnv = localPulumiEnv(projectDir, env);
     requirePulumi(childEnv);
     if (Object.values(config.targets).some((t) => t.type === "docker")) requireDocker(childEnv);
     const selected = run("pulumi", ["stack", "select", stack, "--create"], childEnv, projectDir);
     if (selected !== 0) return selected;
-    return run("pulumi", [command, "--stack", stack, ...passThrough], childEnv, projectDir);
+    return run("pulumi", [command, "--stack", stack, ...(configFile ? ["--config-file", configFile] : []), ...passThrough], childEnv, projectDir);
 }
 
 if (require.main === module) runCommand(USAGE, (argv) => main(argv));

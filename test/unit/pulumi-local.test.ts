@@ -58,6 +58,26 @@ describe("npm run up / preview / destroy", () => {
         assert.deepEqual(calls, ["pulumi stack select prod --create | backend=s3://state-bucket passphrase=", "pulumi preview --stack prod | backend=s3://state-bucket passphrase="]);
     });
 
+    it("--config-file: the config is checked from that file (relative to where npm was called) and Pulumi is given it", () => {
+        const fake = bin({ pulumi: "exit 0", docker: "echo 28.2.2" });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-config-file-"));
+        created.push(dir);
+        const devFile = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(path.join(dir, "dev.local.yaml"), devFile.replace("routerImage: nginx:1.27-bookworm", "routerImage: 127.0.0.1:5000/modelship-base/nginx@sha256:" + "a".repeat(64)));
+        const result = runCli(["up", "--config-file", "dev.local.yaml", "--yes"], fake, { INIT_CWD: dir });
+        assert.equal(result.status, 0, result.stderr);
+        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
+        assert.equal(calls[1].split(" | ")[0], `pulumi up --stack dev --config-file ${path.join(dir, "dev.local.yaml")} --yes`);
+
+        fs.writeFileSync(path.join(dir, "broken.yaml"), devFile.replace("port: 8080", "port: 80800"));
+        const broken = runCli(["up", "--config-file", "broken.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { INIT_CWD: dir });
+        assert.equal(broken.status, 1, "a bad value in the given file stops before Pulumi");
+        assert.match(broken.stderr, /port/);
+        const missing = runCli(["up", "--config-file", "nowhere.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { INIT_CWD: dir });
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, /no stack file nowhere\.yaml/);
+    });
+
     it("stops on an unknown stack before calling Pulumi", () => {
         const fake = bin({ pulumi: "exit 0", docker: "exit 0" });
         const result = runCli(["up", "--stack", "staging"], fake);

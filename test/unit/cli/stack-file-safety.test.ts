@@ -192,6 +192,22 @@ describe("rollout commands leave the stack file as it was unless an update appli
         assertNoLeftovers(p);
     });
 
+    it("--config-file: the step is read from and written to that file (relative to where npm was called), Pulumi.<stack>.yaml untouched", () => {
+        const p = project();
+        const own = path.join(p.out, "lab.local.yaml");
+        const ownText = `# this machine's own images\n${p.original.toString("utf8")}`;
+        fs.writeFileSync(own, ownText);
+        const result = spawnSync(process.execPath, [cli, "promote", "--yes", "--stack", STACK, "--model", "fraud-scorer", "--project", p.dir, "--config-file", "lab.local.yaml"], {
+            encoding: "utf8",
+            env: { ...env(p, pulumi(FAKES.succeeds)), INIT_CWD: p.out },
+            timeout: 60_000,
+        });
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assert.equal(fs.readFileSync(own, "utf8"), ownText.replace(STEP_0, STEP_1), "the given file holds the step, its comment kept");
+        assert.equal(fs.readFileSync(path.join(p.out, "config.yaml"), "utf8"), ownText.replace(STEP_0, STEP_1), "the update ran on the given file's config");
+        assertUnchanged(p, "with --config-file");
+    });
+
     it("a stack file edited by someone else during the update is not overwritten; the applied config is kept and named", () => {
         const p = project();
         const result = modelship(p, pulumi(FAKES.editsDuringUpdate), "promote", "--yes");
