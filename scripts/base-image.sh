@@ -7,27 +7,12 @@
 set -euo pipefail
 
 registry=${1:?usage: base-image.sh <registry host:port>}
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 node_bin=$(command -v node)
 node_version=$("$node_bin" --version)
 name="$registry/modelship-base/node"
 tag="${node_version#v}-bookworm"
-rootfs="$cache/rootfs-bookworm-minbase"
 
-if [ ! -f "$rootfs/.modelship-complete" ]; then
-    command -v debootstrap >/dev/null 2>&1 || {
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-    }
-    rm -rf "$rootfs"
-    echo "debootstrapping Debian bookworm into $rootfs" >&2
-    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 || {
-        tail -n 20 "$cache/debootstrap.log" >&2
-        exit 1
-    }
-    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    touch "$rootfs/.modelship-complete"
-fi
+rootfs=$(bash "$(dirname "$0")/debian-rootfs.sh" minbase)
 
 if ! docker image inspect "$name:$tag" >/dev/null 2>&1; then
     # Node.js lives in /usr/local as in the usual node images; replaced whenever this machine's changes.

@@ -14,9 +14,13 @@
 #     (pulumi-resource-docker-build) from its module on the proxy, reporting DOCKER_BUILD_VERSION
 #     so the engine pairs it with the npm @pulumi/docker-build of that version. Its two
 #     code-generation-only imports are replaced by engine/codegen-stubs/ (see the README there).
+#   - the Docker provider plugin (pulumi-resource-docker) from engine/: the released one's module is
+#     not served; this one bridges the Terraform Docker provider (DOCKER_TF_MODULE, served) with
+#     pulumi-terraform-bridge under the tokens and names of the npm @pulumi/docker, and reports the
+#     @pulumi/docker version in package-lock.json. Its schema is generated once per build (tfgen).
 #
 # Usage: engine-toolchain.sh [PART...], PART one of pulumi, kubernetes, langhost, command,
-# docker-build; without arguments: all of them.
+# docker-build, docker; without arguments: all of them.
 # Everything is cached outside the clone, under ${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain:
 #   bin/      the binaries (put this directory on PATH)
 #   gomod/    GOMODCACHE      gocache/  GOCACHE
@@ -40,6 +44,10 @@ K8S_PLUGIN_VERSION=4.34.2
 # @pulumi/docker-build it pairs with).
 DOCKER_BUILD_MODULE=github.com/pulumi/pulumi-docker-build
 DOCKER_BUILD_VERSION=0.0.22
+# The Terraform Docker provider the docker plugin bridges: served only as this pseudo-version; its
+# go.mod names it github.com/terraform-providers/terraform-provider-docker.
+DOCKER_TF_MODULE=github.com/kreuzwerker/terraform-provider-docker
+DOCKER_TF_VERSION=v0.0.0-20260916201441-96d331c98ff4
 # pkg/v3 v3.274.1's go.mod says `go 1.26.6`; with GOTOOLCHAIN=local an older go cannot build it.
 MIN_GO=1.26.6
 # Bump when the build recipe below changes, so cached binaries are rebuilt.
@@ -81,27 +89,39 @@ langhost_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$node_sdk_version src
 # The command provider reports the @pulumi/command version npm installed; its stamp follows its
 # sources too.
 cmdprov_src=$here/engine/pulumi-resource-command
-command_sdk_version=$(awk '
-    /^[[:space:]]*"node_modules\/@pulumi\/command": \{/ { found = 1; next }
-    found && /"version":/ { gsub(/.*"version": "|".*/, ""); print; exit }
-' "$here/package-lock.json")
-[ -n "$command_sdk_version" ] || die "no node_modules/@pulumi/command version in $here/package-lock.json"
+# Prints the version npm installed of a package, from package-lock.json.
+lock_version() { # package
+    local version
+    version=$(awk -v key="\"node_modules/$1\": {" '
+        index($0, key) { found = 1; next }
+        found && /"version":/ { gsub(/.*"version": "|".*/, ""); print; exit }
+    ' "$here/package-lock.json")
+    [ -n "$version" ] || die "no node_modules/$1 version in $here/package-lock.json"
+    echo "$version"
+}
+command_sdk_version=$(lock_version @pulumi/command)
 cmdprov_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$command_sdk_version src=$(cat "$cmdprov_src"/go.mod "$cmdprov_src"/go.sum "$cmdprov_src"/*.go "$cmdprov_src"/schema.json | sha256sum | cut -c1-16)"
 # The docker-build provider's stamp follows the stubs that replace its code-generation imports.
 stubs_src=$here/engine/codegen-stubs
 docker_build_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION stubs=$(find "$stubs_src" -type f \( -name go.mod -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
 
+# The docker provider reports the @pulumi/docker version npm installed; its stamp follows its sources.
+dockerprov_src=$here/engine/pulumi-resource-docker
+docker_sdk_version=$(lock_version @pulumi/docker)
+dockerprov_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_TF_MODULE@$DOCKER_TF_VERSION sdk=$docker_sdk_version src=$(find "$dockerprov_src" -path "$dockerprov_src/upstream" -prune -o -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
+
 # Each part: its binary, its stamp key and its build function.
 declare -A part_bin=([pulumi]=pulumi [kubernetes]=pulumi-resource-kubernetes [langhost]=pulumi-language-nodejs
-    [command]=pulumi-resource-command [docker-build]=pulumi-resource-docker-build)
+    [command]=pulumi-resource-command [docker-build]=pulumi-resource-docker-build [docker]=pulumi-resource-docker)
 declare -A part_key=([pulumi]=$pulumi_key [kubernetes]=$k8s_key [langhost]=$langhost_key
-    [command]=$cmdprov_key [docker-build]=$docker_build_key)
+    [command]=$cmdprov_key [docker-build]=$docker_build_key [docker]=$dockerprov_key)
 declare -A part_build=([pulumi]=build_pulumi [kubernetes]=build_kubernetes [langhost]=build_langhost
-    [command]=build_command_provider [docker-build]=build_docker_build)
+    [command]=build_command_provider [docker-build]=build_docker_build [docker]=build_docker_provider)
+all_parts=(pulumi kubernetes langhost command docker-build docker)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(pulumi kubernetes langhost command docker-build)
+[ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 for part in "${parts[@]}"; do
-    [ -n "${part_bin[$part]:-}" ] || die "unknown part '$part' (known: pulumi kubernetes langhost command docker-build)"
+    [ -n "${part_bin[$part]:-}" ] || die "unknown part '$part' (known: ${all_parts[*]})"
 done
 part_current() { is_current "${part_bin[$1]}" "${part_key[$1]}"; }
 report() {
@@ -280,6 +300,32 @@ build_docker_build() {
         -ldflags "-s -w -X $DOCKER_BUILD_MODULE/provider.Version=$DOCKER_BUILD_VERSION" \
         "$cmd") || fail "go build of pulumi-resource-docker-build"
     install_bin "$bin_dir/.pulumi-resource-docker-build.tmp" pulumi-resource-docker-build "$docker_build_key" "$started"
+}
+
+build_docker_provider() {
+    local started=$SECONDS dir=$root/src/pulumi-resource-docker-$docker_sdk_version upstream
+    local ldflags="-s -w -X modelship.local/engine/pulumi-resource-docker/provider.Version=$docker_sdk_version"
+    current_log=$root/src/pulumi-resource-docker.log
+    : >"$current_log"
+    log "building pulumi-resource-docker $docker_sdk_version from $DOCKER_TF_MODULE@$DOCKER_TF_VERSION ... (log: $current_log)"
+    upstream=$(module_dir "$DOCKER_TF_MODULE" "$DOCKER_TF_VERSION")
+    # engine/pulumi-resource-docker's go.mod replaces the upstream module with ./upstream: its
+    # provider package is internal, so a shim package is added to a copy of it.
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    (cd "$dockerprov_src" && tar --exclude=./upstream -cf - .) | tar -xf - -C "$dir"
+    cp -r "$upstream" "$dir/upstream"
+    chmod -R u+w "$dir/upstream"
+    mkdir -p "$dir/upstream/shim"
+    cp "$dockerprov_src/upstream-shim/shim.go" "$dir/upstream/shim/"
+    # no_compose: the docker_compose resource (and docker/compose's dependencies) is left out.
+    local build=("$go_bin" build -mod=readonly -trimpath -tags no_compose -ldflags "$ldflags")
+    (cd "$dir" && run "${build[@]}" -o "$dir/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker) || fail "go build of pulumi-tfgen-docker"
+    (cd "$dir" && run ./pulumi-tfgen-docker schema --skip-docs --out "$dir/cmd/pulumi-resource-docker") || fail "generating the docker schema (tfgen)"
+    # The schema carries the version the plugin reports, as the upstream build's generate step does.
+    sed -i "0,/{/s//{\"version\": \"$docker_sdk_version\",/" "$dir/cmd/pulumi-resource-docker/schema.json"
+    (cd "$dir" && run "${build[@]}" -o "$bin_dir/.pulumi-resource-docker.tmp" ./cmd/pulumi-resource-docker) || fail "go build of pulumi-resource-docker"
+    install_bin "$bin_dir/.pulumi-resource-docker.tmp" pulumi-resource-docker "$dockerprov_key" "$started"
 }
 
 if [ -f "$here/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$here/package.json"; then

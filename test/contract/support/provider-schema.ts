@@ -118,6 +118,24 @@ export function sdkResourceShape(packageDir: string, resource: SdkResource): Res
     return { inputs, outputs };
 }
 
+/**
+ * An object type as the SDK declares it (`export interface <name>` in types/input.d.ts or
+ * types/output.d.ts), so nested fields are compared too, not just the resource's top level.
+ */
+export function sdkObjectShape(packageDir: string, name: string, side: "input" | "output"): Properties {
+    const source = parse(path.join(packageDir, "types", `${side}.d.ts`));
+    for (const statement of source.statements) {
+        if (!ts.isInterfaceDeclaration(statement) || statement.name.text !== name) continue;
+        const properties: Properties = {};
+        for (const member of statement.members) {
+            if (!ts.isPropertySignature(member) || !member.type) continue;
+            properties[member.name.getText()] = { type: sdkType(member.type, packageDir), required: !member.questionToken };
+        }
+        return properties;
+    }
+    throw new Error(`types/${side}.d.ts declares no ${name}`);
+}
+
 // --- the provider's side ---------------------------------------------------------------------
 
 export interface TypeSpec {
@@ -130,7 +148,7 @@ export interface TypeSpec {
 export interface PackageSchema {
     name: string;
     version?: string;
-    types?: Record<string, { type?: string; enum?: Array<{ value: unknown }>; properties?: Record<string, TypeSpec>; required?: string[] }>;
+    types?: Record<string, { type?: string; enum?: Array<{ value: unknown }>; properties?: Record<string, TypeSpec>; required?: string[]; language?: { nodejs?: { requiredOutputs?: string[] } } }>;
     resources?: Record<string, { inputProperties?: Record<string, TypeSpec>; requiredInputs?: string[]; properties?: Record<string, TypeSpec>; required?: string[] }>;
 }
 
@@ -170,11 +188,16 @@ export function schemaResourceShape(schema: PackageSchema, token: string): Resou
     return { inputs: schemaProperties(schema, resource.inputProperties, resource.requiredInputs), outputs: schemaProperties(schema, resource.properties, resource.required) };
 }
 
-/** The properties of an object type (`#/types/<token>`) as the provider's schema declares them. */
-export function schemaObjectShape(schema: PackageSchema, token: string): Properties {
+/**
+ * The properties of an object type (`#/types/<token>`) as the provider's schema declares them.
+ * @param side "output": as the SDK's output type has them, where the Node.js SDK also makes the
+ *   type's `requiredOutputs` (computed fields) non-optional
+ */
+export function schemaObjectShape(schema: PackageSchema, token: string, side: "input" | "output" = "input"): Properties {
     const type = schema.types?.[token];
     if (type?.type !== "object") throw new Error(`the ${schema.name} schema has no object type ${token}`);
-    return schemaProperties(schema, type.properties, type.required);
+    const required = side === "output" ? [...(type.required ?? []), ...(type.language?.nodejs?.requiredOutputs ?? [])] : type.required;
+    return schemaProperties(schema, type.properties, required);
 }
 
 // --- the comparison --------------------------------------------------------------------------
