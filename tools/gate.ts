@@ -147,9 +147,15 @@ export function lintGate(argv: readonly string[]): number {
 
 type Scanner = (image: string) => ScanOutcome;
 
-export const TRIVY_ARGS = (image: string): string[] => ["image", "--quiet", "--format", "json", "--scanners", "vuln,secret,misconfig", image];
+/**
+ * The layer cache in memory: trivy's on-disk one takes an exclusive lock, so the gates of one
+ * update (stable's and candidate's, run at once) would wait on each other and time out. The
+ * vulnerability DB stays in trivy's cache folder, opened read-only.
+ */
+const TRIVY_COMMON = ["image", "--quiet", "--format", "json", "--cache-backend", "memory"];
+export const TRIVY_ARGS = (image: string): string[] => [...TRIVY_COMMON, "--scanners", "vuln,secret,misconfig", image];
 /** Without a vulnerability DB: secrets and misconfigurations need none, and the checks built into trivy serve. */
-export const TRIVY_OFFLINE_ARGS = (image: string): string[] => ["image", "--quiet", "--format", "json", "--scanners", "secret,misconfig", "--skip-check-update", image];
+export const TRIVY_OFFLINE_ARGS = (image: string): string[] => [...TRIVY_COMMON, "--scanners", "secret,misconfig", "--skip-check-update", image];
 
 type TrivyRun = { report: ScanFinding[] } | { failure: string; dbProblem: boolean };
 

@@ -9,6 +9,7 @@ import { findProjectDir, renderStack } from "../../tools/render";
 import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type DockerEnvironment } from "../support/docker";
 import { request, sleep, type Answer } from "../support/http";
 import { toolOrSkip, TRIVY } from "../support/tools";
+import { run as runAsync } from "../e2e/support/engine";
 
 const projectDir = findProjectDir();
 const MODEL = "fraud-scorer";
@@ -160,6 +161,18 @@ describe("the model-server image on a real Docker engine", function () {
             assert.match(required.stdout, /^scan: trivy \S+, secrets and misconfigurations only: 0 findings$/m, required.stdout);
             assert.match(required.stdout, /^scan: NOT SCANNED: vulnerabilities: trivy could not download or open its vulnerability DB/m, required.stdout);
             assert.equal(scan(images.candidate!, false).status, 0, "advisory: reported, not blocking");
+        });
+
+        it("two scans at once (the stable and candidate gates of one update) both report; neither waits on the other's cache lock", async function () {
+            toolOrSkip(this, TRIVY);
+            const env = offline();
+            const scanAsync = () => runAsync(process.execPath, [gateJs, "scan", "--image", images.candidate!, "--required", "false"], { cwd: projectDir, env, timeoutMs: 300_000 });
+            const results = await Promise.all([scanAsync(), scanAsync()]);
+            for (const result of results) {
+                assert.equal(result.status, 0, result.all);
+                assert.match(result.stdout, /^scan: trivy \S+, secrets and misconfigurations only: 0 findings$/m, result.all);
+                assert.doesNotMatch(result.stdout, /cache may be in use/, result.all);
+            }
         });
 
         it("fails an image with credentials baked in, naming the rule, even where the scan is advisory", function () {

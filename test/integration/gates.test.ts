@@ -208,7 +208,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const { env, argsFile } = fakeTrivy({ stdout: report([{ Target: "debian 12.5", Class: "os-pkgs", Vulnerabilities: [vuln("CVE-2024-0001", "CRITICAL"), vuln("CVE-2024-0002", "LOW", "zlib")] }]) });
             const result = await gate(["scan", "--image", IMAGE, "--required", "false"], env);
             assert.equal(result.status, 1, `a finding fails even an advisory scan's exit code\n${result.all}`);
-            assert.deepEqual(JSON.parse(fs.readFileSync(argsFile, "utf8")), ["image", "--quiet", "--format", "json", "--scanners", "vuln,secret,misconfig", IMAGE]);
+            assert.deepEqual(JSON.parse(fs.readFileSync(argsFile, "utf8")), ["image", "--quiet", "--format", "json", "--cache-backend", "memory", "--scanners", "vuln,secret,misconfig", IMAGE]);
             assert.match(result.stdout, /^scan: CRITICAL vulnerability CVE-2024-0001 openssl 3\.0\.11-1 \(fixed in 3\.0\.13-1\) in debian 12\.5: /m, result.all);
             assert.match(result.stdout, /^scan: LOW vulnerability CVE-2024-0002 zlib /m, result.all);
             assert.match(result.stdout, /^scan: trivy \S+: 2 findings \(1 CRITICAL, 0 HIGH, 0 MEDIUM, 1 LOW, 0 UNKNOWN\)$/m, result.all);
