@@ -89,6 +89,22 @@ export function localPulumiEnv(projectDir: string, env: NodeJS.ProcessEnv = proc
     return childEnv;
 }
 
+/**
+ * `pulumi stack select --create`. Creating a stack writes its encryption salt into
+ * Pulumi.<stack>.yaml, and that command takes no --config-file; when the config comes from another
+ * file, the stack file is put back as it was, since the salt is kept in the stack's state too.
+ */
+function selectStack(projectDir: string, stack: string, configFile: string | undefined, env: NodeJS.ProcessEnv): number {
+    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    const before = configFile !== undefined && fs.existsSync(stackFile) ? fs.readFileSync(stackFile) : undefined;
+    const status = run("pulumi", ["stack", "select", stack, "--create"], env, projectDir);
+    if (configFile !== undefined) {
+        if (before === undefined) fs.rmSync(stackFile, { force: true });
+        else if (!fs.readFileSync(stackFile).equals(before)) fs.writeFileSync(stackFile, before);
+    }
+    return status;
+}
+
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
     const { command, stack, configFile, passThrough } = parseArgs(argv, env);
     const projectDir = findProjectDir();
@@ -96,7 +112,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     const childEnv = localPulumiEnv(projectDir, env);
     requirePulumi(childEnv);
     if (Object.values(config.targets).some((t) => t.type === "docker")) requireDocker(childEnv);
-    const selected = run("pulumi", ["stack", "select", stack, "--create"], childEnv, projectDir);
+    const selected = selectStack(projectDir, stack, configFile, childEnv);
     if (selected !== 0) return selected;
     return run("pulumi", [command, "--stack", stack, ...(configFile ? ["--config-file", configFile] : []), ...passThrough], childEnv, projectDir);
 }

@@ -59,13 +59,18 @@ describe("npm run up / preview / destroy", () => {
     });
 
     it("--config-file: the config is checked from that file (relative to where npm was called) and Pulumi is given it", () => {
-        const fake = bin({ pulumi: "exit 0", docker: "echo 28.2.2" });
+        // Creating a stack writes its salt into Pulumi.<stack>.yaml, as the real CLI does.
+        const devPath = path.join(projectDir, "Pulumi.dev.yaml");
+        const fake = bin({ pulumi: `case "$1 $2" in "stack select") echo "encryptionsalt: v1:abc" >> "${devPath}";; esac; exit 0`, docker: "echo 28.2.2" });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-config-file-"));
         created.push(dir);
         const devFile = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
         fs.writeFileSync(path.join(dir, "dev.local.yaml"), devFile.replace("routerImage: nginx:1.27-bookworm", "routerImage: 127.0.0.1:5000/modelship-base/nginx@sha256:" + "a".repeat(64)));
         const result = runCli(["up", "--config-file", "dev.local.yaml", "--yes"], fake, { INIT_CWD: dir });
+        const devAfter = fs.readFileSync(devPath, "utf8");
+        fs.writeFileSync(devPath, devFile);
         assert.equal(result.status, 0, result.stderr);
+        assert.equal(devAfter, devFile, "the shipped stack file is left as it was");
         const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
         assert.equal(calls[1].split(" | ")[0], `pulumi up --stack dev --config-file ${path.join(dir, "dev.local.yaml")} --yes`);
 
