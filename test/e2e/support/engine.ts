@@ -71,7 +71,8 @@ export class EngineStack {
     constructor(
         readonly stack: string,
         bin: string,
-        kubeconfig: string,
+        /** For stacks with a Kubernetes target. */
+        kubeconfig?: string,
     ) {
         fs.mkdirSync(path.join(this.dir, "state"));
         this.env = {
@@ -84,7 +85,7 @@ export class EngineStack {
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             // The program was type-checked by the build; the engine run only transpiles.
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            KUBECONFIG: kubeconfig,
+            ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}),
         };
     }
 

@@ -1,0 +1,245 @@
+/**
+ * The dev stack (Pulumi.dev.yaml) under the real Pulumi engine on the local Docker engine: the
+ * README's `npm run up`, real image builds and gates, real containers answering through the
+ * nginx router, one stack update per rollout step under a steady load, a candidate that fails its
+ * smoke gate, an automatic rollback judged from Prometheus, and `npm run destroy`. The base and
+ * router images come from this machine (scripts/), passed the way a user overrides them: a config
+ * file given with --config-file; Pulumi.dev.yaml stays as shipped. The steps run in order: each
+ * starts from the state the one before left.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { LABEL } from "../../components/naming";
+import { must, prepareDocker, run as runSync, stopDocker, type DockerEnvironment } from "../support/docker";
+import { freePort, sleep } from "../support/http";
+import { binomialBounds, combine, countBy, failed, LoopbackClient, runLoad, settleTime, within, type LoadResult, type Sample } from "../support/load";
+import { INFER_PATH, inferBody } from "../support/model-server";
+import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
+import { EngineStack, engineOrSkip, run } from "./support/engine";
+
+const STACK = "dev";
+const MODEL = "fraud-scorer";
+const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-docker", "pulumi-resource-docker-build", "pulumi-resource-command"];
+/** Requests per share measurement: the issue's floor. */
+const SHARE_REQUESTS = 2000;
+const CONCURRENCY = 8;
+
+type Config = Record<string, unknown>;
+type Model = Record<string, unknown> & { tracks: Record<string, Record<string, unknown>>; strategy: Record<string, unknown> };
+
+/** Load until `until` settles, in bounded rounds; every sample kept. */
+async function loadDuring<T>(client: LoopbackClient, until: Promise<T>): Promise<{ load: LoadResult; result: T; startedMs: number; doneMs: number }> {
+    let done = false;
+    let doneMs = 0;
+    const startedMs = performance.now();
+    const watched = until.finally(() => {
+        done = true;
+        doneMs = performance.now();
+    });
+    const rounds: LoadResult[] = [];
+    const send = (i: number) => client.request({ path: INFER_PATH, body: inferBody(i) });
+    // At most 30 rounds of 5 s: a step that takes longer fails its own timeout first.
+    for (let round = 0; round < 30 && !done; round++) rounds.push(await runLoad({ send, concurrency: CONCURRENCY, durationMs: 5000 }));
+    const result = await watched;
+    return { load: combine(rounds), result, startedMs, doneMs };
+}
+
+function describeFailures(samples: readonly Sample[]): string {
+    const failures = samples.filter(failed);
+    return `${failures.length} of ${samples.length} failed: ${failures.slice(0, 5).map((s) => s.error ?? `HTTP ${s.status}`).join("; ")}`;
+}
+
+describe("the dev stack under the real engine on the local Docker engine", function () {
+    this.timeout(40 * 60_000);
+    let docker: DockerEnvironment | undefined;
+    let stack: EngineStack;
+    let client: LoopbackClient;
+    let prometheus: PrometheusProcess | undefined;
+    let config: Config;
+    let routerPort = 0;
+    const timings: Record<string, number> = {};
+    const figures: string[] = [];
+    const devFile = () => path.join(stack.projectDir, "Pulumi.dev.yaml");
+    let shippedDevFile = "";
+
+    const model = (c: Config = config) => (c["modelship:models"] as Record<string, Model>)[MODEL];
+    /** The config file as the CLI left it after a step. */
+    const readConfig = (): Config => (parse(fs.readFileSync(stack.configFile, "utf8")) as { config: Config }).config;
+    const npm = (script: string, ...args: string[]) => run("npm", ["run", script, "--", "--config-file", stack.configFile, ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 20 * 60_000 });
+    const modelship = (...args: string[]) => stack.modelship(...args, "--stack", STACK, "--config-file", stack.configFile);
+    /** The share of answers by track over SHARE_REQUESTS requests, none failed. */
+    const shares = async (label: string, candidateShare: number) => {
+        const load = await runLoad({ send: (i) => client.request({ path: INFER_PATH, body: inferBody(i) }), concurrency: CONCURRENCY, total: SHARE_REQUESTS });
+        assert.equal(load.samples.filter(failed).length, 0, describeFailures(load.samples));
+        const counts = countBy(load.samples, (s) => s.track);
+        const bounds = binomialBounds(SHARE_REQUESTS, candidateShare);
+        figures.push(`${label}: candidate ${counts.candidate ?? 0}/${SHARE_REQUESTS} (bounds ${bounds.low}..${bounds.high} for ${candidateShare * 100}%), ${load.throughput.toFixed(0)} req/s`);
+        assert.ok(within(counts.candidate ?? 0, bounds), `${label}: ${JSON.stringify(counts)} against ${JSON.stringify(bounds)}`);
+        assert.equal((counts.candidate ?? 0) + (counts.stable ?? 0), SHARE_REQUESTS, JSON.stringify(counts));
+    };
+    /** The stack's containers, by name, with their health. */
+    const containers = (): Map<string, string> => {
+        const out = must("docker", ["ps", "-a", "--filter", `label=${LABEL.managedBy}=modelship`, "--filter", `label=${LABEL.environment}=${STACK}`, "--format", "{{.Names}}\t{{.Status}}"]);
+        return new Map(out.split("\n").filter(Boolean).map((line) => line.split("\t") as [string, string]));
+    };
+    const routerConf = () => must("docker", ["exec", `${STACK}-modelship-router`, "cat", "/etc/nginx/nginx.conf"]);
+
+    before(async function () {
+        const bin = engineOrSkip(this, ENGINE_BINARIES);
+        stack = new EngineStack(STACK, bin);
+        docker = prepareDocker(20 * 60_000);
+        const routerImage = must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
+        assert.match(routerImage, /@sha256:[a-f0-9]{64}$/, "the router image is named by digest");
+        shippedDevFile = fs.readFileSync(devFile(), "utf8");
+        // A user's own override of the shipped stack file: this machine's images and a free port.
+        config = (parse(shippedDevFile) as { config: Config }).config;
+        routerPort = await freePort();
+        const target = (config["modelship:targets"] as Record<string, Record<string, unknown>>).local;
+        target.port = routerPort;
+        target.routerImage = routerImage;
+        for (const track of Object.values(model().tracks)) (track.build as Record<string, unknown>).baseImage = docker.baseImage;
+        stack.writeConfig(config);
+        client = new LoopbackClient(routerPort, CONCURRENCY);
+    });
+
+    after(async function () {
+        client?.close();
+        await prometheus?.stop();
+        if (shippedDevFile) {
+            const now = fs.readFileSync(devFile(), "utf8");
+            fs.writeFileSync(devFile(), shippedDevFile);
+            assert.equal(now, shippedDevFile, "Pulumi.dev.yaml is left as shipped");
+        }
+        if (Object.keys(timings).length > 0) console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
+        for (const line of figures) console.log(`      ${line}`);
+        // Whatever a failed step left behind.
+        if (stack && containers().size > 0) await stack.destroy();
+        // The prebuilt candidates this test pushed.
+        if (docker) runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':1\\.[67]\\.0-' | xargs -r docker rmi -f`]);
+        stack?.cleanup();
+        stopDocker(docker);
+    });
+
+    it("`npm run up -- --config-file`: images built, lint/scan/smoke run as real commands, containers healthy, the canary's share answered by each version", async () => {
+        const up = await npm("up", "--yes", "--skip-preview");
+        assert.equal(up.status, 0, up.all);
+        timings["npm run up"] = up.ms;
+        for (const track of ["stable", "candidate"]) {
+            assert.match(up.stdout, new RegExp(`${MODEL}-gates-${track}-lint .*lint: passed`), `${track} lint ran\n${up.stdout}`);
+            assert.match(up.stdout, new RegExp(`${MODEL}-gates-${track}-scan .*scan: (NOT SCANNED \\(advisory\\)|passed)`), `${track} scan ran\n${up.stdout}`);
+            assert.match(up.stdout, new RegExp(`${MODEL}-gates-${track}-smoke .*smoke: passed`), `${track} smoke ran\n${up.stdout}`);
+        }
+        const running = containers();
+        assert.deepEqual([...running.keys()].sort(), [`${STACK}-${MODEL}-candidate-1.5.0-0`, `${STACK}-${MODEL}-stable-1.4.0-0`, `${STACK}-modelship-router`]);
+        for (const [name, status] of running) if (name.includes(MODEL)) assert.match(status, /\(healthy\)/, `${name}: ${status}`);
+        const built = must("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `modelship/${MODEL}`]).split("\n").sort();
+        assert.deepEqual(built, [`modelship/${MODEL}:1.4.0`, `modelship/${MODEL}:1.5.0`], "both versions were built into the local engine");
+        await shares("after up (canary 10%)", 0.1);
+    });
+
+    it("a second preview right after `up` shows no change", async () => {
+        const preview = await stack.preview();
+        timings["preview, no change"] = preview.run.ms;
+        assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
+    });
+
+    it("`modelship promote --yes` under a steady load: the preview lists only the router's reload, the candidate's replicas and its smoke gate; 0 failed requests; the new shares", async () => {
+        const next = structuredClone(config);
+        model(next).strategy.step = 1;
+        stack.writeConfig(next);
+        const preview = await stack.preview();
+        stack.writeConfig(config);
+        const changed = preview.changes.map((c) => `${c.type} ${c.name}`);
+        const allowed = [/^command:local:Command router-reload$/, /^docker:index\/container:Container fraud-scorer-candidate-\d+$/, /^command:local:Command fraud-scorer-gates-candidate-smoke$/];
+        assert.deepEqual(changed.filter((c) => !allowed.some((a) => a.test(c))), [], `only the reload, replicas and the candidate's gate change:\n${changed.join("\n")}`);
+        assert.ok(changed.includes("command:local:Command router-reload"), changed.join("\n"));
+
+        const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("promote", "--yes"));
+        assert.equal(result.status, 0, result.all);
+        timings["promote --yes"] = doneMs - startedMs;
+        figures.push(`promote 10% -> 25% under load: ${describeFailures(load.samples)}, ${load.samples.filter((s) => s.retried).length} retried on a closed connection`);
+        assert.equal(load.samples.filter(failed).length, 0, describeFailures(load.samples));
+        config = readConfig();
+        assert.equal(model().strategy.step, 1, "the config file holds the step");
+        await shares("after promote (canary 25%)", 0.25);
+    });
+
+    it("a candidate whose smoke gate fails: the update fails before the router moves, and the traffic splits as before", async () => {
+        const faulty = "1.7.0-smoke-fails";
+        const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
+        // A broken build of the candidate: every inference fails.
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=1\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
+        const confBefore = routerConf();
+        const broken = structuredClone(config);
+        model(broken).tracks.candidate = { version: faulty, image: ref, replicas: 1 };
+        model(broken).strategy.step = 0;
+        stack.writeConfig(broken);
+        const up = await stack.up("a candidate that fails its smoke gate");
+        stack.writeConfig(config);
+        timings["up, smoke gate fails"] = up.ms;
+        assert.notEqual(up.status, 0, up.all);
+        assert.match(up.all, /smoke: FAILED/, up.all);
+        assert.equal(routerConf(), confBefore, "the router's config is the one before the update");
+        await shares("after the failed smoke gate (still 25%)", 0.25);
+        const versions = countBy((await runLoad({ send: (i) => client.request({ path: INFER_PATH, body: inferBody(i) }), concurrency: CONCURRENCY, total: 200 })).samples, (s) => s.version);
+        assert.equal(versions[faulty], undefined, `no answer from ${faulty}: ${JSON.stringify(versions)}`);
+    });
+
+    it("`modelship rollback --yes` under a steady load: 0 failed requests, every answer from stable", async () => {
+        // The failed update left the broken candidate's container; this step's update replaces it with the config's.
+        const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("rollback", "--yes"));
+        assert.equal(result.status, 0, result.all);
+        timings["rollback --yes"] = doneMs - startedMs;
+        const settle = settleTime(load.samples, "stable", startedMs, Number.POSITIVE_INFINITY);
+        figures.push(`rollback 25% -> 0% under load: ${describeFailures(load.samples)}; every answer from stable ${settle ? `${(settle.ms / 1000).toFixed(1)} s after the command started` : "never"}`);
+        assert.equal(load.samples.filter(failed).length, 0, describeFailures(load.samples));
+        assert.ok(settle, "the answers end in a run from stable");
+        config = readConfig();
+        assert.equal(model().strategy.abort, true, "the config file holds the rollback");
+        await shares("after rollback (0%)", 0);
+    });
+
+    it("`modelship auto` against Prometheus scraping the containers: a candidate that fails requests is rolled back", async function () {
+        const promBin = prometheusOrSkip(this);
+        const faulty = "1.6.0-faulty";
+        const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=0.15\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
+        const next = structuredClone(config);
+        model(next).tracks.candidate = { version: faulty, image: ref, replicas: 1 };
+        model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
+        // Its smoke gate passes (a retry of eleven that all fail is about 1e-6 likely); its traffic does not.
+        model(next).gates = { smoke: { retries: 10 } };
+        stack.writeConfig(next);
+        const up = await stack.up("a candidate that fails 15% of its requests");
+        assert.equal(up.status, 0, up.all);
+        config = next;
+
+        const published = (name: string) => must("docker", ["port", name, "8080/tcp"]).split("\n")[0];
+        prometheus = new PrometheusProcess();
+        await prometheus.start(promBin, { stable: published(`${STACK}-${MODEL}-stable-1.4.0-0`), candidate: published(`${STACK}-${MODEL}-candidate-${faulty}-0`) });
+        const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("auto", "--prometheus", `http://127.0.0.1:${prometheus.port}`, "--bake", "20"));
+        timings["auto (bake 20 s, analyze, roll back)"] = doneMs - startedMs;
+        assert.equal(result.status, 1, result.all);
+        assert.match(result.stdout, new RegExp(`${MODEL}: ROLLBACK`), result.all);
+        assert.match(result.stdout, /auto: rolling back: /, result.all);
+        figures.push(`auto: ${result.stdout.split("\n").filter((l) => /ROLLBACK|error rate|rolling back/.test(l)).join(" | ")}; load ${load.samples.length} requests`);
+        config = readConfig();
+        assert.equal(model().strategy.abort, true, "the config file holds the rollback");
+        await shares("after the automatic rollback (0%)", 0);
+    });
+
+    it("`npm run destroy` leaves no container, network or image of the stack, and an empty state", async () => {
+        const destroyed = await npm("destroy", "--yes", "--skip-preview");
+        assert.equal(destroyed.status, 0, destroyed.all);
+        timings["npm run destroy"] = destroyed.ms;
+        assert.deepEqual([...containers().keys()], []);
+        assert.equal(runSync("docker", ["network", "inspect", `modelship-${STACK}`]).status, 1, "the network is gone");
+        assert.equal(must("docker", ["image", "ls", "-q", `modelship/${MODEL}`]), "", "the built images are gone");
+        assert.deepEqual(await stack.resources(), []);
+        // The published port is free again.
+        await sleep(100);
+        assert.equal((await client.request({ path: "/healthz" }).catch((e: Error) => ({ status: 0, error: e.message }))).status, 0);
+    });
+});
