@@ -4,7 +4,7 @@
  * the same functions run under the Pulumi engine and offline over a render.
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PLANS_ANNOTATION, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
+import { PLANS_ANNOTATION, PLANS_ENVIRONMENT, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
 import { AWS_TAG } from "../components/naming";
 import { findProjectDir, stackNames } from "../tools/stack-files";
 
@@ -52,6 +52,8 @@ export const TYPES = {
     httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     container: "docker:index/container:Container",
     remoteImage: "docker:index/remoteImage:RemoteImage",
+    /** A local command: a deployment gate, or the docker target's router reload. */
+    command: "command:local:Command",
     ecrRepository: "aws:ecr/repository:Repository",
     loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
     /** The same resource under the provider's older `alb` module. */
@@ -123,9 +125,10 @@ export function listEntry(props: Props, list: string, keyField: string, key: str
 
 /**
  * The traffic plans a router object carries, whichever target made it: the annotation of a
- * Gateway API HTTPRoute or of the Kubernetes nginx router's ConfigMap, the label of the docker
- * router container, or the tags and forward weights of the listener rule that splits a model's
- * traffic on an AWS load balancer. Undefined for anything that declares no plan.
+ * Gateway API HTTPRoute or of the Kubernetes nginx router's ConfigMap, the environment of the
+ * command that reloads the docker router's config, or the tags and forward weights of the
+ * listener rule that splits a model's traffic on an AWS load balancer. Undefined for anything
+ * that declares no plan.
  */
 export function routerPlans(type: string, props: Props): RouterPlans | undefined {
     const fromJson = (value: string | undefined): RouterPlans => {
@@ -136,9 +139,9 @@ export function routerPlans(type: string, props: Props): RouterPlans | undefined
         const annotations = recordAt(props, "metadata", "annotations");
         return annotations && PLANS_ANNOTATION in annotations ? fromJson(stringAt(annotations, PLANS_ANNOTATION)) : undefined;
     }
-    if (type === TYPES.container) {
-        const label = listEntry(props, "labels", "label", PLANS_ANNOTATION);
-        return label ? fromJson(stringAt(label, "value")) : undefined;
+    if (type === TYPES.command) {
+        const environment = recordAt(props, "environment");
+        return environment && PLANS_ENVIRONMENT in environment ? fromJson(stringAt(environment, PLANS_ENVIRONMENT)) : undefined;
     }
     if (type === TYPES.listenerRule || type === TYPES.albListenerRule) {
         const forward = arrayAt(props, "actions").find((a) => isRecord(a) && recordAt(a, "forward") !== undefined);
@@ -147,6 +150,16 @@ export function routerPlans(type: string, props: Props): RouterPlans | undefined
         if (!reading) return undefined;
         return "plan" in reading ? { plans: [reading.plan] } : { plans: [], problem: reading.problem };
     }
+    return undefined;
+}
+
+/**
+ * The nginx.conf a router object carries: the Kubernetes nginx router's ConfigMap data, or what
+ * the docker router's reload command writes into the container (its stdin).
+ */
+export function routerNginxConf(type: string, props: Props): string | undefined {
+    if (type === TYPES.configMap) return stringAt(props, "data", "nginx.conf");
+    if (type === TYPES.command && routerPlans(type, props) !== undefined) return stringAt(props, "stdin");
     return undefined;
 }
 

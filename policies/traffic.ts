@@ -6,22 +6,12 @@
  */
 import { MIRROR_LOCATION_PREFIX } from "../components/traffic/nginx";
 import type { PlanSummary } from "../components/traffic/plan-annotation";
-import { arrayAt, isRecord, resourcePolicy, routerPlans, stringAt, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
+import { arrayAt, isRecord, resourcePolicy, routerNginxConf, routerPlans, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
 
 function plansOf(type: string, props: Props, report: ReportViolation): PlanSummary[] {
     const declared = routerPlans(type, props);
     if (declared?.problem) report(declared.problem);
     return declared?.plans ?? [];
-}
-
-/** The nginx.conf a router object carries: the ConfigMap's data, or the router container's upload. */
-function nginxConfOf(type: string, props: Props): string | undefined {
-    if (type === TYPES.configMap) return stringAt(props, "data", "nginx.conf");
-    if (type === TYPES.container) {
-        const upload = arrayAt(props, "uploads").find((u) => isRecord(u) && typeof u.file === "string" && u.file.endsWith("nginx.conf"));
-        return isRecord(upload) ? stringAt(upload, "content") : undefined;
-    }
-    return undefined;
 }
 
 function isWeight(value: unknown): value is number {
@@ -67,7 +57,7 @@ const weightsValid = resourcePolicy(
     (args, report) => {
         for (const plan of plansOf(args.type, args.props, report)) checkPlanWeights(plan, report);
         if (args.type === TYPES.httpRoute) checkRouteWeights(args.props, report);
-        const conf = nginxConfOf(args.type, args.props);
+        const conf = routerNginxConf(args.type, args.props);
         if (conf !== undefined) checkNginxSplits(conf, report);
     },
 );
@@ -103,7 +93,7 @@ function mirrorsIn(type: string, props: Props, model: string): boolean {
     if (type === TYPES.httpRoute) {
         return arrayAt(props, "spec", "rules").some((rule) => isRecord(rule) && arrayAt(rule, "filters").some((f) => isRecord(f) && f.type === "RequestMirror"));
     }
-    const conf = nginxConfOf(type, props);
+    const conf = routerNginxConf(type, props);
     return conf !== undefined && conf.includes(`mirror ${MIRROR_LOCATION_PREFIX}${model}/`);
 }
 

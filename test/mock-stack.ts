@@ -36,6 +36,7 @@ export const T = {
     image: "docker:index/image:Image",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     network: "docker:index/network:Network",
+    command: "command:local:Command",
     deployment: "kubernetes:apps/v1:Deployment",
     service: "kubernetes:core/v1:Service",
     configMap: "kubernetes:core/v1:ConfigMap",

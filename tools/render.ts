@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../components/config/load";
+import { routerNginxConf } from "../policies/lib";
 import { deployModelship, type StackOutputs } from "../components/stack";
 import { parseFlags, runCommand, UsageError } from "./args";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
@@ -51,15 +52,8 @@ export function isKubernetesObject(resource: RecordedResource): boolean {
 /** Every generated nginx.conf, by the resource that carries it. */
 export function nginxConfigs(resources: readonly RecordedResource[]): Array<{ name: string; conf: string }> {
     return resources.flatMap((r) => {
-        if (r.type === "kubernetes:core/v1:ConfigMap") {
-            const data = r.inputs.data as Record<string, unknown> | undefined;
-            return typeof data?.["nginx.conf"] === "string" ? [{ name: r.name, conf: data["nginx.conf"] }] : [];
-        }
-        if (r.type === "docker:index/container:Container") {
-            const uploads = (r.inputs.uploads ?? []) as Array<{ file?: string; content?: string }>;
-            return uploads.filter((u) => u.file?.endsWith("nginx.conf") && typeof u.content === "string").map((u) => ({ name: r.name, conf: u.content as string }));
-        }
-        return [];
+        const conf = routerNginxConf(r.type, r.inputs);
+        return conf === undefined ? [] : [{ name: r.name, conf }];
     });
 }
 

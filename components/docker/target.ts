@@ -1,7 +1,9 @@
 /**
  * The dev target: the local Docker engine. One network, containers per track, and an nginx
- * router container with the generated config, published on 127.0.0.1 only.
+ * router container published on 127.0.0.1 only, whose generated config a command writes in and
+ * reloads (router-reload.ts), so that a step never takes the router away.
  */
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
@@ -10,8 +12,9 @@ import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../m
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../naming";
 import { localSmokeGate } from "../gates/model-gates";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { renderNginxConf } from "../traffic/nginx";
-import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
+import { renderBootstrapNginxConf, renderNginxConf } from "../traffic/nginx";
+import { plansAnnotation, PLANS_ENVIRONMENT } from "../traffic/plan-annotation";
+import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
 import type { TrackPlan } from "../traffic/types";
 
 export const ROUTER_PORT = 8080;
@@ -19,7 +22,6 @@ export const ROUTER_PORT = 8080;
 export const MODEL_SERVER_USER = "10001:10001";
 /** The nginx user of the usual nginx images; the generated config needs no root (port 8080, files under /tmp). */
 export const ROUTER_USER = "101:101";
-export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 
 export interface DockerTargetArgs {
     config: DockerTargetConfig;
@@ -118,26 +120,34 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
 
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
         const { config, environment } = this.args;
-        const conf = renderNginxConf({ listenPort: ROUTER_PORT, routes: nginxRoutes(models) });
+        // Nothing here depends on the routes: a step reloads the router's config, it never replaces the router.
         const router = new docker.Container(
             "router",
             {
                 name: physicalName("docker-container", [environment, "modelship-router"]),
                 image: config.routerImage,
-                uploads: [{ file: NGINX_CONF_PATH, content: conf }],
+                uploads: [{ file: NGINX_CONF_PATH, content: renderBootstrapNginxConf({ listenPort: ROUTER_PORT }) }],
                 networksAdvanced: [{ name: this.network.name }],
                 ports: [{ internal: ROUTER_PORT, external: config.port, ip: "127.0.0.1" }],
-                labels: dockerLabels({ ...environmentLabels(environment), [LABEL.component]: "router", [PLANS_ANNOTATION]: plansAnnotation(models.map((m) => m.plan)) }),
+                labels: dockerLabels({ ...environmentLabels(environment), [LABEL.component]: "router" }),
                 user: ROUTER_USER,
                 healthcheck: { tests: ["CMD-SHELL", `nginx -t -q || exit 1`], interval: "10s", timeout: "3s", retries: 3 },
                 restart: "unless-stopped",
             },
+            // Should it be replaced all the same (a new image), the published port allows only one at a time.
+            { parent: this, deleteBeforeReplace: true },
+        );
+        const conf = renderNginxConf({ listenPort: ROUTER_PORT, routes: nginxRoutes(models) });
+        new command.local.Command(
+            "router-reload",
             {
-                parent: this,
-                dependsOn: routeDependencies(models),
-                // A new config needs a new container; the published port allows only one at a time.
-                deleteBeforeReplace: true,
+                create: router.name.apply(routerReloadScript),
+                stdin: conf,
+                // A new config, or a new container (which starts with the bootstrap config), reloads.
+                triggers: [configHash(conf), router.id],
+                environment: { [PLANS_ENVIRONMENT]: plansAnnotation(models.map((m) => m.plan)) },
             },
+            { parent: this, dependsOn: [router, ...routeDependencies(models)] },
         );
         const baseUrl = pulumi.interpolate`http://127.0.0.1:${router.ports.apply((ports) => ports?.[0]?.external ?? config.port)}`;
         this.registerOutputs({ network: this.network.name, baseUrl });

@@ -1,6 +1,7 @@
 /**
- * The traffic plans a router object carries: as an annotation (Kubernetes) or label (Docker), and
- * as tags beside the weights on a load balancer's listener rule (AWS). What a reviewer reads in a
+ * The traffic plans a router object carries: as an annotation (Kubernetes), in the environment of
+ * the command that reloads the docker router's config, and as tags beside the weights on a load
+ * balancer's listener rule (AWS). What a reviewer reads in a
  * preview next to the weights, and what the policy pack checks (step sizes, shadow mirroring)
  * without re-reading the stack config.
  */
@@ -8,6 +9,12 @@ import { perTrack, STRATEGY_TYPES, TRACK_NAMES, type StrategyType, type TrackNam
 import { AWS_TAG } from "../naming";
 
 export const PLANS_ANNOTATION = "modelship.dev/traffic-plans";
+/**
+ * The same JSON on the docker target, where the object that changes with the routes is the
+ * command that reloads the router (a container carrying it would be replaced at every step): an
+ * entry of its environment, whose names are shell variable names.
+ */
+export const PLANS_ENVIRONMENT = "MODELSHIP_TRAFFIC_PLANS";
 
 export interface PlanSummary {
     model: string;

@@ -74,9 +74,7 @@ const docker: TargetCase = {
             }
         }
         const router = named(resources, T.container, "router");
-        const conf = at<Array<{ file: string; content: string }>>(router, "uploads").find((u) => u.file === "/etc/nginx/nginx.conf");
-        assert.ok(conf, "the router gets the generated nginx.conf");
-        checkNginxConf(conf.content, plan);
+        checkNginxConf(at<string>(named(resources, T.command, "router-reload"), "stdin"), plan);
         assert.deepEqual(at(router, "ports"), [{ internal: 8080, external: 8080, ip: "127.0.0.1" }], "published on loopback only");
     },
 };
@@ -289,7 +287,7 @@ describe("the stack program under mocks", () => {
         it("docker: one router routes each model by its own path", async () => {
             const { resources, outputs } = await runStack(dockerConfig({ a: canaryModel(), b: modelFor(canaryModel(), "abTest") }), "dev");
             assert.equal(ofType(resources, T.container).filter((c) => c.name === "router").length, 1);
-            const conf = at<Array<{ content: string }>>(named(resources, T.container, "router"), "uploads")[0].content;
+            const conf = at<string>(named(resources, T.command, "router-reload"), "stdin");
             assert.match(conf, /v2\/models\/a\(/);
             assert.match(conf, /v2\/models\/b\(/);
             assert.deepEqual(Object.keys(outputs.models).sort(), ["a", "b"]);

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { plansAnnotation, PLANS_ANNOTATION } from "../../../components/traffic/plan-annotation";
+import { plansAnnotation, PLANS_ANNOTATION, PLANS_ENVIRONMENT } from "../../../components/traffic/plan-annotation";
 import { renderHttpRoute } from "../../../components/traffic/httproute";
 import { renderNginxConf } from "../../../components/traffic/nginx";
 import { splitRule } from "../../../components/aws-vm/alb";
@@ -19,9 +19,22 @@ function httpRoute(p: TrafficPlan) {
     return resource("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", JSON.parse(JSON.stringify(route)) as Record<string, unknown>, p.model);
 }
 
-function nginxConfigMap(plans: TrafficPlan[], conf = renderNginxConf({ listenPort: 8080, routes: plans.map((p) => ({ plan: p, backends: { stable: ["s:80"], candidate: ["c:80"] } })) })) {
+const renderConf = (plans: TrafficPlan[]) => renderNginxConf({ listenPort: 8080, routes: plans.map((p) => ({ plan: p, backends: { stable: ["s:80"], candidate: ["c:80"] } })) });
+
+function nginxConfigMap(plans: TrafficPlan[], conf = renderConf(plans)) {
     return resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: plansAnnotation(plans) } }, data: { "nginx.conf": conf } });
 }
+
+/** The command that writes the docker router's config (its stdin) into the container, as the docker target registers it. */
+function dockerReload(plans: TrafficPlan[], conf = renderConf(plans)) {
+    return resource("command:local:Command", { create: "set -eu", stdin: conf, triggers: ["hash", "router-id"], environment: { [PLANS_ENVIRONMENT]: plansAnnotation(plans) } }, "router-reload");
+}
+
+/** The two objects that carry an nginx router's config and plans. */
+const NGINX_CARRIERS = [
+    ["the Kubernetes nginx router's ConfigMap", nginxConfigMap],
+    ["the docker router's reload command", dockerReload],
+] as const;
 
 /** The listener rule that splits the plan's traffic on the aws-vm target, as the target registers it. */
 function listenerRule(p: TrafficPlan) {
@@ -41,26 +54,37 @@ describe("traffic policies", () => {
     describe("traffic-weights-valid", () => {
         it("passes what the renderers produce for a canary and a shadow", async () => {
             for (const p of [canaryPlan(), shadowPlan()]) {
-                assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), [httpRoute(p), nginxConfigMap([p])]), [], p.strategy);
+                assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), [httpRoute(p), nginxConfigMap([p]), dockerReload([p])]), [], p.strategy);
             }
         });
 
-        it("refuses plans whose weights do not add up, an abort that keeps traffic on the candidate, a shadow with live candidate traffic", async () => {
-            const bad = plan("m", "canary", [track("stable", "1", 80), track("candidate", "2", 30)]);
-            assert.match((await violationsOf(policy("traffic-weights-valid"), nginxConfigMap([bad], "")))[0], /m: weights .* do not sum to 100/);
-            const abort = plan("m", "canary", [track("stable", "1", 90), track("candidate", "2", 10)], { aborted: true });
-            assert.match((await violationsOf(policy("traffic-weights-valid"), nginxConfigMap([abort], "")))[0], /aborted rollout must send all live traffic to stable/);
-            const leaky = plan("m", "shadow", [track("stable", "1", 90), track("candidate", "2", 10, 20)]);
-            assert.ok((await violationsOf(policy("traffic-weights-valid"), nginxConfigMap([leaky], ""))).some((m) => /shadow candidate must get no live traffic/.test(m)));
+        for (const [carrier, make] of NGINX_CARRIERS) {
+            it(`refuses plans whose weights do not add up, an abort that keeps traffic on the candidate, a shadow with live candidate traffic: on ${carrier}`, async () => {
+                const bad = plan("m", "canary", [track("stable", "1", 80), track("candidate", "2", 30)]);
+                assert.match((await violationsOf(policy("traffic-weights-valid"), make([bad], "")))[0], /m: weights .* do not sum to 100/);
+                const abort = plan("m", "canary", [track("stable", "1", 90), track("candidate", "2", 10)], { aborted: true });
+                assert.match((await violationsOf(policy("traffic-weights-valid"), make([abort], "")))[0], /aborted rollout must send all live traffic to stable/);
+                const leaky = plan("m", "shadow", [track("stable", "1", 90), track("candidate", "2", 10, 20)]);
+                assert.ok((await violationsOf(policy("traffic-weights-valid"), make([leaky], ""))).some((m) => /shadow candidate must get no live traffic/.test(m)));
+            });
+
+            it(`refuses a broken nginx split on ${carrier}`, async () => {
+                const conf = 'split_clients "$request_id" $ms_m_split {\n    70% stable;\n    40% candidate;\n}';
+                assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), make([canaryPlan()], conf)), ["split $ms_m_split hands out 110%"]);
+            });
+        }
+
+        it("reads no plan and no config from a command that is not the docker router's reload (a gate)", async () => {
+            const conf = 'split_clients "$request_id" $ms_m_split {\n    70% stable;\n    40% candidate;\n}';
+            const gate = resource("command:local:Command", { create: "node dist/tools/gate.js smoke", stdin: conf, environment: { OTHER: "[]" } }, "m-gates-candidate-smoke");
+            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), gate), []);
         });
 
-        it("refuses an HTTPRoute split that does not add up to 100, and a broken nginx split", async () => {
+        it("refuses an HTTPRoute split that does not add up to 100", async () => {
             const route = httpRoute(canaryPlan());
             const rules = (route.props.spec as { rules: Array<{ backendRefs: Array<{ weight: number }> }> }).rules;
             rules[rules.length - 1].backendRefs[1].weight = 50;
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), route), ["rule 2: the split's weights [90,50] do not sum to 100"]);
-            const conf = 'split_clients "$request_id" $ms_m_split {\n    70% stable;\n    40% candidate;\n}';
-            assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), nginxConfigMap([canaryPlan()], conf)), ["split $ms_m_split hands out 110%"]);
         });
 
         it("on a load balancer's listener rule: passes the plan's weights, refuses a forward that does not add up and an abort that keeps the candidate", async () => {
@@ -83,9 +107,12 @@ describe("traffic policies", () => {
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), pin), []);
         });
 
-        it("refuses an unreadable plan annotation", async () => {
+        it("refuses unreadable plans in an annotation and in the docker router reload's environment", async () => {
             const broken = resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: "{not json" } }, data: {} });
             assert.match((await violationsOf(policy("traffic-weights-valid"), broken))[0], /is not a JSON list of plans/);
+            const reload = dockerReload([canaryPlan()]);
+            (reload.props.environment as Record<string, string>)[PLANS_ENVIRONMENT] = "{not json";
+            assert.match((await violationsOf(policy("traffic-weights-valid"), reload))[0], /is not a JSON list of plans/);
         });
     });
 
@@ -105,6 +132,11 @@ describe("traffic policies", () => {
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 75, 100])), { maxStepPoints: 25 }), []);
         });
 
+        it("reads the steps from the docker router reload's environment", async () => {
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), dockerReload([withSteps([5, 10, 25, 50, 100])]), { maxStepPoints: 25 }), ["fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps"]);
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), dockerReload([withSteps([5, 10, 25, 50, 75, 100])]), { maxStepPoints: 25 }), []);
+        });
+
         it("counts the first step from 0", async () => {
             assert.equal((await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([30, 60, 100])), { maxStepPoints: 25 })).length, 1);
         });
@@ -119,7 +151,7 @@ describe("traffic policies", () => {
 
     describe("shadow-needs-mirror", () => {
         it("passes a shadow on routers that mirror", async () => {
-            assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), [httpRoute(shadowPlan()), nginxConfigMap([shadowPlan()])]), []);
+            assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), [httpRoute(shadowPlan()), nginxConfigMap([shadowPlan()]), dockerReload([shadowPlan()])]), []);
         });
 
         it("refuses a shadow plan on a router object that does not mirror", async () => {
@@ -127,8 +159,9 @@ describe("traffic policies", () => {
             const rules = (route.props.spec as { rules: Array<{ filters?: unknown }> }).rules;
             for (const rule of rules) delete rule.filters;
             assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), route), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"]);
-            const withoutMirror = nginxConfigMap([shadowPlan()], renderNginxConf({ listenPort: 8080, routes: [{ plan: canaryPlan(), backends: { stable: ["s:80"], candidate: ["c:80"] } }] }));
-            assert.equal((await violationsOf(policy("shadow-needs-mirror"), withoutMirror)).length, 1);
+            for (const [carrier, make] of NGINX_CARRIERS) {
+                assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), make([shadowPlan()], renderConf([canaryPlan()]))), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"], carrier);
+            }
         });
 
         it("refuses a shadow plan on a load balancer's listener rule, which cannot mirror", async () => {
@@ -164,10 +197,10 @@ describe("traffic policies on every target", () => {
 
     const jump = (model: string) => `${model}: canary steps 5 -> 100 add more than 25 points; add intermediate steps`;
 
-    it("canary-step-cap refuses a 95-point step on the docker router container (dev)", async () => {
+    it("canary-step-cap refuses a 95-point step on the command that reloads the docker router (dev)", async () => {
         const { canaries, found } = await jumpingCanaries("dev");
         assert.deepEqual(canaries, ["fraud-scorer"]);
-        assert.deepEqual(found, [`docker:index/container:Container: ${jump("fraud-scorer")}`]);
+        assert.deepEqual(found, [`command:local:Command: ${jump("fraud-scorer")}`]);
     });
 
     it("canary-step-cap refuses it on the Gateway API HTTPRoute and on the Kubernetes nginx router's ConfigMap (lab)", async () => {
