@@ -18,6 +18,11 @@ export interface ModelImageArgs {
     version: string;
     source: ImageSource;
     repository: RepositoryRef;
+    /**
+     * The versions of this model the stack builds (every track's): once pushed, their images carry
+     * an inline build cache, so a new candidate reuses the unchanged layers of the stable's image.
+     */
+    builtVersions: readonly string[];
 }
 
 /** Build args every model image receives, so its labels name the model and version. */
@@ -47,7 +52,9 @@ export class ModelImage extends pulumi.ComponentResource {
             this.builtLocally = false;
         } else {
             const build = args.source.build;
-            const tag = pulumi.interpolate`${args.repository.url}:${imageTag(args.version)}`;
+            const tagOf = (version: string) => pulumi.interpolate`${args.repository.url}:${imageTag(version)}`;
+            const tag = tagOf(args.version);
+            const cacheVersions = [args.version, ...args.builtVersions.filter((v) => v !== args.version)];
             const pushed = args.repository.push;
             const credentials = args.repository.credentials;
             const image = new dockerBuild.Image(
@@ -66,9 +73,10 @@ export class ModelImage extends pulumi.ComponentResource {
                     // it reports is the image's ID there.
                     ...(pushed ? {} : { load: true }),
                     ...(credentials ? { registries: [{ address: credentials.address, username: credentials.username, password: credentials.password }] } : {}),
-                    // Pushed: the cache travels inline with the image, so a rebuild on another
-                    // machine (CI) reuses its layers. Local builds have the engine's own cache.
-                    ...(pushed ? { cacheTo: [{ inline: {} }], cacheFrom: [{ registry: { ref: tag } }] } : {}),
+                    // Pushed: the cache travels inline with the image, and a build on another
+                    // machine (CI) reads it back from this version's image and the model's other
+                    // built versions'. Local builds have the engine's own cache.
+                    ...(pushed ? { cacheTo: [{ inline: {} }], cacheFrom: cacheVersions.map((v) => ({ registry: { ref: tagOf(v) } })) } : {}),
                 },
                 { parent: this },
             );

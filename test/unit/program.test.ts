@@ -224,7 +224,7 @@ describe("the stack program under mocks", () => {
             assert.deepEqual(at(image, "dockerfile"), { location: "model-server/Dockerfile" });
             // The layers travel with the pushed image (inline cache); a rebuild elsewhere (CI) reads them back.
             assert.deepEqual(at(image, "cacheTo"), [{ inline: {} }]);
-            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: tag } }]);
+            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: tag } }], "the stable is prebuilt: no image of it here to read");
             const deployed = at<Array<{ image: string }>>(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.template.spec.containers")[0].image;
             assert.equal(deployed.split("@")[0], tag);
             assert.match(deployed, /@sha256:[a-f0-9]{64}$/);
@@ -264,16 +264,18 @@ describe("the stack program under mocks", () => {
 
         it("external: pushed under the registry URL with an inline cache, no login of its own; the containers run it by tag@digest", async () => {
             const { resources } = await runStack({ ...dockerConfig(), registry: { type: "external", url: "localhost:5000" } }, "dev");
-            const image = named(resources, T.image, "fraud-scorer-stable");
-            const tag = "localhost:5000/modelship/fraud-scorer:1.4.0";
-            assert.deepEqual(at(image, "tags"), [tag]);
+            const [stable, candidate] = ["1.4.0", "1.5.0"].map((version) => `localhost:5000/modelship/fraud-scorer:${version}`);
+            const image = named(resources, T.image, "fraud-scorer-candidate");
+            assert.deepEqual(at(image, "tags"), [candidate]);
             assert.equal(at(image, "push"), true);
             assert.equal(at(image, "load"), undefined);
             assert.equal(at(image, "registries"), undefined, "an external registry is reached with the engine's own login");
             assert.deepEqual(at(image, "cacheTo"), [{ inline: {} }]);
-            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: tag } }]);
-            const running = at<string>(named(resources, T.container, "fraud-scorer-stable-0"), "image");
-            assert.equal(running.split("@")[0], tag);
+            // A new candidate reuses the unchanged layers of the stable's pushed image.
+            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: candidate } }, { registry: { ref: stable } }]);
+            assert.deepEqual(at(named(resources, T.image, "fraud-scorer-stable"), "cacheFrom"), [{ registry: { ref: stable } }, { registry: { ref: candidate } }]);
+            const running = at<string>(named(resources, T.container, "fraud-scorer-candidate-0"), "image");
+            assert.equal(running.split("@")[0], candidate);
             assert.match(running, /@sha256:[a-f0-9]{64}$/);
         });
 
@@ -281,7 +283,7 @@ describe("the stack program under mocks", () => {
             const credentials = { address: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com", username: "AWS", password: "token" };
             const { resources } = await runUnderMocks({ project: "modelship", stack: "prod", config: {} }, () => {
                 const repository = { url: pulumi.output("123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer"), push: true, credentials: pulumi.output(credentials) };
-                new ModelImage("fraud-scorer-candidate", { model: "fraud-scorer", track: "candidate", version: "1.5.0", source: { build: { context: "model-server", args: {} } }, repository });
+                new ModelImage("fraud-scorer-candidate", { model: "fraud-scorer", track: "candidate", version: "1.5.0", source: { build: { context: "model-server", args: {} } }, repository, builtVersions: ["1.5.0"] });
             });
             assert.deepEqual(at(named(resources, T.image, "fraud-scorer-candidate"), "registries"), [credentials]);
         });
