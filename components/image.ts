@@ -1,9 +1,10 @@
 /**
- * The container image a track runs: built from a context (base image passed as the BASE_IMAGE
- * build arg, so the Dockerfile pins it) and pushed to the model's repository, or a prebuilt
- * reference used as it is.
+ * The container image a track runs: built by BuildKit (`@pulumi/docker-build`) from a context,
+ * with the base image passed as the BASE_IMAGE build arg so the Dockerfile pins it, and either
+ * loaded into the local engine or pushed to the model's repository; or a prebuilt reference used
+ * as it is.
  */
-import * as docker from "@pulumi/docker";
+import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { imageTag } from "./naming";
@@ -17,6 +18,11 @@ export interface ModelImageArgs {
     version: string;
     source: ImageSource;
     repository: RepositoryRef;
+    /**
+     * The versions of this model the stack builds (every track's): once pushed, their images carry
+     * an inline build cache, so a new candidate reuses the unchanged layers of the stable's image.
+     */
+    builtVersions: readonly string[];
 }
 
 /** Build args every model image receives, so its labels name the model and version. */
@@ -30,7 +36,11 @@ export function buildArgs(model: string, version: string, build: BuildConfig): R
 }
 
 export class ModelImage extends pulumi.ComponentResource {
-    /** The reference targets run: by digest once pushed, by tag while it stays in the local engine. */
+    /**
+     * The reference targets run, always naming the exact image: `<tag>@<digest>` once pushed; the
+     * image ID (`sha256:...`) while it stays in the local engine, so a rebuild under the same
+     * version replaces the containers and re-runs the gates instead of leaving the old image running.
+     */
     readonly ref: pulumi.Output<string>;
     /** True when `ref` names an image that was built here (the local engine already has it). */
     readonly builtLocally: boolean;
@@ -42,26 +52,35 @@ export class ModelImage extends pulumi.ComponentResource {
             this.builtLocally = false;
         } else {
             const build = args.source.build;
-            const image = new docker.Image(
+            const tagOf = (version: string) => pulumi.interpolate`${args.repository.url}:${imageTag(version)}`;
+            const tag = tagOf(args.version);
+            const cacheVersions = [args.version, ...args.builtVersions.filter((v) => v !== args.version)];
+            const pushed = args.repository.push;
+            const credentials = args.repository.credentials;
+            const image = new dockerBuild.Image(
                 name,
                 {
-                    imageName: pulumi.interpolate`${args.repository.url}:${imageTag(args.version)}`,
-                    build: {
-                        // Relative to the project directory, where Pulumi runs the program: the
-                        // rendered plan then reads the same on every machine.
-                        context: build.context,
-                        dockerfile: path.join(build.context, build.dockerfile ?? "Dockerfile"),
-                        args: buildArgs(args.model, args.version, build),
-                        ...(build.platform ? { platform: build.platform } : {}),
-                    },
-                    skipPush: !args.repository.push,
-                    ...(args.repository.credentials
-                        ? { registry: args.repository.credentials.apply((c) => ({ server: c.address, username: c.username, password: c.password })) }
-                        : {}),
+                    tags: [tag],
+                    // Relative to the project directory, where Pulumi runs the program: the
+                    // rendered plan then reads the same on every machine.
+                    context: { location: build.context },
+                    dockerfile: { location: path.join(build.context, build.dockerfile ?? "Dockerfile") },
+                    buildArgs: buildArgs(args.model, args.version, build),
+                    ...(build.platform ? { platforms: [build.platform] } : {}),
+                    push: pushed,
+                    // Not pushed: the docker exporter (`--load`) puts the image, tagged, into the
+                    // local engine; with the engine's own BuildKit (the `docker` driver) the digest
+                    // it reports is the image's ID there.
+                    ...(pushed ? {} : { load: true }),
+                    ...(credentials ? { registries: [{ address: credentials.address, username: credentials.username, password: credentials.password }] } : {}),
+                    // Pushed: the cache travels inline with the image, and a build on another
+                    // machine (CI) reads it back from this version's image and the model's other
+                    // built versions'. Local builds have the engine's own cache.
+                    ...(pushed ? { cacheTo: [{ inline: {} }], cacheFrom: cacheVersions.map((v) => ({ registry: { ref: tagOf(v) } })) } : {}),
                 },
                 { parent: this },
             );
-            this.ref = args.repository.push ? image.repoDigest : image.imageName;
+            this.ref = pushed ? pulumi.interpolate`${tag}@${image.digest}` : image.digest;
             this.builtLocally = true;
         }
         this.registerOutputs({ ref: this.ref });

@@ -33,7 +33,7 @@ export function at<T = unknown>(resource: RecordedResource, path: string): T {
 
 export const T = {
     container: "docker:index/container:Container",
-    image: "docker:index/image:Image",
+    image: "docker-build:index:Image",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     network: "docker:index/network:Network",
     command: "command:local:Command",

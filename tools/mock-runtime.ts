@@ -53,14 +53,27 @@ export function redactSecrets(value: unknown): unknown {
     return value;
 }
 
+/**
+ * A docker-build Image's outputs: a digest once the image went anywhere (pushed, or loaded into the
+ * engine, where it is the image's ID), derived from everything that changes what is built; and
+ * `ref`, the first tag, with the digest appended when the tag names its registry (as the provider
+ * does: `docker.io/x:1` does, `x:1` does not).
+ */
+function builtImage(inputs: Record<string, unknown>): Record<string, unknown> {
+    const tags = Array.isArray(inputs.tags) ? inputs.tags.map(String) : [];
+    const exported = inputs.push === true || inputs.load === true || (Array.isArray(inputs.exports) && inputs.exports.length > 0);
+    const built = JSON.stringify([tags, inputs.context, inputs.dockerfile, inputs.buildArgs, inputs.platforms, inputs.target]);
+    const digest = exported ? fakeDigest(built) : "";
+    const ref = tags[0] ?? "";
+    const namesRegistry = /^([^/]*[.:][^/]*|localhost)\//.test(ref);
+    return { digest, ref: digest && namesRegistry ? `${ref}@${digest}` : ref, contextHash: fakeDigest(JSON.stringify(inputs.context)) };
+}
+
 /** Outputs a real provider would compute, for the resource types the program reads outputs of. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
-        case "docker:index/image:Image": {
-            const imageName = String(inputs.imageName);
-            const repository = imageName.replace(/:[^:/]+$/, "");
-            return { repoDigest: `${repository}@${fakeDigest(imageName)}`, registryServer: repository.split("/")[0] };
-        }
+        case "docker-build:index:Image":
+            return builtImage(inputs);
         case "docker:index/remoteImage:RemoteImage":
             return { imageId: fakeDigest(String(inputs.name)), repoDigest: String(inputs.name) };
         case "aws:ecr/repository:Repository":

@@ -2,6 +2,7 @@
  * The zod schema of the `modelship:` config namespace. Shapes only: rules that relate one key to
  * another live in rules.ts, so each can be read and tested on its own.
  */
+import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -41,7 +42,8 @@ export const buildSchema = z.strictObject({
     /** Passed as the BASE_IMAGE build arg, so the Dockerfile can pin its base by digest. */
     baseImage: imageRefSchema.optional(),
     args: stringMap.default({}),
-    platform: z.string().optional(),
+    /** The platform the image is built for (the engine's own when unset), one of those BuildKit targets. */
+    platform: z.enum(Platform).optional(),
 });
 
 const flagValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));

@@ -1,10 +1,13 @@
 /**
  * Contract: the docker-build provider plugin (pulumi-resource-docker-build, built by
- * `scripts/engine-toolchain.sh` from its module on the Go module proxy) serves
- * `docker-build:index:Image` with the inputs and outputs this project's image build relies on, with
- * the types it relies on, and reports the version the toolchain script pins, so the engine pairs
- * it with the npm @pulumi/docker-build of that version. A provider built from another release, or
- * with code-generation stubs that broke its schema, fails here rather than in a deployment.
+ * `scripts/engine-toolchain.sh` from its module on the Go module proxy) against the
+ * @pulumi/docker-build SDK in node_modules. For every docker-build resource the components create
+ * (ModelImage's `Image`), each property the SDK declares is in the schema the built provider
+ * reports (`pulumi package get-schema`) with the same type and requiredness, and the other way
+ * round; so are the fields of each object type ModelImage passes. The provider reports the version
+ * the toolchain script pins, which is the SDK's, so the engine pairs them. A provider built from
+ * another release, code-generation stubs that broke its schema, or a new SDK in package-lock.json
+ * fails here rather than in a deployment.
  *
  * Needs the toolchain's pulumi and pulumi-resource-docker-build; skipped without them unless
  * MODELSHIP_REQUIRE_ENGINE=1.
@@ -14,10 +17,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
-import { schemaObjectShape, schemaResourceShape, type Properties } from "./support/provider-schema";
+import { propertyDifferences, schemaObjectShape, schemaResourceShape, sdkObjectShape, sdkResourceShape, shapeDifferences, type Properties, type SdkResource } from "./support/provider-schema";
 
-const IMAGE = "docker-build:index:Image";
+/** The docker-build resources the components create, and where the SDK declares each. */
+const USED_RESOURCES: SdkResource[] = [{ token: "docker-build:index:Image", declarationFile: "image.d.ts", argsInterface: "ImageArgs", className: "Image" }];
+const IMAGE = USED_RESOURCES[0];
+/** The object types ModelImage passes (context, dockerfile, registry login, inline cache and its import). */
+const USED_OBJECT_TYPES = ["BuildContext", "Dockerfile", "Registry", "CacheFrom", "CacheFromRegistry", "CacheTo", "CacheToInline"];
+
 const projectDir = findProjectDir();
+const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "docker-build");
 
 /** DOCKER_BUILD_VERSION in scripts/engine-toolchain.sh, the one place the version is pinned. */
 function pinnedVersion(): string {
@@ -27,14 +36,30 @@ function pinnedVersion(): string {
     return match[1];
 }
 
+/** `docker-build:index:<Class>` for each `new dockerBuild.<Class>(` in the components. */
+function resourcesCreatedByComponents(): string[] {
+    const tokens = new Set<string>();
+    const visit = (dir: string): void => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const file = path.join(dir, entry.name);
+            if (entry.isDirectory()) visit(file);
+            else if (entry.name.endsWith(".ts")) {
+                const source = fs.readFileSync(file, "utf8");
+                assert.doesNotMatch(source, /import \* as (?!dockerBuild\b)\w+ from "@pulumi\/docker-build"/, `${file}: import @pulumi/docker-build as dockerBuild, so this test finds what it creates`);
+                for (const m of source.matchAll(/new dockerBuild\.(\w+)\(/g)) tokens.add(`docker-build:index:${m[1]}`);
+            }
+        }
+    };
+    visit(path.join(projectDir, "components"));
+    return [...tokens].sort();
+}
+
 /** The subset of `actual` named in `expected`, so a property that is missing shows as undefined. */
 function pick(actual: Properties, expected: Properties): Partial<Properties> {
     return Object.fromEntries(Object.keys(expected).map((name) => [name, actual[name]]));
 }
 
-// What the image build passes and reads: the image's name and tags, where and what to build, build
-// arguments, loading into the local engine or pushing to a registry (with its credentials), the
-// target platform, BuildKit's cache, and the digest the targets run the image by.
+// What ModelImage relies on, stated once more so a vacuous parse of either side cannot pass.
 const IMAGE_INPUTS: Properties = {
     tags: { type: "array<string>", required: false },
     context: { type: "object(BuildContext)", required: false },
@@ -42,77 +67,81 @@ const IMAGE_INPUTS: Properties = {
     buildArgs: { type: "map<string>", required: false },
     push: { type: "boolean", required: true },
     load: { type: "boolean", required: false },
-    platforms: { type: "array<enum(darwin/386|darwin/amd64|darwin/arm|darwin/arm64|dragonfly/amd64|freebsd/386|freebsd/amd64|freebsd/arm|linux/386|linux/amd64|linux/arm|linux/arm64|linux/mips64|linux/mips64le|linux/ppc64le|linux/riscv64|linux/s390x|netbsd/386|netbsd/amd64|netbsd/arm|openbsd/386|openbsd/amd64|openbsd/arm|plan9/386|plan9/amd64|solaris/amd64|windows/386|windows/amd64)>", required: false },
     registries: { type: "array<object(Registry)>", required: false },
-    exports: { type: "array<object(Export)>", required: false },
     cacheFrom: { type: "array<object(CacheFrom)>", required: false },
     cacheTo: { type: "array<object(CacheTo)>", required: false },
 };
 const IMAGE_OUTPUTS: Properties = {
     digest: { type: "string", required: true },
     ref: { type: "string", required: true },
-    tags: { type: "array<string>", required: false },
-};
-/** The fields of the nested types that the image build sets. */
-const OBJECT_TYPES: Record<string, Properties> = {
-    "docker-build:index:BuildContext": { location: { type: "string", required: true } },
-    "docker-build:index:Dockerfile": { location: { type: "string", required: false } },
-    "docker-build:index:Registry": {
-        address: { type: "string", required: true },
-        username: { type: "string", required: false },
-        password: { type: "string", required: false },
-    },
-    "docker-build:index:Export": {
-        docker: { type: "object(ExportDocker)", required: false },
-        registry: { type: "object(ExportRegistry)", required: false },
-    },
-    "docker-build:index:CacheFrom": {
-        local: { type: "object(CacheFromLocal)", required: false },
-        registry: { type: "object(CacheFromRegistry)", required: false },
-    },
-    "docker-build:index:CacheTo": {
-        local: { type: "object(CacheToLocal)", required: false },
-        registry: { type: "object(CacheToRegistry)", required: false },
-        inline: { type: "object(CacheToInline)", required: false },
-    },
-    "docker-build:index:CacheFromRegistry": { ref: { type: "string", required: true } },
-    "docker-build:index:CacheToRegistry": { ref: { type: "string", required: true } },
 };
 
-describe("contract: pulumi-resource-docker-build serves docker-build:index:Image as the image build uses it", function () {
+describe("contract: pulumi-resource-docker-build's schema against the @pulumi/docker-build SDK", function () {
     this.timeout(120_000);
     const schema = builtProviderSchema("pulumi-resource-docker-build");
 
-    it("reports the version scripts/engine-toolchain.sh pins, so the engine pairs it with that npm @pulumi/docker-build", () => {
+    it("covers every docker-build resource the components create", () => {
+        const used = resourcesCreatedByComponents();
+        assert.ok(used.length > 0, "the components create docker-build resources (ModelImage)");
+        assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
+    });
+
+    it("reports the version scripts/engine-toolchain.sh pins and the SDK in node_modules has, so the engine pairs them", () => {
+        const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
         assert.equal(schema().name, "docker-build");
         assert.equal(schema().version, pinnedVersion());
+        assert.equal(schema().version, sdkVersion);
     });
 
-    it(`${IMAGE}: the inputs the image build passes, with their types and requiredness`, () => {
-        const image = schemaResourceShape(schema(), IMAGE);
-        assert.deepEqual(pick(image.inputs, IMAGE_INPUTS), IMAGE_INPUTS);
-    });
-
-    it(`${IMAGE}: the digest, ref and tags outputs the targets run the image by`, () => {
-        const image = schemaResourceShape(schema(), IMAGE);
-        assert.deepEqual(pick(image.outputs, IMAGE_OUTPUTS), IMAGE_OUTPUTS);
-    });
-
-    for (const [token, expected] of Object.entries(OBJECT_TYPES)) {
-        it(`${token}: the fields the image build sets`, () => {
-            assert.deepEqual(pick(schemaObjectShape(schema(), token), expected), expected);
+    for (const resource of USED_RESOURCES) {
+        it(`${resource.token}: the same properties, types and requiredness as the SDK's ${resource.argsInterface} and ${resource.className}`, () => {
+            assert.deepEqual(shapeDifferences(sdkResourceShape(sdkDir, resource), schemaResourceShape(schema(), resource.token)), []);
         });
     }
 
-    it("names a drift: an input the provider drops or retypes", () => {
+    it(`${IMAGE.token}: the inputs ModelImage passes and the digest and ref it runs the image by`, () => {
+        const sdk = sdkResourceShape(sdkDir, IMAGE);
+        assert.deepEqual(pick(sdk.inputs, IMAGE_INPUTS), IMAGE_INPUTS);
+        assert.deepEqual(pick(sdk.outputs, IMAGE_OUTPUTS), IMAGE_OUTPUTS);
+        assert.match(sdk.inputs.platforms.type, /^array<enum\(.*\blinux\/amd64\|linux\/arm\|linux\/arm64\b.*\)>$/);
+    });
+
+    for (const name of USED_OBJECT_TYPES) {
+        it(`docker-build:index:${name}: the same fields as the SDK's ${name}Args`, () => {
+            assert.deepEqual(propertyDifferences(name, sdkObjectShape(sdkDir, name), schemaObjectShape(schema(), `docker-build:index:${name}`)), []);
+        });
+    }
+
+    it("the fields ModelImage sets on those object types", () => {
+        const fields = (name: string, ...keys: string[]) => Object.fromEntries(keys.map((key) => [key, sdkObjectShape(sdkDir, name)[key]]));
+        assert.deepEqual(fields("BuildContext", "location"), { location: { type: "string", required: true } });
+        assert.deepEqual(fields("Dockerfile", "location"), { location: { type: "string", required: false } });
+        assert.deepEqual(fields("Registry", "address", "username", "password"), {
+            address: { type: "string", required: true },
+            username: { type: "string", required: false },
+            password: { type: "string", required: false },
+        });
+        assert.deepEqual(fields("CacheFrom", "registry"), { registry: { type: "object(CacheFromRegistry)", required: false } });
+        assert.deepEqual(fields("CacheFromRegistry", "ref"), { ref: { type: "string", required: true } });
+        assert.deepEqual(fields("CacheTo", "inline"), { inline: { type: "object(CacheToInline)", required: false } });
+    });
+
+    it("names a drift: a property the provider drops, adds or retypes, on the resource and on an object type", () => {
         const drifted = structuredClone(schema());
-        const image = drifted.resources?.[IMAGE];
-        assert.ok(image?.inputProperties && image.properties);
+        const image = drifted.resources?.[IMAGE.token];
+        const registry = drifted.types?.["docker-build:index:Registry"];
+        assert.ok(image?.inputProperties && image.properties && registry?.properties);
         delete image.inputProperties.buildArgs;
         image.properties.digest = { type: "array", items: { type: "string" } };
-        const shape = schemaResourceShape(drifted, IMAGE);
-        assert.notDeepEqual(pick(shape.inputs, IMAGE_INPUTS), IMAGE_INPUTS);
-        assert.equal(shape.inputs.buildArgs, undefined);
-        assert.deepEqual(shape.outputs.digest, { type: "array<string>", required: true });
+        image.inputProperties.squash = { type: "boolean" };
+        delete registry.properties.password;
+        assert.deepEqual(shapeDifferences(sdkResourceShape(sdkDir, IMAGE), schemaResourceShape(drifted, IMAGE.token)), [
+            "inputs.buildArgs: declared by the SDK (map<string>), missing from the provider's schema",
+            "inputs.squash: in the provider's schema (boolean), not declared by the SDK",
+            "outputs.digest: the SDK says string, the provider's schema array<string>",
+        ]);
+        assert.deepEqual(propertyDifferences("Registry", sdkObjectShape(sdkDir, "Registry"), schemaObjectShape(drifted, "docker-build:index:Registry")), [
+            "Registry.password: declared by the SDK (string), missing from the provider's schema",
+        ]);
     });
 });

@@ -63,7 +63,7 @@ const UNNAMED = new Set([
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-    "docker:index/image:Image",
+    "docker-build:index:Image",
     "docker:index/remoteImage:RemoteImage",
     "command:local:Command",
 ]);

@@ -92,6 +92,12 @@ describe("config", () => {
             ["a fractional weight", () => withModel({ ...canaryModel(), strategy: { type: "canary", steps: [12.5, 100] } }), "modelship:models.fraud-scorer.strategy.steps.0", "a whole number"],
             ["an abTest split of 0", () => withModel({ ...canaryModel(), strategy: { ...STRATEGIES.abTest, candidateWeight: 0 } }), "modelship:models.fraud-scorer.strategy.candidateWeight", "1"],
             ["an abTest without a sticky key", () => withModel({ ...canaryModel(), strategy: { type: "abTest" } }), "modelship:models.fraud-scorer.strategy.stickyBy", ""],
+            [
+                "a build platform BuildKit cannot target",
+                () => withModel({ ...canaryModel(), tracks: { stable: { version: "1.4.0", build: { context: "model-server", platform: "linux/amd65" } } } }),
+                "modelship:models.fraud-scorer.tracks.stable.build.platform",
+                '"linux/amd64", "linux/arm", "linux/arm64"',
+            ],
             ["a shadow mirror of 0%", () => withModel({ ...canaryModel(), strategy: { type: "shadow", mirrorPercent: 0 } }), "modelship:models.fraud-scorer.strategy.mirrorPercent", "1"],
         ];
         for (const [what, raw, path, expected] of cases) {

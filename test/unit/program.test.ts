@@ -2,12 +2,15 @@ import { strict as assert } from "assert";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
+import { ModelImage } from "../../components/image";
 import { planTraffic } from "../../components/traffic/plan";
 import { trackPlan, type TrafficPlan } from "../../components/traffic/types";
 import * as pulumi from "@pulumi/pulumi";
 import { runUnderMocks, type RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
+
+const COMMAND = "command:local:Command";
 
 interface TargetCase {
     name: string;
@@ -204,28 +207,91 @@ describe("the stack program under mocks", () => {
             assert.deepEqual(policy.rules.map((r) => r.selection.tagStatus), ["untagged", "any"]);
         });
 
-        it("ECR: a built candidate is pushed with the registry token (kept secret) and deployed by digest", async () => {
+        it("ECR: a built candidate is pushed with the registry token (kept secret) and deployed by tag@digest", async () => {
             const model = prodModel();
             (model.tracks as { candidate: Record<string, unknown> }).candidate = { version: "1.5.0", build: { context: "model-server", baseImage: `node@${DIGEST}` }, replicas: 2 };
             const { resources, outputs } = await runStack(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": model }), "prod");
             const image = named(resources, T.image, "fraud-scorer-candidate");
-            assert.match(at<string>(image, "imageName"), /\.dkr\.ecr\..*\/modelship\/fraud-scorer:1\.5\.0$/);
-            assert.equal(at(image, "skipPush"), false);
-            assert.equal(at(image, "registry"), "[secret]");
-            assert.deepEqual(at(image, "build.args"), { MODEL_NAME: "fraud-scorer", MODEL_VERSION: "1.5.0", BASE_IMAGE: `node@${DIGEST}` });
+            const tag = "123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer:1.5.0";
+            assert.deepEqual(at(image, "tags"), [tag]);
+            assert.equal(at(image, "push"), true);
+            assert.equal(at(image, "load"), undefined, "pushed, not loaded into the deployer's engine");
+            assert.equal(at(image, "registries"), "[secret]", "the login comes from the ECR token, which stays secret");
+            assert.deepEqual(at(image, "buildArgs"), { MODEL_NAME: "fraud-scorer", MODEL_VERSION: "1.5.0", BASE_IMAGE: `node@${DIGEST}` });
+            assert.deepEqual(at(image, "context"), { location: "model-server" });
+            assert.deepEqual(at(image, "dockerfile"), { location: "model-server/Dockerfile" });
+            // The layers travel with the pushed image (inline cache); a rebuild elsewhere (CI) reads them back.
+            assert.deepEqual(at(image, "cacheTo"), [{ inline: {} }]);
+            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: tag } }], "the stable is prebuilt: no image of it here to read");
             const deployed = at<Array<{ image: string }>>(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.template.spec.containers")[0].image;
+            assert.equal(deployed.split("@")[0], tag);
             assert.match(deployed, /@sha256:[a-f0-9]{64}$/);
             assert.equal(outputs.models["fraud-scorer"].images.candidate, deployed, "the stack exports what runs");
         });
 
-        it("local: images are built into the engine and not pushed; external: pushed under the registry URL", async () => {
-            const local = await runStack(dockerConfig(), "dev");
-            assert.equal(at(named(local.resources, T.image, "fraud-scorer-stable"), "skipPush"), true);
-            assert.equal(ofType(local.resources, T.ecrRepository).length, 0);
-            const external = await runStack({ ...dockerConfig(), registry: { type: "external", url: "localhost:5000" } }, "dev");
-            const image = named(external.resources, T.image, "fraud-scorer-stable");
-            assert.equal(at(image, "imageName"), "localhost:5000/modelship/fraud-scorer:1.4.0");
-            assert.equal(at(image, "skipPush"), false);
+        it("local: built by BuildKit and loaded into the engine under the version's tag, not pushed; the containers run its image ID", async () => {
+            const { resources } = await runStack(dockerConfig(), "dev");
+            const image = named(resources, T.image, "fraud-scorer-stable");
+            assert.deepEqual(at(image, "tags"), ["modelship/fraud-scorer:1.4.0"]);
+            assert.equal(at(image, "push"), false);
+            assert.equal(at(image, "load"), true);
+            for (const absent of ["registries", "cacheTo", "cacheFrom", "platforms", "exports"]) assert.equal(at(image, absent), undefined, `${absent}: the engine's own build cache serves local rebuilds`);
+            assert.deepEqual(at(image, "buildArgs"), { MODEL_NAME: "fraud-scorer", MODEL_VERSION: "1.4.0" });
+            assert.deepEqual(at(image, "context"), { location: "model-server" });
+            assert.deepEqual(at(image, "dockerfile"), { location: "model-server/Dockerfile" });
+            assert.equal(ofType(resources, T.ecrRepository).length, 0);
+            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.match(at<string>(named(resources, T.container, replica), "image"), /^sha256:[a-f0-9]{64}$/);
+            assert.equal(ofType(resources, T.remoteImage).length, 0, "a built image is not pulled");
+        });
+
+        it("local: a rebuild under the same version (new base image) replaces the track's containers and re-runs its lint and scan gates", async () => {
+            const render = async (baseImage?: string) => {
+                const model = canaryModel();
+                const stable = (model.tracks as { stable: { build: Record<string, unknown> } }).stable;
+                if (baseImage) stable.build.baseImage = baseImage;
+                return (await runStack(dockerConfig({ "fraud-scorer": model }), "dev")).resources;
+            };
+            const [before, after] = [await render(), await render(`node@${DIGEST}`)];
+            assert.deepEqual(at(named(after, T.image, "fraud-scorer-stable"), "tags"), at(named(before, T.image, "fraud-scorer-stable"), "tags"), "the same version, the same tag");
+            const image = (resources: RecordedResource[], replica: string) => at<string>(named(resources, T.container, replica), "image");
+            assert.notEqual(image(after, "fraud-scorer-stable-0"), image(before, "fraud-scorer-stable-0"), "the container's image changes, so the engine replaces it");
+            assert.equal(image(after, "fraud-scorer-candidate-0"), image(before, "fraud-scorer-candidate-0"), "the candidate's image is not rebuilt");
+            const triggers = (resources: RecordedResource[], gate: string) => JSON.stringify(at(named(resources, COMMAND, `fraud-scorer-gates-stable-${gate}`), "triggers"));
+            for (const gate of ["lint", "scan"]) assert.notEqual(triggers(after, gate), triggers(before, gate), `the stable's ${gate} gate runs again`);
+        });
+
+        it("external: pushed under the registry URL with an inline cache, no login of its own; the containers run it by tag@digest", async () => {
+            const { resources } = await runStack({ ...dockerConfig(), registry: { type: "external", url: "localhost:5000" } }, "dev");
+            const [stable, candidate] = ["1.4.0", "1.5.0"].map((version) => `localhost:5000/modelship/fraud-scorer:${version}`);
+            const image = named(resources, T.image, "fraud-scorer-candidate");
+            assert.deepEqual(at(image, "tags"), [candidate]);
+            assert.equal(at(image, "push"), true);
+            assert.equal(at(image, "load"), undefined);
+            assert.equal(at(image, "registries"), undefined, "an external registry is reached with the engine's own login");
+            assert.deepEqual(at(image, "cacheTo"), [{ inline: {} }]);
+            // A new candidate reuses the unchanged layers of the stable's pushed image.
+            assert.deepEqual(at(image, "cacheFrom"), [{ registry: { ref: candidate } }, { registry: { ref: stable } }]);
+            assert.deepEqual(at(named(resources, T.image, "fraud-scorer-stable"), "cacheFrom"), [{ registry: { ref: stable } }, { registry: { ref: candidate } }]);
+            const running = at<string>(named(resources, T.container, "fraud-scorer-candidate-0"), "image");
+            assert.equal(running.split("@")[0], candidate);
+            assert.match(running, /@sha256:[a-f0-9]{64}$/);
+        });
+
+        it("a repository's credentials are the build's one registry login", async () => {
+            const credentials = { address: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com", username: "AWS", password: "token" };
+            const { resources } = await runUnderMocks({ project: "modelship", stack: "prod", config: {} }, () => {
+                const repository = { url: pulumi.output("123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer"), push: true, credentials: pulumi.output(credentials) };
+                new ModelImage("fraud-scorer-candidate", { model: "fraud-scorer", track: "candidate", version: "1.5.0", source: { build: { context: "model-server", args: {} } }, repository, builtVersions: ["1.5.0"] });
+            });
+            assert.deepEqual(at(named(resources, T.image, "fraud-scorer-candidate"), "registries"), [credentials]);
+        });
+
+        it("build.platform is the image's one target platform", async () => {
+            const model = canaryModel();
+            (model.tracks as { candidate: { build: Record<string, unknown> } }).candidate.build.platform = "linux/arm64";
+            const { resources } = await runStack(dockerConfig({ "fraud-scorer": model }), "dev");
+            assert.deepEqual(at(named(resources, T.image, "fraud-scorer-candidate"), "platforms"), ["linux/arm64"]);
+            assert.equal(at(named(resources, T.image, "fraud-scorer-stable"), "platforms"), undefined, "the engine's own platform");
         });
 
         it("docker: a prebuilt image is pulled before its containers run", async () => {

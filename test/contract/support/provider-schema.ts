@@ -75,12 +75,14 @@ function sdkType(node: ts.TypeNode, packageDir: string): string {
         if ((name === "pulumi.Input" || name === "pulumi.Output") && args.length === 1) return sdkType(args[0], packageDir);
         if (name === "pulumi.asset.Archive") return "archive";
         if (name === "pulumi.asset.Asset") return "asset";
-        const enumRef = /^enums\.(\w+)\.(\w+)$/.exec(name);
-        if (enumRef) return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1], "index.d.ts"), enumRef[2]).sort().join("|")})`;
-        // An object type of the package, `inputs.BuildContext` in arguments, `outputs.BuildContext`
-        // in the class: the schema's #/types/<pkg>:<module>:BuildContext.
-        const objectRef = /^(?:inputs|outputs)\.(?:\w+\.)*(\w+)$/.exec(name);
-        if (objectRef) return `object(${objectRef[1]})`;
+        // `enums.local.Logging` (a module's enum) or `enums.Platform` (the package's index module).
+        const enumRef = /^enums\.(?:(\w+)\.)?(\w+)$/.exec(name);
+        if (enumRef) return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1] ?? "", "index.d.ts"), enumRef[2]).sort().join("|")})`;
+        // An object type of the package, `inputs.BuildContextArgs` in arguments (the SDK names input
+        // types with an `Args` suffix), `outputs.BuildContext` in the class: the schema's
+        // #/types/<pkg>:<module>:BuildContext.
+        const objectRef = /^(inputs|outputs)\.(?:\w+\.)*(\w+)$/.exec(name);
+        if (objectRef) return `object(${objectRef[1] === "inputs" ? objectRef[2].replace(/Args$/, "") : objectRef[2]})`;
         return `unknown type ${name}`;
     }
     return `unknown type ${node.getText()}`;
@@ -119,21 +121,23 @@ export function sdkResourceShape(packageDir: string, resource: SdkResource): Res
 }
 
 /**
- * An object type as the SDK declares it (`export interface <name>` in types/input.d.ts or
- * types/output.d.ts), so nested fields are compared too, not just the resource's top level.
+ * An object type as the SDK declares it: an interface of `types/input.d.ts` or `types/output.d.ts`
+ * (what a program passes or reads for `#/types/<pkg>:<module>:<Name>`), so nested fields are
+ * compared too, not just a resource's top level. Input types are `<Name>Args` in some packages
+ * (docker-build) and `<Name>` in others (docker).
  */
-export function sdkObjectShape(packageDir: string, name: string, side: "input" | "output"): Properties {
-    const source = parse(path.join(packageDir, "types", `${side}.d.ts`));
-    for (const statement of source.statements) {
-        if (!ts.isInterfaceDeclaration(statement) || statement.name.text !== name) continue;
-        const properties: Properties = {};
-        for (const member of statement.members) {
-            if (!ts.isPropertySignature(member) || !member.type) continue;
-            properties[member.name.getText()] = { type: sdkType(member.type, packageDir), required: !member.questionToken };
-        }
-        return properties;
+export function sdkObjectShape(packageDir: string, name: string, side: "input" | "output" = "input"): Properties {
+    const file = path.join(packageDir, "types", `${side}.d.ts`);
+    const names = side === "input" ? [`${name}Args`, name] : [name];
+    const interfaces = parse(file).statements.filter((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s));
+    const declaration = names.map((n) => interfaces.find((s) => s.name.text === n)).find((d) => d !== undefined);
+    if (!declaration) throw new Error(`${file} declares no ${names.join(" or ")}`);
+    const properties: Properties = {};
+    for (const member of declaration.members) {
+        if (!ts.isPropertySignature(member) || !member.type) continue;
+        properties[member.name.getText()] = { type: sdkType(member.type, packageDir), required: !member.questionToken };
     }
-    throw new Error(`types/${side}.d.ts declares no ${name}`);
+    return properties;
 }
 
 // --- the provider's side ---------------------------------------------------------------------
@@ -202,19 +206,21 @@ export function schemaObjectShape(schema: PackageSchema, token: string, side: "i
 
 // --- the comparison --------------------------------------------------------------------------
 
-/** Every difference between the two, one line each; none when they agree. */
-export function shapeDifferences(sdk: ResourceShape, provider: ResourceShape): string[] {
+/** Every difference between two property sets, one line each, named `<where>.<property>`; none when they agree. */
+export function propertyDifferences(where: string, sdk: Properties, provider: Properties): string[] {
     const differences: string[] = [];
-    for (const side of ["inputs", "outputs"] as const) {
-        const names = [...new Set([...Object.keys(sdk[side]), ...Object.keys(provider[side])])].sort();
-        for (const name of names) {
-            const s = sdk[side][name];
-            const p = provider[side][name];
-            if (!p) differences.push(`${side}.${name}: declared by the SDK (${s.type}), missing from the provider's schema`);
-            else if (!s) differences.push(`${side}.${name}: in the provider's schema (${p.type}), not declared by the SDK`);
-            else if (s.type !== p.type) differences.push(`${side}.${name}: the SDK says ${s.type}, the provider's schema ${p.type}`);
-            else if (s.required !== p.required) differences.push(`${side}.${name}: ${s.required ? "required" : "optional"} in the SDK, ${p.required ? "required" : "optional"} in the provider's schema`);
-        }
+    for (const name of [...new Set([...Object.keys(sdk), ...Object.keys(provider)])].sort()) {
+        const s = sdk[name];
+        const p = provider[name];
+        if (!p) differences.push(`${where}.${name}: declared by the SDK (${s.type}), missing from the provider's schema`);
+        else if (!s) differences.push(`${where}.${name}: in the provider's schema (${p.type}), not declared by the SDK`);
+        else if (s.type !== p.type) differences.push(`${where}.${name}: the SDK says ${s.type}, the provider's schema ${p.type}`);
+        else if (s.required !== p.required) differences.push(`${where}.${name}: ${s.required ? "required" : "optional"} in the SDK, ${p.required ? "required" : "optional"} in the provider's schema`);
     }
     return differences;
+}
+
+/** Every difference between the two, one line each; none when they agree. */
+export function shapeDifferences(sdk: ResourceShape, provider: ResourceShape): string[] {
+    return [...propertyDifferences("inputs", sdk.inputs, provider.inputs), ...propertyDifferences("outputs", sdk.outputs, provider.outputs)];
 }
