@@ -35,13 +35,21 @@ export function buildArgs(model: string, version: string, build: BuildConfig): R
     };
 }
 
-export class ModelImage extends pulumi.ComponentResource {
-    /**
-     * The reference targets run, always naming the exact image: `<tag>@<digest>` once pushed; the
-     * image ID (`sha256:...`) while it stays in the local engine, so a rebuild under the same
-     * version replaces the containers and re-runs the gates instead of leaving the old image running.
-     */
+/** An image as targets and gates use it: what to run, and what changes whenever its content does. */
+export interface ImageRef {
+    /** What a target runs: `<tag>@<digest>` once pushed, the tag while the image stays in the local engine, a prebuilt reference as given. */
     readonly ref: pulumi.Output<string>;
+    /**
+     * Changes whenever the image's content does: the build's digest, or the reference itself where
+     * that names the content (pushed, prebuilt). A rebuild under the same version and tag changes
+     * it, so the containers are replaced and the gates run again.
+     */
+    readonly contentId: pulumi.Output<string>;
+}
+
+export class ModelImage extends pulumi.ComponentResource implements ImageRef {
+    readonly ref: pulumi.Output<string>;
+    readonly contentId: pulumi.Output<string>;
     /** True when `ref` names an image that was built here (the local engine already has it). */
     readonly builtLocally: boolean;
 
@@ -49,6 +57,7 @@ export class ModelImage extends pulumi.ComponentResource {
         super("modelship:image:ModelImage", name, {}, opts);
         if ("image" in args.source) {
             this.ref = pulumi.output(args.source.image);
+            this.contentId = this.ref;
             this.builtLocally = false;
         } else {
             const build = args.source.build;
@@ -69,8 +78,8 @@ export class ModelImage extends pulumi.ComponentResource {
                     ...(build.platform ? { platforms: [build.platform] } : {}),
                     push: pushed,
                     // Not pushed: the docker exporter (`--load`) puts the image, tagged, into the
-                    // local engine; with the engine's own BuildKit (the `docker` driver) the digest
-                    // it reports is the image's ID there.
+                    // local engine. Its digest is the manifest's, which the engine cannot run an
+                    // image by (classic image store), so targets run the tag.
                     ...(pushed ? {} : { load: true }),
                     ...(credentials ? { registries: [{ address: credentials.address, username: credentials.username, password: credentials.password }] } : {}),
                     // Pushed: the cache travels inline with the image, and a build on another
@@ -80,9 +89,10 @@ export class ModelImage extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            this.ref = pushed ? pulumi.interpolate`${tag}@${image.digest}` : image.digest;
+            this.ref = pushed ? pulumi.interpolate`${tag}@${image.digest}` : tag;
+            this.contentId = image.digest;
             this.builtLocally = true;
         }
-        this.registerOutputs({ ref: this.ref });
+        this.registerOutputs({ ref: this.ref, contentId: this.contentId });
     }
 }

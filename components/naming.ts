@@ -104,6 +104,8 @@ export const LABEL = {
     managedBy: "app.kubernetes.io/managed-by",
     track: "modelship.dev/track",
     environment: "modelship.dev/environment",
+    /** The content of the image a container runs (its build digest): a rebuild under the same tag changes it. */
+    imageContent: "modelship.dev/image-content",
 } as const;
 
 export const PRODUCT = "modelship";

@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "./config/schema";
 import type { GateSpec } from "./gates/plan";
-import type { ModelImage } from "./image";
+import type { ImageRef, ModelImage } from "./image";
 import type { ModelRoute } from "./traffic/nginx";
 import type { TrackName, TrafficPlan } from "./traffic/types";
 
@@ -40,7 +40,7 @@ export interface DeployedModel {
 export interface SmokeGateRequest {
     model: ModelDeployment;
     spec: GateSpec;
-    image: pulumi.Output<string>;
+    image: ImageRef;
 }
 
 /** How a target smoke-tests a track's own server (not through its router). */

@@ -77,10 +77,13 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const { environment } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
-        // Images built here are already in the engine; prebuilt ones must be pulled first.
-        const imageRef = image.builtLocally
-            ? image.ref
-            : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
+        // A prebuilt image is pulled and run by its ID, and left in the engine afterwards. An image
+        // built here is already in the engine under its tag: it is run by that tag (its build digest
+        // is not an ID the engine knows), its containers carry its content in a label so a rebuild
+        // under the same tag replaces them, and it goes with the stack (its RemoteImage removes the
+        // tag once its containers are gone).
+        const local = new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: !image.builtLocally }, { parent });
+        const imageRef = image.builtLocally ? local.name : local.imageId;
         const port = model.config.port;
         const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
         const recreate = model.plan.poolUpdate.kind === "recreate";
@@ -92,7 +95,9 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     name,
                     image: imageRef,
                     envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-                    labels: dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
+                    labels: image.builtLocally
+                        ? pulumi.output(image.contentId).apply((content) => dockerLabels({ ...trackLabels(environment, model.name, track.track, track.version), [LABEL.imageContent]: content }))
+                        : dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
                     networksAdvanced: [{ name: this.network.name, aliases: [name] }],
                     // On a free loopback port, so the smoke gate reaches this replica without the router.
                     ports: [{ internal: port, ip: "127.0.0.1" }],

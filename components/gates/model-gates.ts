@@ -6,6 +6,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../config/schema";
+import type { ImageRef } from "../image";
 import { smokeRequest } from "./plan";
 import type { TrackName } from "../traffic/types";
 import { shellQuote } from "../shell";
@@ -18,10 +19,10 @@ export interface ModelGatesArgs {
     model: string;
     config: ModelConfig;
     specs: readonly GateSpec[];
-    /** The image each track runs: its change re-runs the track's gates. */
-    images: Partial<Record<TrackName, pulumi.Output<string>>>;
+    /** The image each track runs: a change of its content re-runs the track's gates. */
+    images: Partial<Record<TrackName, ImageRef>>;
     /** Creates a smoke gate the target's way; undefined where the target cannot smoke-test. */
-    smoke?: (spec: GateSpec, image: pulumi.Output<string>, parent: pulumi.Resource) => pulumi.Resource;
+    smoke?: (spec: GateSpec, image: ImageRef, parent: pulumi.Resource) => pulumi.Resource;
 }
 
 /** The shell command of a local gate: bounded in time; an advisory gate reports its failure and lets the update go on. */
@@ -34,7 +35,7 @@ export interface LocalSmokeArgs {
     model: string;
     config: ModelConfig;
     spec: GateSpec;
-    image: pulumi.Output<string>;
+    image: ImageRef;
     /** Base URL of the track's server, or of a router that reaches it when `pin` is given. */
     url: pulumi.Output<string>;
     /** The router's pin header and the track it pins to. */
@@ -51,7 +52,7 @@ export function localSmokeGate(args: LocalSmokeArgs, opts: pulumi.CustomResource
             `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(config))}` +
             ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}${pin}`,
     );
-    return new command.local.Command(`${model}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, args.image] }, opts);
+    return new command.local.Command(`${model}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, args.image.contentId] }, opts);
 }
 
 export class ModelGates extends pulumi.ComponentResource {
@@ -69,17 +70,17 @@ export class ModelGates extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 
-    private smoke(spec: GateSpec, args: ModelGatesArgs, image: pulumi.Output<string>): pulumi.Resource {
+    private smoke(spec: GateSpec, args: ModelGatesArgs, image: ImageRef): pulumi.Resource {
         if (!args.smoke) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
         return args.smoke(spec, image, this);
     }
 
-    private local(name: string, spec: GateSpec, args: ModelGatesArgs, image: pulumi.Output<string>): command.local.Command {
+    private local(name: string, spec: GateSpec, args: ModelGatesArgs, image: ImageRef): command.local.Command {
         const required = `--required ${spec.required}`;
         const program =
             spec.kind === "lint"
                 ? pulumi.output(`${GATE_PROGRAM} lint --dockerfile ${shellQuote(spec.dockerfile ?? "Dockerfile")} ${required}`)
-                : image.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required}`);
-        return new command.local.Command(`${name}-${spec.track}-${spec.kind}`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, image] }, { parent: this });
+                : image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required}`);
+        return new command.local.Command(`${name}-${spec.track}-${spec.kind}`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, image.contentId] }, { parent: this });
     }
 }

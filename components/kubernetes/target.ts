@@ -44,7 +44,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
             if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
-            const job = image.apply((ref) =>
+            const job = image.ref.apply((ref) =>
                 smokeJobObject({
                     environment,
                     namespace: config.namespace,

@@ -63,6 +63,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     const figures: string[] = [];
     const devFile = () => path.join(stack.projectDir, "Pulumi.dev.yaml");
     let shippedDevFile = "";
+    let startedBuildkit: string | undefined;
 
     const model = (c: Config = config) => (c["modelship:models"] as Record<string, Model>)[MODEL];
     /** The config file as the CLI left it after a step. */
@@ -90,6 +91,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const bin = engineOrSkip(this, ENGINE_BINARIES);
         stack = new EngineStack(STACK, bin);
         docker = prepareDocker(20 * 60_000);
+        // docker-build's BuildKit, where moby/buildkit cannot be pulled: buildkitd on this machine, selected as the builder.
+        const builder = must("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh")], { timeout: 20 * 60_000 }).split("\n");
+        assert.equal(builder[0], "modelship");
+        startedBuildkit = /^started (\d+)$/.exec(builder[1] ?? "")?.[1];
         const routerImage = must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
         assert.match(routerImage, /@sha256:[a-f0-9]{64}$/, "the router image is named by digest");
         shippedDevFile = fs.readFileSync(devFile(), "utf8");
@@ -119,6 +124,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // The prebuilt candidates this test pushed.
         if (docker) runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':1\\.[67]\\.0-' | xargs -r docker rmi -f`]);
         stack?.cleanup();
+        if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
         stopDocker(docker);
     });
 

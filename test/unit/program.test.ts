@@ -229,7 +229,7 @@ describe("the stack program under mocks", () => {
             assert.equal(outputs.models["fraud-scorer"].images.candidate, deployed, "the stack exports what runs");
         });
 
-        it("local: built by BuildKit and loaded into the engine under the version's tag, not pushed; the containers run its image ID", async () => {
+        it("local: built by BuildKit and loaded into the engine under the version's tag, not pushed; the containers run that tag, labelled with the build's digest; the stack removes the image with its containers", async () => {
             const { resources } = await runStack(dockerConfig(), "dev");
             const image = named(resources, T.image, "fraud-scorer-stable");
             assert.deepEqual(at(image, "tags"), ["modelship/fraud-scorer:1.4.0"]);
@@ -240,8 +240,17 @@ describe("the stack program under mocks", () => {
             assert.deepEqual(at(image, "context"), { location: "model-server" });
             assert.deepEqual(at(image, "dockerfile"), { location: "model-server/Dockerfile" });
             assert.equal(ofType(resources, T.ecrRepository).length, 0);
-            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.match(at<string>(named(resources, T.container, replica), "image"), /^sha256:[a-f0-9]{64}$/);
-            assert.equal(ofType(resources, T.remoteImage).length, 0, "a built image is not pulled");
+            const contents = ["fraud-scorer-stable-0", "fraud-scorer-stable-1", "fraud-scorer-candidate-0"].map((replica) => {
+                const container = named(resources, T.container, replica);
+                assert.equal(at<string>(container, "image"), `modelship/fraud-scorer:${replica.includes("stable") ? "1.4.0" : "1.5.0"}`);
+                return at<Array<{ label: string; value: string }>>(container, "labels").find((l) => l.label === "modelship.dev/image-content")?.value;
+            });
+            for (const content of contents) assert.match(String(content), /^sha256:[a-f0-9]{64}$/, "the build's digest");
+            assert.equal(contents[0], contents[1], "the replicas of a track run one build");
+            assert.notEqual(contents[0], contents[2], "each track its own");
+            const local = named(resources, T.remoteImage, "fraud-scorer-stable-image");
+            assert.equal(at(local, "name"), "modelship/fraud-scorer:1.4.0", "found in the engine under its tag, not pulled");
+            assert.equal(at(local, "keepLocally"), false, "removed from the engine when the stack no longer runs it");
         });
 
         it("local: a rebuild under the same version (new base image) replaces the track's containers and re-runs its lint and scan gates", async () => {
@@ -253,9 +262,10 @@ describe("the stack program under mocks", () => {
             };
             const [before, after] = [await render(), await render(`node@${DIGEST}`)];
             assert.deepEqual(at(named(after, T.image, "fraud-scorer-stable"), "tags"), at(named(before, T.image, "fraud-scorer-stable"), "tags"), "the same version, the same tag");
-            const image = (resources: RecordedResource[], replica: string) => at<string>(named(resources, T.container, replica), "image");
-            assert.notEqual(image(after, "fraud-scorer-stable-0"), image(before, "fraud-scorer-stable-0"), "the container's image changes, so the engine replaces it");
-            assert.equal(image(after, "fraud-scorer-candidate-0"), image(before, "fraud-scorer-candidate-0"), "the candidate's image is not rebuilt");
+            // Labels of a docker container force its replacement when they change.
+            const content = (resources: RecordedResource[], replica: string) => JSON.stringify(at(named(resources, T.container, replica), "labels"));
+            assert.notEqual(content(after, "fraud-scorer-stable-0"), content(before, "fraud-scorer-stable-0"), "the container's image content label changes, so the engine replaces it");
+            assert.equal(content(after, "fraud-scorer-candidate-0"), content(before, "fraud-scorer-candidate-0"), "the candidate's image is not rebuilt");
             const triggers = (resources: RecordedResource[], gate: string) => JSON.stringify(at(named(resources, COMMAND, `fraud-scorer-gates-stable-${gate}`), "triggers"));
             for (const gate of ["lint", "scan"]) assert.notEqual(triggers(after, gate), triggers(before, gate), `the stable's ${gate} gate runs again`);
         });
@@ -301,7 +311,8 @@ describe("the stack program under mocks", () => {
             const pulled = named(resources, T.remoteImage, "fraud-scorer-stable-image");
             assert.equal(at(pulled, "name"), "localhost:5000/fraud-scorer:1.4.0");
             assert.match(at<string>(named(resources, T.container, "fraud-scorer-stable-0"), "image"), /^sha256:/);
-            assert.equal(ofType(resources, T.remoteImage).length, 1, "the built candidate is not pulled");
+            assert.equal(at(pulled, "keepLocally"), true, "a pulled image is left in the engine");
+            assert.equal(at(named(resources, T.remoteImage, "fraud-scorer-candidate-image"), "keepLocally"), false, "the built candidate goes with the stack");
         });
     });
 
