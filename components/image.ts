@@ -89,7 +89,8 @@ export class ModelImage extends pulumi.ComponentResource implements ImageRef {
                 },
                 { parent: this },
             );
-            this.ref = pushed ? pulumi.interpolate`${tag}@${image.digest}` : tag;
+            // Locally the tag, but as an output of the build: whatever runs it waits for the build.
+            this.ref = pushed ? pulumi.interpolate`${tag}@${image.digest}` : pulumi.all([tag, image.digest]).apply(([built]) => built);
             this.contentId = image.digest;
             this.builtLocally = true;
         }

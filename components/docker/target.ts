@@ -32,9 +32,19 @@ function dockerLabels(labels: Record<string, string>): docker.types.input.Contai
     return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
 
-/** `dev-fraud-scorer-candidate-1.5.0-0`: the version is in the name so a new version can start before the old one stops. */
-export function containerName(environment: string, model: string, track: TrackPlan, replica: number): string {
+/**
+ * `dev-fraud-scorer-candidate-1.5.0-0`: the host name the router resolves a replica by (its alias
+ * on the network). The container's own name is the provider's (`fraud-scorer-candidate-0-<7 hex>`),
+ * new with every container: a replacement starts before its predecessor stops, also under the same
+ * version (a rebuild), or after a failed update left a container of the version it returns to.
+ */
+export function containerAlias(environment: string, model: string, track: TrackPlan, replica: number): string {
     return physicalName("docker-container", [environment, trackName(model, track.track), track.version, String(replica)]);
+}
+
+/** The ids of every replica container the routes send traffic to. */
+function replicaIds(models: readonly DeployedModel[]): pulumi.Output<string>[] {
+    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => (b?.resources ?? []).flatMap((r) => (r instanceof docker.Container ? [r.id] : []))));
 }
 
 export class DockerTarget extends pulumi.ComponentResource implements ModelTarget {
@@ -88,17 +98,16 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {
-            const name = containerName(environment, model.name, track, replica);
+            const alias = containerAlias(environment, model.name, track, replica);
             return new docker.Container(
                 `${trackName(model.name, track.track)}-${replica}`,
                 {
-                    name,
                     image: imageRef,
                     envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                     labels: image.builtLocally
                         ? pulumi.output(image.contentId).apply((content) => dockerLabels({ ...trackLabels(environment, model.name, track.track, track.version), [LABEL.imageContent]: content }))
                         : dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
-                    networksAdvanced: [{ name: this.network.name, aliases: [name] }],
+                    networksAdvanced: [{ name: this.network.name, aliases: [alias] }],
                     // On a free loopback port, so the smoke gate reaches this replica without the router.
                     ports: [{ internal: port, ip: "127.0.0.1" }],
                     mounts: [{ type: "bind", source: path.resolve(model.config.artifact), target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
@@ -117,7 +126,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             );
         });
         return {
-            addresses: containers.map((_, replica) => `${containerName(environment, model.name, track, replica)}:${port}`),
+            addresses: containers.map((_, replica) => `${containerAlias(environment, model.name, track, replica)}:${port}`),
             resources: containers,
             published: containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`),
         };
@@ -148,8 +157,9 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             {
                 create: router.name.apply(routerReloadScript),
                 stdin: conf,
-                // A new config, or a new container (which starts with the bootstrap config), reloads.
-                triggers: [configHash(conf), router.id],
+                // A new config, or a new router (which starts with the bootstrap config), reloads; so
+                // does a replaced replica under the same alias, whose address nginx resolves at reload.
+                triggers: [configHash(conf), router.id, ...replicaIds(models)],
                 environment: { [PLANS_ENVIRONMENT]: plansAnnotation(models.map((m) => m.plan)) },
             },
             { parent: this, dependsOn: [router, ...routeDependencies(models)] },

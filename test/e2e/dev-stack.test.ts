@@ -25,6 +25,10 @@ const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-do
 /** Requests per share measurement: the issue's floor. */
 const SHARE_REQUESTS = 2000;
 const CONCURRENCY = 8;
+/** A candidate that fails 15% of its inferences: it passes its smoke gate, its traffic does not. */
+const FAULTY = "1.6.0-faulty";
+/** A candidate that fails every inference. */
+const SMOKE_FAILS = "1.7.0-smoke-fails";
 
 type Config = Record<string, unknown>;
 type Model = Record<string, unknown> & { tracks: Record<string, Record<string, unknown>>; strategy: Record<string, unknown> };
@@ -80,10 +84,24 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         assert.ok(within(counts.candidate ?? 0, bounds), `${label}: ${JSON.stringify(counts)} against ${JSON.stringify(bounds)}`);
         assert.equal((counts.candidate ?? 0) + (counts.stable ?? 0), SHARE_REQUESTS, JSON.stringify(counts));
     };
-    /** The stack's containers, by name, with their health. */
-    const containers = (): Map<string, string> => {
-        const out = must("docker", ["ps", "-a", "--filter", `label=${LABEL.managedBy}=modelship`, "--filter", `label=${LABEL.environment}=${STACK}`, "--format", "{{.Names}}\t{{.Status}}"]);
-        return new Map(out.split("\n").filter(Boolean).map((line) => line.split("\t") as [string, string]));
+    /** The stack's containers, by `<component> <track> <version>`, with their name and health. */
+    const containers = (): Map<string, { name: string; status: string }> => {
+        const format = `{{.Label "${LABEL.component}"}} {{.Label "${LABEL.track}"}} {{.Label "${LABEL.version}"}}\t{{.Names}}\t{{.Status}}`;
+        const out = must("docker", ["ps", "-a", "--filter", `label=${LABEL.managedBy}=modelship`, "--filter", `label=${LABEL.environment}=${STACK}`, "--format", format]);
+        return new Map(
+            out
+                .split("\n")
+                .filter(Boolean)
+                .map((line) => {
+                    const [key, name, status] = line.split("\t");
+                    return [key.trim(), { name, status }];
+                }),
+        );
+    };
+    const replica = (track: string, version: string) => {
+        const found = containers().get(`model-server ${track} ${version}`);
+        assert.ok(found, `a ${track} ${version} container: ${JSON.stringify([...containers()])}`);
+        return found.name;
     };
     const routerConf = () => must("docker", ["exec", `${STACK}-modelship-router`, "cat", "/etc/nginx/nginx.conf"]);
 
@@ -101,6 +119,11 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // A user's own override of the shipped stack file: this machine's images and a free port.
         config = (parse(shippedDevFile) as { config: Config }).config;
         routerPort = await freePort();
+        // The model's artifacts, with two more versions for the broken builds below (copies of 1.5.0).
+        const artifacts = path.join(stack.dir, "artifacts", MODEL);
+        fs.cpSync(path.join(stack.projectDir, model().artifact as string), artifacts, { recursive: true });
+        for (const version of [FAULTY, SMOKE_FAILS]) fs.cpSync(path.join(artifacts, "1.5.0"), path.join(artifacts, version), { recursive: true });
+        model().artifact = artifacts;
         const target = (config["modelship:targets"] as Record<string, Record<string, unknown>>).local;
         target.port = routerPort;
         target.routerImage = routerImage;
@@ -138,8 +161,8 @@ describe("the dev stack under the real engine on the local Docker engine", funct
             assert.match(up.stdout, new RegExp(`${MODEL}-gates-${track}-smoke .*smoke: passed`), `${track} smoke ran\n${up.stdout}`);
         }
         const running = containers();
-        assert.deepEqual([...running.keys()].sort(), [`${STACK}-${MODEL}-candidate-1.5.0-0`, `${STACK}-${MODEL}-stable-1.4.0-0`, `${STACK}-modelship-router`]);
-        for (const [name, status] of running) if (name.includes(MODEL)) assert.match(status, /\(healthy\)/, `${name}: ${status}`);
+        assert.deepEqual([...running.keys()].sort(), ["model-server candidate 1.5.0", "model-server stable 1.4.0", "router"]);
+        for (const [key, { name, status }] of running) if (key.startsWith("model-server")) assert.match(status, /\(healthy\)/, `${name}: ${status}`);
         const built = must("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `modelship/${MODEL}`]).split("\n").sort();
         assert.deepEqual(built, [`modelship/${MODEL}:1.4.0`, `modelship/${MODEL}:1.5.0`], "both versions were built into the local engine");
         await shares("after up (canary 10%)", 0.1);
@@ -173,7 +196,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     });
 
     it("a candidate whose smoke gate fails: the update fails before the router moves, and the traffic splits as before", async () => {
-        const faulty = "1.7.0-smoke-fails";
+        const faulty = SMOKE_FAILS;
         const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
         // A broken build of the candidate: every inference fails.
         must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=1\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
@@ -209,7 +232,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
 
     it("`modelship auto` against Prometheus scraping the containers: a candidate that fails requests is rolled back", async function () {
         const promBin = prometheusOrSkip(this);
-        const faulty = "1.6.0-faulty";
+        const faulty = FAULTY;
         const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
         must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=0.15\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
         const next = structuredClone(config);
@@ -224,7 +247,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
 
         const published = (name: string) => must("docker", ["port", name, "8080/tcp"]).split("\n")[0];
         prometheus = new PrometheusProcess();
-        await prometheus.start(promBin, { stable: published(`${STACK}-${MODEL}-stable-1.4.0-0`), candidate: published(`${STACK}-${MODEL}-candidate-${faulty}-0`) });
+        await prometheus.start(promBin, { stable: published(replica("stable", "1.4.0")), candidate: published(replica("candidate", faulty)) });
         const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("auto", "--prometheus", `http://127.0.0.1:${prometheus.port}`, "--bake", "20"));
         timings["auto (bake 20 s, analyze, roll back)"] = doneMs - startedMs;
         assert.equal(result.status, 1, result.all);

@@ -33,8 +33,8 @@ const KUBERNETES_OBJECT = limit(253, DNS_1123_SUBDOMAIN, "a Kubernetes object na
 export const LABEL_VALUE = limit(63, /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "a Kubernetes label value");
 
 interface Named {
-    /** The input that carries the physical name. */
-    field: string;
+    /** The input that carries the physical name (the first of several that is set). */
+    field: string | readonly string[];
     limit: NameLimit;
 }
 
@@ -51,8 +51,9 @@ const NAMED: Record<string, Named> = {
     "aws:ec2/securityGroup:SecurityGroup": { field: "name", limit: limit(255, /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/, "security group names: 255") },
     "aws:ec2/launchTemplate:LaunchTemplate": { field: "name", limit: limit(128, /^[A-Za-z0-9().\-/_]+$/, "launch template names: 128") },
     "aws:autoscaling/group:Group": { field: "name", limit: limit(255, PRINTABLE, "Auto Scaling group names: 255") },
-    // A container name is also its alias on the network, the host name the router resolves: one DNS label's length.
-    "docker:index/container:Container": { field: "name", limit: limit(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a container name the router resolves as a host name") },
+    // A replica's alias on the network is the host name the router resolves: one DNS label's length.
+    // (Its container name is the provider's, new with every container.)
+    "docker:index/container:Container": { field: ["networksAdvanced.0.aliases.0", "name"], limit: limit(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a replica's alias, the host name the router resolves") },
     "docker:index/network:Network": { field: "name", limit: limit(253, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Docker network name") },
 };
 
@@ -82,9 +83,13 @@ function explicitValue(resource: RecordedResource, path: string): unknown {
     return path.split(".").reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], resource.inputs);
 }
 
-function explicitName(resource: RecordedResource, field: string): string | undefined {
-    const value = explicitValue(resource, field);
-    return typeof value === "string" ? value : undefined;
+/** The first of the fields that is set: a replica's alias, or else the router container's name. */
+function explicitName(resource: RecordedResource, field: string | readonly string[]): string | undefined {
+    for (const path of typeof field === "string" ? [field] : field) {
+        const value = explicitValue(resource, path);
+        if (typeof value === "string") return value;
+    }
+    return undefined;
 }
 
 export interface PhysicalName {

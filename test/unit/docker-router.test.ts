@@ -51,13 +51,13 @@ describe("docker target: the router stays, its config is reloaded", () => {
         assert.doesNotMatch(uploads[0].content, /fraud-scorer/, "the bootstrap config routes no model");
     });
 
-    it("the reload command carries the rendered config on stdin and is triggered by its hash and the router container's id", async () => {
+    it("the reload command carries the rendered config on stdin and is triggered by its hash, the router container's id and every replica's id (a replaced replica keeps its alias, and nginx resolves it at reload)", async () => {
         const [first, second] = [await render(atStep(0)), await render(atStep(1))];
         const reload = (resources: RecordedResource[]) => named(resources, COMMAND, RELOAD);
         for (const [resources, candidate] of [[first, 10], [second, 25]] as const) {
             const stdin = at<string>(reload(resources), "stdin");
             assert.match(stdin, new RegExp(`${100 - candidate}% stable;`));
-            assert.deepEqual(at(reload(resources), "triggers"), [createHash("sha256").update(stdin).digest("hex"), "router-id"]);
+            assert.deepEqual(at(reload(resources), "triggers"), [createHash("sha256").update(stdin).digest("hex"), "router-id", "fraud-scorer-stable-0-id", "fraud-scorer-stable-1-id", "fraud-scorer-candidate-0-id"]);
         }
         assert.notDeepEqual(at(reload(first), "triggers"), at(reload(second), "triggers"));
     });

@@ -243,6 +243,9 @@ describe("the stack program under mocks", () => {
             const contents = ["fraud-scorer-stable-0", "fraud-scorer-stable-1", "fraud-scorer-candidate-0"].map((replica) => {
                 const container = named(resources, T.container, replica);
                 assert.equal(at<string>(container, "image"), `modelship/fraud-scorer:${replica.includes("stable") ? "1.4.0" : "1.5.0"}`);
+                // The router's host name for the replica; the container's own name is the provider's, new with every container.
+                assert.equal(at(container, "name"), undefined);
+                assert.match(at<Array<{ aliases: string[] }>>(container, "networksAdvanced")[0].aliases[0], /^dev-fraud-scorer-(stable-1\.4\.0|candidate-1\.5\.0)-\d$/);
                 return at<Array<{ label: string; value: string }>>(container, "labels").find((l) => l.label === "modelship.dev/image-content")?.value;
             });
             for (const content of contents) assert.match(String(content), /^sha256:[a-f0-9]{64}$/, "the build's digest");
