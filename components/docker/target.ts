@@ -15,6 +15,7 @@ import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeploymen
 import { renderBootstrapNginxConf, renderNginxConf } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ENVIRONMENT } from "../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
+import { shellQuote } from "../shell";
 import type { TrackPlan } from "../traffic/types";
 
 export const ROUTER_PORT = 8080;
@@ -40,6 +41,24 @@ function dockerLabels(labels: Record<string, string>): docker.types.input.Contai
  */
 export function containerAlias(environment: string, model: string, track: TrackPlan, replica: number): string {
     return physicalName("docker-container", [environment, trackName(model, track.track), track.version, String(replica)]);
+}
+
+/**
+ * Holds an image built into the local engine for the stack: its create names the image's ID, its
+ * delete removes the tag once nothing runs it. Never forced, so a container of a later update
+ * that runs the same tag (a rollback to the version of a failed update) keeps it; a RemoteImage
+ * would fail that update instead ("unable to remove repository reference").
+ */
+function localImage(name: string, tag: pulumi.Output<string>, parent: pulumi.Resource): command.local.Command {
+    return new command.local.Command(
+        name,
+        {
+            create: tag.apply((t) => `docker image inspect --format '{{.Id}}' ${shellQuote(t)}`),
+            delete: tag.apply((t) => `docker image rm ${shellQuote(t)} >/dev/null 2>&1 || echo ${shellQuote(`${t} is still used by a container; left in the engine`)}`),
+            triggers: [tag],
+        },
+        { parent },
+    );
 }
 
 /** The ids of every replica container the routes send traffic to. */
@@ -90,10 +109,11 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         // A prebuilt image is pulled and run by its ID, and left in the engine afterwards. An image
         // built here is already in the engine under its tag: it is run by that tag (its build digest
         // is not an ID the engine knows), its containers carry its content in a label so a rebuild
-        // under the same tag replaces them, and it goes with the stack (its RemoteImage removes the
-        // tag once its containers are gone).
-        const local = new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: !image.builtLocally }, { parent });
-        const imageRef = image.builtLocally ? local.name : local.imageId;
+        // under the same tag replaces them, and it goes with the stack (see localImage).
+        const imageRef = image.builtLocally
+            ? image.ref
+            : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
+        const held = image.builtLocally ? [localImage(`${trackName(model.name, track.track)}-local-image`, image.ref, parent)] : [];
         const port = model.config.port;
         const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
         const recreate = model.plan.poolUpdate.kind === "recreate";
@@ -122,7 +142,8 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     wait: true,
                     waitTimeout: 120,
                 },
-                { parent, deleteBeforeReplace: recreate },
+                // Removed before the image they run, so the image can go.
+                { parent, deleteBeforeReplace: recreate, dependsOn: held },
             );
         });
         return {

@@ -122,7 +122,12 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // The model's artifacts, with two more versions for the broken builds below (copies of 1.5.0).
         const artifacts = path.join(stack.dir, "artifacts", MODEL);
         fs.cpSync(path.join(stack.projectDir, model().artifact as string), artifacts, { recursive: true });
-        for (const version of [FAULTY, SMOKE_FAILS]) fs.cpSync(path.join(artifacts, "1.5.0"), path.join(artifacts, version), { recursive: true });
+        for (const version of [FAULTY, SMOKE_FAILS]) {
+            // The server checks the artifact is the version it was told to serve.
+            const artifact = JSON.parse(fs.readFileSync(path.join(artifacts, "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
+            fs.mkdirSync(path.join(artifacts, version));
+            fs.writeFileSync(path.join(artifacts, version, "model.json"), JSON.stringify({ ...artifact, version }));
+        }
         model().artifact = artifacts;
         const target = (config["modelship:targets"] as Record<string, Record<string, unknown>>).local;
         target.port = routerPort;

@@ -251,9 +251,13 @@ describe("the stack program under mocks", () => {
             for (const content of contents) assert.match(String(content), /^sha256:[a-f0-9]{64}$/, "the build's digest");
             assert.equal(contents[0], contents[1], "the replicas of a track run one build");
             assert.notEqual(contents[0], contents[2], "each track its own");
-            const local = named(resources, T.remoteImage, "fraud-scorer-stable-image");
-            assert.equal(at(local, "name"), "modelship/fraud-scorer:1.4.0", "found in the engine under its tag, not pulled");
-            assert.equal(at(local, "keepLocally"), false, "removed from the engine when the stack no longer runs it");
+            assert.equal(ofType(resources, T.remoteImage).length, 0, "a built image is not pulled");
+            // Held for the stack: named by its ID while it runs, its tag removed (never forced) once its containers are gone.
+            const held = named(resources, "command:local:Command", "fraud-scorer-stable-local-image");
+            assert.equal(at(held, "create"), "docker image inspect --format '{{.Id}}' 'modelship/fraud-scorer:1.4.0'");
+            assert.match(at<string>(held, "delete"), /^docker image rm 'modelship\/fraud-scorer:1\.4\.0' >\/dev\/null 2>&1 \|\| echo /);
+            assert.doesNotMatch(at<string>(held, "delete"), /--force|-f /);
+            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.ok(named(resources, T.container, replica).dependsOn?.includes("command:local:Command::fraud-scorer-stable-local-image"), "deleted before the image's tag is removed");
         });
 
         it("local: a rebuild under the same version (new base image) replaces the track's containers and re-runs its lint and scan gates", async () => {
@@ -315,7 +319,7 @@ describe("the stack program under mocks", () => {
             assert.equal(at(pulled, "name"), "localhost:5000/fraud-scorer:1.4.0");
             assert.match(at<string>(named(resources, T.container, "fraud-scorer-stable-0"), "image"), /^sha256:/);
             assert.equal(at(pulled, "keepLocally"), true, "a pulled image is left in the engine");
-            assert.equal(at(named(resources, T.remoteImage, "fraud-scorer-candidate-image"), "keepLocally"), false, "the built candidate goes with the stack");
+            assert.equal(ofType(resources, T.remoteImage).length, 1, "the built candidate is not pulled");
         });
     });
 
