@@ -27,13 +27,5 @@ if ! docker image inspect "$name:$tag" >/dev/null 2>&1; then
     # reaches the registry the way this machine does.
     mkdir -p "$rootfs/etc/ssl/certs"
     cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$rootfs/etc/ssl/certs/ca-certificates.crt"
-    echo "importing $name:$tag" >&2
-    tar --exclude=./.modelship-complete -c -C "$rootfs" . | docker import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
-        --change 'CMD ["node"]' \
-        - "$name:$tag" >/dev/null
 fi
-
-docker push "$name:$tag" >/dev/null
-docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$name:$tag" | grep -m1 "^$name@sha256:"
+bash "$(dirname "$0")/import-rootfs.sh" "$rootfs" "$name:$tag" 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' 'CMD ["node"]'

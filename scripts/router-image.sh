@@ -21,13 +21,5 @@ if ! docker image inspect "$name:$tag" >/dev/null 2>&1; then
     mkdir -p "$rootfs/var/log/nginx"
     ln -sf /dev/stdout "$rootfs/var/log/nginx/access.log"
     ln -sf /dev/stderr "$rootfs/var/log/nginx/error.log"
-    echo "importing $name:$tag" >&2
-    tar --exclude=./.modelship-complete -c -C "$rootfs" . | docker import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'EXPOSE 8080' \
-        --change 'CMD ["nginx", "-g", "daemon off;"]' \
-        - "$name:$tag" >/dev/null
 fi
-
-docker push "$name:$tag" >/dev/null
-docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$name:$tag" | grep -m1 "^$name@sha256:"
+bash "$(dirname "$0")/import-rootfs.sh" "$rootfs" "$name:$tag" 'EXPOSE 8080' 'CMD ["nginx", "-g", "daemon off;"]'

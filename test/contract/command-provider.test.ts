@@ -10,10 +10,10 @@
  * MODELSHIP_REQUIRE_ENGINE=1.
  */
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
+import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { schemaResourceShape, sdkResourceShape, shapeDifferences, type SdkResource } from "./support/provider-schema";
 
 /** The command resources the components create, and where the SDK declares each. */
@@ -22,36 +22,19 @@ const USED_RESOURCES: SdkResource[] = [{ token: "command:local:Command", declara
 const projectDir = findProjectDir();
 const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "command");
 
-/** `command:<module>:<Class>` for each `new command.<module>.<Class>(` in the components. */
-function resourcesCreatedByComponents(): string[] {
-    const tokens = new Set<string>();
-    const visit = (dir: string): void => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const file = path.join(dir, entry.name);
-            if (entry.isDirectory()) visit(file);
-            else if (entry.name.endsWith(".ts")) {
-                for (const m of fs.readFileSync(file, "utf8").matchAll(/new command\.(\w+)\.(\w+)\(/g)) tokens.add(`command:${m[1]}:${m[2]}`);
-            }
-        }
-    };
-    visit(path.join(projectDir, "components"));
-    return [...tokens].sort();
-}
-
 describe("contract: pulumi-resource-command's schema against the @pulumi/command SDK", function () {
     this.timeout(120_000);
     const schema = builtProviderSchema("pulumi-resource-command");
 
     it("covers every command resource the components create", () => {
-        const used = resourcesCreatedByComponents();
+        const used = resourcesCreatedByComponents(projectDir, { package: "@pulumi/command", alias: "command" }, (members) => `command:${members.join(":")}`);
         assert.ok(used.length > 0, "the components create command resources (the gates)");
         assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
     });
 
     it("reports the version of the SDK in node_modules, so the engine pairs them", () => {
-        const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
         assert.equal(schema().name, "command");
-        assert.equal(schema().version, sdkVersion);
+        assert.equal(schema().version, installedVersion(sdkDir));
     });
 
     for (const resource of USED_RESOURCES) {

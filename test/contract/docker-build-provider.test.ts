@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
+import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { propertyDifferences, schemaObjectShape, schemaResourceShape, sdkObjectShape, sdkResourceShape, shapeDifferences, type Properties, type SdkResource } from "./support/provider-schema";
 
 /** The docker-build resources the components create, and where the SDK declares each. */
@@ -34,24 +35,6 @@ function pinnedVersion(): string {
     const match = /^DOCKER_BUILD_VERSION=(\S+)$/m.exec(script);
     assert.ok(match, "scripts/engine-toolchain.sh sets DOCKER_BUILD_VERSION");
     return match[1];
-}
-
-/** `docker-build:index:<Class>` for each `new dockerBuild.<Class>(` in the components. */
-function resourcesCreatedByComponents(): string[] {
-    const tokens = new Set<string>();
-    const visit = (dir: string): void => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const file = path.join(dir, entry.name);
-            if (entry.isDirectory()) visit(file);
-            else if (entry.name.endsWith(".ts")) {
-                const source = fs.readFileSync(file, "utf8");
-                assert.doesNotMatch(source, /import \* as (?!dockerBuild\b)\w+ from "@pulumi\/docker-build"/, `${file}: import @pulumi/docker-build as dockerBuild, so this test finds what it creates`);
-                for (const m of source.matchAll(/new dockerBuild\.(\w+)\(/g)) tokens.add(`docker-build:index:${m[1]}`);
-            }
-        }
-    };
-    visit(path.join(projectDir, "components"));
-    return [...tokens].sort();
 }
 
 /** The subset of `actual` named in `expected`, so a property that is missing shows as undefined. */
@@ -81,16 +64,15 @@ describe("contract: pulumi-resource-docker-build's schema against the @pulumi/do
     const schema = builtProviderSchema("pulumi-resource-docker-build");
 
     it("covers every docker-build resource the components create", () => {
-        const used = resourcesCreatedByComponents();
+        const used = resourcesCreatedByComponents(projectDir, { package: "@pulumi/docker-build", alias: "dockerBuild" }, ([name]) => `docker-build:index:${name}`);
         assert.ok(used.length > 0, "the components create docker-build resources (ModelImage)");
         assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
     });
 
     it("reports the version scripts/engine-toolchain.sh pins and the SDK in node_modules has, so the engine pairs them", () => {
-        const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
         assert.equal(schema().name, "docker-build");
         assert.equal(schema().version, pinnedVersion());
-        assert.equal(schema().version, sdkVersion);
+        assert.equal(schema().version, installedVersion(sdkDir));
     });
 
     for (const resource of USED_RESOURCES) {

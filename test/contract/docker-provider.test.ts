@@ -11,10 +11,10 @@
  * MODELSHIP_REQUIRE_ENGINE=1.
  */
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
+import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { schemaObjectShape, schemaResourceShape, sdkObjectShape, sdkResourceShape, shapeDifferences, type PackageSchema, type Properties, type SdkResource } from "./support/provider-schema";
 
 /** The docker resources the components create, and where the SDK declares each. */
@@ -26,22 +26,6 @@ const USED_RESOURCES: SdkResource[] = [
 
 const projectDir = findProjectDir();
 const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "docker");
-
-/** `docker:index/<camel>:<Class>` for each `new docker.<Class>(` in the components. */
-function resourcesCreatedByComponents(): string[] {
-    const tokens = new Set<string>();
-    const visit = (dir: string): void => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const file = path.join(dir, entry.name);
-            if (entry.isDirectory()) visit(file);
-            else if (entry.name.endsWith(".ts")) {
-                for (const m of fs.readFileSync(file, "utf8").matchAll(/new docker\.(\w+)\(/g)) tokens.add(`docker:index/${m[1][0].toLowerCase()}${m[1].slice(1)}:${m[1]}`);
-            }
-        }
-    };
-    visit(path.join(projectDir, "components"));
-    return [...tokens].sort();
-}
 
 /** The object types named in a set of properties (`object(ContainerPort)`, `array<object(...)>`). */
 function objectTypes(properties: Properties): string[] {
@@ -77,15 +61,14 @@ describe("contract: pulumi-resource-docker's schema against the @pulumi/docker S
     const schema = builtProviderSchema("pulumi-resource-docker");
 
     it("covers every docker resource the components create", () => {
-        const used = resourcesCreatedByComponents();
+        const used = resourcesCreatedByComponents(projectDir, { package: "@pulumi/docker", alias: "docker" }, ([name]) => `docker:index/${name[0].toLowerCase()}${name.slice(1)}:${name}`);
         assert.ok(used.includes("docker:index/container:Container"), `the components create containers: ${used.join(", ")}`);
         assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
     });
 
     it("reports the version of the SDK in node_modules, so the engine pairs them", () => {
-        const sdkVersion = (JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string }).version;
         assert.equal(schema().name, "docker");
-        assert.equal(schema().version, sdkVersion);
+        assert.equal(schema().version, installedVersion(sdkDir));
     });
 
     for (const resource of USED_RESOURCES) {

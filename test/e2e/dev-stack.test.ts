@@ -52,7 +52,8 @@ async function loadDuring<T>(client: LoopbackClient, until: Promise<T>): Promise
 
 function describeFailures(samples: readonly Sample[]): string {
     const failures = samples.filter(failed);
-    return `${failures.length} of ${samples.length} failed: ${failures.slice(0, 5).map((s) => s.error ?? `HTTP ${s.status}`).join("; ")}`;
+    const examples = failures.slice(0, 5).map((s) => s.error ?? `HTTP ${s.status}`);
+    return `${failures.length} of ${samples.length} failed${examples.length > 0 ? `: ${examples.join("; ")}` : ""}`;
 }
 
 describe("the dev stack under the real engine on the local Docker engine", function () {
