@@ -84,7 +84,7 @@ export class ModelImage extends pulumi.ComponentResource implements ImageRef {
                     ...(credentials ? { registries: [{ address: credentials.address, username: credentials.username, password: credentials.password }] } : {}),
                     // Pushed: the cache travels inline with the image, and a build on another
                     // machine (CI) reads it back from this version's image and the model's other
-                    // built versions'. Local builds have the engine's own cache.
+                    // built versions'. Local builds have the builder's own cache.
                     ...(pushed ? { cacheTo: [{ inline: {} }], cacheFrom: cacheVersions.map((v) => ({ registry: { ref: tagOf(v) } })) } : {}),
                 },
                 { parent: this },

@@ -55,7 +55,7 @@ export function redactSecrets(value: unknown): unknown {
 
 /**
  * A docker-build Image's outputs: a digest once the image went anywhere (pushed, or loaded into the
- * engine, where it is the image's ID), derived from everything that changes what is built; and
+ * engine, where it is the manifest's), derived from everything that changes what is built; and
  * `ref`, the first tag, with the digest appended when the tag names its registry (as the provider
  * does: `docker.io/x:1` does, `x:1` does not).
  */

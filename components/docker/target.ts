@@ -54,7 +54,7 @@ function localImage(name: string, tag: pulumi.Output<string>, parent: pulumi.Res
         name,
         {
             create: tag.apply((t) => `docker image inspect --format '{{.Id}}' ${shellQuote(t)}`),
-            delete: tag.apply((t) => `docker image rm ${shellQuote(t)} >/dev/null 2>&1 || echo ${shellQuote(`${t} is still used by a container; left in the engine`)}`),
+            delete: tag.apply((t) => `docker image rm ${shellQuote(t)} >/dev/null 2>&1 || echo ${shellQuote(`${t} was not removed (a container still runs it, or it is gone already)`)}`),
             triggers: [tag],
         },
         { parent },
