@@ -14,7 +14,7 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { checksumFileText, parseChecksumFile } from "../src/checksum";
 import { MAX_ARTIFACT_BYTES } from "../src/limits";
-import { MODELS_DIR } from "./support/process";
+import { MODELS_DIR, request, startServer, stopAll, waitForStatus } from "./support/process";
 
 const CLI = path.resolve(__dirname, "..", "src", "fetch-artifact.js");
 const VERSION = "1.4.0";
@@ -77,6 +77,7 @@ describe("fetch-artifact", function () {
         dest = path.join(work, "dest");
     });
     afterEach(async () => {
+        await stopAll();
         await Promise.all(closers.splice(0).map((close) => close()));
         await fs.rm(work, { recursive: true, force: true });
     });
@@ -131,6 +132,15 @@ describe("fetch-artifact", function () {
             assert.equal(outcome.code, 0, outcome.stderr);
             assert.deepEqual(await fs.readFile(written()), await shipped());
             assert.match(outcome.stdout, /wrote .*1\.4\.0\/model\.json/);
+        });
+
+        it("the server serves what it wrote: MODEL_ARTIFACT=<dest> becomes ready with that version", async () => {
+            const outcome = await runCli(["--source", path.join(MODELS_DIR, "fraud-scorer"), "--version", "1.5.0", "--dest", dest]);
+            assert.equal(outcome.code, 0, outcome.stderr);
+            const server = await startServer({ MODEL_ARTIFACT: dest, MODEL_VERSION: "1.5.0" });
+            await waitForStatus(server.base, "/v2/health/ready", 200);
+            const metadata = await request(server.base, "GET", "/v2/models/fraud-scorer");
+            assert.deepEqual(metadata.body.versions, ["1.5.0"]);
         });
 
         it("a file:// URL, and an existing older file is replaced", async () => {
@@ -279,6 +289,19 @@ describe("fetch-artifact", function () {
             const forbidden = await runCli(["--source", "s3://locked/m", "--version", VERSION, "--dest", dest, "--endpoint", server.base], credentials);
             assert.equal(forbidden.code, 1);
             assert.match(forbidden.stderr, /access to s3:\/\/locked\/m\/1\.4\.0\/model\.json \(AccessDenied, HTTP 403\) is denied; grant the pod's role/);
+            await assertNothingWritten();
+        });
+
+        it("slow: an object whose body stalls past --timeout-ms fails with a timeout", async () => {
+            const artifact = await shipped();
+            const stall: Route = (res) => {
+                res.writeHead(200, { "content-length": artifact.length });
+                res.write(artifact.subarray(0, 10));
+            };
+            const server = await http({ [key]: stall, [key + ".sha256"]: body(checksumFileText(artifact, "model.json")) });
+            const outcome = await runCli(["--source", "s3://bucket/models/fraud-scorer", "--version", VERSION, "--dest", dest, "--endpoint", server.base, "--timeout-ms", "500"], credentials);
+            assert.equal(outcome.code, 1, outcome.stderr);
+            assert.match(outcome.stderr, /s3:\/\/bucket\/models\/fraud-scorer\/1\.4\.0\/model\.json .*no complete answer within 500 ms/);
             await assertNothingWritten();
         });
 
