@@ -25,6 +25,15 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
     return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * The artifact initializer in the model-server image (model-server/src/fetch-artifact.ts): copies
+ * `<source>/<version>/model.json` into `<dest>/<version>/`, verified against its checksum, and
+ * exits 1 with one line naming the source, the version and the fix when it cannot.
+ */
+export function fetchArtifactCommand(args: { source: string; version: string; dest: string }): string[] {
+    return ["node", "dist/src/fetch-artifact.js", "--source", args.source, "--version", args.version, "--dest", args.dest];
+}
+
 /** A probe the image can run without curl or wget: the model server's own Node.js. */
 export function nodeHttpProbe(port: number, path: string): string[] {
     return ["node", "-e", `fetch('http://127.0.0.1:${port}${path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`];

@@ -169,8 +169,14 @@ function targetFitRules(model: ModelParts, target: TargetConfig): Issue[] {
         issues.push({ path: "artifact", value: model.artifact, expected: "a local path: the docker target mounts the model files from this machine" });
     } else if (target.type === "kubernetes" && target.irsa && model.serviceAccountRoleArn === undefined && !model.artifact.startsWith("s3://")) {
         issues.push({ path: "artifact", value: model.artifact, expected: "an S3 URI such as s3://bucket/models/name/: the model's IRSA role grants read access to exactly that prefix" });
-    } else if (target.type === "kubernetes" && !hasUriScheme(model.artifact)) {
-        issues.push({ path: "artifact", value: model.artifact, expected: "a model registry URI such as s3://bucket/models/name/: a cluster cannot read this machine's files" });
+    } else if (target.type === "kubernetes" && !/^(s3|https):\/\//i.test(model.artifact)) {
+        issues.push({
+            path: "artifact",
+            value: model.artifact,
+            expected: hasUriScheme(model.artifact)
+                ? "a model registry URI the pods' fetch-artifact init container reads: s3://bucket/models/name/ or https://host/models/name/"
+                : "a model registry URI such as s3://bucket/models/name/: a cluster cannot read this machine's files",
+        });
     } else if (target.type === "aws-vm" && !model.artifact.startsWith("s3://")) {
         issues.push({ path: "artifact", value: model.artifact, expected: "an S3 URI such as s3://bucket/models/name/: instances copy the model from the model bucket at boot" });
     }

@@ -3,7 +3,8 @@
  * PodDisruptionBudget. Kept apart from the component so they are tested as plain objects.
  */
 import type { DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
-import { LIVE_PATH, modelServerEnv, READY_PATH } from "../model-server-env";
+import { MAX_ARTIFACT_BYTES } from "../../model-server/src/limits";
+import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../model-server-env";
 import { trackLabels, trackName, trackSelector } from "../naming";
 import type { PoolUpdate, TrackPlan } from "../traffic/types";
 
@@ -11,6 +12,8 @@ export const SERVICE_PORT = 80;
 /** The uid the model-server image runs as; the pod refuses to start as root whatever the image says. */
 export const RUN_AS_USER = 10001;
 export const DEPENDENCY_WAIT_SECONDS = 300;
+/** The artifact volume holds one version's model.json and, while it is written, its temporary copy. */
+export const ARTIFACT_VOLUME_SIZE = `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi`;
 
 export interface TrackWorkloadArgs {
     environment: string;
@@ -75,9 +78,20 @@ export function deploymentObject(args: TrackWorkloadArgs) {
     const { config, track, model } = args;
     const name = trackName(model, track.track);
     const labels = trackLabels(args.environment, model, track.track, track.version);
-    const env = modelServerEnv({ model, environment: args.environment, artifact: config.artifact, port: config.port, track });
-    const initContainers =
-        config.dependsOn.length > 0
+    // The server reads the artifact the initializer wrote: nothing in a pod reads config.artifact itself.
+    const artifactDir = `${MODEL_MOUNT_DIR}/${model}`;
+    const env = modelServerEnv({ model, environment: args.environment, artifact: artifactDir, port: config.port, track });
+    const initContainers = [
+        {
+            // First: a missing, forbidden or corrupt artifact fails the pod before anything else waits.
+            name: "fetch-artifact",
+            image: args.image,
+            command: fetchArtifactCommand({ source: config.artifact, version: track.version, dest: artifactDir }),
+            securityContext: restrictedContainerSecurityContext,
+            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            volumeMounts: [{ name: "model", mountPath: MODEL_MOUNT_DIR }],
+        },
+        ...(config.dependsOn.length > 0
             ? [
                   {
                       name: "wait-for-dependencies",
@@ -87,7 +101,8 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                       resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
                   },
               ]
-            : [];
+            : []),
+    ];
     return {
         metadata: { name, namespace: args.namespace, labels },
         spec: {
@@ -104,7 +119,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                     // IRSA mounts its own projected token; the Kubernetes API token is not needed.
                     automountServiceAccountToken: false,
                     securityContext: podSecurityContext(RUN_AS_USER),
-                    ...(initContainers.length > 0 ? { initContainers } : {}),
+                    initContainers,
                     containers: [
                         {
                             name: "model-server",
@@ -117,10 +132,16 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                             livenessProbe: httpProbe(LIVE_PATH, 10, 3),
                             resources: resources(config),
                             securityContext: restrictedContainerSecurityContext,
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                            volumeMounts: [
+                                { name: "tmp", mountPath: "/tmp" },
+                                { name: "model", mountPath: MODEL_MOUNT_DIR, readOnly: true },
+                            ],
                         },
                     ],
-                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                    volumes: [
+                        { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                        { name: "model", emptyDir: { sizeLimit: ARTIFACT_VOLUME_SIZE } },
+                    ],
                     terminationGracePeriodSeconds: 30,
                     ...gpuScheduling(config.gpu),
                 },

@@ -5,11 +5,10 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { fileURLToPath } from "url";
+import { MAX_ARTIFACT_BYTES } from "./limits";
 
 export const ARTIFACT_FORMAT = "modelship-logreg/v1";
 export const ARTIFACT_FILE = "model.json";
-/** A logistic regression artifact is a few kilobytes: refuse to read anything absurd. */
-const MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
 
 export interface Model {
     readonly name: string;

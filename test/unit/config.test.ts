@@ -267,6 +267,15 @@ describe("config", () => {
             assert.match(error.message, /ranker\.artifact: got "models\/ranker"; expected a model registry URI/);
         });
 
+        it("kubernetes artifacts: s3:// and https://, what the pods' fetch-artifact init container reads; another scheme is refused at parse", () => {
+            for (const artifact of ["s3://models-prod/fraud-scorer/", "https://models.example.com/fraud-scorer/"]) {
+                assert.doesNotThrow(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact }) }), "prod"), artifact);
+            }
+            const error = configError(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact: "gs://models/fraud-scorer/" }) }), "prod");
+            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.artifact"]);
+            assert.match(error.message, /got "gs:\/\/models\/fraud-scorer\/"; expected a model registry URI the pods' fetch-artifact init container reads: s3:\/\/bucket\/models\/name\/ or https:\/\//);
+        });
+
         it("a schema error in a model does not hide that model's cross-key errors", () => {
             const model = canaryModel({ strategy: { type: "canary", steps: [50, 10, 100], step: 7 } });
             (model.tracks as { candidate: Record<string, unknown> }).candidate.replicas = 0;

@@ -341,8 +341,8 @@ describe("the stack program under mocks", () => {
             assert.equal(pod.containers[0].resources.limits["nvidia.com/gpu"], "2");
             assert.deepEqual(pod.nodeSelector, { "node.kubernetes.io/instance-type": "g5.xlarge" });
             assert.equal(pod.tolerations.length, 1);
-            assert.equal(pod.initContainers[0].name, "wait-for-dependencies");
-            assert.match(pod.initContainers[0].command.join(" "), /feature-store\.data.*6379/);
+            assert.deepEqual(pod.initContainers.map((c) => c.name), ["fetch-artifact", "wait-for-dependencies"], "the artifact is fetched first, then dependencies are waited for");
+            assert.match(pod.initContainers[1].command.join(" "), /feature-store\.data.*6379/);
             assert.equal(pod.serviceAccountName, "fraud-scorer");
             const account = named(resources, T.serviceAccount, "fraud-scorer");
             assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/fraud");

@@ -4,7 +4,7 @@ import * as net from "net";
 import { modelSchema } from "../../components/config/schema";
 import { routerDeploymentObject } from "../../components/kubernetes/router";
 import { SHADOW_COPIES_IN_FLIGHT } from "../../components/traffic/nginx";
-import { MAX_BODY_BYTES } from "../../model-server/src/limits";
+import { MAX_ARTIFACT_BYTES, MAX_BODY_BYTES } from "../../model-server/src/limits";
 import { deploymentObject, waitForDependenciesScript } from "../../components/kubernetes/workload";
 import { planTraffic } from "../../components/traffic/plan";
 
@@ -62,7 +62,14 @@ describe("kubernetes workload objects", () => {
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.equal(container.securityContext.allowPrivilegeEscalation, false);
         assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
-        assert.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }], "a writable /tmp on a read-only root");
+        assert.deepEqual(
+            container.volumeMounts,
+            [
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "model", mountPath: "/models", readOnly: true },
+            ],
+            "a writable /tmp on a read-only root, and the fetched artifact read-only",
+        );
     });
 
     it("requests and limits resources; the rolling update uses the configured batch", () => {
@@ -76,8 +83,36 @@ describe("kubernetes workload objects", () => {
         assert.equal(env.MODEL_NAME, "fraud-scorer");
         assert.equal(env.MODEL_VERSION, "1.4.0");
         assert.equal(env.MODEL_TRACK, "stable");
-        assert.equal(env.MODEL_ARTIFACT, "s3://models/fraud-scorer/");
+        assert.equal(env.MODEL_ARTIFACT, "/models/fraud-scorer", "the server reads what the initializer wrote, not the registry");
         assert.equal(env.FEATURE_FLAGS, "{}");
+    });
+
+    it("an init container of the track's own image fetches the track's version from the registry into the volume the server reads", () => {
+        assert.equal(pod.initContainers.length, 1, "no dependencies: only the artifact initializer");
+        const init = pod.initContainers[0]!;
+        assert.equal(init.name, "fetch-artifact");
+        assert.equal(init.image, "r/m@sha256:abc", "the track's own image: no other image to trust");
+        assert.deepEqual(init.command, ["node", "dist/src/fetch-artifact.js", "--source", "s3://models/fraud-scorer/", "--version", "1.4.0", "--dest", "/models/fraud-scorer"]);
+        assert.deepEqual(init.volumeMounts, [{ name: "model", mountPath: "/models" }], "the initializer alone writes the volume");
+        assert.equal(init.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(init.securityContext.runAsNonRoot, true);
+        assert.ok(init.resources.limits.memory, "bounded like every container");
+        const volume = pod.volumes.find((v) => v.name === "model");
+        assert.deepEqual(volume?.emptyDir, { sizeLimit: `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi` }, "room for the largest artifact and its temporary copy");
+    });
+
+    it("the candidate's initializer fetches the candidate's version", () => {
+        const canary = modelSchema.parse({
+            artifact: "s3://models/fraud-scorer/",
+            tracks: { stable: { version: "1.4.0", image: "r/m:1.4.0" }, candidate: { version: "1.5.0", image: "r/m:1.5.0" } },
+            strategy: { type: "canary", steps: [10] },
+        });
+        const canaryPlan = planTraffic("fraud-scorer", canary);
+        const candidate = canaryPlan.tracks.find((t) => t.track === "candidate")!;
+        const spec = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: canary, track: candidate, poolUpdate: canaryPlan.poolUpdate, image: "r/m@sha256:def", serviceAccountName: "fraud-scorer" }).spec.template.spec;
+        const command = spec.initContainers[0]!.command;
+        assert.equal(command[command.indexOf("--version") + 1], "1.5.0");
+        assert.equal(spec.containers[0].env.find((e) => e.name === "MODEL_VERSION")?.value, "1.5.0");
     });
 
     it("the nginx router rolls its pods when its config changes, and only then", () => {
