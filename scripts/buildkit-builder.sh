@@ -35,11 +35,7 @@ die() { echo "buildkit-builder: error: $*" >&2; exit 1; }
 case "${1:-start}" in
 start) ;;
 stop)
-    pid=${2:?usage: buildkit-builder.sh stop <pid>}
-    kill "$pid" 2>/dev/null || exit 0
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-    exit 0
+    exec bash "$(dirname "$0")/stop-pid.sh" "${2:?usage: buildkit-builder.sh stop <pid>}"
     ;;
 *) echo "usage: buildkit-builder.sh [start] | stop <pid>" >&2; exit 2 ;;
 esac

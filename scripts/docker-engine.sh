@@ -34,10 +34,7 @@ start)
     exit 1
     ;;
 stop)
-    pid=${2:?usage: docker-engine.sh stop <pid>}
-    kill "$pid" 2>/dev/null || exit 0
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
+    exec bash "$(dirname "$0")/stop-pid.sh" "${2:?usage: docker-engine.sh stop <pid>}"
     ;;
 *)
     echo "usage: docker-engine.sh start|stop <pid>" >&2
