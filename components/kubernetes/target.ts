@@ -11,7 +11,7 @@ import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMon
 import { smokeRequest } from "../gates/plan";
 import { irsaTrustPolicy } from "../iam";
 import { modelRole } from "../model-role";
-import { environmentLabels, trackName } from "../naming";
+import { environmentLabels, podRoleLogicalName, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
@@ -101,7 +101,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         const { environment, config } = this.args;
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
         const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
-        const role = modelRole({ name: `${model.name}-pods`, environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
+        const role = modelRole({ name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
         return role.arn;
     }
 
@@ -123,7 +123,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
         const backends: DeployedModel["backends"] = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, serviceAccount, parent);
+            backends[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
         }
         this.monitor(model, parent);
         return { plan: model.plan, backends };
@@ -149,15 +149,23 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
         const name = trackName(model.name, track.track);
         const common = { environment, namespace: config.namespace, model: model.name, track };
         const options = this.childOptions(parent);
-        const deployment = image.ref.apply((ref) =>
-            deploymentObject({ ...common, config: model.config, poolUpdate: model.plan.poolUpdate, image: ref, serviceAccountName: model.name }),
+        const deployment = pulumi.all([image.ref, roleArn]).apply(([ref, arn]) =>
+            deploymentObject({
+                ...common,
+                config: model.config,
+                poolUpdate: model.plan.poolUpdate,
+                image: ref,
+                serviceAccountName: model.name,
+                artifactStore: config.artifactStore,
+                ...(arn !== undefined ? { roleArn: arn } : {}),
+            }),
         );
         // The provider waits for the rollout; a version that never becomes ready fails the update here, before the route.
         const ready = `${model.config.readyTimeoutSeconds}s`;
