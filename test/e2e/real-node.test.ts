@@ -8,6 +8,7 @@
  * run in order: each starts from the state the one before left.
  */
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -148,16 +149,29 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         timings["kube-node.sh up"] = performance.now() - started;
         await node.loadImages([...servers, crashing, router]);
 
-        store = await S3Store.up(node);
-        await store.seed(BUCKET, path.join(stack.projectDir, "model-server", "models"));
-        // A version whose model.json is not the one its checksum names, and one outside what the role grants.
-        await store.uploadCorrupt(BUCKET, "fraud-scorer", CORRUPT, path.join(stack.projectDir, "model-server", "models", "fraud-scorer", "1.5.0"));
-        await store.uploadForbidden(BUCKET, "fraud-scorer", FORBIDDEN, path.join(stack.projectDir, "model-server", "models", "fraud-scorer", "1.5.0"));
-        await store.uploadAs(BUCKET, "fraud-scorer", CRASHING, path.join(stack.projectDir, "model-server", "models", "fraud-scorer", "1.5.0"));
+        // The shipped versions, and one more the crash-loop test runs: an artifact of its own that verifies.
+        const modelsDir = path.join(stack.dir, "models");
+        fs.cpSync(path.join(stack.projectDir, "model-server", "models"), modelsDir, { recursive: true });
+        const crashDir = path.join(modelsDir, "fraud-scorer", CRASHING);
+        fs.mkdirSync(crashDir);
+        const artifact = JSON.parse(fs.readFileSync(path.join(modelsDir, "fraud-scorer", "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
+        const crashArtifact = JSON.stringify({ ...artifact, version: CRASHING });
+        fs.writeFileSync(path.join(crashDir, "model.json"), crashArtifact);
+        fs.writeFileSync(path.join(crashDir, "model.json.sha256"), `${createHash("sha256").update(crashArtifact).digest("hex")}  model.json\n`);
+
+        store = await S3Store.up(node, await node.address());
+        // A version whose model.json is not the one its checksum names, and one its role is denied.
+        const seeded = await store.seed(`s3://${BUCKET}/`, { models: modelsDir, environment: STACK, namespace: GATEWAY_NS, corrupt: [`fraud-scorer/${CORRUPT}`], forbid: [`fraud-scorer/${FORBIDDEN}`] });
+        assert.deepEqual(Object.keys(seeded).sort(), ["churn-predictor", "fraud-scorer"], "both models seeded, each with its role");
 
         base = (parse(committedLabFile) as { config: Config }).config;
-        store.configure(base);
-        for (const model of Object.values(models(base))) model.readyTimeoutSeconds = 180;
+        const access = { endpoint: store.endpoint, stsEndpoint: store.endpoint, region: "us-east-1" };
+        for (const target of Object.values(base["modelship:targets"] as Record<string, Record<string, unknown>>)) target.artifactStore = access;
+        for (const [name, model] of Object.entries(models(base))) {
+            assert.equal(model.artifact, seeded[name].artifact, `the lab's ${name} artifact is where the store has it`);
+            model.serviceAccountRoleArn = seeded[name].roleArn;
+            model.readyTimeoutSeconds = 180;
+        }
         stack.writeConfig(base);
     });
 

@@ -45,6 +45,14 @@ export class RealNode extends KubeClient {
         assert.equal(result.status, 0, result.all);
     }
 
+    /** The node's InternalIP: inside the namespace, pods reach what listens there. */
+    async address(): Promise<string> {
+        const result = await this.kubectl(["get", "nodes", "-o", "jsonpath={.items[0].status.addresses[?(@.type=='InternalIP')].address}"]);
+        assert.equal(result.status, 0, result.all);
+        assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+\.\d+$/, result.all);
+        return result.stdout.trim();
+    }
+
     /** A command inside the node's network namespace. */
     exec(command: string, args: readonly string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
         const [first, ...rest] = [...RealNode.launcher, command, ...args];
