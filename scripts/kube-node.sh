@@ -600,8 +600,9 @@ down() {
     done
     log "stopping node $node_name"
     for d in kube-proxy kubelet; do
-        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid"
+        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid" &
     done
+    wait
     if pid_of containerd >/dev/null; then
         log "removing its containers"
         # Containers and sandboxes go while containerd still knows them.
@@ -611,8 +612,10 @@ down() {
         ((${#ids[@]} == 0)) || ctr_k8s containers rm "${ids[@]}" >/dev/null 2>&1 || true
     fi
     log "stopping containerd and the control plane"
+    # 3 s each, together: their state is deleted next, and kube-apiserver v1.36 stays asleep
+    # after SIGTERM ("Stopped listening") until it is killed.
     for d in "${daemons[@]}"; do
-        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid" &
+        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid" 3 &
     done
     wait
     log "removing mounts, cgroups, network namespaces and files"
