@@ -478,7 +478,7 @@ up() {
         echo "$kubeconfig"
         return
     fi
-    if [[ -e $netns_path || -d $run ]]; then
+    if [[ -e $netns_path || -d $run || -d $node_dir ]]; then
         log "node $node_name is not fully up; removing what is left first"
         down
     fi
