@@ -145,8 +145,10 @@ seed() {
     # Admin credentials only for these two commands; the caller's own AWS settings never reach moto.
     (
         eval "$(admin_env)"
-        node "$roles_tool" --prefix "$prefix" --environment "$environment" --namespace "$namespace" --oidc-issuer "$issuer" "${model_args[@]}" |
-            "$python" "$here/s3-store.py" seed --endpoint "$AWS_ENDPOINT_URL" --models "$models" "${store_args[@]}"
+        # Rendered first: a refused location stops here with the tool's own message.
+        roles=$(node "$roles_tool" --prefix "$prefix" --environment "$environment" --namespace "$namespace" --oidc-issuer "$issuer" "${model_args[@]}") ||
+            die "seed: rendering the roles for $prefix failed (above)"
+        "$python" "$here/s3-store.py" seed --endpoint "$AWS_ENDPOINT_URL" --models "$models" "${store_args[@]}" <<<"$roles"
     )
 }
 

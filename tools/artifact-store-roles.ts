@@ -33,9 +33,11 @@ export interface StoreRolesArgs {
 }
 
 export function storeRoles(args: StoreRolesArgs): StoreRole[] {
-    const { bucket, prefix } = parseS3Uri(args.prefix);
+    // The parent may be a whole bucket (s3://lab-models/): each model's own prefix is what is checked, by parseS3Uri below.
+    const parent = /^s3:\/\/[^/]+\/(.*\/)?$/.exec(args.prefix);
+    if (!parent) throw new Error(`--prefix ${JSON.stringify(args.prefix)} is not s3://<bucket>/ or s3://<bucket>/<prefix>/`);
     return args.models.map((model) => {
-        const artifact = `s3://${bucket}/${prefix}${model}/`;
+        const artifact = `${args.prefix}${model}/`;
         return {
             model,
             artifact,

@@ -18,6 +18,7 @@ import type { KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip } from "./support/engine";
 import type { NetnsLoadOutput } from "./support/netns-load";
 import { RealNode } from "./support/real-node";
+import { findProjectDir } from "../../tools/render";
 import { S3Store } from "./support/s3-store";
 
 const STACK = "lab";
@@ -128,18 +129,17 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
     before(async function () {
         const bin = engineOrSkip(this, ENGINE_BINARIES);
         docker = prepareDocker(20 * 60_000);
-        stack = new EngineStack(STACK, bin, undefined, RealNode.launcher);
-        committedLabFile = fs.readFileSync(labFile(), "utf8");
+        committedLabFile = fs.readFileSync(path.join(findProjectDir(), "Pulumi.lab.yaml"), "utf8");
 
         // One model-server image under every name the stack uses: the artifact, not the image, carries the version.
         const server = `${docker.registry}/modelship-e2e/model-server:node`;
-        must("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${docker.baseImage}`, "-t", server, path.join(stack.projectDir, "model-server")], { env: BUILD_ENV, timeout: 20 * 60_000 });
+        must("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${docker.baseImage}`, "-t", server, path.join(findProjectDir(), "model-server")], { env: BUILD_ENV, timeout: 20 * 60_000 });
         // A server that exits at start (an invalid fault setting baked into the image): a crash loop.
         const crashing = image("fraud-scorer", CRASHING);
         must("bash", ["-c", `printf 'FROM %s\\nENV FAULT_ERROR_RATE=not-a-rate\\n' "$0" | docker build -q -t "$1" -`, server, crashing], { env: BUILD_ENV, timeout: 5 * 60_000 });
         const servers = [image("fraud-scorer", "1.4.0"), image("fraud-scorer", "1.5.0"), image("fraud-scorer", CORRUPT), image("fraud-scorer", FORBIDDEN), image("churn-predictor", "2.0.1"), image("churn-predictor", "2.1.0")];
         for (const name of servers) must("docker", ["tag", server, name]);
-        const routerDigest = must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
+        const routerDigest = must("bash", [path.join(findProjectDir(), "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
         // The node's containerd gets images without their registry digests: the router is named by tag.
         const router = "127.0.0.1:5000/modelship/router:1.27";
         must("docker", ["tag", routerDigest, router]);
@@ -147,11 +147,12 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         const started = performance.now();
         node = await RealNode.up(bin);
         timings["kube-node.sh up"] = performance.now() - started;
+        stack = new EngineStack(STACK, bin, node.kubeconfig, RealNode.launcher);
         await node.loadImages([...servers, crashing, router]);
 
         // The shipped versions, and one more the crash-loop test runs: an artifact of its own that verifies.
         const modelsDir = path.join(stack.dir, "models");
-        fs.cpSync(path.join(stack.projectDir, "model-server", "models"), modelsDir, { recursive: true });
+        fs.cpSync(path.join(findProjectDir(), "model-server", "models"), modelsDir, { recursive: true });
         const crashDir = path.join(modelsDir, "fraud-scorer", CRASHING);
         fs.mkdirSync(crashDir);
         const artifact = JSON.parse(fs.readFileSync(path.join(modelsDir, "fraud-scorer", "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
@@ -172,6 +173,8 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
             model.serviceAccountRoleArn = seeded[name].roleArn;
             model.readyTimeoutSeconds = 180;
         }
+        // The smoke gate for the nginx router's model too: the shipped lab file checks only fraud-scorer's.
+        (models(base)["churn-predictor"].gates as Record<string, unknown>).smoke = { request: "model-server/models/churn-predictor/smoke-request.json", expect: { min: 0.01, max: 0.99 } };
         stack.writeConfig(base);
     });
 
