@@ -39,7 +39,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
     readonly smoke: SmokeGates = {
         byDefault: (config) => config.gates.smoke.request !== undefined,
-        gate: ({ model, spec, image }, parent) => {
+        gate: ({ model, spec, image, workloads }, parent) => {
             const { environment, config } = this.args;
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
@@ -67,7 +67,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             );
             // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
             const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
-            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent));
+            // After the track's Deployment has rolled out: its Service then reaches only the version under test.
+            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent, workloads));
         },
     };
 
