@@ -121,7 +121,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         assert.match(result.stdout + result.stderr, /fraud-scorer-candidate/, result.all);
         const after = await route();
         assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, "the route object was not touched");
-        const candidates = await pods(GATEWAY_NS, `modelship.dev/track=candidate,app.kubernetes.io/version=${version}`);
+        const candidates = await pods(GATEWAY_NS, `modelship.dev/track=candidate,app.kubernetes.io/version=${version},app.kubernetes.io/component=model-server`);
         assert.ok(candidates.length > 0, `the ${version} pods exist for inspection`);
         return { result, pods: candidates.map((p) => p.status as PodStatus) };
     };
@@ -201,7 +201,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         let lastReady = started;
         for (const [namespace, model, versions] of [[GATEWAY_NS, "fraud-scorer", { stable: "1.4.0", candidate: "1.5.0" }], [NGINX_NS, "churn-predictor", { stable: "2.0.1", candidate: "2.1.0" }]] as const) {
             for (const [track, version] of Object.entries(versions)) {
-                const trackPods = await pods(namespace, `app.kubernetes.io/name=${model},modelship.dev/track=${track}`);
+                const trackPods = await pods(namespace, `app.kubernetes.io/name=${model},modelship.dev/track=${track},app.kubernetes.io/component=model-server`);
                 assert.ok(trackPods.length > 0, `${model} ${track} has pods`);
                 for (const pod of trackPods) {
                     const status = pod.status as PodStatus;
@@ -295,7 +295,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         await upOk("a good candidate again", withModels({ fraud: fraudCandidate("1.5.0") }));
         const preview = await stack.preview();
         assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
-        const candidates = await pods(GATEWAY_NS, "modelship.dev/track=candidate");
+        const candidates = await pods(GATEWAY_NS, "modelship.dev/track=candidate,app.kubernetes.io/component=model-server");
         assert.deepEqual([...new Set(candidates.map((p) => p.metadata.labels?.["app.kubernetes.io/version"]))], ["1.5.0"], "the broken candidates' pods are gone");
     });
 
