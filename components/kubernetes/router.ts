@@ -4,7 +4,7 @@
  */
 import { createHash } from "crypto";
 import { environmentLabels, LABEL } from "../naming";
-import { RUN_DIR_BYTES } from "../traffic/nginx";
+import { LONGEST_LIVE_REQUEST_SECONDS, RUN_DIR_BYTES } from "../traffic/nginx";
 import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
 import type { TrafficPlan } from "../traffic/types";
 import { podSecurityContext, restrictedContainerSecurityContext, SERVICE_PORT } from "./workload";
@@ -15,6 +15,14 @@ export const ROUTER_CONTAINER_PORT = 8080;
 const NGINX_UID = 101;
 export const CONFIG_HASH_ANNOTATION = "modelship.dev/config-sha256";
 const MEBIBYTE = 1024 * 1024;
+/**
+ * How long a retiring router pod keeps accepting connections before it drains: the time for
+ * kube-proxy (and whatever balances in front) to take it out of the Service. Without it, a
+ * rolled router refused the connections still sent to it (1,101 of 38,929 requests on a real node).
+ */
+export const ROUTER_DRAIN_DELAY_SECONDS = 5;
+/** Room for the delay, then every request in flight (`nginx -s quit` waits for them), then exit. */
+export const ROUTER_TERMINATION_GRACE_SECONDS = ROUTER_DRAIN_DELAY_SECONDS + LONGEST_LIVE_REQUEST_SECONDS + 5;
 
 export interface NginxRouterArgs {
     environment: string;
@@ -62,12 +70,18 @@ export function routerDeploymentObject(args: Omit<NginxRouterArgs, "plans">) {
                             livenessProbe: probe(10),
                             resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
                             securityContext: restrictedContainerSecurityContext,
+                            // SIGTERM is nginx's fast shutdown, which drops requests in flight; SIGQUIT (`nginx -s quit`) finishes them.
+                            // The hook's last sleep outlives nginx, so the kubelet's SIGTERM never comes while requests remain.
+                            lifecycle: {
+                                preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${ROUTER_DRAIN_DELAY_SECONDS}; nginx -s quit; sleep ${ROUTER_TERMINATION_GRACE_SECONDS}`] } },
+                            },
                             volumeMounts: [
                                 { name: "config", mountPath: "/etc/nginx/nginx.conf", subPath: "nginx.conf", readOnly: true },
                                 { name: "tmp", mountPath: "/tmp" },
                             ],
                         },
                     ],
+                    terminationGracePeriodSeconds: ROUTER_TERMINATION_GRACE_SECONDS,
                     volumes: [
                         { name: "config", configMap: { name: ROUTER_NAME } },
                         // Request bodies are buffered here (see RUN_DIR_BYTES); a full emptyDir gets the pod evicted.

@@ -68,6 +68,8 @@ export const RUN_DIR_BYTES = (CLIENT_BODIES_BUFFERED + SHADOW_COPIES_IN_FLIGHT) 
  * failed try is only tried again early on, so a request that timed out reading is never sent twice.
  */
 const LIVE_TIMEOUTS = { connect: "2s", send: "10s", read: "30s", nextUpstream: "5s" };
+/** The longest a live request can take through the router: its upstream read, after the tries of proxy_next_upstream_timeout. */
+export const LONGEST_LIVE_REQUEST_SECONDS = parseInt(LIVE_TIMEOUTS.read, 10) + parseInt(LIVE_TIMEOUTS.nextUpstream, 10);
 const DEFAULT_RUN_DIR = "/tmp";
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -194,6 +194,18 @@ describe("kubernetes workload objects", () => {
         assert.notEqual(hash("a"), hash("b"));
     });
 
+    it("a retiring nginx router pod keeps accepting while the Service forgets it, then drains gracefully, within its grace period", () => {
+        const spec = routerDeploymentObject({ environment: "prod", namespace: "models", image: "nginx@sha256:abc", replicas: 2, nginxConf: "" }).spec.template.spec;
+        const hook = spec.containers[0].lifecycle?.preStop.exec.command ?? [];
+        assert.deepEqual(hook.slice(0, 2), ["/bin/sh", "-c"]);
+        const [delay, quit, wait] = hook[2].split("; ");
+        assert.equal(delay, "sleep 5");
+        assert.equal(quit, "nginx -s quit", "SIGQUIT's graceful shutdown, not SIGTERM's fast one");
+        // The upstream read (30 s) after proxy_next_upstream_timeout (5 s), after the delay.
+        assert.ok(spec.terminationGracePeriodSeconds >= 5 + 30 + 5, `grace ${spec.terminationGracePeriodSeconds} s`);
+        assert.equal(wait, `sleep ${spec.terminationGracePeriodSeconds}`, "the hook outlives nginx, so the kubelet's SIGTERM never cuts the drain short");
+    });
+
     it("the nginx router's /tmp emptyDir holds what nginx buffers there: 64 client bodies and the mirrored copies in flight, each at the model server's limit", () => {
         const deployment = routerDeploymentObject({ environment: "prod", namespace: "models", image: "nginx@sha256:abc", replicas: 2, nginxConf: "" });
         const tmp = deployment.spec.template.spec.volumes.find((v) => v.name === "tmp");
