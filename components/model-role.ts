@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope } from "./aws-scope";
 import { logGroupName, modelRuntimePolicy, parseS3Uri, type PolicyDocument } from "./iam";
-import { awsTags, physicalName, PRODUCT } from "./naming";
+import { awsTags, iamRoleName, physicalName } from "./naming";
 import type { RepositoryRef } from "./registry";
 
 export interface ModelRoleArgs {
@@ -27,7 +27,7 @@ export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam
     if (!repositoryArn) throw new Error(`model ${args.model}: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR`);
     const tags = awsTags(args.environment, args.model);
     const artifact = parseS3Uri(args.artifact);
-    const role = new aws.iam.Role(args.name, { name: physicalName("aws-iam-role", [PRODUCT, args.environment, args.name]), assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
+    const role = new aws.iam.Role(args.name, { name: iamRoleName(args.environment, args.name), assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });
     new aws.cloudwatch.LogGroup(`${args.model}-logs`, { name: logGroupName(args.environment, args.model), retentionInDays: 30, tags }, { parent });
     new aws.iam.RolePolicy(
         `${args.model}-runtime`,

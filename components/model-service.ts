@@ -58,7 +58,7 @@ export class ModelService extends pulumi.ComponentResource {
                 ? undefined
                 : new ModelGates(
                       `${name}-gates`,
-                      { model: name, config: args.config, specs, images, ...(smoke ? { smoke: (spec, image, parent) => smoke.gate({ model, spec, image }, parent) } : {}) },
+                      { model: name, config: args.config, specs, images, ...(smoke ? { smoke: (spec, image, parent) => smoke.gate({ model, spec, image, workloads: deployed.backends[spec.track]?.resources ?? [] }, parent) } : {}) },
                       { parent: this },
                   );
         this.deployed = { ...deployed, ...(gates ? { gates: gates.byTrack } : {}) };

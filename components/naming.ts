@@ -135,6 +135,16 @@ export function imageTag(version: string): string {
 }
 
 /** A repository per model, `modelship/<model>`, in whichever registry. */
+/** The role a model's pods assume (IRSA): one per model, named so across targets and tools. */
+export function podRoleLogicalName(model: string): string {
+    return `${model}-pods`;
+}
+
+/** An IAM role's own name: roles are account-wide, so it says the product and environment. */
+export function iamRoleName(environment: string, logicalName: string): string {
+    return physicalName("aws-iam-role", [PRODUCT, environment, logicalName]);
+}
+
 export function repositoryName(model: string): string {
     return physicalName("image-repository", [PRODUCT, model], { separator: "/" });
 }

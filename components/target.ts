@@ -41,6 +41,8 @@ export interface SmokeGateRequest {
     model: ModelDeployment;
     spec: GateSpec;
     image: ImageRef;
+    /** The track's workloads: the gate checks them once they are up, never the version they replace. */
+    workloads: readonly pulumi.Resource[];
 }
 
 /** How a target smoke-tests a track's own server (not through its router). */

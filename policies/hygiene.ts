@@ -147,6 +147,9 @@ const SECRET_VALUES: ReadonlyArray<[RegExp, string]> = [
 function secretProblem(key: string, value: string): string | undefined {
     const shape = SECRET_VALUES.find(([pattern]) => pattern.test(value));
     if (shape) return `holds ${shape[1]} in plain text`;
+    // `<NAME>_FILE=/path` says where a secret is mounted (AWS_WEB_IDENTITY_TOKEN_FILE, Docker's
+    // *_FILE convention), not what it is; any other value of such a name is still checked.
+    if (/_FILE$/i.test(key) && value.startsWith("/")) return undefined;
     if (SECRET_NAME.test(key) && value.trim() !== "") return "looks like a secret and is set in plain text";
     return undefined;
 }

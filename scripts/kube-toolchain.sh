@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds, from the Go module proxy only, the binaries for a kwok test cluster:
+# Builds, from the Go module proxy only, the binaries for the test clusters (the kwok cluster of
+# scripts/kube-cluster.sh and the real node of scripts/kube-node.sh):
 #   kwokctl, kwok (sigs.k8s.io/kwok), kube-apiserver, kube-controller-manager, kube-scheduler,
-#   kubectl (k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3).
+#   kubectl, kubelet, kube-proxy (k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3),
+#   coredns (github.com/coredns/coredns: a main of our own with only the plugins the node uses).
 # They are cached outside the clone, in $MODELSHIP_CACHE/toolchain (default
 # /var/cache/modelship/toolchain): bin/ for binaries, gomod/ and gocache/ for Go's caches.
 # Each binary has a stamp (bin/.stamp-NAME) holding what it was built from; a rerun whose stamps
@@ -12,6 +14,7 @@ set -euo pipefail
 KUBE_VERSION=${MODELSHIP_KUBE_VERSION:-v1.36.1}   # kwok v0.8.0's default Kubernetes version
 KWOK_VERSION=${MODELSHIP_KWOK_VERSION:-v0.8.0}    # newest kwok; supports Kubernetes 1.17..1.36
 ETCD_VERSION=${MODELSHIP_ETCD_VERSION:-v3.6.10}   # what kwok v0.8.0 pairs with Kubernetes 1.36
+COREDNS_VERSION=${MODELSHIP_COREDNS_VERSION:-v1.15.0}
 GATEWAY_API_VERSION=${MODELSHIP_GATEWAY_API_VERSION:-v1.6.3}
 
 root=${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain
@@ -111,7 +114,7 @@ fi
 # --- Kubernetes ----------------------------------------------------------------------------
 # k8s.io/kubernetes replaces each k8s.io/* staging module with ./staging/src/...; a module that
 # depends on it must replace each one with its published v0.MINOR.PATCH instead.
-kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 kube_key="k8s.io/kubernetes@$KUBE_VERSION $go_version"
 need=()
 for b in "${kube_bins[@]}"; do stamp_ok "$b" "$kube_key" || need+=("$b"); done
@@ -144,7 +147,38 @@ if ((${#need[@]})); then
         build "$b" "$kube_key" "$dir" "k8s.io/kubernetes/cmd/$b" "$ld"
     done
 else
-    log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl: cached"
+    log "${kube_bins[*]}: cached"
+fi
+
+# --- CoreDNS --------------------------------------------------------------------------------
+# coredns's own main links ~50 plugins (cloud DNS providers, etcd, ...); ours links only what the
+# real node's Corefile uses, which keeps the cold build small. Plugin order comes from the
+# directive list in core/dnsserver, so importing a subset changes nothing else.
+coredns_plugins=(kubernetes forward errors health ready cache loop reload loadbalance log)
+coredns_key="github.com/coredns/coredns@$COREDNS_VERSION plugins=${coredns_plugins[*]} $go_version"
+if ! stamp_ok coredns "$coredns_key"; then
+    dir=$root/src/coredns
+    wrapper "$dir" github.com/coredns/coredns "$COREDNS_VERSION"
+    {
+        echo "// Written by scripts/kube-toolchain.sh: CoreDNS with only the plugins the real node uses."
+        echo "package main"
+        echo
+        echo "import ("
+        echo '	"github.com/coredns/coredns/coremain"'
+        echo
+        printf '\t_ "github.com/coredns/coredns/plugin/%s"\n' "${coredns_plugins[@]}"
+        echo ")"
+        echo
+        echo "func main() { coremain.Run() }"
+    } >"$dir/main.go"
+    pkgs=("github.com/coredns/coredns/coremain@$COREDNS_VERSION")
+    for p in "${coredns_plugins[@]}"; do pkgs+=("github.com/coredns/coredns/plugin/$p@$COREDNS_VERSION"); done
+    (cd "$dir" && go get "${pkgs[@]}") >"$root/src/coredns-get.log" 2>&1 ||
+        { tail -n 30 "$root/src/coredns-get.log" >&2; die "go get github.com/coredns/coredns@$COREDNS_VERSION failed (log: $root/src/coredns-get.log)"; }
+    sha=$(origin_hash github.com/coredns/coredns "$COREDNS_VERSION")
+    build coredns "$coredns_key" "$dir" . "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${sha:0:8}"
+else
+    log "coredns: cached"
 fi
 
 kwok_stages=$GOMODCACHE/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
@@ -157,7 +191,7 @@ if [[ ! -d $gw_dir/config/crd ]]; then
 fi
 [[ -d $gw_dir/config/crd/experimental ]] || die "$gw_dir/config/crd/experimental missing"
 
-for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy coredns; do
     echo "$b=$bin/$b"
 done
 echo "gateway-api-crds=$gw_dir/config/crd"

@@ -55,12 +55,12 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
      */
     readonly smoke: SmokeGates = {
         byDefault: (config) => config.gates.smoke.request !== undefined && !this.args.config.internal,
-        gate: ({ model, spec, image }, parent) => {
+        gate: ({ model, spec, image, workloads }, parent) => {
             const needs = this.pinned.get(`${model.name}/${spec.track}`);
             if (!needs) throw new Error(`model ${model.name}: the ${spec.track} track has no pin rule for its smoke gate`);
             const port = this.args.config.listenerPort === 80 ? "" : `:${this.args.config.listenerPort}`;
             const url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}`;
-            return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: needs });
+            return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: [...needs, ...workloads] });
         },
     };
 

@@ -236,6 +236,32 @@ export const routerSchema = z.discriminatedUnion(
     { error: "a router type: gateway-api, nginx or none" },
 );
 
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** An endpoint URL: http(s), a host, maybe a port and path; no credentials, query or fragment (the SDK would drop or misuse them). */
+function isEndpointUrl(value: string): boolean {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+}
+
+const endpointSchema = (what: string) =>
+    z.string().refine(isEndpointUrl, { error: `an http:// or https:// URL of ${what}, such as https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000, without credentials, query or fragment` });
+
+/**
+ * How the pods' fetch-artifact init container reaches the artifact store; it alone gets these
+ * (the model server never reads S3). Unset keys leave the AWS SDK's defaults: AWS S3 and STS of
+ * the region the SDK finds.
+ */
+export const artifactStoreSchema = z.strictObject({
+    /** An S3-compatible store (MinIO, moto, ...), addressed path-style: AWS_ENDPOINT_URL_S3. */
+    endpoint: endpointSchema("the S3 API the pods read artifacts from").optional(),
+    /** Where the pods exchange their service account token for the role's credentials (AssumeRoleWithWebIdentity): AWS_ENDPOINT_URL_STS. */
+    stsEndpoint: endpointSchema("the STS API that exchanges the pods' service account token for credentials").optional(),
+    /** The region requests are signed for: AWS_REGION. */
+    region: z.string().regex(AWS_REGION, { error: "an AWS region name such as eu-west-1 (the region the store and STS sign requests for)" }).optional(),
+});
+
 export const kubernetesTargetSchema = z.strictObject({
     type: z.literal("kubernetes"),
     namespace: nameSchema,
@@ -245,6 +271,8 @@ export const kubernetesTargetSchema = z.strictObject({
     irsa: z
         .strictObject({ oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }) })
         .optional(),
+    /** How pods reach the model artifacts' store and STS; default: AWS's own. */
+    artifactStore: artifactStoreSchema.default({}),
     monitoring: z
         .strictObject({
             /** The cluster runs the Prometheus Operator: ServiceMonitor and PrometheusRule objects; otherwise a rules ConfigMap. */
@@ -320,6 +348,7 @@ export type GatesConfig = z.infer<typeof gatesSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
+export type ArtifactStoreConfig = z.infer<typeof artifactStoreSchema>;
 export type RouterConfig = z.infer<typeof routerSchema>;
 export type AwsVmTargetConfig = z.infer<typeof awsVmTargetSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;

@@ -116,10 +116,10 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
     /** The gate program from this machine against the track's published port. */
     readonly smoke: SmokeGates = {
         byDefault: () => true,
-        gate: ({ model, spec, image }, parent) => {
+        gate: ({ model, spec, image, workloads }, parent) => {
             const url = this.published.get(trackName(model.name, spec.track));
             if (!url) throw new Error(`model ${model.name}: the ${spec.track} track has no published port for its smoke gate`);
-            return localSmokeGate({ model: model.name, config: model.config, spec, image, url }, { parent });
+            return localSmokeGate({ model: model.name, config: model.config, spec, image, url }, { parent, dependsOn: [...workloads] });
         },
     };
 

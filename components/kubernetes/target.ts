@@ -11,7 +11,7 @@ import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMon
 import { smokeRequest } from "../gates/plan";
 import { irsaTrustPolicy } from "../iam";
 import { modelRole } from "../model-role";
-import { environmentLabels, trackName } from "../naming";
+import { environmentLabels, podRoleLogicalName, trackName } from "../naming";
 import type { ContainerRegistry } from "../registry";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
 import { renderHttpRoute } from "../traffic/httproute";
@@ -39,7 +39,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
     readonly smoke: SmokeGates = {
         byDefault: (config) => config.gates.smoke.request !== undefined,
-        gate: ({ model, spec, image }, parent) => {
+        gate: ({ model, spec, image, workloads }, parent) => {
             const { environment, config } = this.args;
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
@@ -67,7 +67,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             );
             // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
             const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
-            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent));
+            // After the track's Deployment has rolled out: its Service then reaches only the version under test.
+            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent, workloads));
         },
     };
 
@@ -101,7 +102,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         const { environment, config } = this.args;
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
         const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
-        const role = modelRole({ name: `${model.name}-pods`, environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
+        const role = modelRole({ name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
         return role.arn;
     }
 
@@ -123,7 +124,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
         const backends: DeployedModel["backends"] = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, serviceAccount, parent);
+            backends[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
         }
         this.monitor(model, parent);
         return { plan: model.plan, backends };
@@ -149,15 +150,23 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
         const name = trackName(model.name, track.track);
         const common = { environment, namespace: config.namespace, model: model.name, track };
         const options = this.childOptions(parent);
-        const deployment = image.ref.apply((ref) =>
-            deploymentObject({ ...common, config: model.config, poolUpdate: model.plan.poolUpdate, image: ref, serviceAccountName: model.name }),
+        const deployment = pulumi.all([image.ref, roleArn]).apply(([ref, arn]) =>
+            deploymentObject({
+                ...common,
+                config: model.config,
+                poolUpdate: model.plan.poolUpdate,
+                image: ref,
+                serviceAccountName: model.name,
+                artifactStore: config.artifactStore,
+                ...(arn !== undefined ? { roleArn: arn } : {}),
+            }),
         );
         // The provider waits for the rollout; a version that never becomes ready fails the update here, before the route.
         const ready = `${model.config.readyTimeoutSeconds}s`;

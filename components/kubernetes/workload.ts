@@ -2,11 +2,12 @@
  * Pure builders for the Kubernetes objects of one track: Deployment, Service and
  * PodDisruptionBudget. Kept apart from the component so they are tested as plain objects.
  */
-import type { DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
+import type { ArtifactStoreConfig, DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
 import { MAX_ARTIFACT_BYTES } from "../../model-server/src/limits";
 import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../model-server-env";
 import { trackLabels, trackName, trackSelector } from "../naming";
 import type { PoolUpdate, TrackPlan } from "../traffic/types";
+import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
 
 export const SERVICE_PORT = 80;
 /** The uid the model-server image runs as; the pod refuses to start as root whatever the image says. */
@@ -24,7 +25,38 @@ export interface TrackWorkloadArgs {
     poolUpdate: PoolUpdate;
     image: string;
     serviceAccountName: string;
+    /** How the fetch-artifact init container reaches the store; `{}` for AWS's own. */
+    artifactStore: ArtifactStoreConfig;
+    /** The role the pods' web identity assumes to read the artifact; none: the environment's credentials. */
+    roleArn?: string;
 }
+
+interface VolumeMount {
+    name: string;
+    mountPath: string;
+    readOnly?: boolean;
+}
+
+/** The init containers' shape, so that a reader may look for env and mounts on any of them. */
+export interface InitContainer {
+    name: string;
+    image: string;
+    command: string[];
+    env?: EnvVar[];
+    securityContext: typeof restrictedContainerSecurityContext;
+    resources: { requests: Record<string, string>; limits: Record<string, string> };
+    volumeMounts?: VolumeMount[];
+}
+
+export interface PodVolume {
+    name: string;
+    emptyDir?: { sizeLimit: string };
+    projected?: ArtifactAccess["volumes"][number]["projected"];
+}
+
+export const FETCH_ARTIFACT_CONTAINER = "fetch-artifact";
+export const MODEL_SERVER_CONTAINER = "model-server";
+export const WAIT_FOR_DEPENDENCIES_CONTAINER = "wait-for-dependencies";
 
 export const restrictedContainerSecurityContext = {
     allowPrivilegeEscalation: false,
@@ -81,20 +113,26 @@ export function deploymentObject(args: TrackWorkloadArgs) {
     // The server reads the artifact the initializer wrote: nothing in a pod reads config.artifact itself.
     const artifactDir = `${MODEL_MOUNT_DIR}/${model}`;
     const env = modelServerEnv({ model, environment: args.environment, artifact: artifactDir, port: config.port, track });
-    const initContainers = [
+    const access = artifactAccess({
+        store: args.artifactStore,
+        ...(args.roleArn !== undefined ? { roleArn: args.roleArn } : {}),
+        otherContainers: [...(config.dependsOn.length > 0 ? [WAIT_FOR_DEPENDENCIES_CONTAINER] : []), MODEL_SERVER_CONTAINER],
+    });
+    const initContainers: InitContainer[] = [
         {
             // First: a missing, forbidden or corrupt artifact fails the pod before anything else waits.
-            name: "fetch-artifact",
+            name: FETCH_ARTIFACT_CONTAINER,
             image: args.image,
             command: fetchArtifactCommand({ source: config.artifact, version: track.version, dest: artifactDir }),
+            ...(access.env.length > 0 ? { env: access.env } : {}),
             securityContext: restrictedContainerSecurityContext,
             resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-            volumeMounts: [{ name: "model", mountPath: MODEL_MOUNT_DIR }],
+            volumeMounts: [{ name: "model", mountPath: MODEL_MOUNT_DIR }, ...access.volumeMounts],
         },
         ...(config.dependsOn.length > 0
             ? [
                   {
-                      name: "wait-for-dependencies",
+                      name: WAIT_FOR_DEPENDENCIES_CONTAINER,
                       image: args.image,
                       command: ["node", "-e", waitForDependenciesScript(config.dependsOn, DEPENDENCY_WAIT_SECONDS)],
                       securityContext: restrictedContainerSecurityContext,
@@ -112,17 +150,17 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             template: {
                 metadata: {
                     labels,
-                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(config.port), "prometheus.io/path": "/metrics" },
+                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(config.port), "prometheus.io/path": "/metrics", ...access.podAnnotations },
                 },
                 spec: {
                     serviceAccountName: args.serviceAccountName,
-                    // IRSA mounts its own projected token; the Kubernetes API token is not needed.
+                    // The pod's only token is the STS-audience one its fetch-artifact container mounts; nothing here calls the Kubernetes API.
                     automountServiceAccountToken: false,
                     securityContext: podSecurityContext(RUN_AS_USER),
                     initContainers,
                     containers: [
                         {
-                            name: "model-server",
+                            name: MODEL_SERVER_CONTAINER,
                             image: args.image,
                             ports: [{ name: "http", containerPort: config.port }],
                             env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
@@ -138,9 +176,10 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                             ],
                         },
                     ],
-                    volumes: [
+                    volumes: <PodVolume[]>[
                         { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
                         { name: "model", emptyDir: { sizeLimit: ARTIFACT_VOLUME_SIZE } },
+                        ...access.volumes,
                     ],
                     terminationGracePeriodSeconds: 30,
                     ...gpuScheduling(config.gpu),

@@ -115,7 +115,22 @@ function mockCase(label: string, router: KubernetesRouter, model: RawModel, moni
     };
 }
 
+const OIDC_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE";
+const ARTIFACT_STORE = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "http://10.0.0.5:9000", region: "eu-west-1" };
+
+/** Pods with a web identity of their own: one model's role made through IRSA, one named; the store's endpoints set. */
+const WEB_IDENTITY_CASE: RenderCase = {
+    label: "web identity (an IRSA-made role and a named one) and an artifactStore on router nginx",
+    viaRender: false,
+    run: async () => {
+        const raw = kubernetesConfig(NGINX_ROUTER, { "fraud-scorer": prodModel(), ranker: optionsModel() });
+        raw.targets = { cluster: { type: "kubernetes", namespace: "models", router: NGINX_ROUTER, irsa: { oidcProviderArn: OIDC_PROVIDER }, artifactStore: ARTIFACT_STORE } };
+        return (await runStack(raw, "prod")).resources;
+    },
+};
+
 const CASES: RenderCase[] = [
+    WEB_IDENTITY_CASE,
     ...["dev", "prod"].map((stack): RenderCase => ({ label: `stack ${stack}`, viaRender: true, run: async () => (await renderStack(projectDir, stack)).resources })),
     ...ROUTERS.flatMap((router) =>
         Object.keys(STRATEGIES)
@@ -414,6 +429,42 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
             const issues = monitors.validate(mutate<{ spec: { endpoints: Array<Record<string, unknown>> } }>(monitor, (m) => (m.spec.endpoints[0] = { port: 8080, interval: "often" })));
             assert.deepEqual(paths(issues).sort(), ["/spec/endpoints/0/interval", "/spec/endpoints/0/port"]);
         });
+    });
+
+    it("the web identity case renders what it claims: every model Deployment has the projected STS token, mounted by fetch-artifact alone", async function () {
+        const { objects } = await rendered(WEB_IDENTITY_CASE);
+        type Pod = { volumes: Array<{ name: string; projected?: { sources: Array<{ serviceAccountToken?: { audience: string } }> } }>; initContainers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>; containers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }> };
+        const pods = objects
+            .filter((e) => e.object.kind === "Deployment" && e.object.metadata?.name !== "modelship-router")
+            .map((e) => ({ name: String(e.object.metadata?.name), pod: (e.object.spec as { template: { spec: Pod } }).template.spec }));
+        assert.deepEqual(pods.map((p) => p.name).sort(), ["fraud-scorer-candidate", "fraud-scorer-stable", "ranker-candidate", "ranker-stable"]);
+        for (const { name, pod } of pods) {
+            const token = pod.volumes.find((v) => v.projected?.sources.some((s) => s.serviceAccountToken?.audience === "sts.amazonaws.com"));
+            assert.ok(token, `${name}: a projected STS-audience token volume`);
+            const mounting = [...pod.initContainers, ...pod.containers].filter((c) => (c.volumeMounts ?? []).some((m) => m.name === token.name)).map((c) => c.name);
+            assert.deepEqual(mounting, ["fetch-artifact"], name);
+        }
+    });
+
+    it("negative control: a projected token with expirationSeconds as a string, or a misspelt audience key, fails the schema", async function () {
+        const pod = (token: Record<string, unknown>): KubernetesObject => ({
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "demo", namespace: "models", labels: { app: "demo" } },
+            spec: {
+                selector: { matchLabels: { app: "demo" } },
+                template: {
+                    metadata: { labels: { app: "demo" } },
+                    spec: {
+                        containers: [{ name: "demo", image: "registry.example/demo:1", volumeMounts: [{ name: "aws-iam-token", mountPath: "/t", readOnly: true }] }],
+                        volumes: [{ name: "aws-iam-token", projected: { sources: [{ serviceAccountToken: token }] } }],
+                    },
+                },
+            },
+        });
+        assert.deepEqual(await validateCore(pod({ audience: "sts.amazonaws.com", expirationSeconds: 3600, path: "token" })), []);
+        assert.ok(((await validateCore(pod({ audience: "sts.amazonaws.com", expirationSeconds: "3600", path: "token" }))) ?? []).some((i) => i.path.endsWith("/expirationSeconds")));
+        assert.ok(((await validateCore(pod({ audiences: "sts.amazonaws.com", path: "token" }))) ?? []).some((i) => /unknown field "audiences"/.test(i.message)));
     });
 
     describe("every render", function () {

@@ -73,6 +73,8 @@ export class LoopbackClient {
         maxSockets = 16,
         /** Send a request again when the connection closed before any answer (see ClosedBeforeAnswer); recorded as `retried`. */
         private readonly retryClosed = true,
+        /** Loopback, or an address inside a network namespace the test created (a Service of the real node). */
+        readonly host = "127.0.0.1",
     ) {
         this.agent = new http.Agent({ keepAlive: true, maxSockets });
     }
@@ -100,7 +102,7 @@ export class LoopbackClient {
         const headers = { ...bodyHeaders, ...options.headers };
         return new Promise((resolve, reject) => {
             let answered = false;
-            const req = http.request({ host: "127.0.0.1", port: this.port, path: options.path, method, headers, agent, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }, (res) => {
+            const req = http.request({ host: this.host, port: this.port, path: options.path, method, headers, agent, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }, (res) => {
                 answered = true;
                 let body = "";
                 res.setEncoding("utf8");

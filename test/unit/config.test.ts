@@ -276,6 +276,31 @@ describe("config", () => {
             assert.match(error.message, /got "gs:\/\/models\/fraud-scorer\/"; expected a model registry URI the pods' fetch-artifact init container reads: s3:\/\/bucket\/models\/name\/ or https:\/\//);
         });
 
+        it("a kubernetes target's artifactStore: endpoints are http(s) URLs and the region a region name, each error naming the key, the value and the fix", () => {
+            const withStore = (artifactStore: unknown) => {
+                const raw = kubernetesConfig();
+                (raw.targets as Record<string, Record<string, unknown>>).cluster.artifactStore = artifactStore;
+                return raw;
+            };
+            const store = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "https://sts.eu-west-1.amazonaws.com", region: "eu-west-1" };
+            const target = parseConfig(withStore(store), "prod").targets.cluster;
+            assert.deepEqual(target.type === "kubernetes" ? target.artifactStore : undefined, store);
+            const unset = parseConfig(kubernetesConfig(), "prod").targets.cluster;
+            assert.deepEqual(unset.type === "kubernetes" ? unset.artifactStore : undefined, {}, "unset: the SDK's defaults");
+            const error = configError(withStore({ endpoint: "s3.example.com", stsEndpoint: "http://user:pw@10.0.0.5:9000", region: "Europe" }), "prod");
+            assert.deepEqual(error.issues.map((i) => i.path), [
+                "modelship:targets.cluster.artifactStore.endpoint",
+                "modelship:targets.cluster.artifactStore.stsEndpoint",
+                "modelship:targets.cluster.artifactStore.region",
+            ]);
+            assert.match(error.message, /artifactStore\.endpoint: got "s3\.example\.com"; expected an http:\/\/ or https:\/\/ URL of the S3 API the pods read artifacts from, such as https:\/\/s3\.eu-west-1\.amazonaws\.com/);
+            assert.match(error.message, /artifactStore\.stsEndpoint: got "http:\/\/user:pw@10\.0\.0\.5:9000"; expected .*without credentials/);
+            assert.match(error.message, /artifactStore\.region: got "Europe"; expected an AWS region name such as eu-west-1/);
+            const unknown = configError(withStore({ endpoint: "http://10.0.0.5:9000", bucket: "x" }), "prod");
+            assert.deepEqual(unknown.issues.map((i) => i.path), ["modelship:targets.cluster.artifactStore.bucket"], "an unknown key is refused");
+            assert.match(unknown.message, /endpoint, stsEndpoint, region/, "naming the keys there are");
+        });
+
         it("a schema error in a model does not hide that model's cross-key errors", () => {
             const model = canaryModel({ strategy: { type: "canary", steps: [50, 10, 100], step: 7 } });
             (model.tracks as { candidate: Record<string, unknown> }).candidate.replicas = 0;

@@ -112,6 +112,16 @@ describe("the in-cluster smoke gate under mocks", () => {
         for (const job of jobs) assert.ok(route.dependsOn?.includes(`${JOB}::${job.name}`), `the route waits for ${job.name}`);
     });
 
+    it("each track's Job starts after its own Deployment and Service: a check before the rollout would reach the version being replaced", async () => {
+        const { resources } = await runStack(withSmoke(0), "prod");
+        for (const track of ["stable", "candidate"]) {
+            const job = named(resources, JOB, `fraud-scorer-gates-${track}-smoke`);
+            for (const dependency of [`kubernetes:apps/v1:Deployment::fraud-scorer-${track}`, `kubernetes:core/v1:Service::fraud-scorer-${track}`]) {
+                assert.ok(job.dependsOn?.includes(dependency), `${job.name} waits for ${dependency}: ${JSON.stringify(job.dependsOn)}`);
+            }
+        }
+    });
+
     it("each step runs a new candidate Job; the stable's stays", async () => {
         const jobName = async (step: number, track: string) => {
             const { resources } = await runStack(withSmoke(step), "prod");

@@ -459,9 +459,29 @@ describe("IRSA roles under mocks", () => {
         assert.equal(at<Record<string, string>>(account, "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods");
     });
 
+    it("the pods of every track carry the made role's web identity in their fetch-artifact container alone, with the target's artifact store", async () => {
+        const raw = withIrsa({ "fraud-scorer": prodModel() });
+        (raw.targets as Record<string, Record<string, unknown>>).cluster.artifactStore = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "http://10.0.0.5:9000", region: "eu-west-1" };
+        const { resources } = await runStack(raw, "prod");
+        for (const track of ["stable", "candidate"]) {
+            const pod = at<{ initContainers: Array<{ name: string; env?: Array<{ name: string; value: string }> }>; containers: Array<{ env: Array<{ name: string }> }>; volumes: Array<{ name: string; projected?: unknown }> }>(
+                named(resources, T.deployment, `fraud-scorer-${track}`),
+                "spec.template.spec",
+            );
+            const env = Object.fromEntries((pod.initContainers.find((c) => c.name === "fetch-artifact")!.env ?? []).map((e) => [e.name, e.value]));
+            assert.equal(env.AWS_ROLE_ARN, "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods", `${track}: the role this stack made`);
+            assert.equal(env.AWS_ENDPOINT_URL_S3, "http://10.0.0.5:9000");
+            assert.equal(env.AWS_REGION, "eu-west-1");
+            assert.ok(pod.volumes.some((v) => v.name === "aws-iam-token" && v.projected), `${track}: the token volume`);
+            assert.deepEqual(pod.containers[0].env.filter((e) => e.name.startsWith("AWS_")), [], `${track}: the model server gets none of it`);
+        }
+    });
+
     it("keeps a role the model names instead of making one", async () => {
         const { resources } = await runStack(withIrsa({ m: prodModel({ serviceAccountRoleArn: "arn:aws:iam::123456789012:role/existing" }) }), "prod");
         assert.equal(ofType(resources, "aws:iam/role:Role").length, 0);
         assert.equal(at<Record<string, string>>(named(resources, T.serviceAccount, "m"), "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/existing");
+        const init = at<Array<{ name: string; env?: Array<{ name: string; value: string }> }>>(named(resources, T.deployment, "m-stable"), "spec.template.spec.initContainers")[0];
+        assert.equal(init.env?.find((e) => e.name === "AWS_ROLE_ARN")?.value, "arn:aws:iam::123456789012:role/existing", "the named role is the one the pods assume");
     });
 });

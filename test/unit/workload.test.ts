@@ -5,7 +5,8 @@ import { modelSchema } from "../../components/config/schema";
 import { routerDeploymentObject } from "../../components/kubernetes/router";
 import { SHADOW_COPIES_IN_FLIGHT } from "../../components/traffic/nginx";
 import { MAX_ARTIFACT_BYTES, MAX_BODY_BYTES } from "../../model-server/src/limits";
-import { deploymentObject, waitForDependenciesScript } from "../../components/kubernetes/workload";
+import { deploymentObject, waitForDependenciesScript, type TrackWorkloadArgs } from "../../components/kubernetes/workload";
+import { STS_AUDIENCE } from "../../components/iam";
 import { planTraffic } from "../../components/traffic/plan";
 
 function runNode(script: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
@@ -29,11 +30,12 @@ function listen(): Promise<net.Server> {
     });
 }
 
-const model = modelSchema.parse({
+const rawModel = {
     artifact: "s3://models/fraud-scorer/",
     tracks: { stable: { version: "1.4.0", image: "r/m:1.4.0", replicas: 3 } },
     strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 },
-});
+};
+const model = modelSchema.parse(rawModel);
 const plan = planTraffic("fraud-scorer", model);
 const deployment = deploymentObject({
     environment: "prod",
@@ -44,6 +46,7 @@ const deployment = deploymentObject({
     poolUpdate: plan.poolUpdate,
     image: "r/m@sha256:abc",
     serviceAccountName: "fraud-scorer",
+    artifactStore: {},
 });
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
@@ -109,10 +112,79 @@ describe("kubernetes workload objects", () => {
         });
         const canaryPlan = planTraffic("fraud-scorer", canary);
         const candidate = canaryPlan.tracks.find((t) => t.track === "candidate")!;
-        const spec = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: canary, track: candidate, poolUpdate: canaryPlan.poolUpdate, image: "r/m@sha256:def", serviceAccountName: "fraud-scorer" }).spec.template.spec;
+        const spec = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: canary, track: candidate, poolUpdate: canaryPlan.poolUpdate, image: "r/m@sha256:def", serviceAccountName: "fraud-scorer", artifactStore: {} }).spec.template.spec;
         const command = spec.initContainers[0]!.command;
         assert.equal(command[command.indexOf("--version") + 1], "1.5.0");
         assert.equal(spec.containers[0].env.find((e) => e.name === "MODEL_VERSION")?.value, "1.5.0");
+    });
+
+    describe("how the fetch-artifact init container reaches the store", () => {
+        const ROLE = "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods";
+        const STORE = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "http://10.0.0.5:9000", region: "eu-west-1" };
+        const withDeps = modelSchema.parse({ ...rawModel, dependsOn: [{ name: "cache", host: "cache.data", port: 6379 }] });
+        const podOf = (overrides: Partial<TrackWorkloadArgs>) => {
+            const object = deploymentObject({
+                environment: "prod",
+                namespace: "models",
+                model: "fraud-scorer",
+                config: model,
+                track: plan.tracks[0],
+                poolUpdate: plan.poolUpdate,
+                image: "r/m@sha256:abc",
+                serviceAccountName: "fraud-scorer",
+                artifactStore: {},
+                ...overrides,
+            });
+            return { annotations: object.spec.template.metadata.annotations as Record<string, string>, spec: object.spec.template.spec };
+        };
+        const envOf = (c: { env?: Array<{ name: string; value: string }> }) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+        const AWS_KEYS = /^AWS_/;
+
+        it("the store's endpoints and region reach the initializer as the SDK's variables, and no other container", () => {
+            const { spec } = podOf({ artifactStore: STORE, config: withDeps });
+            const fetch = spec.initContainers.find((c) => c.name === "fetch-artifact")!;
+            assert.deepEqual(envOf(fetch), { AWS_ENDPOINT_URL_S3: "http://10.0.0.5:9000", AWS_ENDPOINT_URL_STS: "http://10.0.0.5:9000", AWS_REGION: "eu-west-1" });
+            for (const other of [...spec.initContainers.filter((c) => c.name !== "fetch-artifact"), ...spec.containers]) {
+                assert.deepEqual(Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)), [], `${other.name} never reads S3`);
+            }
+        });
+
+        it("without a store setting or a role the initializer gets no AWS variable (the SDK's defaults) and the pod no token", () => {
+            const { spec, annotations } = podOf({});
+            assert.equal(spec.initContainers[0]!.env, undefined);
+            assert.deepEqual(spec.volumes.map((v) => v.name), ["tmp", "model"]);
+            assert.equal(annotations["eks.amazonaws.com/skip-containers"], undefined);
+        });
+
+        it("with a role, the pod carries its own web identity: a projected STS-audience token of bounded life, mounted into the initializer alone, which names the role and the token file", () => {
+            const { spec } = podOf({ roleArn: ROLE, artifactStore: STORE, config: withDeps });
+            const tokenVolumes = spec.volumes.filter((v) => v.projected !== undefined);
+            assert.equal(tokenVolumes.length, 1);
+            const volume = tokenVolumes[0]!;
+            assert.equal(volume.name, "aws-iam-token", "the pod identity webhook's own name: it adds no second volume");
+            const token = volume.projected!.sources[0].serviceAccountToken;
+            assert.equal(token.audience, STS_AUDIENCE);
+            assert.ok(token.expirationSeconds >= 600 && token.expirationSeconds <= 3600, `expirationSeconds ${token.expirationSeconds} within [600, 3600]`);
+            const fetch = spec.initContainers.find((c) => c.name === "fetch-artifact")!;
+            const mount = (fetch.volumeMounts ?? []).find((m) => m.name === "aws-iam-token") as { mountPath: string; readOnly?: boolean } | undefined;
+            assert.ok(mount, "the initializer mounts the token");
+            assert.equal(mount.readOnly, true);
+            const env = envOf(fetch);
+            assert.equal(env.AWS_ROLE_ARN, ROLE);
+            assert.equal(env.AWS_WEB_IDENTITY_TOKEN_FILE, `${mount.mountPath}/${token.path}`);
+            assert.equal(env.AWS_ENDPOINT_URL_STS, "http://10.0.0.5:9000", "the exchange goes to the configured STS");
+            for (const other of [...spec.initContainers.filter((c) => c.name !== "fetch-artifact"), ...spec.containers]) {
+                const mounts = ((other as { volumeMounts?: Array<{ name: string }> }).volumeMounts ?? []).map((m) => m.name);
+                assert.ok(!mounts.includes("aws-iam-token"), `${other.name} does not mount the token`);
+                assert.deepEqual(Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)), [], `${other.name} gets no AWS variable`);
+            }
+            assert.equal(spec.automountServiceAccountToken, false, "no Kubernetes API token either");
+        });
+
+        it("with a role, the pod tells EKS's pod identity webhook to leave every other container alone", () => {
+            assert.equal(podOf({ roleArn: ROLE }).annotations["eks.amazonaws.com/skip-containers"], "model-server");
+            assert.equal(podOf({ roleArn: ROLE, config: withDeps }).annotations["eks.amazonaws.com/skip-containers"], "wait-for-dependencies,model-server");
+        });
     });
 
     it("the nginx router rolls its pods when its config changes, and only then", () => {

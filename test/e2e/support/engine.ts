@@ -73,6 +73,8 @@ export class EngineStack {
         bin: string,
         /** For stacks with a Kubernetes target. */
         kubeconfig?: string,
+        /** A command every run goes through, e.g. `kube-node.sh exec --` to run inside the real node's network namespace. */
+        private readonly launcher: readonly string[] = [],
     ) {
         fs.mkdirSync(path.join(this.dir, "state"));
         this.env = {
@@ -108,8 +110,14 @@ export class EngineStack {
         this.encryptionSalt = salt;
     }
 
+    /** A command with this stack's environment, through the launcher (`env` over the stack's). */
+    run(command: string, args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+        const [first, ...rest] = [...this.launcher, command, ...args];
+        return run(first, rest, { cwd: this.projectDir, env: { ...this.env, ...env }, timeoutMs });
+    }
+
     pulumi(args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS): Promise<Run> {
-        return run("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: this.projectDir, env: this.env, timeoutMs });
+        return this.run("pulumi", [...args, "--non-interactive", "--color", "never"], timeoutMs);
     }
 
     private stackArgs(): string[] {
@@ -118,7 +126,7 @@ export class EngineStack {
 
     /** One of the project's built Node.js programs, with this stack's environment (and `env` over it). */
     node(script: string, args: readonly string[], timeoutMs = UPDATE_TIMEOUT_MS, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-        return run(process.execPath, [path.join(this.projectDir, script), ...args], { cwd: this.projectDir, env: { ...this.env, ...env }, timeoutMs });
+        return this.run(process.execPath, [path.join(this.projectDir, script), ...args], timeoutMs, env);
     }
 
     /** `modelship <args>`, as `npm run modelship -- <args>` runs it. */

@@ -105,5 +105,10 @@ describe("hygiene policies", () => {
             assert.deepEqual(await check(deployment([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }, { name: "API_KEY", value: "" }, { name: "FEATURE_FLAGS", value: "{}" }])), []);
             assert.deepEqual(await check(resource("docker:index/container:Container", { envs: ["MODEL_NAME=fraud-scorer", "PORT=8080"] })), []);
         });
+
+        it("accepts a secret-named *_FILE variable that names where a secret is mounted, and not one that holds a value", async () => {
+            assert.deepEqual(await check(deployment([{ name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token" }])), []);
+            assert.deepEqual(await check(deployment([{ name: "DB_PASSWORD_FILE", value: "hunter2" }])), ["container model-server env DB_PASSWORD_FILE looks like a secret and is set in plain text"]);
+        });
     });
 });

@@ -1,0 +1,19 @@
+import { strict as assert } from "assert";
+import { storeRoles } from "../../tools/artifact-store-roles";
+
+const base = { environment: "lab", namespace: "lab-gateway", oidcIssuer: "kubernetes.default.svc", scope: { partition: "aws", region: "us-east-1", accountId: "123456789012" } };
+
+describe("the test store's roles (tools/artifact-store-roles)", () => {
+    it("a whole bucket as the parent gives each model its own prefix, and each role reads only that prefix", () => {
+        const roles = storeRoles({ ...base, prefix: "s3://lab-models/", models: ["fraud-scorer", "churn-predictor"] });
+        assert.deepEqual(roles.map((r) => r.artifact), ["s3://lab-models/fraud-scorer/", "s3://lab-models/churn-predictor/"]);
+        const resources = JSON.stringify(roles[0].runtimePolicy);
+        assert.ok(resources.includes("arn:aws:s3:::lab-models/fraud-scorer/*"), resources);
+        assert.ok(!resources.includes("churn-predictor"), "fraud-scorer's role names nothing of churn-predictor's");
+    });
+
+    it("a parent that is no s3:// location, or a model name no service account can have, is refused by name", () => {
+        assert.throws(() => storeRoles({ ...base, prefix: "lab-models/", models: ["fraud-scorer"] }), /--prefix "lab-models\/" is not s3:\/\/<bucket>\//);
+        assert.throws(() => storeRoles({ ...base, prefix: "s3://lab-models/", models: ["a*b"] }), /"a\*b" is not a DNS subdomain name/);
+    });
+});
