@@ -2,6 +2,7 @@
  * The environment every model-server container receives, whatever runs it: the server names
  * its model, version and track in answers and metrics from these.
  */
+import { shellQuote } from "./shell";
 import type { TrackPlan } from "./traffic/types";
 
 export const MODEL_MOUNT_DIR = "/models";
@@ -32,6 +33,64 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
  */
 export function fetchArtifactCommand(args: { source: string; version: string; dest: string }): string[] {
     return ["node", "dist/src/fetch-artifact.js", "--source", args.source, "--version", args.version, "--dest", args.dest];
+}
+
+/** Where a one-shot fetch container writes: a host directory or a named volume, later mounted read-only by the server. */
+export interface FetchDestination {
+    type: "bind" | "volume";
+    source: string;
+}
+
+/**
+ * `docker run` of the image's own fetch-artifact, for the targets that run containers without
+ * Kubernetes: the options before the image and the command after it. The destination is mounted
+ * where the server reads it (MODEL_ARTIFACT), so the same `<dest>/<version>/model.json` layout and
+ * checksum rule hold on every target. Hardened like the server: read-only root, no capabilities.
+ */
+export function fetchArtifactContainer(args: {
+    model: string;
+    source: string;
+    version: string;
+    into: FetchDestination;
+    /** Who writes: the owner of the destination (a volume's root is root's; a host directory can be chowned). */
+    user: string;
+    /** `none` for a mounted path; `host` where credentials come from the instance metadata service (one hop). */
+    network: "none" | "host";
+    /** A local source directory, mounted read-only at the same path so messages name the real path. */
+    sourceMount?: string;
+    env?: Readonly<Record<string, string>>;
+    /** Extra `docker run` options (a log driver). */
+    extra?: readonly string[];
+}): { options: string[]; command: string[] } {
+    const dest = `${MODEL_MOUNT_DIR}/${args.model}`;
+    const [entrypoint, ...command] = fetchArtifactCommand({ source: args.source, version: args.version, dest });
+    return {
+        options: [
+            "--rm",
+            "--network", args.network,
+            "--user", args.user,
+            "--read-only", "--tmpfs", "/tmp:rw,size=64m", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true",
+            ...(args.sourceMount ? ["--mount", `type=bind,source=${args.sourceMount},target=${args.sourceMount},readonly`] : []),
+            "--mount", `type=${args.into.type},source=${args.into.source},target=${dest}`,
+            ...Object.entries(args.env ?? {}).flatMap(([key, value]) => ["-e", `${key}=${value}`]),
+            ...(args.extra ?? []),
+            "--entrypoint", entrypoint,
+        ],
+        command,
+    };
+}
+
+/**
+ * The fetch as a shell step: `docker run` of `image` (a shell word: quoted, or a quoted variable),
+ * and on failure, after fetch-artifact's own line, one line saying what did not happen; exit 1.
+ */
+export function fetchArtifactStep(run: { options: readonly string[]; command: readonly string[] }, image: string, consequence: string): string {
+    return [
+        `if ! docker run ${run.options.map(shellQuote).join(" ")} ${image} ${run.command.map(shellQuote).join(" ")}; then`,
+        `    echo ${shellQuote(consequence)} >&2`,
+        "    exit 1",
+        "fi",
+    ].join("\n");
 }
 
 /** A probe the image can run without curl or wget: the model server's own Node.js. */

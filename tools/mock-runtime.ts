@@ -82,6 +82,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
                 arn: `arn:aws:ecr:us-east-1:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
                 repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
             };
+        case "docker:index/volume:Volume":
+            // Named by the provider when the program names none: the resource's name and a suffix.
+            return { name: String(inputs.name ?? `${name}-${fakeDigest(name).slice(-7)}`) };
         case "docker:index/network:Network":
             return { id: `${name}-network-id` };
         case "aws:lb/loadBalancer:LoadBalancer": {

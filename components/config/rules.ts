@@ -2,7 +2,7 @@
  * Rules that relate one config key to another. Each returns issues instead of throwing, so that
  * every mistake in a stack reaches the user in one message.
  */
-import { unsupportedStrategy } from "../capabilities";
+import { unsupportedMirror, unsupportedStrategy } from "../capabilities";
 import { SINGLE_POOL_STRATEGIES, TRACK_NAMES } from "../traffic/types";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig, type TargetConfig } from "./schema";
@@ -31,6 +31,8 @@ export interface RuleContext {
     stack: string;
     /** Undefined when the target itself failed to parse: target-dependent rules are skipped. */
     target?: TargetConfig;
+    /** The target's key under `targets`, for messages that name one of its settings. */
+    targetName?: string;
 }
 
 export function environmentRules(environment: string, stack: string): Issue[] {
@@ -82,7 +84,7 @@ export function targetRules(target: TargetConfig, registry: RegistryConfig | und
 
 /** Rules for one model; paths are relative to `models.<name>`. */
 export function modelRules(model: ModelParts, context: RuleContext): Issue[] {
-    return [...trackRules(model), ...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target) : [])];
+    return [...trackRules(model), ...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target, context.targetName ?? "") : [])];
 }
 
 function trackRules(model: ModelParts): Issue[] {
@@ -144,10 +146,12 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
     });
 }
 
-function targetFitRules(model: ModelParts, target: TargetConfig): Issue[] {
+function targetFitRules(model: ModelParts, target: TargetConfig, targetName: string): Issue[] {
     const issues: Issue[] = [];
     const unsupported = model.strategy && unsupportedStrategy(target, model.strategy.type);
     if (unsupported) issues.push({ path: "strategy.type", value: model.strategy?.type, expected: unsupported });
+    const mirror = model.strategy?.type === "shadow" ? unsupportedMirror(target, targetName, model.strategy.mirrorPercent) : undefined;
+    if (!unsupported && mirror) issues.push(mirror);
     const smoke = model.gates?.smoke;
     if (smoke?.enabled === true && target.type !== "docker" && smoke.request === undefined) {
         const where = target.type === "kubernetes" ? "the in-cluster smoke Job" : "the smoke gate through the load balancer";

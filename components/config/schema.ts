@@ -4,6 +4,7 @@
  */
 import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
+import { GATEWAY_IMPLEMENTATION_NAMES } from "../capabilities";
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /** name[:tag][@sha256:digest], with a registry host and path allowed in the name. */
@@ -222,6 +223,8 @@ export const routerSchema = z.discriminatedUnion(
             type: z.literal("gateway-api"),
             gateway: z.strictObject({ name: z.string().min(1), namespace: z.string().min(1), sectionName: z.string().optional() }),
             hostnames: z.array(z.string().min(1)).default([]),
+            /** The Gateway's implementation: what it does with RequestMirror (components/capabilities.ts) decides whether shadow can run. */
+            implementation: z.enum(GATEWAY_IMPLEMENTATION_NAMES, { error: `a Gateway API implementation: ${GATEWAY_IMPLEMENTATION_NAMES.join(", ")}` }).optional(),
         }),
         z.strictObject({
             type: z.literal("nginx"),

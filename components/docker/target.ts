@@ -8,7 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "../config/schema";
-import { MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
+import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../naming";
 import { localSmokeGate } from "../gates/model-gates";
 import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
@@ -59,6 +59,47 @@ function localImage(name: string, tag: pulumi.Output<string>, parent: pulumi.Res
         },
         { parent },
     );
+}
+
+/**
+ * The track's copy of its model: a volume (named by the provider, so a replacement, also after a
+ * failed update, never meets its predecessor's name) into which the image's own fetch-artifact
+ * copies `<artifact>/<version>/model.json` once it matches its `model.json.sha256`, the checksum
+ * rule of every target. The replicas mount it read-only and wait for it: a missing or corrupt
+ * artifact fails the update here, before any container of the version starts or traffic moves.
+ */
+function fetchedArtifact(
+    args: { environment: string; model: string; track: TrackPlan; artifact: string; image: pulumi.Input<string> },
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): { volume: docker.Volume; fetch: command.local.Command } {
+    const name = `${trackName(args.model, args.track.track)}-artifact`;
+    // Labelled with the version: a new version gets a fresh volume, and the old one goes with its containers.
+    const volume = new docker.Volume(name, { labels: dockerLabels(trackLabels(args.environment, args.model, args.track.track, args.track.version)) }, { parent: opts.parent });
+    const source = path.resolve(args.artifact);
+    const fetch = new command.local.Command(
+        `${name}-fetch`,
+        {
+            create: pulumi.all([args.image, volume.name]).apply(([image, volumeName]) =>
+                fetchArtifactStep(
+                    fetchArtifactContainer({
+                        model: args.model,
+                        source,
+                        version: args.track.version,
+                        into: { type: "volume", source: volumeName },
+                        // A new volume's root belongs to root; capabilities are dropped all the same, and the
+                        // files it writes are world-readable for the server's own user.
+                        user: "0:0",
+                        network: "none",
+                        sourceMount: source,
+                    }),
+                    shellQuote(image),
+                    `modelship: ${args.model} ${args.track.version} was not fetched and verified from ${source} (the line above says why); the ${args.track.track} track's containers are not started`,
+                ),
+            ),
+        },
+        opts,
+    );
+    return { volume, fetch };
 }
 
 /** The ids of every replica container the routes send traffic to. */
@@ -116,6 +157,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const held = image.builtLocally ? [localImage(`${trackName(model.name, track.track)}-local-image`, image.ref, parent)] : [];
         const port = model.config.port;
         const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
+        const artifact = fetchedArtifact({ environment, model: model.name, track, artifact: model.config.artifact, image: imageRef }, { parent, dependsOn: held });
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {
             const alias = containerAlias(environment, model.name, track, replica);
@@ -130,7 +172,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     networksAdvanced: [{ name: this.network.name, aliases: [alias] }],
                     // On a free loopback port, so the smoke gate reaches this replica without the router.
                     ports: [{ internal: port, ip: "127.0.0.1" }],
-                    mounts: [{ type: "bind", source: path.resolve(model.config.artifact), target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
+                    mounts: [{ type: "volume", source: artifact.volume.name, target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
                     healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" },
                     restart: "unless-stopped",
                     user: MODEL_SERVER_USER,
@@ -143,7 +185,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     waitTimeout: 120,
                 },
                 // Removed before the image they run, so the image can go.
-                { parent, deleteBeforeReplace: recreate, dependsOn: held },
+                { parent, deleteBeforeReplace: recreate, dependsOn: [...held, artifact.fetch] },
             );
         });
         return {

@@ -22,6 +22,7 @@ const USED_RESOURCES: SdkResource[] = [
     { token: "docker:index/container:Container", declarationFile: "container.d.ts", argsInterface: "ContainerArgs", className: "Container" },
     { token: "docker:index/network:Network", declarationFile: "network.d.ts", argsInterface: "NetworkArgs", className: "Network" },
     { token: "docker:index/remoteImage:RemoteImage", declarationFile: "remoteImage.d.ts", argsInterface: "RemoteImageArgs", className: "RemoteImage" },
+    { token: "docker:index/volume:Volume", declarationFile: "volume.d.ts", argsInterface: "VolumeArgs", className: "Volume" },
 ];
 
 const projectDir = findProjectDir();

@@ -8,6 +8,7 @@
  * starts from the state the one before left.
  */
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -127,7 +128,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
             // The server checks the artifact is the version it was told to serve.
             const artifact = JSON.parse(fs.readFileSync(path.join(artifacts, "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
             fs.mkdirSync(path.join(artifacts, version));
-            fs.writeFileSync(path.join(artifacts, version, "model.json"), JSON.stringify({ ...artifact, version }));
+            // With its checksum: fetch-artifact serves nothing that does not verify.
+            const text = JSON.stringify({ ...artifact, version });
+            fs.writeFileSync(path.join(artifacts, version, "model.json"), text);
+            fs.writeFileSync(path.join(artifacts, version, "model.json.sha256"), `${createHash("sha256").update(text).digest("hex")}  model.json\n`);
         }
         model().artifact = artifacts;
         const target = (config["modelship:targets"] as Record<string, Record<string, unknown>>).local;

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { shellQuote } from "../../components/shell";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
 import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type DockerEnvironment } from "../support/docker";
@@ -31,9 +32,23 @@ describe("the model-server image on a real Docker engine", function () {
     const ports: Partial<Record<Track, number>> = {};
     const images: Partial<Record<Track, string>> = {};
     const containers: string[] = [];
+    const volumes: string[] = [];
     let environment: DockerEnvironment | undefined;
 
     const containerName = (track: Track) => `modelship-test-${id}-${track}`;
+    /** The track's declared fetch step with this test's image and a volume of its own in place of the stack's. */
+    const declaredFetch = (resources: readonly RecordedResource[], track: Track, image: string, artifact?: string) => {
+        const step = resources.find((r) => r.type === "command:local:Command" && r.name === `${MODEL}-${track}-artifact-fetch`);
+        assert.ok(step, `the dev stack declares ${MODEL}-${track}-artifact-fetch`);
+        const create = String(step.inputs.create);
+        const declaredVolume = /type=volume,source=([^,']+),/.exec(create)?.[1];
+        assert.ok(declaredVolume, create);
+        const volume = `modelship-test-${id}-${track}${artifact ? "-corrupt" : ""}`;
+        let script = create.split(shellQuote(`modelship/${MODEL}:${VERSIONS[track]}`)).join(shellQuote(image)).split(declaredVolume).join(volume);
+        if (artifact) script = script.split(path.join(projectDir, "model-server", "models", MODEL)).join(artifact);
+        assert.ok(script.includes(shellQuote(image)), `the declared step runs the track's image: ${create}`);
+        return { script, declaredVolume, volume };
+    };
     const send = (track: Track, urlPath: string, method = "GET", body?: string, headers: http.OutgoingHttpHeaders = {}): Promise<Answer> =>
         request(agent, ports[track]!, urlPath, headers, method, body);
 
@@ -65,9 +80,14 @@ describe("the model-server image on a real Docker engine", function () {
         for (const track of ["stable", "candidate"] as const) {
             const declared: RecordedResource | undefined = dev.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${MODEL}-${track}-0`);
             assert.ok(declared, `the dev stack declares ${MODEL}-${track}-0`);
+            // The artifact as the stack fetches it: the declared step, into a volume of this test's own.
+            const fetch = declaredFetch(dev.resources, track, images[track]!);
+            must("docker", ["volume", "create", fetch.volume]);
+            volumes.push(fetch.volume);
+            must("bash", ["-c", fetch.script]);
             containers.push(containerName(track));
             // Published on a free loopback port, as declared (the smoke gate's way in).
-            must("docker", dockerRunArgs(declared, { name: containerName(track), network, image: images[track]! }));
+            must("docker", dockerRunArgs(declared, { name: containerName(track), network, image: images[track]!, volumes: { [fetch.declaredVolume]: fetch.volume } }));
             const published = must("docker", ["port", containerName(track), "8080/tcp"]).split("\n")[0];
             ports[track] = Number(published.slice(published.lastIndexOf(":") + 1));
         }
@@ -76,6 +96,7 @@ describe("the model-server image on a real Docker engine", function () {
     after(() => {
         agent.destroy();
         for (const name of containers) run("docker", ["rm", "-f", name]);
+        for (const volume of volumes) run("docker", ["volume", "rm", volume]);
         run("docker", ["network", "rm", network]);
         stopDocker(environment);
     });
@@ -114,7 +135,7 @@ describe("the model-server image on a real Docker engine", function () {
         }
     });
 
-    it("infers with the version's own model, mounted read-only from the project", async () => {
+    it("infers with the version's own model, fetched and verified into a volume it mounts read-only", async () => {
         const answers: Record<string, number[]> = {};
         for (const track of ["stable", "candidate"] as const) {
             const answer = await send(track, `/v2/models/${MODEL}/infer`, "POST", INFER_BODY, { "content-type": "application/json" });
@@ -194,6 +215,26 @@ describe("the model-server image on a real Docker engine", function () {
                 fs.rmSync(context, { recursive: true, force: true });
             }
         });
+    });
+
+    it("the declared fetch refuses a corrupt local artifact in the image itself: exit 1, the file and its checksum named, the volume left empty", async () => {
+        const dev = await renderStack(projectDir, "dev");
+        const artifact = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-corrupt-artifact-"));
+        try {
+            fs.cpSync(path.join(projectDir, "model-server", "models", MODEL), artifact, { recursive: true });
+            const file = path.join(artifact, VERSIONS.candidate, "model.json");
+            fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"version"/, ' "version"'));
+            const fetch = declaredFetch(dev.resources, "candidate", images.candidate!, artifact);
+            must("docker", ["volume", "create", fetch.volume]);
+            volumes.push(fetch.volume);
+            const result = run("bash", ["-c", fetch.script]);
+            assert.equal(result.status, 1, result.stdout + result.stderr);
+            assert.match(result.stderr, new RegExp(`fetch-artifact: cannot fetch version 1\\.5\\.0 from ${artifact}: ${file}.* does not match its checksum`), result.stderr);
+            assert.match(result.stderr, /the candidate track's containers are not started/);
+            assert.equal(must("docker", ["run", "--rm", "--mount", `type=volume,source=${fetch.volume},target=/v`, "--entrypoint", "ls", images.candidate!, "-A", "/v"]), "", "nothing written");
+        } finally {
+            fs.rmSync(artifact, { recursive: true, force: true });
+        }
     });
 
     it("cannot write outside /tmp: the root filesystem is read-only", () => {

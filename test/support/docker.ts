@@ -62,7 +62,7 @@ export function stopDocker(environment: DockerEnvironment | undefined): void {
  * a docker:index/container:Container). Every input key must be understood here, so a field the
  * target adds later cannot be silently left out of the test.
  */
-export function dockerRunArgs(container: RecordedResource, overrides: { name: string; network: string; image: string }): string[] {
+export function dockerRunArgs(container: RecordedResource, overrides: { name: string; network: string; image: string; volumes?: Readonly<Record<string, string>> }): string[] {
     const inputs = container.inputs as {
         envs?: string[];
         mounts?: Array<{ type: string; source: string; target: string; readOnly?: boolean }>;
@@ -83,7 +83,12 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
     const args = ["run", "-d", "--name", overrides.name, "--network", overrides.network];
     for (const alias of inputs.networksAdvanced?.[0]?.aliases ?? []) args.push("--network-alias", alias);
     for (const env of inputs.envs ?? []) args.push("-e", env);
-    for (const m of inputs.mounts ?? []) args.push("--mount", `type=${m.type},source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`);
+    for (const m of inputs.mounts ?? []) {
+        // A declared volume's name is the provider's; the test gives the one it made in its place.
+        const source = m.type === "volume" ? overrides.volumes?.[m.source] : m.source;
+        assert.ok(source, `no volume given for the declared ${m.source}`);
+        args.push("--mount", `type=${m.type},source=${source},target=${m.target}${m.readOnly ? ",readonly" : ""}`);
+    }
     if (inputs.readOnly) args.push("--read-only");
     for (const [target, options] of Object.entries(inputs.tmpfs ?? {})) args.push("--tmpfs", `${target}:${options}`);
     for (const cap of inputs.capabilities?.drops ?? []) args.push("--cap-drop", cap);

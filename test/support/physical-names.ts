@@ -55,7 +55,16 @@ const NAMED: Record<string, Named> = {
     // (Its container name is the provider's, new with every container.)
     "docker:index/container:Container": { field: ["networksAdvanced.0.aliases.0", "name"], limit: limit(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a replica's alias, the host name the router resolves") },
     "docker:index/network:Network": { field: "name", limit: limit(253, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Docker network name") },
+    // A local volume is a directory of the engine's, named after it: one file name's length.
+    "docker:index/volume:Volume": { field: "name", limit: limit(255, /^[A-Za-z0-9][A-Za-z0-9_.-]+$/, "a Docker volume name (the engine's directory for it)") },
 };
+
+/**
+ * Types the program leaves to the provider's auto-naming on purpose: a replacement (a new version,
+ * or the version a failed update returns to) must never meet its predecessor's name while the
+ * predecessor is still mounted. Their limits are still checked, on the provider's pattern.
+ */
+export const PROVIDER_NAMED = new Set(["docker:index/volume:Volume"]);
 
 /** Types whose resources have no name of their own (ids, references, commands). */
 const UNNAMED = new Set([
@@ -70,11 +79,12 @@ const UNNAMED = new Set([
 ]);
 
 /**
- * Without an explicit name, the aws provider names a resource `<logical name>-<7 hex>` (and fails
- * when that exceeds the limit; it does not truncate); the kubernetes provider `<logical name>-<8 chars>`.
+ * Without an explicit name, the aws provider and the docker one (engine/pulumi-resource-docker's
+ * auto-naming) name a resource `<logical name>-<7 hex>` (and fail when that exceeds the limit; they
+ * do not truncate); the kubernetes provider `<logical name>-<8 chars>`.
  */
 function autoName(resource: RecordedResource): string {
-    if (resource.type.startsWith("aws:")) return `${resource.name}-${"f".repeat(7)}`;
+    if (resource.type.startsWith("aws:") || resource.type.startsWith("docker:")) return `${resource.name}-${"f".repeat(7)}`;
     if (resource.type.startsWith("kubernetes:")) return `${resource.name}-${"f".repeat(8)}`;
     throw new Error(`${resource.type} ${resource.name}: its provider has no auto-naming, and no name was given`);
 }

@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { instanceRefreshPreferences, listenerRules, modelPaths } from "../../components/aws-vm/alb";
@@ -10,6 +13,7 @@ import { parseConfig } from "../../components/config/parse";
 import { shellQuote } from "../../components/shell";
 import { planTraffic } from "../../components/traffic/plan";
 import type { RecordedResource } from "../../tools/mock-runtime";
+import { findProjectDir } from "../../tools/render";
 import { AWS_VM_TARGET, awsVmConfig, DIGEST, modelFor, prodModel, STRATEGIES } from "../fixtures";
 import { at, named, ofType, runStack } from "../mock-stack";
 import { abortedCanaryPlan, abTestPlan, blueGreenPreviewPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
@@ -188,12 +192,12 @@ describe("aws-vm target", () => {
             assert.equal(result.status, 0, result.stderr);
         });
 
-        it("copies the version's model, logs in with the instance role, pulls by digest and runs the server hardened, quoting every value", () => {
+        it("logs in with the instance role, pulls by digest, fetches the version with the image's own fetch-artifact, runs the server hardened, quoting every value", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-userdata-"));
             try {
                 const log = path.join(dir, "calls");
                 fs.mkdirSync(log);
-                for (const command of ["aws", "docker", "mkdir"]) {
+                for (const command of ["aws", "docker", "install"]) {
                     // Each stand-in records its arguments one per line, so quoting mistakes show.
                     // docker login reads the password from stdin, as the real one does (or the pipe would break).
                     fs.writeFileSync(
@@ -211,20 +215,120 @@ describe("aws-vm target", () => {
                     .sort()
                     .map((file) => fs.readFileSync(path.join(log, file), "utf8").trim().split("\n"));
                 const call = (command: string, sub: string) => calls.find((c) => c[0] === command && c[1] === sub);
-                assert.deepEqual(call("aws", "s3"), ["aws", "s3", "cp", "--recursive", "--only-show-errors", "s3://example-models-prod/fraud-scorer/1.5.0/", "/opt/modelship/models/fraud-scorer/1.5.0/"]);
+                assert.equal(call("aws", "s3"), undefined, "nothing copies the model around the checksum");
                 assert.deepEqual(call("docker", "login"), ["docker", "login", "--username", "AWS", "--password-stdin", "123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
                 assert.deepEqual(call("docker", "pull"), ["docker", "pull", `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`]);
-                const order = ["s3", "login", "pull", "run"].map((sub) => calls.findIndex((c) => c[1] === sub));
-                assert.deepEqual([...order].sort((a, b) => a - b), order, "model copied, then login, pull and run in that order");
-                const run = calls.find((c) => c[0] === "docker" && c[1] === "run")!;
-                for (const expected of ["--read-only", "--cap-drop", "no-new-privileges:true", "MODEL_VERSION=1.5.0", "MODEL_TRACK=candidate", "MODEL_ARTIFACT=/models/fraud-scorer", "awslogs-group=/modelship/prod/fraud-scorer"]) {
-                    assert.ok(run.includes(expected), `${expected} in ${run.join(" ")}`);
+                assert.deepEqual(call("install", "-d"), ["install", "-d", "-m", "0755", "-o", "10001", "-g", "10001", "/opt/modelship/models/fraud-scorer"]);
+                const runs = calls.filter((c) => c[0] === "docker" && c[1] === "run");
+                assert.equal(runs.length, 2, "the fetch, then the server");
+                const [fetch, server] = runs;
+                const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`;
+                // The image's own initializer, as the kubernetes init container runs it, into the directory the server mounts.
+                assert.deepEqual(fetch.slice(fetch.indexOf(image) - 2), ["--entrypoint", "node", image, "dist/src/fetch-artifact.js", "--source", "s3://example-models-prod/fraud-scorer/", "--version", "1.5.0", "--dest", "/models/fraud-scorer"]);
+                for (const expected of ["--rm", "--read-only", "ALL", "no-new-privileges:true", "type=bind,source=/opt/modelship/models/fraud-scorer,target=/models/fraud-scorer", "AWS_REGION=us-east-1", "awslogs-group=/modelship/prod/fraud-scorer"]) {
+                    assert.ok(fetch.includes(expected), `${expected} in ${fetch.join(" ")}`);
                 }
-                assert.ok(run.includes(`FEATURE_FLAGS={"note":"it's $(rm -rf /) \`x\`"}`), "a hostile flag value stays literal");
-                assert.equal(run.at(-1), `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`);
+                assert.equal(fetch[fetch.indexOf("--network") + 1], "host", "the metadata service answers one hop away");
+                assert.equal(fetch[fetch.indexOf("--user") + 1], "10001:10001");
+                const order = [call("docker", "login"), call("docker", "pull"), call("install", "-d"), fetch, server].map((c) => calls.indexOf(c!));
+                assert.deepEqual([...order].sort((a, b) => a - b), order, "login, pull, directory, fetch, then the server");
+                for (const expected of ["--read-only", "--cap-drop", "no-new-privileges:true", "MODEL_VERSION=1.5.0", "MODEL_TRACK=candidate", "MODEL_ARTIFACT=/models/fraud-scorer", "/opt/modelship/models/fraud-scorer:/models/fraud-scorer:ro", "awslogs-group=/modelship/prod/fraud-scorer"]) {
+                    assert.ok(server.includes(expected), `${expected} in ${server.join(" ")}`);
+                }
+                assert.ok(server.includes(`FEATURE_FLAGS={"note":"it's $(rm -rf /) \`x\`"}`), "a hostile flag value stays literal");
+                assert.equal(server.at(-1), image);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
+        });
+
+        describe("the fetch, run for real: the model-server's fetch-artifact against a loopback S3 stand-in", () => {
+            const VERSION = "1.5.0";
+            const shipped = fs.readFileSync(path.join(findProjectDir(), "model-server", "models", "fraud-scorer", VERSION, "model.json"));
+            const key = `/example-models-prod/fraud-scorer/${VERSION}/model.json`;
+            let dir: string;
+            let hostRoot: string;
+            let log: string;
+            beforeEach(() => {
+                dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-boot-"));
+                hostRoot = path.join(dir, "host");
+                log = path.join(dir, "calls");
+                fs.mkdirSync(log, { recursive: true });
+                const standIn = path.resolve(__dirname, "..", "support", "docker-stand-in.js");
+                fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash\nexec ${shellQuote(process.execPath)} ${shellQuote(standIn)} "$@"\n`, { mode: 0o755 });
+                fs.writeFileSync(path.join(dir, "aws"), "#!/bin/bash\necho token\n", { mode: 0o755 });
+                // The instance's filesystem is under hostRoot; ownership is the real install's business.
+                fs.writeFileSync(path.join(dir, "install"), `#!/bin/bash\nmkdir -p ${shellQuote(hostRoot)}"\${@: -1}"\n`, { mode: 0o755 });
+            });
+            afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+            async function boot(objects: Record<string, (res: http.ServerResponse) => void>): Promise<{ code: number | null; stderr: string; serverStarted: boolean; written: Buffer | undefined }> {
+                const s3 = http.createServer((req, res) => {
+                    const route = objects[decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)];
+                    if (route) route(res);
+                    else s3Error(404, "NoSuchKey")(res);
+                });
+                await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve));
+                try {
+                    const endpoint = `http://127.0.0.1:${(s3.address() as AddressInfo).port}`;
+                    const outcome = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+                        const child = spawn("bash", ["--norc", "--noprofile", "-c", script()], {
+                            stdio: ["ignore", "ignore", "pipe"],
+                            env: {
+                                PATH: `${dir}:/usr/bin:/bin`,
+                                STAND_IN_LOG: log,
+                                STAND_IN_HOST_ROOT: hostRoot,
+                                STAND_IN_APP_DIR: path.join(findProjectDir(), "model-server"),
+                                // What the metadata service gives the instance role, and where S3 is.
+                                STAND_IN_CONTAINER_ENV: JSON.stringify({ AWS_ACCESS_KEY_ID: "instance", AWS_SECRET_ACCESS_KEY: "role", AWS_ENDPOINT_URL_S3: endpoint }),
+                            },
+                        });
+                        let stderr = "";
+                        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+                        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+                        child.on("error", reject);
+                        child.on("close", (code) => (clearTimeout(timer), resolve({ code, stderr })));
+                    });
+                    const calls = fs.readdirSync(log).map((file) => fs.readFileSync(path.join(log, file), "utf8").split("\n"));
+                    const file = path.join(hostRoot, "opt/modelship/models/fraud-scorer", VERSION, "model.json");
+                    return { ...outcome, serverStarted: calls.some((c) => c[1] === "run" && c[2] === "-d"), written: fs.existsSync(file) ? fs.readFileSync(file) : undefined };
+                } finally {
+                    s3.closeAllConnections();
+                    await new Promise((resolve) => s3.close(resolve));
+                }
+            }
+            const object = (data: Buffer | string) => (res: http.ServerResponse) => res.writeHead(200, { "content-length": Buffer.byteLength(data) }).end(data);
+            const s3Error = (status: number, code: string) => (res: http.ServerResponse) =>
+                res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
+            const checksum = (data: Buffer) => `${createHash("sha256").update(data).digest("hex")}  model.json\n`;
+
+            it("a verified artifact is written where the server mounts it, then the server starts", async () => {
+                const outcome = await boot({ [key]: object(shipped), [`${key}.sha256`]: object(checksum(shipped)) });
+                assert.equal(outcome.code, 0, outcome.stderr);
+                assert.deepEqual(outcome.written, shipped);
+                assert.ok(outcome.serverStarted);
+            });
+
+            it("corrupt (model.json does not match its checksum): the boot fails saying so, nothing written, no server", async () => {
+                const tampered = Buffer.from(shipped.toString("utf8").replace(/"version"/, ' "version"'));
+                const outcome = await boot({ [key]: object(tampered), [`${key}.sha256`]: object(checksum(shipped)) });
+                assert.equal(outcome.code, 1, outcome.stderr);
+                assert.match(outcome.stderr, /s3:\/\/example-models-prod\/fraud-scorer\/1\.5\.0\/model\.json does not match its checksum/);
+                assert.match(outcome.stderr, /modelship: fraud-scorer 1\.5\.0 was not fetched and verified from s3:\/\/example-models-prod\/fraud-scorer\/ .*the model server is not started/);
+                assert.equal(outcome.written, undefined);
+                assert.equal(outcome.serverStarted, false);
+            });
+
+            it("forbidden and missing: the boot fails naming the object and the fix, no server", async () => {
+                const forbidden = await boot({ [key]: s3Error(403, "AccessDenied"), [`${key}.sha256`]: s3Error(403, "AccessDenied") });
+                assert.equal(forbidden.code, 1, forbidden.stderr);
+                assert.match(forbidden.stderr, /access to s3:\/\/example-models-prod\/fraud-scorer\/1\.5\.0\/model\.json \(AccessDenied, HTTP 403\) is denied; grant/);
+                assert.equal(forbidden.serverStarted, false);
+                const missing = await boot({});
+                assert.equal(missing.code, 1, missing.stderr);
+                assert.match(missing.stderr, /model\.json \(NoSuchKey, HTTP 404\) does not exist/);
+                assert.equal(missing.serverStarted, false);
+            });
         });
 
         it("shellQuote survives single quotes", () => {

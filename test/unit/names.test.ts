@@ -4,11 +4,14 @@ import { labelValue, NAME_HASH_LENGTH, NAME_RULES, physicalName, type NameKind }
 import { findProjectDir, renderStack } from "../../tools/render";
 import { LONGEST, longestNamesStacks } from "../fixtures";
 import { runStack } from "../mock-stack";
-import { nameProblems, physicalNames } from "../support/physical-names";
+import { nameProblems, physicalNames, PROVIDER_NAMED } from "../support/physical-names";
 
 const projectDir = findProjectDir();
 
-const autoNamed = (resources: Parameters<typeof physicalNames>[0]) => physicalNames(resources).filter((n) => !n.explicit).map((n) => n.resource);
+const autoNamed = (resources: Parameters<typeof physicalNames>[0]) =>
+    physicalNames(resources)
+        .filter((n) => !n.explicit && !PROVIDER_NAMED.has(n.resource.slice(0, n.resource.indexOf("::"))))
+        .map((n) => n.resource);
 
 const KINDS = Object.keys(NAME_RULES) as NameKind[];
 /** Parts as components pass them: DNS labels, and versions with dots. */
