@@ -5,6 +5,7 @@
  *
  *   node netns-load.js --host 10.96.0.20 --port 80 --path /v2/models/m/infer --concurrency 8 --total 2000
  *   node netns-load.js ... --until-file /tmp/stop   (5-second rounds until the file exists; at most 60)
+ *   node netns-load.js ... --header x-modelship-track:candidate   (on every request; repeatable)
  */
 import * as fs from "fs";
 import { parseArgs } from "util";
@@ -29,16 +30,18 @@ async function main(): Promise<void> {
             concurrency: { type: "string", default: "8" },
             total: { type: "string" },
             "until-file": { type: "string" },
+            header: { type: "string", multiple: true, default: [] },
         },
         strict: true,
     });
     if (!values.host || !values.port || !values.path || (values.total === undefined) === (values["until-file"] === undefined)) {
-        process.stderr.write("usage: netns-load --host H --port P --path /v2/models/<m>/infer [--concurrency C] (--total N | --until-file F)\n");
+        process.stderr.write("usage: netns-load --host H --port P --path /v2/models/<m>/infer [--concurrency C] [--header name:value] (--total N | --until-file F)\n");
         process.exit(2);
     }
     const client = new LoopbackClient(Number(values.port), Number(values.concurrency), true, values.host);
     const path = values.path;
-    const send = (i: number) => client.request({ path, body: inferBody(i) });
+    const headers = Object.fromEntries(values.header.map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)]));
+    const send = (i: number) => client.request({ path, headers, body: inferBody(i) });
     const concurrency = Number(values.concurrency);
     let result: LoadResult;
     if (values.total !== undefined) {
