@@ -43,6 +43,7 @@ export interface InitContainer {
     image: string;
     command: string[];
     env?: EnvVar[];
+    terminationMessagePolicy?: "FallbackToLogsOnError";
     securityContext: typeof restrictedContainerSecurityContext;
     resources: { requests: Record<string, string>; limits: Record<string, string> };
     volumeMounts?: VolumeMount[];
@@ -124,6 +125,8 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             name: FETCH_ARTIFACT_CONTAINER,
             image: args.image,
             command: fetchArtifactCommand({ source: config.artifact, version: track.version, dest: artifactDir }),
+            // Its one line on stderr becomes the pod's status message: why the pod is stuck, in `kubectl get pod -o yaml` and in events.
+            terminationMessagePolicy: "FallbackToLogsOnError",
             ...(access.env.length > 0 ? { env: access.env } : {}),
             securityContext: restrictedContainerSecurityContext,
             resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
@@ -147,6 +150,9 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             replicas: track.replicas,
             selector: { matchLabels: trackSelector(model, track.track) },
             strategy: deploymentStrategy(args.poolUpdate),
+            // Kubernetes itself calls the rollout failed (ProgressDeadlineExceeded) when the update's own wait gives up,
+            // so `kubectl rollout status` agrees with the update, and the provider stops waiting at the same moment.
+            progressDeadlineSeconds: config.readyTimeoutSeconds,
             template: {
                 metadata: {
                     labels,
@@ -162,6 +168,8 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                         {
                             name: MODEL_SERVER_CONTAINER,
                             image: args.image,
+                            // A server that exits at start (a bad setting) leaves its last log lines as the reason.
+                            terminationMessagePolicy: "FallbackToLogsOnError" as const,
                             ports: [{ name: "http", containerPort: config.port }],
                             env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
                             // Startup allows a slow model load (up to 5 minutes) before liveness can restart the pod.

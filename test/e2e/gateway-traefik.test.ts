@@ -116,8 +116,11 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
         // The lab stack's gateway target alone, with the store's endpoints and the model's role.
         const lab = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.lab.yaml"), "utf8")) as { config: Config }).config;
         const targets = lab["modelship:targets"] as Record<string, Record<string, unknown>>;
-        const gateway = { ...targets.gateway, artifactStore: { endpoint: store.endpoint, stsEndpoint: store.endpoint, region: "us-east-1" } };
-        (gateway.router as Record<string, unknown>).implementation = "traefik";
+        const gateway: Record<string, unknown> = {
+            ...targets.gateway,
+            router: { ...(targets.gateway.router as Record<string, unknown>), implementation: "traefik" },
+            artifactStore: { endpoint: store.endpoint, stsEndpoint: store.endpoint, region: "us-east-1" },
+        };
         config = { ...lab, "modelship:targets": { gateway }, "modelship:models": { [MODEL]: { ...(lab["modelship:models"] as Record<string, Record<string, unknown>>)[MODEL], serviceAccountRoleArn: seeded[MODEL].roleArn } } };
         stack.writeConfig(config);
     });

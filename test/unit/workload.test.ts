@@ -52,6 +52,13 @@ const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 
 describe("kubernetes workload objects", () => {
+    it("Kubernetes gives up on a rollout when the update does: its progress deadline is the model's readyTimeoutSeconds", () => {
+        assert.equal(deployment.spec.progressDeadlineSeconds, 600, "the default");
+        const quick = modelSchema.parse({ ...rawModel, readyTimeoutSeconds: 45 });
+        const object = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: quick, track: plan.tracks[0], poolUpdate: plan.poolUpdate, image: "r/m@sha256:abc", serviceAccountName: "fraud-scorer", artifactStore: {} });
+        assert.equal(object.spec.progressDeadlineSeconds, 45);
+    });
+
     it("probes the model server: startup and readiness on ready, liveness on live", () => {
         assert.equal(container.startupProbe.httpGet.path, "/v2/health/ready");
         assert.equal(container.readinessProbe.httpGet.path, "/v2/health/ready");
@@ -100,6 +107,7 @@ describe("kubernetes workload objects", () => {
         assert.equal(init.securityContext.readOnlyRootFilesystem, true);
         assert.equal(init.securityContext.runAsNonRoot, true);
         assert.ok(init.resources.limits.memory, "bounded like every container");
+        for (const c of [init, container]) assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError", `${c.name}: why it failed shows in the pod's status`);
         const volume = pod.volumes.find((v) => v.name === "model");
         assert.deepEqual(volume?.emptyDir, { sizeLimit: `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi` }, "room for the largest artifact and its temporary copy");
     });
