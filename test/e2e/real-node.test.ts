@@ -14,6 +14,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { must, prepareDocker, run as runSync, stopDocker, BUILD_ENV, type DockerEnvironment } from "../support/docker";
 import { binomialBounds, countBy, failed, within, type Sample } from "../support/load";
+import { LABEL } from "../../components/naming";
 import type { KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip } from "./support/engine";
 import type { NetnsLoadOutput } from "./support/netns-load";
@@ -102,7 +103,23 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         assert.equal(result.status, 0, result.all);
         return JSON.parse(result.stdout) as NetnsLoadOutput;
     };
+    /**
+     * Until the router pods of the previous config are gone: they keep serving the connections
+     * they hold (with the previous weights) while they drain, for the drain delay at most.
+     */
+    const routerSettled = async () => {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+            const result = await node!.kubectl(["get", "pods", "-n", NGINX_NS, "-l", `${LABEL.component}=router`, "-o", "json"]);
+            assert.equal(result.status, 0, result.all);
+            const routers = (JSON.parse(result.stdout) as { items: KubeObject[] }).items;
+            if (routers.every((p) => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp)) return;
+            assert.ok(Date.now() < deadline, `the retiring router pods are gone within 90 s: ${routers.map((p) => p.metadata.name).join(", ")}`);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    };
     const shares = async (label: string, candidateShare: number) => {
+        await routerSettled();
         const { samples, throughput } = await load(["--total", String(SHARE_REQUESTS)]);
         assert.equal(samples.filter(failed).length, 0, describeFailures(samples));
         const counts = countBy(samples, (s) => s.track);
@@ -121,7 +138,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         assert.match(result.stdout + result.stderr, /fraud-scorer-candidate/, result.all);
         const after = await route();
         assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, "the route object was not touched");
-        const candidates = await pods(GATEWAY_NS, `modelship.dev/track=candidate,app.kubernetes.io/version=${version},app.kubernetes.io/component=model-server`);
+        const candidates = await pods(GATEWAY_NS, `${LABEL.track}=candidate,${LABEL.version}=${version},${LABEL.component}=model-server`);
         assert.ok(candidates.length > 0, `the ${version} pods exist for inspection`);
         return { result, pods: candidates.map((p) => p.status as PodStatus) };
     };
@@ -201,7 +218,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         let lastReady = started;
         for (const [namespace, model, versions] of [[GATEWAY_NS, "fraud-scorer", { stable: "1.4.0", candidate: "1.5.0" }], [NGINX_NS, "churn-predictor", { stable: "2.0.1", candidate: "2.1.0" }]] as const) {
             for (const [track, version] of Object.entries(versions)) {
-                const trackPods = await pods(namespace, `app.kubernetes.io/name=${model},modelship.dev/track=${track},app.kubernetes.io/component=model-server`);
+                const trackPods = await pods(namespace, `${LABEL.name}=${model},${LABEL.track}=${track},${LABEL.component}=model-server`);
                 assert.ok(trackPods.length > 0, `${model} ${track} has pods`);
                 for (const pod of trackPods) {
                     const status = pod.status as PodStatus;
@@ -220,7 +237,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
             }
         }
         figures.push(`npm run up: all pods Ready ${((lastReady - started) / 1000).toFixed(0)} s after it started (up took ${(result.ms / 1000).toFixed(1)} s)`);
-        const jobs = await node!.list("jobs", "app.kubernetes.io/component=smoke-gate");
+        const jobs = await node!.list("jobs", `${LABEL.component}=smoke-gate`);
         assert.ok(jobs.length >= 2, `smoke Jobs ran: ${jobs.map((j) => j.metadata.name).join(", ")}`);
         for (const job of jobs) assert.equal((job.status as { succeeded?: number }).succeeded, 1, `${job.metadata.name} succeeded`);
         const service = await node!.get("service", "modelship-router", NGINX_NS);
@@ -295,8 +312,8 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         await upOk("a good candidate again", withModels({ fraud: fraudCandidate("1.5.0") }));
         const preview = await stack.preview();
         assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
-        const candidates = await pods(GATEWAY_NS, "modelship.dev/track=candidate,app.kubernetes.io/component=model-server");
-        assert.deepEqual([...new Set(candidates.map((p) => p.metadata.labels?.["app.kubernetes.io/version"]))], ["1.5.0"], "the broken candidates' pods are gone");
+        const candidates = await pods(GATEWAY_NS, `${LABEL.track}=candidate,${LABEL.component}=model-server`);
+        assert.deepEqual([...new Set(candidates.map((p) => p.metadata.labels?.[LABEL.version]))], ["1.5.0"], "the broken candidates' pods are gone");
     });
 
     it("`pulumi destroy` leaves no pod, object or state", async () => {

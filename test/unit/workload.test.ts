@@ -37,17 +37,21 @@ const rawModel = {
 };
 const model = modelSchema.parse(rawModel);
 const plan = planTraffic("fraud-scorer", model);
-const deployment = deploymentObject({
-    environment: "prod",
-    namespace: "models",
-    model: "fraud-scorer",
-    config: model,
-    track: plan.tracks[0],
-    poolUpdate: plan.poolUpdate,
-    image: "r/m@sha256:abc",
-    serviceAccountName: "fraud-scorer",
-    artifactStore: {},
-});
+/** fraud-scorer's stable Deployment in prod, with any argument replaced. */
+const deploymentWith = (overrides: Partial<TrackWorkloadArgs> = {}) =>
+    deploymentObject({
+        environment: "prod",
+        namespace: "models",
+        model: "fraud-scorer",
+        config: model,
+        track: plan.tracks[0],
+        poolUpdate: plan.poolUpdate,
+        image: "r/m@sha256:abc",
+        serviceAccountName: "fraud-scorer",
+        artifactStore: {},
+        ...overrides,
+    });
+const deployment = deploymentWith();
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 
@@ -55,8 +59,7 @@ describe("kubernetes workload objects", () => {
     it("Kubernetes gives up on a rollout when the update does: its progress deadline is the model's readyTimeoutSeconds", () => {
         assert.equal(deployment.spec.progressDeadlineSeconds, 600, "the default");
         const quick = modelSchema.parse({ ...rawModel, readyTimeoutSeconds: 45 });
-        const object = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: quick, track: plan.tracks[0], poolUpdate: plan.poolUpdate, image: "r/m@sha256:abc", serviceAccountName: "fraud-scorer", artifactStore: {} });
-        assert.equal(object.spec.progressDeadlineSeconds, 45);
+        assert.equal(deploymentWith({ config: quick }).spec.progressDeadlineSeconds, 45);
     });
 
     it("probes the model server: startup and readiness on ready, liveness on live", () => {
@@ -131,18 +134,7 @@ describe("kubernetes workload objects", () => {
         const STORE = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "http://10.0.0.5:9000", region: "eu-west-1" };
         const withDeps = modelSchema.parse({ ...rawModel, dependsOn: [{ name: "cache", host: "cache.data", port: 6379 }] });
         const podOf = (overrides: Partial<TrackWorkloadArgs>) => {
-            const object = deploymentObject({
-                environment: "prod",
-                namespace: "models",
-                model: "fraud-scorer",
-                config: model,
-                track: plan.tracks[0],
-                poolUpdate: plan.poolUpdate,
-                image: "r/m@sha256:abc",
-                serviceAccountName: "fraud-scorer",
-                artifactStore: {},
-                ...overrides,
-            });
+            const object = deploymentWith(overrides);
             return { annotations: object.spec.template.metadata.annotations as Record<string, string>, spec: object.spec.template.spec };
         };
         const envOf = (c: { env?: Array<{ name: string; value: string }> }) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
