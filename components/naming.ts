@@ -120,8 +120,16 @@ export function trackSelector(model: string, track: TrackName): Record<string, s
     return { [LABEL.name]: model, [LABEL.track]: track };
 }
 
+/**
+ * The labels of what serves a track whatever its version (its Service, its disruption budget): a new
+ * version must not touch them, or every rollout updates a Service whose traffic it does not change.
+ */
+export function poolLabels(environment: string, model: string, track: TrackName): Record<string, string> {
+    return { ...environmentLabels(environment), ...trackSelector(model, track), [LABEL.component]: "model-server" };
+}
+
 export function trackLabels(environment: string, model: string, track: TrackName, version: string): Record<string, string> {
-    return { ...environmentLabels(environment), ...trackSelector(model, track), [LABEL.version]: labelValue(version), [LABEL.component]: "model-server" };
+    return { ...poolLabels(environment, model, track), [LABEL.version]: labelValue(version) };
 }
 
 /** `fraud-scorer-candidate`: the Deployment, Service and PodDisruptionBudget of one track, and the stem of its other names. */

@@ -5,7 +5,7 @@
 import type { ArtifactStoreConfig, DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
 import { MAX_ARTIFACT_BYTES } from "../../model-server/src/limits";
 import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../model-server-env";
-import { trackLabels, trackName, trackSelector } from "../naming";
+import { poolLabels, trackLabels, trackName, trackSelector } from "../naming";
 import type { PoolUpdate, TrackPlan } from "../traffic/types";
 import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
 
@@ -200,7 +200,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
 export function serviceObject(args: Pick<TrackWorkloadArgs, "environment" | "namespace" | "model" | "track">) {
     const { model, track } = args;
     return {
-        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: trackLabels(args.environment, model, track.track, track.version) },
+        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: poolLabels(args.environment, model, track.track) },
         spec: {
             type: "ClusterIP",
             selector: trackSelector(model, track.track),
@@ -213,7 +213,7 @@ export function serviceObject(args: Pick<TrackWorkloadArgs, "environment" | "nam
 export function podDisruptionBudgetObject(args: Pick<TrackWorkloadArgs, "environment" | "namespace" | "model" | "track">) {
     const { model, track } = args;
     return {
-        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: trackLabels(args.environment, model, track.track, track.version) },
+        metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: poolLabels(args.environment, model, track.track) },
         spec: { maxUnavailable: 1, selector: { matchLabels: trackSelector(model, track.track) } },
     };
 }

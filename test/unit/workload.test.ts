@@ -5,7 +5,7 @@ import { modelSchema } from "../../components/config/schema";
 import { routerDeploymentObject } from "../../components/kubernetes/router";
 import { SHADOW_COPIES_IN_FLIGHT } from "../../components/traffic/nginx";
 import { MAX_ARTIFACT_BYTES, MAX_BODY_BYTES } from "../../model-server/src/limits";
-import { deploymentObject, waitForDependenciesScript, type TrackWorkloadArgs } from "../../components/kubernetes/workload";
+import { deploymentObject, podDisruptionBudgetObject, serviceObject, waitForDependenciesScript, type TrackWorkloadArgs } from "../../components/kubernetes/workload";
 import { STS_AUDIENCE } from "../../components/iam";
 import { planTraffic } from "../../components/traffic/plan";
 
@@ -56,6 +56,15 @@ const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 
 describe("kubernetes workload objects", () => {
+    it("a track's Service and disruption budget outlive its versions: a new version changes neither (on a real node, each such Service update held the update for the provider's 10-minute wait)", () => {
+        const candidate = planTraffic("fraud-scorer", modelSchema.parse({ ...rawModel, tracks: { ...rawModel.tracks, candidate: { version: "1.5.0", image: "r/m:1.5.0" } }, strategy: { type: "canary", steps: [10, 100] } })).tracks[1];
+        const args = { environment: "prod", namespace: "models", model: "fraud-scorer" };
+        for (const object of [serviceObject, podDisruptionBudgetObject]) {
+            assert.deepEqual(object({ ...args, track: candidate }), object({ ...args, track: { ...candidate, version: "1.6.0" } }), object.name);
+        }
+        assert.notEqual(deploymentWith({ track: candidate }).metadata.labels["app.kubernetes.io/version"], deploymentWith({ track: { ...candidate, version: "1.6.0" } }).metadata.labels["app.kubernetes.io/version"], "the Deployment names its version");
+    });
+
     it("Kubernetes gives up on a rollout when the update does: its progress deadline is the model's readyTimeoutSeconds", () => {
         assert.equal(deployment.spec.progressDeadlineSeconds, 600, "the default");
         const quick = modelSchema.parse({ ...rawModel, readyTimeoutSeconds: 45 });
