@@ -14,7 +14,8 @@ import type { PreviewChange } from "../../../cli/preview-summary";
 import { previewChanges } from "../../../tools/preview-summary";
 import { findProjectDir } from "../../../tools/render";
 
-export const TOOLCHAIN_BIN = process.env.MODELSHIP_TOOLCHAIN_BIN ?? "/var/cache/modelship/toolchain/bin";
+/** Where scripts/*-toolchain.sh put their binaries: under MODELSHIP_CACHE, as they do. */
+export const TOOLCHAIN_BIN = process.env.MODELSHIP_TOOLCHAIN_BIN ?? path.join(process.env.MODELSHIP_CACHE ?? "/var/cache/modelship", "toolchain", "bin");
 const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kwokctl", "kube-apiserver", "etcd"];
 
 /** The toolchain's bin folder, or a skipped test (a failure where CI requires the engine). */
