@@ -137,8 +137,8 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
         stopDocker(docker);
     });
 
-    it("`pulumi up`, then the HTTPRoute's weights carry real traffic through Traefik: 10% of 2,000 requests to the candidate", async () => {
-        const result = await stack.up("fraud-scorer behind Traefik");
+    it("`npm run up`, then the HTTPRoute's weights carry real traffic through Traefik: 10% of 2,000 requests to the candidate", async () => {
+        const result = await stack.run("npm", ["run", "up", "--", "--stack", STACK, "--config-file", stack.configFile, "--yes", "--skip-preview"]);
         assert.equal(result.status, 0, result.all);
         // Traefik applies a route once it has seen it: the first answers can still be 404s.
         const deadline = Date.now() + 60_000;
