@@ -3,24 +3,22 @@
  * strategy/target pair is refused at preview time with the alternative named.
  */
 import type { TargetConfig } from "./config/schema";
-import { SINGLE_POOL_STRATEGIES, STRATEGY_TYPES, type StrategyType } from "./traffic/types";
+import { ROUTER_FEATURES, type RouterOffer } from "./traffic/features";
 
 export type RouterKind = "docker-nginx" | "kubernetes-nginx" | "gateway-api" | "none" | "alb";
 
-export interface RouterCapabilities {
-    kind: RouterKind;
-    /** Human name used in messages. */
-    label: string;
-    strategies: readonly StrategyType[];
-}
+const EVERYTHING = new Set(ROUTER_FEATURES);
+const ON_KUBERNETES = "set router.type to gateway-api or nginx on this target";
+const ELSEWHERE = "run the model on a kubernetes target (router gateway-api or nginx) or on the docker target";
 
-const ROUTERS: Record<RouterKind, RouterCapabilities> = {
-    "docker-nginx": { kind: "docker-nginx", label: "the docker target's nginx router", strategies: STRATEGY_TYPES },
-    "kubernetes-nginx": { kind: "kubernetes-nginx", label: "the kubernetes nginx router", strategies: STRATEGY_TYPES },
-    "gateway-api": { kind: "gateway-api", label: "the Gateway API HTTPRoute router", strategies: STRATEGY_TYPES },
-    none: { kind: "none", label: "a kubernetes target without a router", strategies: SINGLE_POOL_STRATEGIES },
+const ROUTERS: Record<RouterKind, RouterOffer> = {
+    "docker-nginx": { label: "the docker target's nginx router", features: EVERYTHING, instead: ELSEWHERE },
+    "kubernetes-nginx": { label: "the kubernetes nginx router", features: EVERYTHING, instead: ON_KUBERNETES },
+    // Whether the Gateway mirrors depends on its implementation: unsupportedMirror below.
+    "gateway-api": { label: "the Gateway API HTTPRoute router", features: new Set(["split", "sticky", "mirror", "pin"]), instead: ON_KUBERNETES },
+    none: { label: "a kubernetes target without a router", features: new Set(), instead: ON_KUBERNETES },
     // An ALB forwards by weight and sticks by its own cookie, but cannot copy requests anywhere.
-    alb: { kind: "alb", label: "the aws-vm target's Application Load Balancer", strategies: STRATEGY_TYPES.filter((s) => s !== "shadow") },
+    alb: { label: "the aws-vm target's Application Load Balancer", features: new Set(["split", "sticky", "pin"]), instead: ELSEWHERE },
 };
 
 /**
@@ -79,7 +77,7 @@ export function unsupportedMirror(target: TargetConfig, targetName: string, mirr
     return { path: "strategy.type", value: "shadow", expected: `a strategy this router can run: shadow needs HTTPRoute RequestMirror, and ${problem}; set ${key} to the Gateway's implementation if it is one of ${which}, ${orNginx}` };
 }
 
-export function routerOf(target: TargetConfig): RouterCapabilities {
+export function routerOf(target: TargetConfig): RouterOffer {
     switch (target.type) {
         case "docker":
             return ROUTERS["docker-nginx"];
@@ -88,16 +86,4 @@ export function routerOf(target: TargetConfig): RouterCapabilities {
         case "kubernetes":
             return ROUTERS[target.router.type === "nginx" ? "kubernetes-nginx" : target.router.type];
     }
-}
-
-/** Undefined when the router can run the strategy; otherwise why not and what to use instead. */
-export function unsupportedStrategy(target: TargetConfig, strategy: StrategyType): string | undefined {
-    const router = routerOf(target);
-    if (router.strategies.includes(strategy)) return undefined;
-    const needs = strategy === "shadow" ? "a router that mirrors requests" : "a router that splits traffic between tracks";
-    const instead =
-        target.type === "kubernetes"
-            ? "set router.type to gateway-api or nginx on this target"
-            : "run the model on a kubernetes target (router gateway-api or nginx) or on the docker target";
-    return `${strategy} needs ${needs}, which ${router.label} is not; ${instead}`;
 }

@@ -2,7 +2,8 @@
  * Rules that relate one config key to another. Each returns issues instead of throwing, so that
  * every mistake in a stack reaches the user in one message.
  */
-import { unsupportedMirror, unsupportedStrategy } from "../capabilities";
+import { routerOf, unsupportedMirror } from "../capabilities";
+import { unsupportedStrategy } from "../traffic/features";
 import { SINGLE_POOL_STRATEGIES, TRACK_NAMES } from "../traffic/types";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig, type TargetConfig } from "./schema";
@@ -148,7 +149,7 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
 
 function targetFitRules(model: ModelParts, target: TargetConfig, targetName: string): Issue[] {
     const issues: Issue[] = [];
-    const unsupported = model.strategy && unsupportedStrategy(target, model.strategy.type);
+    const unsupported = model.strategy && unsupportedStrategy(routerOf(target), model.strategy.type);
     if (unsupported) issues.push({ path: "strategy.type", value: model.strategy?.type, expected: unsupported });
     const mirror = model.strategy?.type === "shadow" ? unsupportedMirror(target, targetName, model.strategy.mirrorPercent) : undefined;
     if (!unsupported && mirror) issues.push(mirror);
