@@ -1,6 +1,6 @@
 /**
- * The GitHub workflows: clean under actionlint (built from the Go module proxy), and shaped as the
- * README says: every stack previewed with its policy config on a pull request; dev, then prod
+ * The GitHub workflows: clean under actionlint (built from the Go module proxy), and shaped as
+ * docs/rollouts.md says: every stack previewed with its policy config on a pull request; dev, then prod
  * behind the production environment's approval, on a merge.
  */
 import { strict as assert } from "assert";

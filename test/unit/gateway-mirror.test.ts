@@ -86,11 +86,12 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
         assert.match(found[0].expected, /a Gateway API implementation: istio, envoy-gateway, .*, aws-load-balancer-controller/);
     });
 
-    it("the README's table of implementations is the one the check reads", () => {
-        const readme = fs.readFileSync(path.join(findProjectDir(), "README.md"), "utf8");
-        const start = readme.indexOf("### Gateway API implementations and mirroring");
-        assert.ok(start >= 0, "the README has the section");
-        const section = readme.slice(start, readme.indexOf("\n#", start + 1));
+    it("the targets page's table of implementations is the one the check reads", () => {
+        const page = fs.readFileSync(path.join(findProjectDir(), "docs", "targets.md"), "utf8");
+        const start = page.indexOf("## Gateway API implementations and mirroring");
+        assert.ok(start >= 0, "docs/targets.md has the section");
+        const end = page.indexOf("\n#", start + 1);
+        const section = page.slice(start, end >= 0 ? end : undefined);
         const rows = [...section.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].slice(1).map(([, name, mirrors, report]) => [name, mirrors.trim(), report.trim()]);
         const words = { percent: "any share", all: "every request only (`mirrorPercent: 100`)", none: "no" } as const;
         assert.deepEqual(

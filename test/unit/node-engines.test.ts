@@ -50,11 +50,13 @@ describe("the Node.js the project declares", () => {
         });
     }
 
-    it("the README, .ci/run, its Node.js installer and the workflows agree with package.json", () => {
+    it("the README, the toolchain page, .ci/run, its Node.js installer and the workflows agree with package.json", () => {
         const range = read<PackageFile>("package.json").engines?.node ?? "";
         const floor = semver.minVersion(range)?.version.replace(/\.0$/, "") ?? "";
-        const readme = fs.readFileSync(path.join(projectDir, "README.md"), "utf8");
-        assert.match(readme, new RegExp(`Node\\.js ≥ ${floor.replace(/\./g, "\\.")}\\b`));
+        for (const page of ["README.md", path.join("docs", "toolchain.md")]) {
+            const text = fs.readFileSync(path.join(projectDir, page), "utf8");
+            assert.match(text, new RegExp(`Node\\.js ≥ ${floor.replace(/\./g, "\\.")}\\b`), page);
+        }
         const ci = fs.readFileSync(path.join(projectDir, ".ci", "run"), "utf8");
         assert.match(ci, /scripts\/node-toolchain\.sh/, ".ci/run must install an LTS Node.js where the machine's is older");
         for (const workflow of fs.readdirSync(path.join(projectDir, ".github", "workflows"))) {
