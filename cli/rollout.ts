@@ -20,7 +20,8 @@ export interface RolloutStep {
 
 export class RolloutError extends Error {}
 
-const SINGLE_POOL = { type: "rolling" } as const;
+/** What a model runs once its rollout concludes or its candidate is dropped: stable alone, replaced a few replicas at a time. */
+const AFTER_ROLLOUT = { type: "rolling" } as const;
 
 /** The candidate track as it is written in the stack file: its source, version and flags, at the stable track's size. */
 function concludeEdits(raw: Record<string, unknown>): Edit[] {
@@ -31,7 +32,7 @@ function concludeEdits(raw: Record<string, unknown>): Edit[] {
     return [
         { path: ["tracks", "stable"], value: stable },
         { path: ["tracks", "candidate"], remove: true },
-        { path: ["strategy"], value: { ...SINGLE_POOL } },
+        { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
     ];
 }
 
@@ -76,7 +77,7 @@ export function retire(name: string, model: ModelConfig): RolloutStep {
         description: `${name}: retire candidate ${candidate.version}: stable ${model.tracks.stable.version} alone`,
         edits: [
             { path: ["tracks", "candidate"], remove: true },
-            { path: ["strategy"], value: { ...SINGLE_POOL } },
+            { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
     };
 }
@@ -120,7 +121,7 @@ export function rollbackTo(name: string, model: ModelConfig, raw: Record<string,
         edits: [
             { path: ["tracks", "stable"], value: stable },
             { path: ["tracks", "candidate"], remove: true },
-            { path: ["strategy"], value: { ...SINGLE_POOL } },
+            { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
     };
 }

@@ -63,9 +63,11 @@ export function resolveStrategy(config: { type: string }, registry: StrategyRegi
     return strategy.tracks === "two" ? { tracks: "two", strategy, config: config as z.output<TwoTrackSchema> } : { tracks: "one", strategy, config };
 }
 
-/** Whether the strategy runs stable and a candidate; otherwise it runs one pool, replaced in place. */
-export function isTwoTrack(config: StrategyConfig): config is TwoTrackConfig {
-    return strategyFor(config).tracks === "two";
+/** Whether the strategy (a config, or a strategy's type) runs stable and a candidate; otherwise it runs one pool, replaced in place. */
+export function isTwoTrack(config: StrategyConfig): config is TwoTrackConfig;
+export function isTwoTrack(type: string): boolean;
+export function isTwoTrack(strategy: StrategyConfig | string): boolean {
+    return strategyFor(typeof strategy === "string" ? { type: strategy } : strategy).tracks === "two";
 }
 
 /** True when a two-track rollout was aborted: all live traffic on stable. */

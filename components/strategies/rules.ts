@@ -20,6 +20,7 @@ export function strategyRules(model: StrategyParts, registry: StrategyRegistry =
 
 function ownRules(config: { type: string }, registry: StrategyRegistry): StrategyIssue[] {
     const resolved = resolveStrategy(config, registry);
+    // Two branches, so that each call sees its own kind's config type.
     return (resolved.tracks === "one" ? resolved.strategy.rules?.(resolved.config) : resolved.strategy.rules?.(resolved.config)) ?? [];
 }
 
