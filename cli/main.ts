@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
+import { isAborted } from "../components/strategies";
 import { findProjectDir } from "../tools/stack-files";
 import { runCommand, UsageError } from "../tools/args";
 import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
@@ -151,12 +152,11 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
     let holds = 0;
     for (;;) {
         const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
-        const strategy = model.strategy;
         if (!model.tracks.candidate) {
             console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);
             return 0;
         }
-        if ("abort" in strategy && strategy.abort) {
+        if (isAborted(model.strategy)) {
             console.log(`auto: ${name}'s rollout of ${model.tracks.candidate.version} is aborted; nothing to do`);
             return 1;
         }

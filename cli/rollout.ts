@@ -3,16 +3,15 @@
  * file. Pure: it reads the parsed model config (for the rules) and returns the edits and a
  * one-line description of the step, which becomes the update's message.
  *
- *   promote - canary: the next weight, and at the last step conclude; blueGreen: switch, then
- *             conclude; abTest and shadow: conclude. Concluding makes the candidate's version
- *             the stable track's, drops the candidate and leaves a rolling single pool.
+ *   promote - the strategy's next step (components/strategies: a canary's next weight, a
+ *             blue-green switch) or, at its end, conclude. Concluding makes the candidate's
+ *             version the stable track's, drops the candidate and leaves a rolling single pool.
  *   abort   - all live traffic back to stable (`abort: true`); the candidate stays warm.
  *   retire  - drop the candidate track: stable alone, as a rolling single pool.
  */
 import type { ModelConfig } from "../components/config/schema";
-
-/** One change to the model's node in the stack file: a path below `models.<name>` and its new value, or removal. */
-export type Edit = { path: readonly (string | number)[]; value: unknown } | { path: readonly (string | number)[]; remove: true };
+import { isAborted, isTwoTrack, resolveStrategy } from "../components/strategies";
+import type { Edit } from "../components/strategies/strategy";
 
 export interface RolloutStep {
     description: string;
@@ -21,7 +20,8 @@ export interface RolloutStep {
 
 export class RolloutError extends Error {}
 
-const SINGLE_POOL = { type: "rolling" } as const;
+/** What a model runs once its rollout concludes or its candidate is dropped: stable alone, replaced a few replicas at a time. */
+const AFTER_ROLLOUT = { type: "rolling" } as const;
 
 /** The candidate track as it is written in the stack file: its source, version and flags, at the stable track's size. */
 function concludeEdits(raw: Record<string, unknown>): Edit[] {
@@ -32,7 +32,7 @@ function concludeEdits(raw: Record<string, unknown>): Edit[] {
     return [
         { path: ["tracks", "stable"], value: stable },
         { path: ["tracks", "candidate"], remove: true },
-        { path: ["strategy"], value: { ...SINGLE_POOL } },
+        { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
     ];
 }
 
@@ -44,48 +44,26 @@ function needsCandidate(name: string, model: ModelConfig, verb: string): NonNull
 
 export function promote(name: string, model: ModelConfig, raw: Record<string, unknown>): RolloutStep {
     const candidate = needsCandidate(name, model, "promote");
-    const strategy = model.strategy;
-    if ("abort" in strategy && strategy.abort) {
+    if (isAborted(model.strategy)) {
         throw new RolloutError(`model ${name}'s rollout of ${candidate.version} is aborted: set strategy.abort to false to resume it, or retire the candidate`);
     }
-    const conclude = (how: string): RolloutStep => ({
-        description: `${name}: ${how}: ${candidate.version} becomes stable (was ${model.tracks.stable.version}); the candidate track is dropped`,
-        edits: concludeEdits(raw),
-    });
-    switch (strategy.type) {
-        case "canary": {
-            const last = strategy.steps.length - 1;
-            if (strategy.step > last) throw new RolloutError(`model ${name}: strategy.step ${strategy.step} is past the last step (${last}) of ${JSON.stringify(strategy.steps)}`);
-            if (strategy.step === last) {
-                const final = strategy.steps[last];
-                // Only a config with strategy.allowFinalStepBelow100 ends below 100: say the jump in the update's message.
-                return conclude(final < 100 ? `canary done at ${final}%, and from ${final}% to 100% at once (strategy.allowFinalStepBelow100)` : `canary done at ${final}%`);
-            }
-            const next = strategy.step + 1;
-            return {
-                description: `${name}: canary step ${next + 1}/${strategy.steps.length}: ${candidate.version} from ${strategy.steps[strategy.step]}% to ${strategy.steps[next]}%`,
-                edits: [{ path: ["strategy", "step"], value: next }],
-            };
-        }
-        case "blueGreen":
-            if (strategy.active === "stable") {
-                return { description: `${name}: blue-green switch: all traffic to ${candidate.version} (stable ${model.tracks.stable.version} kept warm)`, edits: [{ path: ["strategy", "active"], value: "candidate" }] };
-            }
-            return conclude("blue-green done");
-        case "abTest":
-            return conclude(`A/B test concluded for the candidate`);
-        case "shadow":
-            return conclude(`shadow concluded`);
-        case "recreate":
-        case "rolling":
-            throw new RolloutError(`model ${name} runs one pool (${strategy.type}): there is no step to promote; change tracks.stable.version instead`);
+    const resolved = resolveStrategy(model.strategy);
+    if (resolved.tracks === "one") throw new RolloutError(`model ${name} runs one pool (${resolved.config.type}): there is no step to promote; change tracks.stable.version instead`);
+    const next = resolved.strategy.promote(resolved.config, { model: name, stable: model.tracks.stable.version, candidate: candidate.version });
+    if ("refused" in next) throw new RolloutError(next.refused);
+    if ("conclude" in next) {
+        return {
+            description: `${name}: ${next.conclude}: ${candidate.version} becomes stable (was ${model.tracks.stable.version}); the candidate track is dropped`,
+            edits: concludeEdits(raw),
+        };
     }
+    return next;
 }
 
 export function abort(name: string, model: ModelConfig): RolloutStep {
     const candidate = needsCandidate(name, model, "abort");
     const strategy = model.strategy;
-    if (!("abort" in strategy)) throw new RolloutError(`model ${name} runs one pool (${strategy.type}): nothing to abort`);
+    if (!isTwoTrack(strategy)) throw new RolloutError(`model ${name} runs one pool (${strategy.type}): nothing to abort`);
     if (strategy.abort) throw new RolloutError(`model ${name}'s rollout of ${candidate.version} is already aborted`);
     return {
         description: `${name}: abort: all live traffic back to stable ${model.tracks.stable.version}; candidate ${candidate.version} kept warm for inspection`,
@@ -99,7 +77,7 @@ export function retire(name: string, model: ModelConfig): RolloutStep {
         description: `${name}: retire candidate ${candidate.version}: stable ${model.tracks.stable.version} alone`,
         edits: [
             { path: ["tracks", "candidate"], remove: true },
-            { path: ["strategy"], value: { ...SINGLE_POOL } },
+            { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
     };
 }
@@ -143,7 +121,7 @@ export function rollbackTo(name: string, model: ModelConfig, raw: Record<string,
         edits: [
             { path: ["tracks", "stable"], value: stable },
             { path: ["tracks", "candidate"], remove: true },
-            { path: ["strategy"], value: { ...SINGLE_POOL } },
+            { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
     };
 }

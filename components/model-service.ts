@@ -30,20 +30,11 @@ export class ModelService extends pulumi.ComponentResource {
         this.plan = planTraffic(name, args.config);
         const repository = args.registry.repository(name);
         const images: Partial<Record<TrackName, ModelImage>> = {};
-        const builtVersions = [
-            ...new Set(
-                this.plan.tracks.flatMap((t) => {
-                    const source = args.config.tracks[t.track]?.source;
-                    return source && "build" in source ? [t.version] : [];
-                }),
-            ),
-        ];
+        const builtVersions = [...new Set(this.plan.tracks.flatMap((t) => ("build" in t.source ? [t.version] : [])))];
         for (const track of this.plan.tracks) {
-            const config = args.config.tracks[track.track];
-            if (!config) throw new Error(`model ${name}: the plan has a ${track.track} track that the config lacks`);
             images[track.track] = new ModelImage(
                 `${name}-${track.track}`,
-                { model: name, track: track.track, version: track.version, source: config.source, repository, builtVersions },
+                { model: name, track: track.track, version: track.version, source: track.source, repository, builtVersions },
                 { parent: this },
             );
         }

@@ -4,6 +4,7 @@
  * the plans they were rendered from (plan-annotation.ts), read by one reader (routerPlans in
  * lib.ts), so these checks read the plan beside the weights wherever the model runs.
  */
+import { findStrategy } from "../components/strategies";
 import { MIRROR_LOCATION_PREFIX } from "../components/traffic/nginx";
 import type { PlanSummary } from "../components/traffic/plan-annotation";
 import { arrayAt, isRecord, resourcePolicy, routerNginxConf, routerPlans, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
@@ -25,7 +26,8 @@ function checkPlanWeights(plan: PlanSummary, report: ReportViolation): void {
     if (plan.aborted && (plan.weights.stable !== 100 || Object.values(plan.mirrorPercent).some((m) => m !== 0))) {
         report(`${plan.model}: an aborted rollout must send all live traffic to stable and mirror nothing`);
     }
-    if (plan.strategy === "shadow" && (plan.weights.candidate ?? 0) !== 0) report(`${plan.model}: a shadow candidate must get no live traffic`);
+    const strategy = findStrategy(plan.strategy);
+    if (strategy?.tracks === "two" && !strategy.candidateAnswers && (plan.weights.candidate ?? 0) !== 0) report(`${plan.model}: a ${plan.strategy} candidate must get no live traffic`);
 }
 
 /** The HTTPRoute's split rules (no header match) must give percentages that add up to 100. */
@@ -76,7 +78,8 @@ const canaryStepCap = resourcePolicy(
     (args, report) => {
         const { maxStepPoints } = args.getConfig<StepCapConfig>();
         for (const plan of plansOf(args.type, args.props, report)) {
-            if (plan.strategy !== "canary" || !plan.steps) continue;
+            // Only a stepped strategy (canary) has steps in its plan.
+            if (!plan.steps) continue;
             // A canary whose steps end below 100 (allowFinalStepBelow100) still concludes at 100: `promote` at its last step.
             const last = plan.steps[plan.steps.length - 1] ?? 0;
             const ladder = last < 100 ? [...plan.steps, 100] : plan.steps;
@@ -105,7 +108,7 @@ const shadowMirrors = resourcePolicy(
     },
     (args, report) => {
         for (const plan of plansOf(args.type, args.props, report)) {
-            const mirroring = plan.strategy === "shadow" && !plan.aborted && Object.values(plan.mirrorPercent).some((m) => m > 0);
+            const mirroring = findStrategy(plan.strategy)?.needs.includes("mirror") === true && !plan.aborted && Object.values(plan.mirrorPercent).some((m) => m > 0);
             if (mirroring && !mirrorsIn(args.type, args.props, plan.model)) report(`${plan.model}: the plan mirrors to the candidate but this router does not mirror its requests`);
         }
     },

@@ -1,5 +1,6 @@
 /** Raw stack configs (as they arrive from Pulumi.<stack>.yaml) for tests to start from and break. */
 import type { RawConfig } from "../components/config/parse";
+import { isTwoTrack } from "../components/strategies";
 
 export const DIGEST = `sha256:${"a".repeat(64)}`;
 export const OTHER_DIGEST = `sha256:${"b".repeat(64)}`;
@@ -68,8 +69,7 @@ export const STRATEGIES: Record<string, Record<string, unknown>> = {
 /** A model for `strategy`, with a candidate only where the strategy has one. */
 export function modelFor(base: RawModel, strategy: string): RawModel {
     const tracks = base.tracks as { stable: unknown; candidate: unknown };
-    const singlePool = strategy === "recreate" || strategy === "rolling";
-    return { ...base, strategy: STRATEGIES[strategy], tracks: singlePool ? { stable: tracks.stable } : tracks };
+    return { ...base, strategy: STRATEGIES[strategy], tracks: isTwoTrack(strategy) ? tracks : { stable: tracks.stable } };
 }
 
 export const AWS_VM_TARGET = {

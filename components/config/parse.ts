@@ -20,8 +20,8 @@ import {
     type ResolvedModelConfig,
     type TargetConfig,
 } from "./schema";
+import { TRACK_NAMES } from "./tracks";
 import { zodExpected } from "./zod-messages";
-import { TRACK_NAMES } from "../traffic/types";
 
 export const NAMESPACE = "modelship";
 

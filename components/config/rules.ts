@@ -3,10 +3,11 @@
  * every mistake in a stack reaches the user in one message.
  */
 import { routerOf, unsupportedMirror } from "../capabilities";
+import { strategyRules } from "../strategies/rules";
 import { unsupportedStrategy } from "../traffic/features";
-import { SINGLE_POOL_STRATEGIES, TRACK_NAMES } from "../traffic/types";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig, type TargetConfig } from "./schema";
+import { TRACK_NAMES } from "./tracks";
 
 export const PRODUCTION_ENVIRONMENT = "prod";
 
@@ -85,56 +86,7 @@ export function targetRules(target: TargetConfig, registry: RegistryConfig | und
 
 /** Rules for one model; paths are relative to `models.<name>`. */
 export function modelRules(model: ModelParts, context: RuleContext): Issue[] {
-    return [...trackRules(model), ...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target, context.targetName ?? "") : [])];
-}
-
-function trackRules(model: ModelParts): Issue[] {
-    // Whether a candidate is there is known only when every track parsed.
-    if (!model.strategy || !model.tracksComplete || !model.tracks.stable) return [];
-    const strategy = model.strategy.type;
-    const candidate = model.tracks.candidate;
-    if (SINGLE_POOL_STRATEGIES.includes(strategy)) {
-        return candidate
-            ? [{ path: "tracks.candidate", value: { version: candidate.version }, expected: `no candidate: ${strategy} replaces one pool in place, so change tracks.stable.version instead` }]
-            : [];
-    }
-    if (!candidate) return [{ path: "tracks.candidate", value: undefined, expected: `a candidate track: ${strategy} moves traffic from stable to a candidate` }];
-    // abTest may run one image twice with different feature flags; the others compare versions.
-    if (strategy !== "abTest" && candidate.version === model.tracks.stable.version) {
-        return [{ path: "tracks.candidate.version", value: candidate.version, expected: `a version other than the stable one (${model.tracks.stable.version})` }];
-    }
-    return [];
-}
-
-function strategyRules(model: ModelParts): Issue[] {
-    const strategy = model.strategy;
-    const issues: Issue[] = [];
-    if (!strategy) return issues;
-    if (strategy.type === "canary") {
-        const increasing = strategy.steps.every((weight, i) => i === 0 || weight > strategy.steps[i - 1]);
-        if (!increasing) issues.push({ path: "strategy.steps", value: strategy.steps, expected: "strictly increasing candidate weights, e.g. [5, 25, 50, 100]" });
-        const final = strategy.steps[strategy.steps.length - 1];
-        if (final < 100 && !strategy.allowFinalStepBelow100) {
-            // A step of 0 (a candidate deployed with no traffic) is fine first; as the only weight below the jump it says nothing was tried.
-            const zero = strategy.steps.includes(0) ? " (a step of 0 sends the candidate no traffic at all)" : "";
-            issues.push({
-                path: "strategy.steps",
-                value: strategy.steps,
-                expected: `a last step of 100, e.g. [${[...strategy.steps.filter((w) => w > 0 && w < 100), 100].join(", ")}]: promoting from the last step makes the candidate stable, so ending at ${final}% jumps from ${final}% to 100% of the traffic at once${zero}; set strategy.allowFinalStepBelow100: true if that jump is intended`,
-            });
-        }
-        if (strategy.step >= strategy.steps.length) {
-            issues.push({ path: "strategy.step", value: strategy.step, expected: `an index into strategy.steps, 0..${strategy.steps.length - 1}` });
-        }
-    }
-    if (strategy.type === "rolling" && isZero(strategy.maxSurge) && isZero(strategy.maxUnavailable)) {
-        issues.push({ path: "strategy.maxUnavailable", value: strategy.maxUnavailable, expected: "more than 0 when maxSurge is 0, or the rollout can never make progress" });
-    }
-    return issues;
-}
-
-function isZero(value: number | string): boolean {
-    return value === 0 || value === "0%";
+    return [...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target, context.targetName ?? "") : [])];
 }
 
 function pinningRules(model: ModelParts, stack: string): Issue[] {

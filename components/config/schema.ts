@@ -5,6 +5,7 @@
 import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { GATEWAY_IMPLEMENTATION_NAMES } from "../capabilities";
+import { strategySchema } from "../strategies";
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /** name[:tag][@sha256:digest], with a registry host and path allowed in the name. */
@@ -69,56 +70,6 @@ function imageSource(image: string | undefined, build: BuildConfig | undefined):
     if (build !== undefined) return { build };
     throw new Error("unreachable: the track schema requires image or build");
 }
-
-const percentOrCount = z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/, { error: "a count or a percentage such as 25%" })]);
-const abortSchema = z.boolean().default(false);
-/**
- * Whether a request its track fails (no connection, a timeout, 502/503/504) is sent once more to
- * the other live track, which then answers it: on for a canary, off for an A/B test, whose shares
- * and stickiness would otherwise move with every failure.
- */
-const fallbackSchema = (byDefault: boolean) => z.boolean().default(byDefault);
-
-export const strategySchema = z.discriminatedUnion(
-    "type",
-    [
-        z.strictObject({ type: z.literal("recreate") }),
-        z.strictObject({
-            type: z.literal("rolling"),
-            maxSurge: percentOrCount.default("25%"),
-            maxUnavailable: percentOrCount.default(0),
-        }),
-        z.strictObject({
-            type: z.literal("blueGreen"),
-            /** Which track takes all live traffic; the other stays warm at full size. */
-            active: z.enum(["stable", "candidate"]).default("stable"),
-            abort: abortSchema,
-        }),
-        z.strictObject({
-            type: z.literal("canary"),
-            /** Candidate weights, in percent, one per step. */
-            steps: z.array(z.number().int().min(0).max(100)).min(1),
-            step: z.number().int().min(0).default(0),
-            /** Steps may end below 100: promoting from the last step then makes the candidate stable, a jump to 100% at once. */
-            allowFinalStepBelow100: z.boolean().default(false),
-            abort: abortSchema,
-            fallback: fallbackSchema(true),
-        }),
-        z.strictObject({
-            type: z.literal("abTest"),
-            candidateWeight: z.number().int().min(1).max(99).default(50),
-            stickyBy: z.union([z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/) }), z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_]+$/) })]),
-            abort: abortSchema,
-            fallback: fallbackSchema(false),
-        }),
-        z.strictObject({
-            type: z.literal("shadow"),
-            mirrorPercent: z.number().int().min(1).max(100),
-            abort: abortSchema,
-        }),
-    ],
-    { error: "a strategy type: recreate, rolling, blueGreen, canary, abTest or shadow" },
-);
 
 const QUANTITY = "a Kubernetes quantity such as 250m, 0.5, 2 or 512Mi";
 const quantity = z
@@ -339,7 +290,6 @@ export const environmentSchema = nameSchema;
 
 export type BuildConfig = z.infer<typeof buildSchema>;
 export type TrackConfig = z.infer<typeof trackSchema>;
-export type StrategyConfig = z.infer<typeof strategySchema>;
 export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type GpuConfig = z.infer<typeof gpuSchema>;
 export type DependencyConfig = z.infer<typeof dependencySchema>;

@@ -3,7 +3,7 @@
  * target declares the features its router offers; the config check compares the two, so a new
  * strategy or target is refused or accepted by what it declares, never by a list of exceptions.
  */
-import type { StrategyType } from "./types";
+import { strategyFor } from "../strategies";
 
 export const ROUTER_FEATURES = ["split", "sticky", "mirror", "pin", "fallback"] as const;
 /**
@@ -24,20 +24,6 @@ export interface RouterOffer {
     instead: string;
 }
 
-/**
- * The features each strategy cannot run without. Features a strategy uses where offered
- * (a canary's fallback) are not needs.
- * TEMPORARY HOME: moves into each strategy's own file.
- */
-export const STRATEGY_NEEDS: Record<StrategyType, readonly RouterFeature[]> = {
-    recreate: [],
-    rolling: [],
-    blueGreen: ["split"],
-    canary: ["split"],
-    abTest: ["split", "sticky"],
-    shadow: ["mirror"],
-};
-
 const NEED_WORDS: Record<RouterFeature, string> = {
     split: "a router that splits traffic between tracks",
     sticky: "a router that keeps each key on one track",
@@ -46,8 +32,11 @@ const NEED_WORDS: Record<RouterFeature, string> = {
     fallback: "a router that retries a failed request on the other track",
 };
 
-/** Undefined when the router offers every feature the strategy needs; otherwise why not and what to use instead. */
-export function unsupportedStrategy(offer: RouterOffer, strategy: StrategyType, needs: readonly RouterFeature[] = STRATEGY_NEEDS[strategy]): string | undefined {
+/**
+ * Undefined when the router offers every feature the strategy needs; otherwise why not and what to
+ * use instead. The needs are the strategy's own (components/strategies) unless given.
+ */
+export function unsupportedStrategy(offer: RouterOffer, strategy: string, needs: readonly RouterFeature[] = strategyFor({ type: strategy }).needs): string | undefined {
     // The first feature missing is the one named: a router without a split has no stickiness either.
     const missing = needs.find((feature) => !offer.features.has(feature));
     if (missing === undefined) return undefined;

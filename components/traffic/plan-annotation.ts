@@ -5,7 +5,8 @@
  * preview next to the weights, and what the policy pack checks (step sizes, shadow mirroring)
  * without re-reading the stack config.
  */
-import { perTrack, STRATEGY_TYPES, TRACK_NAMES, type StrategyType, type TrackName, type TrafficPlan } from "./types";
+import { findStrategy } from "../strategies";
+import { perTrack, TRACK_NAMES, type TrackName, type TrafficPlan } from "./types";
 import { AWS_TAG } from "../naming";
 
 export const PLANS_ANNOTATION = "modelship.dev/traffic-plans";
@@ -125,7 +126,7 @@ export function readPlanTags(tags: Readonly<Record<string, unknown>>, weights: r
     const step = tags[PLAN_TAG.step];
     const problems = [
         ...(typeof model === "string" && model !== "" ? [] : [`${PLAN_TAG.model} is missing`]),
-        ...(STRATEGY_TYPES.includes(strategy as StrategyType) ? [] : [`${PLAN_TAG.strategy} ${JSON.stringify(strategy)} is not a strategy`]),
+        ...(findStrategy(strategy) ? [] : [`${PLAN_TAG.strategy} ${JSON.stringify(strategy)} is not a strategy`]),
         ...(tracks.length > 0 && tracks.every((t) => TRACK_NAMES.includes(t as TrackName)) ? [] : [`${PLAN_TAG.tracks} ${JSON.stringify(tracks.join(" "))} is not a list of tracks`]),
         ...(tracks.length === weights.length ? [] : [`${PLAN_TAG.tracks} names ${tracks.length} tracks but the rule forwards to ${weights.length} target groups`]),
         ...(mirror.length === tracks.length && mirror.every(isNumeral) ? [] : [`${PLAN_TAG.mirror} ${JSON.stringify(mirror.join(" "))} is not a share per track`]),
@@ -138,7 +139,7 @@ export function readPlanTags(tags: Readonly<Record<string, unknown>>, weights: r
     return {
         plan: {
             model: model as string,
-            strategy: strategy as StrategyType,
+            strategy: strategy as string,
             weights: Object.fromEntries(tracks.map((t, i) => [t, weights[i] as number])),
             mirrorPercent: Object.fromEntries(tracks.map((t, i) => [t, Number(mirror[i])])),
             aborted: tags[PLAN_TAG.aborted] === "true",

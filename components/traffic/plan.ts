@@ -1,93 +1,49 @@
 /**
  * Strategy -> TrafficPlan: which track gets which share of live and mirrored requests, and how
  * many replicas each runs. Pure, so every rule in the strategy table is tested without Pulumi.
+ * What differs between strategies is each strategy's own (components/strategies); this module
+ * applies what they all share: one pool or two tracks, abort, the pin header.
  */
-import type { ModelConfig, StrategyConfig, TrackConfig } from "../config/schema";
-import { PIN_HEADER, type PoolUpdate, type StepPosition, type StickyKey, type TrackName, type TrackPlan, type TrafficPlan } from "./types";
+import type { TrackConfig } from "../config/schema";
+import type { TrackName } from "../config/tracks";
+import { resolveStrategy, STRATEGIES } from "../strategies";
+import type { Split, StrategyRegistry } from "../strategies/strategy";
+import { PIN_HEADER, type PoolUpdate, type TrackPlan, type TrafficPlan } from "./types";
 
-interface Split {
-    candidateWeight: number;
-    mirrorPercent: number;
+/** What a plan is made from: the model's strategy and tracks, as the config gives them. */
+export interface PlanInput {
+    strategy: { type: string };
+    tracks: { stable: TrackConfig; candidate?: TrackConfig };
 }
 
-/** Replicas a track runs for the split, from the full size each track declares. */
-type Sizing = (tracks: { stable: TrackConfig; candidate: TrackConfig }, split: Split) => { stable: number; candidate: number };
-
-const fullSize: Sizing = ({ stable, candidate }) => ({ stable: stable.replicas, candidate: candidate.replicas });
-
-/** Proportional to the share of requests the candidate sees, never below one so it stays warm. */
-function proportional(share: (split: Split) => number, of: "stable" | "candidate"): Sizing {
-    return (tracks, split) => ({
-        stable: tracks.stable.replicas,
-        candidate: Math.max(1, Math.ceil((tracks[of].replicas * share(split)) / 100)),
-    });
-}
-
-const equalSize: Sizing = ({ stable, candidate }) => {
-    const replicas = Math.max(stable.replicas, candidate.replicas);
-    return { stable: replicas, candidate: replicas };
-};
-
-interface TwoTrackShape {
-    split: Split;
-    sizing: Sizing;
-    sticky?: StickyKey;
-    step?: StepPosition;
-}
-
-function twoTrackShape(strategy: Exclude<StrategyConfig, { type: "recreate" | "rolling" }>): TwoTrackShape {
-    switch (strategy.type) {
-        case "blueGreen":
-            return { split: { candidateWeight: strategy.active === "candidate" ? 100 : 0, mirrorPercent: 0 }, sizing: fullSize };
-        case "canary": {
-            const setWeight = canaryWeight(strategy.steps, strategy.step);
-            return {
-                split: { candidateWeight: setWeight, mirrorPercent: 0 },
-                // The candidate's declared replicas are its size once it has all traffic.
-                sizing: proportional((s) => s.candidateWeight, "candidate"),
-                step: { index: strategy.step, count: strategy.steps.length, steps: strategy.steps, setWeight },
-            };
-        }
-        case "abTest":
-            return { split: { candidateWeight: strategy.candidateWeight, mirrorPercent: 0 }, sizing: equalSize, sticky: strategy.stickyBy };
-        case "shadow":
-            return { split: { candidateWeight: 0, mirrorPercent: strategy.mirrorPercent }, sizing: proportional((s) => s.mirrorPercent, "stable") };
-    }
-}
-
-export function canaryWeight(steps: readonly number[], step: number): number {
-    if (!Number.isInteger(step) || step < 0 || step >= steps.length) {
-        throw new RangeError(`canary step ${step} is outside the steps list (0..${steps.length - 1})`);
-    }
-    return steps[step];
-}
-
-function poolUpdateOf(strategy: StrategyConfig): PoolUpdate {
-    if (strategy.type === "recreate") return { kind: "recreate" };
-    if (strategy.type === "rolling") return { kind: "rolling", maxSurge: strategy.maxSurge, maxUnavailable: strategy.maxUnavailable };
-    // Two-track strategies move traffic with the router; each track's own pool is only ever
-    // replaced when its version changes, and then without losing capacity.
-    return { kind: "rolling", maxSurge: "25%", maxUnavailable: 0 };
-}
+/**
+ * Two-track strategies move traffic with the router; each track's own pool is only ever replaced
+ * when its version changes, and then without losing capacity.
+ */
+const TWO_TRACK_POOL_UPDATE: PoolUpdate = { kind: "rolling", maxSurge: "25%", maxUnavailable: 0 };
 
 function track(name: TrackName, config: TrackConfig, weight: number, mirrorPercent: number, replicas: number): TrackPlan {
-    return { track: name, version: config.version, weight, mirrorPercent, replicas, featureFlags: config.featureFlags };
+    return { track: name, version: config.version, source: config.source, weight, mirrorPercent, replicas, featureFlags: config.featureFlags };
 }
 
-export function planTraffic(name: string, model: ModelConfig): TrafficPlan {
-    const { strategy, tracks } = model;
-    // The other strategies have one live track at most: only a request pinned elsewhere can fall back, onto it.
-    const fallback = "fallback" in strategy ? strategy.fallback : true;
-    const base = { model: name, strategy: strategy.type, poolUpdate: poolUpdateOf(strategy), pinHeader: PIN_HEADER, fallback };
-    if (strategy.type === "recreate" || strategy.type === "rolling") {
+/** @param registry the strategies to find the model's in; the project's own unless a test adds one. */
+export function planTraffic(name: string, model: PlanInput, registry: StrategyRegistry = STRATEGIES): TrafficPlan {
+    const { tracks } = model;
+    const resolved = resolveStrategy(model.strategy, registry);
+    if (resolved.tracks === "one") {
+        const { strategy, config } = resolved;
+        // One live track at most: only a request pinned elsewhere can fall back, onto it.
+        const base = { model: name, strategy: config.type, poolUpdate: strategy.poolUpdate(config), pinHeader: PIN_HEADER, fallback: true };
         return { ...base, tracks: [track("stable", tracks.stable, 100, 0, tracks.stable.replicas)], aborted: false };
     }
-    if (!tracks.candidate) throw new Error(`model ${name}: ${strategy.type} needs a candidate track`);
-    const shape = twoTrackShape(strategy);
+    const { strategy, config } = resolved;
+    if (!tracks.candidate) throw new Error(`model ${name}: ${config.type} needs a candidate track`);
+    const shape = strategy.shape(config);
+    const base = { model: name, strategy: config.type, poolUpdate: { ...TWO_TRACK_POOL_UPDATE }, pinHeader: PIN_HEADER, fallback: shape.fallback ?? true };
     const both = { stable: tracks.stable, candidate: tracks.candidate };
     // Abort sends every live request to stable and stops the mirror; the candidate stays warm
     // (at its minimum size) so that it can be inspected.
-    const split: Split = strategy.abort ? { candidateWeight: 0, mirrorPercent: 0 } : shape.split;
+    const split: Split = config.abort ? { candidateWeight: 0, mirrorPercent: 0 } : shape.split;
     const replicas = shape.sizing(both, split);
     return {
         ...base,
@@ -97,6 +53,6 @@ export function planTraffic(name: string, model: ModelConfig): TrafficPlan {
         ],
         ...(shape.sticky ? { sticky: shape.sticky } : {}),
         ...(shape.step ? { step: shape.step } : {}),
-        aborted: strategy.abort,
+        aborted: config.abort,
     };
 }

@@ -1,16 +1,12 @@
 /**
- * The traffic vocabulary shared by strategies, renderers and targets.
- * Names follow Argo Rollouts where a term exists there (stable/candidate, steps, setWeight, abort).
+ * The traffic vocabulary shared by strategies, renderers and targets. A canary's `steps` and
+ * `setWeight` are Argo Rollouts' words; the tracks are not (Argo's are stable and canary): they are
+ * the config's own, `stable` and `candidate`, whatever the strategy.
  */
+import type { TrackName } from "../config/tracks";
+import type { ImageSource } from "../config/schema";
 
-export const TRACK_NAMES = ["stable", "candidate"] as const;
-export type TrackName = (typeof TRACK_NAMES)[number];
-
-export const STRATEGY_TYPES = ["recreate", "rolling", "blueGreen", "canary", "abTest", "shadow"] as const;
-export type StrategyType = (typeof STRATEGY_TYPES)[number];
-
-/** Strategies that run one pool and replace it in place: they never have a candidate track. */
-export const SINGLE_POOL_STRATEGIES: readonly StrategyType[] = ["recreate", "rolling"];
+export { TRACK_NAMES, type TrackName } from "../config/tracks";
 
 /** The request header that pins a request to one track, whatever the weights say (for QA). */
 export const PIN_HEADER = "x-modelship-track";
@@ -25,6 +21,8 @@ export type StickyKey = { header: string } | { cookie: string };
 export interface TrackPlan {
     track: TrackName;
     version: string;
+    /** The image the track runs: a prebuilt reference or a build, as its config gives it. */
+    source: ImageSource;
     /** Share of live requests answered by this track, an integer 0..100. */
     weight: number;
     /** Share of requests copied to this track, an integer 0..100; its answers are dropped. */
@@ -46,7 +44,8 @@ export interface StepPosition {
 
 export interface TrafficPlan {
     model: string;
-    strategy: StrategyType;
+    /** The strategy's type: its key in the strategy registry (components/strategies). */
+    strategy: string;
     /** Stable first, then candidate when the strategy has one. */
     tracks: readonly TrackPlan[];
     poolUpdate: PoolUpdate;

@@ -10,6 +10,7 @@
  */
 import { strict as assert } from "assert";
 import { kubernetesTargetSchema } from "../../components/config/schema";
+import { isTwoTrack } from "../../components/strategies";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, isKubernetesObject, renderStack } from "../../tools/render";
 import { GATEWAY_ROUTER, kubernetesConfig, LONGEST, longestKubernetesStack, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter, type RawModel } from "../fixtures";
@@ -82,7 +83,6 @@ function emittedObjects(resources: readonly RecordedResource[], viaRender: boole
 }
 
 const ROUTERS: KubernetesRouter[] = [GATEWAY_ROUTER, NGINX_ROUTER, { type: "none" }];
-const SINGLE_POOL = ["recreate", "rolling"];
 
 /** A model with every optional workload field set, so that their objects are validated too. */
 function optionsModel(): RawModel {
@@ -134,7 +134,7 @@ const CASES: RenderCase[] = [
     ...["dev", "prod"].map((stack): RenderCase => ({ label: `stack ${stack}`, viaRender: true, run: async () => (await renderStack(projectDir, stack)).resources })),
     ...ROUTERS.flatMap((router) =>
         Object.keys(STRATEGIES)
-            .filter((strategy) => router.type !== "none" || SINGLE_POOL.includes(strategy))
+            .filter((strategy) => router.type !== "none" || !isTwoTrack(strategy))
             .map((strategy) => mockCase(`${strategy} on router ${router.type}`, router, modelFor(prodModel(), strategy))),
     ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) => mockCase(`gpu, dependsOn and serviceAccountRoleArn on router ${router.type}`, router, optionsModel())),

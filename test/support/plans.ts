@@ -5,7 +5,7 @@ import type { StickyKey, TrackName, TrackPlan, TrafficPlan } from "../../compone
 // Plans, written out as the strategies would produce them.
 
 export function track(name: TrackName, version: string, weight: number, mirrorPercent = 0): TrackPlan {
-    return { track: name, version, weight, mirrorPercent, replicas: name === "stable" ? 3 : 1, featureFlags: {} };
+    return { track: name, version, source: { image: `registry.example/model:${version}` }, weight, mirrorPercent, replicas: name === "stable" ? 3 : 1, featureFlags: {} };
 }
 
 export function plan(model: string, strategy: TrafficPlan["strategy"], tracks: TrackPlan[], extra: Partial<TrafficPlan> = {}): TrafficPlan {

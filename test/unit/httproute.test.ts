@@ -3,7 +3,7 @@ import { renderHttpRoute, TRACK_RESPONSE_HEADER, type HttpRouteOptions } from ".
 import type { TrackPlan, TrafficPlan } from "../../components/traffic/types";
 
 function track(name: "stable" | "candidate", weight: number, mirrorPercent = 0): TrackPlan {
-    return { track: name, version: name === "stable" ? "1.0.0" : "2.0.0", weight, mirrorPercent, replicas: 1, featureFlags: {} };
+    return { track: name, version: name === "stable" ? "1.0.0" : "2.0.0", source: { image: "registry.example/model:1" }, weight, mirrorPercent, replicas: 1, featureFlags: {} };
 }
 
 function plan(tracks: TrackPlan[], extra: Partial<TrafficPlan> = {}): TrafficPlan {

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { modelSchema, type ModelConfig } from "../../components/config/schema";
-import { canaryWeight, planTraffic } from "../../components/traffic/plan";
+import { canaryWeight } from "../../components/strategies/canary";
+import { planTraffic } from "../../components/traffic/plan";
 import { trackPlan, type TrafficPlan } from "../../components/traffic/types";
 
 function model(strategy: Record<string, unknown>, replicas: { stable: number; candidate?: number }, flags: Record<string, string> = {}): ModelConfig {

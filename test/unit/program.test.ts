@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { ModelImage } from "../../components/image";
+import { isTwoTrack } from "../../components/strategies";
 import { planTraffic } from "../../components/traffic/plan";
 import { trackPlan, type TrafficPlan } from "../../components/traffic/types";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,7 +21,6 @@ interface TargetCase {
     check(resources: RecordedResource[], plan: TrafficPlan): void;
 }
 
-const SINGLE_POOL = ["recreate", "rolling"];
 
 /** ConfigMaps carrying an nginx.conf (the alert-rules ConfigMaps are not router objects). */
 function routerConfigMaps(resources: RecordedResource[]): RecordedResource[] {
@@ -87,7 +87,7 @@ function kubernetes(router: KubernetesRouter, check: (resources: RecordedResourc
         name: `kubernetes with router ${router.type}`,
         stack: "prod",
         raw: (strategy) => kubernetesConfig(router, { "fraud-scorer": modelFor(prodModel(), strategy) }),
-        supports: (strategy) => router.type !== "none" || SINGLE_POOL.includes(strategy),
+        supports: (strategy) => router.type !== "none" || !isTwoTrack(strategy),
         check(resources, plan) {
             checkKubernetesTracks(resources, plan);
             check(resources, plan);
