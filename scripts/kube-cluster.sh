@@ -19,28 +19,19 @@
 #   - the Gateway API CRDs, sigs.k8s.io/gateway-api $MODELSHIP_GATEWAY_API_VERSION, channel
 #     $MODELSHIP_GATEWAY_API_CHANNEL (experimental, the default, is standard plus e.g. sessionPersistence).
 set -euo pipefail
+log_elapsed=1
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 name=${MODELSHIP_KWOK_CLUSTER:-modelship}
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 nodes=${MODELSHIP_KWOK_NODES:-2}
 gw_channel=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 export KWOK_WORKDIR=$cache/kwok
 cluster_dir=$KWOK_WORKDIR/clusters/$name
 kubeconfig=$cluster_dir/kubeconfig.yaml
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-die() { echo "kube-cluster: error: $*" >&2; exit 1; }
-log() { echo "kube-cluster: [$((SECONDS))s] $*" >&2; }
 
-# NAME=PATH lines from the toolchain (builds on the first run, seconds afterwards).
-declare -A tool
 load_toolchain() {
-    local k v
-    while IFS='=' read -r k v; do tool[$k]=$v; done < <("$here/kube-toolchain.sh" || echo "failed=1")
-    [[ -z ${tool[failed]:-} ]] || die "scripts/kube-toolchain.sh failed"
-    for k in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl gateway-api-crds kwok-stages; do
-        [[ -n ${tool[$k]:-} && -e ${tool[$k]} ]] || die "toolchain did not provide $k"
-    done
+    load_tools kube-toolchain.sh kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl gateway-api-crds kwok-stages
     kwokctl=${tool[kwokctl]}
 }
 kubectl() { "${tool[kubectl]}" --kubeconfig "$kubeconfig" "$@"; }
