@@ -4,17 +4,17 @@
 #   - the Pulumi CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi), and
 #   - the Kubernetes resource provider plugin (pulumi-resource-kubernetes), versioned as the
 #     @pulumi/kubernetes npm SDK in package.json so the engine pairs them, and
-#   - the Node.js language host (pulumi-language-nodejs) from this project's engine/ folder: the
+#   - the Node.js language host (pulumi-language-nodejs) from this project's plugins/ folder: the
 #     released one's module is not served by the proxy; this one runs programs and policy packs
 #     with the @pulumi/pulumi in node_modules, as the released one does, and
-#   - the command provider (pulumi-resource-command) from engine/, for the gates' local commands:
+#   - the command provider (pulumi-resource-command) from plugins/, for the gates' local commands:
 #     the released one's module is not served either; this one serves command:local:Command and
 #     reports the @pulumi/command version in package-lock.json so the engine pairs it with the SDK.
 #   - the docker-build provider plugin
 #     (pulumi-resource-docker-build) from its module on the proxy, reporting DOCKER_BUILD_VERSION
 #     so the engine pairs it with the npm @pulumi/docker-build of that version. Its two
-#     code-generation-only imports are replaced by engine/codegen-stubs/ (see the README there).
-#   - the Docker provider plugin (pulumi-resource-docker) from engine/: the released one's module is
+#     code-generation-only imports are replaced by plugins/codegen-stubs/ (see the README there).
+#   - the Docker provider plugin (pulumi-resource-docker) from plugins/: the released one's module is
 #     not served; this one bridges the Terraform Docker provider (DOCKER_TF_MODULE, served) with
 #     pulumi-terraform-bridge under the tokens and names of the npm @pulumi/docker, and reports the
 #     @pulumi/docker version in package-lock.json. Its schema is generated once per build (tfgen).
@@ -48,14 +48,14 @@ goos_arch=$("$go_bin" env GOOS)/$("$go_bin" env GOARCH)
 # --- fast path -------------------------------------------------------------------------------
 pulumi_key="recipe=$RECIPE go=$go_version $goos_arch $PULUMI_PKG@$PULUMI_VERSION"
 k8s_key="recipe=$RECIPE go=$go_version $goos_arch $K8S_MODULE@$K8S_MODULE_VERSION plugin=$K8S_PLUGIN_VERSION"
-langhost_src=$project_dir/engine/pulumi-language-nodejs
+langhost_src=$project_dir/plugins/pulumi-language-nodejs
 # The host reports the @pulumi/pulumi version it serves; its stamp follows its sources.
 node_sdk_version=$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$project_dir/package.json" | head -n 1)
 [ -n "$node_sdk_version" ] || die "no @pulumi/pulumi version in $project_dir/package.json"
 langhost_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$node_sdk_version src=$(cat "$langhost_src"/go.mod "$langhost_src"/go.sum "$langhost_src"/*.go | sha256sum | cut -c1-16)"
 # The command provider reports the @pulumi/command version npm installed; its stamp follows its
 # sources too.
-cmdprov_src=$project_dir/engine/pulumi-resource-command
+cmdprov_src=$project_dir/plugins/pulumi-resource-command
 # Prints the version npm installed of a package, from package-lock.json.
 lock_version() { # package
     local version
@@ -69,11 +69,11 @@ lock_version() { # package
 command_sdk_version=$(lock_version @pulumi/command)
 cmdprov_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$command_sdk_version src=$(cat "$cmdprov_src"/go.mod "$cmdprov_src"/go.sum "$cmdprov_src"/*.go "$cmdprov_src"/schema.json | sha256sum | cut -c1-16)"
 # The docker-build provider's stamp follows the stubs that replace its code-generation imports.
-stubs_src=$project_dir/engine/codegen-stubs
+stubs_src=$project_dir/plugins/codegen-stubs
 docker_build_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION stubs=$(find "$stubs_src" -type f \( -name go.mod -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
 
 # The docker provider reports the @pulumi/docker version npm installed; its stamp follows its sources.
-dockerprov_src=$project_dir/engine/pulumi-resource-docker
+dockerprov_src=$project_dir/plugins/pulumi-resource-docker
 docker_sdk_version=$(lock_version @pulumi/docker)
 dockerprov_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_TF_MODULE@$DOCKER_TF_VERSION sdk=$docker_sdk_version src=$(find "$dockerprov_src" -path "$dockerprov_src/upstream" -prune -o -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
 
@@ -228,9 +228,9 @@ build_kubernetes() {
     install_bin "$toolchain_bin/.pulumi-resource-kubernetes.tmp" pulumi-resource-kubernetes "$k8s_key" "$started"
 }
 
-# The Go programs of this project's engine/ folder: vetted, tested, then built reporting the
+# The Go programs of this project's plugins/ folder: vetted, tested, then built reporting the
 # version of the npm SDK they serve.
-build_engine_dir() {
+build_plugin_dir() {
     local name=$1 src=$2 sdk=$3 version=$4 key=$5 started=$SECONDS
     current_log=$toolchain/src/$name.log
     : >"$current_log"
@@ -242,8 +242,8 @@ build_engine_dir() {
     install_bin "$toolchain_bin/.$name.tmp" "$name" "$key" "$started"
 }
 
-build_langhost() { build_engine_dir pulumi-language-nodejs "$langhost_src" @pulumi/pulumi "$node_sdk_version" "$langhost_key"; }
-build_command_provider() { build_engine_dir pulumi-resource-command "$cmdprov_src" @pulumi/command "$command_sdk_version" "$cmdprov_key"; }
+build_langhost() { build_plugin_dir pulumi-language-nodejs "$langhost_src" @pulumi/pulumi "$node_sdk_version" "$langhost_key"; }
+build_command_provider() { build_plugin_dir pulumi-resource-command "$cmdprov_src" @pulumi/command "$command_sdk_version" "$cmdprov_key"; }
 
 build_docker_build() {
     local started=$SECONDS dir=$toolchain/src/pulumi-resource-docker-build-$DOCKER_BUILD_VERSION
@@ -271,7 +271,7 @@ build_docker_provider() {
     : >"$current_log"
     log "building pulumi-resource-docker $docker_sdk_version from $DOCKER_TF_MODULE@$DOCKER_TF_VERSION ... (log: $current_log)"
     upstream=$(module_dir "$DOCKER_TF_MODULE" "$DOCKER_TF_VERSION")
-    # engine/pulumi-resource-docker's go.mod replaces the upstream module with ./upstream: its
+    # plugins/pulumi-resource-docker's go.mod replaces the upstream module with ./upstream: its
     # provider package is internal, so a shim package is added to a copy of it.
     rm -rf "$dir"
     mkdir -p "$dir"
