@@ -28,14 +28,13 @@
 # A second run with the same versions finds the stamps (bin/.stamp-<binary>) and exits at once.
 # Prints the requested binaries' paths on stdout, one per line, as its last output.
 #
-# The versions are in versions.sh. Needs go >= ENGINE_MIN_GO at /usr/local/go/bin/go or on PATH
-# (Debian's golang-go is too old).
+# The versions (PULUMI_VERSION, K8S_*, DOCKER_BUILD_*, DOCKER_TF_*, ENGINE_MIN_GO) are in
+# versions.sh. Needs go >= ENGINE_MIN_GO at /usr/local/go/bin/go or on PATH (Debian's golang-go
+# is too old).
 # Environment: MODELSHIP_CACHE (cache root), GOPROXY/GOSUMDB/GONOSUMDB are honoured as set.
 set -euo pipefail
-
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The versions (PULUMI_VERSION, K8S_*, DOCKER_BUILD_*, DOCKER_TF_*, ENGINE_MIN_GO) are in versions.sh.
 # Bump when the build recipe below changes, so cached binaries are rebuilt.
 RECIPE=1
 

@@ -24,7 +24,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 name=${MODELSHIP_KWOK_CLUSTER:-modelship}
 nodes=${MODELSHIP_KWOK_NODES:-2}
-gw_channel=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 export KWOK_WORKDIR=$cache/kwok
 cluster_dir=$KWOK_WORKDIR/clusters/$name
 kubeconfig=$cluster_dir/kubeconfig.yaml
@@ -118,8 +117,8 @@ status:
 YAML
     done | kubectl apply -f - >&2 || die "creating nodes failed"
 
-    log "installing Gateway API CRDs ($gw_channel) from ${tool[gateway-api-crds]}"
-    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$gw_channel" >&2 ||
+    log "installing Gateway API CRDs ($GATEWAY_API_CHANNEL) from ${tool[gateway-api-crds]}"
+    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$GATEWAY_API_CHANNEL" >&2 ||
         die "applying Gateway API CRDs failed"
     kubectl wait --for condition=Established --timeout 60s crd/httproutes.gateway.networking.k8s.io \
         crd/gateways.gateway.networking.k8s.io >&2 || die "Gateway API CRDs not established"

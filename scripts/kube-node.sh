@@ -27,7 +27,6 @@ set -euo pipefail
 log_elapsed=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-gw_channel=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 dir=$cache/kube-node
 node_dir=$dir/node
 run=$dir/run
@@ -519,9 +518,9 @@ up() {
     log "node $node_name Ready $((SECONDS - started))s after up started"
     restore_sysctls
 
-    log "installing CoreDNS and the Gateway API CRDs ($gw_channel)"
+    log "installing CoreDNS and the Gateway API CRDs ($GATEWAY_API_CHANNEL)"
     coredns_manifest | kubectl apply -f - >&2 || die "applying CoreDNS failed"
-    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$gw_channel" >&2 ||
+    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$GATEWAY_API_CHANNEL" >&2 ||
         die "applying Gateway API CRDs failed"
     kubectl wait --for condition=Established --timeout 60s crd/httproutes.gateway.networking.k8s.io \
         crd/gateways.gateway.networking.k8s.io >&2 || die "Gateway API CRDs not established"

@@ -3,8 +3,8 @@
 # what each one builds or installs, and the oldest Go each build accepts (its module's `go`
 # directive: the builds run with GOTOOLCHAIN=local, so an older go cannot build it).
 # A binary's stamp (toolchain/bin/.stamp-NAME) names the versions it was built from: changing one
-# here rebuilds that binary on the next run, and only that one. MODELSHIP_<NAME>_VERSION overrides
-# the versions read that way.
+# here rebuilds that binary on the next run, and only that one. Those written
+# ${MODELSHIP_..._VERSION:-default} may be overridden from the environment.
 
 # --- Node.js (node-toolchain.sh) -------------------------------------------------------------
 NODE_VERSION=24.22.3
@@ -36,6 +36,8 @@ KWOK_VERSION=${MODELSHIP_KWOK_VERSION:-v0.8.0}    # newest kwok; supports Kubern
 ETCD_VERSION=${MODELSHIP_ETCD_VERSION:-v3.6.10}   # what kwok v0.8.0 pairs with Kubernetes 1.36
 COREDNS_VERSION=${MODELSHIP_COREDNS_VERSION:-v1.15.0}
 GATEWAY_API_VERSION=${MODELSHIP_GATEWAY_API_VERSION:-v1.6.3}
+# The CRDs' channel the test clusters install: experimental is standard plus e.g. sessionPersistence.
+GATEWAY_API_CHANNEL=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 # k8s.io/kubernetes v1.36.1, kwok v0.8.0 and coredns v1.15.0 say `go 1.26.0`.
 KUBE_MIN_GO=1.26.0
 
