@@ -5,8 +5,8 @@
 # builder): where no builder is selected it starts a privileged container from
 # moby/buildkit:buildx-stable-1, pulled from Docker Hub. Where Docker Hub is out of reach (or
 # privileged containers are refused), this script provides a builder from what is reachable:
-#   - buildkitd BUILDKIT_VERSION (the BuildKit of docker-build's buildx) built from the Go module
-#     proxy, cached in the toolchain (bin/buildkitd, with a stamp);
+#   - buildkitd BUILDKIT_VERSION (in versions.sh: the BuildKit of docker-build's buildx) built from
+#     the Go module proxy, cached in the toolchain (bin/buildkitd, with a stamp);
 #   - buildkitd running on this machine as root with Debian's runc (from docker.io), its state
 #     and socket under ${MODELSHIP_CACHE:-/var/cache/modelship}/buildkit, build steps on the
 #     host's network (so a build reaches a registry on 127.0.0.1 and the package registries);
@@ -18,55 +18,41 @@
 #                                     started buildkitd, "running" when one already answered
 #        buildkit-builder.sh stop <pid>
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BUILDKIT_MODULE=github.com/moby/buildkit
-BUILDKIT_VERSION=v0.31.0
-MIN_GO=1.25.9
 BUILDER=modelship
-
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
-root=$cache/toolchain
-bin=$root/bin
 state=$cache/buildkit
 socket=$state/buildkitd.sock
-log() { echo "buildkit-builder: $*" >&2; }
-die() { echo "buildkit-builder: error: $*" >&2; exit 1; }
 
 case "${1:-start}" in
 start) ;;
 stop)
-    exec bash "$(dirname "$0")/stop-pid.sh" "${2:?usage: buildkit-builder.sh stop <pid>}"
+    stop_pid "${2:?usage: buildkit-builder.sh stop <pid>}"
+    exit 0
     ;;
 *) echo "usage: buildkit-builder.sh [start] | stop <pid>" >&2; exit 2 ;;
 esac
 
-# --- buildkitd from the Go module proxy --------------------------------------------------------
-export PATH=/usr/local/go/bin:$PATH
-command -v go >/dev/null 2>&1 || die "go >= $MIN_GO is needed at /usr/local/go/bin/go"
-go_version=$(go env GOVERSION)
-go_version=${go_version#go}
-if [ "$(printf '%s\n%s\n' "$MIN_GO" "${go_version%%[!0-9.]*}" | sort -V | head -n 1)" != "$MIN_GO" ]; then
-    die "go is $go_version; $BUILDKIT_MODULE@$BUILDKIT_VERSION needs go >= $MIN_GO"
-fi
+# --- buildkitd from the Go module proxy (BUILDKIT_VERSION in versions.sh) -----------------------
+use_go "$BUILDKIT_MIN_GO" "$BUILDKIT_MODULE@$BUILDKIT_VERSION"
 key="$BUILDKIT_MODULE@$BUILDKIT_VERSION go$go_version"
-if ! { [ -x "$bin/buildkitd" ] && [ "$(cat "$bin/.stamp-buildkitd" 2>/dev/null)" = "$key" ]; }; then
+if ! stamp_current buildkitd "$key"; then
+    toolchain_dirs
     build_started=$SECONDS
     # buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it: a wrapper
     # module requires it instead.
-    src=$root/src/buildkitd-$BUILDKIT_VERSION
-    build_log=$root/src/buildkitd.log
+    src=$toolchain/src/buildkitd-$BUILDKIT_VERSION
+    build_log=$toolchain/src/buildkitd.log
     rm -rf "$src"
-    mkdir -p "$src" "$bin"
-    printf 'module modelship.local/toolchain/buildkitd\n\ngo %s\n' "$MIN_GO" >"$src/go.mod"
+    mkdir -p "$src"
+    printf 'module modelship.local/toolchain/buildkitd\n\ngo %s\n' "$BUILDKIT_MIN_GO" >"$src/go.mod"
     log "building buildkitd $BUILDKIT_VERSION ... (log: $build_log)"
     (
         cd "$src"
-        export GOMODCACHE=$root/gomod GOCACHE=$root/gocache GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS="-buildvcs=false -modcacherw"
-        go get "$BUILDKIT_MODULE/cmd/buildkitd@$BUILDKIT_VERSION" &&
-            go build -trimpath -ldflags "-s -w -X $BUILDKIT_MODULE/version.Version=$BUILDKIT_VERSION" -o "$bin/.buildkitd.tmp" "$BUILDKIT_MODULE/cmd/buildkitd"
+        "$go_bin" get "$BUILDKIT_MODULE/cmd/buildkitd@$BUILDKIT_VERSION" &&
+            "$go_bin" build -trimpath -ldflags "-s -w -X $BUILDKIT_MODULE/version.Version=$BUILDKIT_VERSION" -o "$toolchain_bin/.buildkitd.tmp" "$BUILDKIT_MODULE/cmd/buildkitd"
     ) >"$build_log" 2>&1 || { tail -n 30 "$build_log" >&2; die "building buildkitd failed"; }
-    mv -f "$bin/.buildkitd.tmp" "$bin/buildkitd"
-    echo "$key" >"$bin/.stamp-buildkitd"
+    install_stamped "$toolchain_bin/.buildkitd.tmp" buildkitd "$key"
     log "built buildkitd in $((SECONDS - build_started)) s"
 fi
 
@@ -77,7 +63,7 @@ if ! { [ -S "$socket" ] && pgrep -f "buildkitd --addr unix://$socket" >/dev/null
     command -v runc >/dev/null 2>&1 || die "runc is missing: it comes with Debian's docker.io (scripts/docker-engine.sh installs it)"
     mkdir -p "$state"
     rm -f "$socket"
-    setsid "$bin/buildkitd" --addr "unix://$socket" --root "$state/root" --oci-worker-net host \
+    setsid "$toolchain_bin/buildkitd" --addr "unix://$socket" --root "$state/root" --oci-worker-net host \
         --oci-worker-gc --oci-worker-gc-keepstorage 10000 >"$state/buildkitd.log" 2>&1 </dev/null &
     pid=$!
     for _ in $(seq 1 60); do

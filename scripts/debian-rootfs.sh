@@ -4,19 +4,16 @@
 # takes no time; other packages make a new root.
 # Usage: debian-rootfs.sh <name> [package ...]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 name=${1:?usage: debian-rootfs.sh <name> [package ...]}
 shift
 packages=$*
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 rootfs="$cache/rootfs-bookworm-$name"
 stamp="$rootfs/.modelship-complete"
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "packages=$packages" ]; then
-    command -v debootstrap >/dev/null 2>&1 || {
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-    }
+    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
     rm -rf "$rootfs"
     mkdir -p "$cache"
     echo "debootstrapping Debian bookworm${packages:+ with $packages} into $rootfs" >&2

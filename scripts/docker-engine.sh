@@ -3,8 +3,9 @@
 # missing and starts dockerd when no engine answers. Prints "started <pid>" when it started one
 # (the caller may stop it with `docker-engine.sh stop <pid>`), "running" when one already answered.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-log_dir=${MODELSHIP_CACHE:-/var/cache/modelship}
+log_dir=$cache
 mkdir -p "$log_dir"
 
 case "${1:-start}" in
@@ -15,9 +16,7 @@ start)
     fi
     if ! command -v dockerd >/dev/null 2>&1; then
         [ "$(id -u)" = 0 ] || { echo "dockerd is missing and installing docker.io needs root" >&2; exit 2; }
-        echo "installing docker.io from Debian" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+        apt_install docker.io
     fi
     setsid dockerd >"$log_dir/dockerd.log" 2>&1 </dev/null &
     pid=$!
@@ -34,7 +33,7 @@ start)
     exit 1
     ;;
 stop)
-    exec bash "$(dirname "$0")/stop-pid.sh" "${2:?usage: docker-engine.sh stop <pid>}"
+    stop_pid "${2:?usage: docker-engine.sh stop <pid>}"
     ;;
 *)
     echo "usage: docker-engine.sh start|stop <pid>" >&2

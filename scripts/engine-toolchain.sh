@@ -4,17 +4,17 @@
 #   - the Pulumi CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi), and
 #   - the Kubernetes resource provider plugin (pulumi-resource-kubernetes), versioned as the
 #     @pulumi/kubernetes npm SDK in package.json so the engine pairs them, and
-#   - the Node.js language host (pulumi-language-nodejs) from this project's engine/ folder: the
+#   - the Node.js language host (pulumi-language-nodejs) from this project's plugins/ folder: the
 #     released one's module is not served by the proxy; this one runs programs and policy packs
 #     with the @pulumi/pulumi in node_modules, as the released one does, and
-#   - the command provider (pulumi-resource-command) from engine/, for the gates' local commands:
+#   - the command provider (pulumi-resource-command) from plugins/, for the gates' local commands:
 #     the released one's module is not served either; this one serves command:local:Command and
 #     reports the @pulumi/command version in package-lock.json so the engine pairs it with the SDK.
 #   - the docker-build provider plugin
 #     (pulumi-resource-docker-build) from its module on the proxy, reporting DOCKER_BUILD_VERSION
 #     so the engine pairs it with the npm @pulumi/docker-build of that version. Its two
-#     code-generation-only imports are replaced by engine/codegen-stubs/ (see the README there).
-#   - the Docker provider plugin (pulumi-resource-docker) from engine/: the released one's module is
+#     code-generation-only imports are replaced by plugins/codegen-stubs/ (see the README there).
+#   - the Docker provider plugin (pulumi-resource-docker) from plugins/: the released one's module is
 #     not served; this one bridges the Terraform Docker provider (DOCKER_TF_MODULE, served) with
 #     pulumi-terraform-bridge under the tokens and names of the npm @pulumi/docker, and reports the
 #     @pulumi/docker version in package-lock.json. Its schema is generated once per build (tfgen).
@@ -28,85 +28,51 @@
 # A second run with the same versions finds the stamps (bin/.stamp-<binary>) and exits at once.
 # Prints the requested binaries' paths on stdout, one per line, as its last output.
 #
-# Needs go >= MIN_GO on PATH or at /usr/local/go/bin/go (Debian's golang-go is too old).
+# The versions (PULUMI_VERSION, K8S_*, DOCKER_BUILD_*, DOCKER_TF_*, ENGINE_MIN_GO) are in
+# versions.sh. Needs go >= ENGINE_MIN_GO at /usr/local/go/bin/go or on PATH (Debian's golang-go
+# is too old).
 # Environment: MODELSHIP_CACHE (cache root), GOPROXY/GOSUMDB/GONOSUMDB are honoured as set.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# --- versions --------------------------------------------------------------------------------
-# The CLI: pkg and sdk at the same release; the engine reports this as `pulumi version`.
-PULUMI_VERSION=v3.274.1
-# The provider is served by the proxy only as this pseudo-version (a commit on master).
-K8S_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-K8S_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
-# The version the plugin reports; must equal "@pulumi/kubernetes" in package.json.
-K8S_PLUGIN_VERSION=4.34.2
-# The docker-build provider: its module's tag, and the version the plugin reports (the npm
-# @pulumi/docker-build it pairs with).
-DOCKER_BUILD_MODULE=github.com/pulumi/pulumi-docker-build
-DOCKER_BUILD_VERSION=0.0.22
-# The Terraform Docker provider the docker plugin bridges: served only as this pseudo-version; its
-# go.mod names it github.com/terraform-providers/terraform-provider-docker.
-DOCKER_TF_MODULE=github.com/kreuzwerker/terraform-provider-docker
-DOCKER_TF_VERSION=v0.0.0-20260916201441-96d331c98ff4
-# pkg/v3 v3.274.1's go.mod says `go 1.26.6`; with GOTOOLCHAIN=local an older go cannot build it.
-MIN_GO=1.26.6
 # Bump when the build recipe below changes, so cached binaries are rebuilt.
 RECIPE=1
 
 PULUMI_PKG=github.com/pulumi/pulumi/pkg/v3
 PULUMI_SDK=github.com/pulumi/pulumi/sdk/v3
 
-root=${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain
-bin_dir=$root/bin
-
-log() { echo "engine-toolchain: $*" >&2; }
-die() { echo "engine-toolchain: error: $*" >&2; exit 1; }
-
-# --- go --------------------------------------------------------------------------------------
-go_bin=$(command -v go 2>/dev/null || true)
-[ -n "$go_bin" ] || { [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go; } ||
-    die "go is not installed; install go >= $MIN_GO at /usr/local/go (Debian's golang-go is too old)"
-export GOTOOLCHAIN=local GOWORK=off
-go_version=$("$go_bin" env GOVERSION) || die "'$go_bin env GOVERSION' failed"
-go_version=${go_version#go}
-if [ "$(printf '%s\n%s\n' "$MIN_GO" "${go_version%%[!0-9.]*}" | sort -V | head -n 1)" != "$MIN_GO" ]; then
-    die "$go_bin is go $go_version; these modules need go >= $MIN_GO (Debian's golang-go is too old; use /usr/local/go)"
-fi
+use_go "$ENGINE_MIN_GO" "the Pulumi engine's modules"
 goos_arch=$("$go_bin" env GOOS)/$("$go_bin" env GOARCH)
 
 # --- fast path -------------------------------------------------------------------------------
 pulumi_key="recipe=$RECIPE go=$go_version $goos_arch $PULUMI_PKG@$PULUMI_VERSION"
 k8s_key="recipe=$RECIPE go=$go_version $goos_arch $K8S_MODULE@$K8S_MODULE_VERSION plugin=$K8S_PLUGIN_VERSION"
-is_current() { # name key
-    [ -x "$bin_dir/$1" ] && [ -f "$bin_dir/.stamp-$1" ] && [ "$(cat "$bin_dir/.stamp-$1")" = "$2" ]
-}
-here=$(cd "$(dirname "$0")/.." && pwd)
-langhost_src=$here/engine/pulumi-language-nodejs
+langhost_src=$project_dir/plugins/pulumi-language-nodejs
 # The host reports the @pulumi/pulumi version it serves; its stamp follows its sources.
-node_sdk_version=$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$here/package.json" | head -n 1)
-[ -n "$node_sdk_version" ] || die "no @pulumi/pulumi version in $here/package.json"
+node_sdk_version=$(sed -n 's/^[[:space:]]*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$project_dir/package.json" | head -n 1)
+[ -n "$node_sdk_version" ] || die "no @pulumi/pulumi version in $project_dir/package.json"
 langhost_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$node_sdk_version src=$(cat "$langhost_src"/go.mod "$langhost_src"/go.sum "$langhost_src"/*.go | sha256sum | cut -c1-16)"
 # The command provider reports the @pulumi/command version npm installed; its stamp follows its
 # sources too.
-cmdprov_src=$here/engine/pulumi-resource-command
+cmdprov_src=$project_dir/plugins/pulumi-resource-command
 # Prints the version npm installed of a package, from package-lock.json.
 lock_version() { # package
     local version
     version=$(awk -v key="\"node_modules/$1\": {" '
         index($0, key) { found = 1; next }
         found && /"version":/ { gsub(/.*"version": "|".*/, ""); print; exit }
-    ' "$here/package-lock.json")
-    [ -n "$version" ] || die "no node_modules/$1 version in $here/package-lock.json"
+    ' "$project_dir/package-lock.json")
+    [ -n "$version" ] || die "no node_modules/$1 version in $project_dir/package-lock.json"
     echo "$version"
 }
 command_sdk_version=$(lock_version @pulumi/command)
 cmdprov_key="recipe=$RECIPE go=$go_version $goos_arch sdk=$command_sdk_version src=$(cat "$cmdprov_src"/go.mod "$cmdprov_src"/go.sum "$cmdprov_src"/*.go "$cmdprov_src"/schema.json | sha256sum | cut -c1-16)"
 # The docker-build provider's stamp follows the stubs that replace its code-generation imports.
-stubs_src=$here/engine/codegen-stubs
+stubs_src=$project_dir/plugins/codegen-stubs
 docker_build_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION stubs=$(find "$stubs_src" -type f \( -name go.mod -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
 
 # The docker provider reports the @pulumi/docker version npm installed; its stamp follows its sources.
-dockerprov_src=$here/engine/pulumi-resource-docker
+dockerprov_src=$project_dir/plugins/pulumi-resource-docker
 docker_sdk_version=$(lock_version @pulumi/docker)
 dockerprov_key="recipe=$RECIPE go=$go_version $goos_arch $DOCKER_TF_MODULE@$DOCKER_TF_VERSION sdk=$docker_sdk_version src=$(find "$dockerprov_src" -path "$dockerprov_src/upstream" -prune -o -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
 
@@ -123,29 +89,25 @@ parts=("$@")
 for part in "${parts[@]}"; do
     [ -n "${part_bin[$part]:-}" ] || die "unknown part '$part' (known: ${all_parts[*]})"
 done
-part_current() { is_current "${part_bin[$1]}" "${part_key[$1]}"; }
+part_current() { stamp_current "${part_bin[$1]}" "${part_key[$1]}"; }
 report() {
     local part
-    for part in "${parts[@]}"; do echo "$bin_dir/${part_bin[$part]}"; done
+    for part in "${parts[@]}"; do echo "$toolchain_bin/${part_bin[$part]}"; done
 }
 all_current=1
 for part in "${parts[@]}"; do part_current "$part" || all_current=; done
 if [ -n "$all_current" ]; then
-    log "up to date (${parts[*]}) in $bin_dir"
+    log "up to date (${parts[*]}) in $toolchain_bin"
     report
     exit 0
 fi
 
 # --- slow path: build what is missing --------------------------------------------------------
-mkdir -p "$bin_dir" "$root/src" 2>/dev/null && [ -w "$root" ] ||
-    die "cannot write $root (run as root, or set MODELSHIP_CACHE to a writable directory)"
-export GOMODCACHE=$root/gomod GOCACHE=$root/gocache
-# -modcacherw: the module cache stays deletable with a plain rm -rf.
-export GOFLAGS="-buildvcs=false -modcacherw" CGO_ENABLED=0
+toolchain_dirs
 
 # One build at a time; a second caller waits and then finds the stamps.
 if command -v flock >/dev/null 2>&1; then
-    exec 9>"$root/.lock-engine-toolchain"
+    exec 9>"$toolchain/.lock-engine-toolchain"
     flock 9
 fi
 
@@ -154,7 +116,7 @@ run() { # command... ; output goes to the current build's log
     "$@" >>"$current_log" 2>&1
 }
 fail() { # what
-    echo "engine-toolchain: error: $1 failed; last lines of $current_log:" >&2
+    log "error: $1 failed; last lines of $current_log:"
     tail -n 40 "$current_log" >&2
     exit 1
 }
@@ -216,31 +178,30 @@ new_wrapper() { # dir name module version
 # Moves a built binary into bin/ and writes its stamp.
 install_bin() { # tmp name key started
     local size
-    mv -f "$1" "$bin_dir/$2"
-    echo "$3" >"$bin_dir/.stamp-$2"
-    size=$(du -m "$bin_dir/$2" | cut -f1)
-    log "built $2 in $((SECONDS - $4))s (${size} MB): $bin_dir/$2"
+    install_stamped "$1" "$2" "$3"
+    size=$(du -m "$toolchain_bin/$2" | cut -f1)
+    log "built $2 in $((SECONDS - $4))s (${size} MB): $toolchain_bin/$2"
 }
 
 build_pulumi() {
-    local started=$SECONDS dir=$root/src/pulumi-$PULUMI_VERSION
-    current_log=$root/src/pulumi.log
+    local started=$SECONDS dir=$toolchain/src/pulumi-$PULUMI_VERSION
+    current_log=$toolchain/src/pulumi.log
     : >"$current_log"
     log "building pulumi $PULUMI_VERSION ... (log: $current_log)"
     new_wrapper "$dir" pulumi "$PULUMI_PKG" "$PULUMI_VERSION" >/dev/null
     (cd "$dir" && run "$go_bin" mod edit "-require=$PULUMI_SDK@$PULUMI_VERSION") || fail "go mod edit in $dir"
     # Resolves the CLI's imports and records their checksums in the wrapper's go.sum.
     (cd "$dir" && run "$go_bin" get "$PULUMI_PKG/cmd/pulumi@$PULUMI_VERSION") || fail "go get $PULUMI_PKG/cmd/pulumi@$PULUMI_VERSION"
-    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi.tmp" \
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$toolchain_bin/.pulumi.tmp" \
         -ldflags "-s -w -X $PULUMI_SDK/go/common/version.Version=$PULUMI_VERSION" \
         "$PULUMI_PKG/cmd/pulumi") || fail "go build of pulumi $PULUMI_VERSION"
-    install_bin "$bin_dir/.pulumi.tmp" pulumi "$pulumi_key" "$started"
+    install_bin "$toolchain_bin/.pulumi.tmp" pulumi "$pulumi_key" "$started"
 }
 
 build_kubernetes() {
-    local started=$SECONDS dir=$root/src/pulumi-resource-kubernetes-$K8S_PLUGIN_VERSION src
+    local started=$SECONDS dir=$toolchain/src/pulumi-resource-kubernetes-$K8S_PLUGIN_VERSION src
     local cmd=cmd/pulumi-resource-kubernetes
-    current_log=$root/src/pulumi-resource-kubernetes.log
+    current_log=$toolchain/src/pulumi-resource-kubernetes.log
     : >"$current_log"
     log "building pulumi-resource-kubernetes $K8S_PLUGIN_VERSION from $K8S_MODULE@$K8S_MODULE_VERSION ... (log: $current_log)"
     src=$(new_wrapper "$dir" pulumi-resource-kubernetes "$K8S_MODULE" "$K8S_MODULE_VERSION")
@@ -260,33 +221,33 @@ build_kubernetes() {
         echo "schema-embed.json has no \"version\":\"$K8S_PLUGIN_VERSION\"" >>"$current_log"
         fail "generating the embedded schema"
     }
-    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi-resource-kubernetes.tmp" \
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$toolchain_bin/.pulumi-resource-kubernetes.tmp" \
         -ldflags "-s -w -X $K8S_MODULE/pkg/version.Version=$K8S_PLUGIN_VERSION" \
         "./$cmd") || fail "go build of pulumi-resource-kubernetes"
-    install_bin "$bin_dir/.pulumi-resource-kubernetes.tmp" pulumi-resource-kubernetes "$k8s_key" "$started"
+    install_bin "$toolchain_bin/.pulumi-resource-kubernetes.tmp" pulumi-resource-kubernetes "$k8s_key" "$started"
 }
 
-# The Go programs of this project's engine/ folder: vetted, tested, then built reporting the
+# The Go programs of this project's plugins/ folder: vetted, tested, then built reporting the
 # version of the npm SDK they serve.
-build_engine_dir() {
+build_plugin_dir() {
     local name=$1 src=$2 sdk=$3 version=$4 key=$5 started=$SECONDS
-    current_log=$root/src/$name.log
+    current_log=$toolchain/src/$name.log
     : >"$current_log"
     log "building $name (for $sdk $version) from $src ... (log: $current_log)"
     (cd "$src" && run "$go_bin" vet ./...) || fail "go vet of $name"
     (cd "$src" && run "$go_bin" test ./...) || fail "go test of $name"
-    (cd "$src" && run "$go_bin" build -mod=readonly -trimpath -o "$bin_dir/.$name.tmp" \
+    (cd "$src" && run "$go_bin" build -mod=readonly -trimpath -o "$toolchain_bin/.$name.tmp" \
         -ldflags "-s -w -X main.version=$version" .) || fail "go build of $name"
-    install_bin "$bin_dir/.$name.tmp" "$name" "$key" "$started"
+    install_bin "$toolchain_bin/.$name.tmp" "$name" "$key" "$started"
 }
 
-build_langhost() { build_engine_dir pulumi-language-nodejs "$langhost_src" @pulumi/pulumi "$node_sdk_version" "$langhost_key"; }
-build_command_provider() { build_engine_dir pulumi-resource-command "$cmdprov_src" @pulumi/command "$command_sdk_version" "$cmdprov_key"; }
+build_langhost() { build_plugin_dir pulumi-language-nodejs "$langhost_src" @pulumi/pulumi "$node_sdk_version" "$langhost_key"; }
+build_command_provider() { build_plugin_dir pulumi-resource-command "$cmdprov_src" @pulumi/command "$command_sdk_version" "$cmdprov_key"; }
 
 build_docker_build() {
-    local started=$SECONDS dir=$root/src/pulumi-resource-docker-build-$DOCKER_BUILD_VERSION
+    local started=$SECONDS dir=$toolchain/src/pulumi-resource-docker-build-$DOCKER_BUILD_VERSION
     local cmd=$DOCKER_BUILD_MODULE/provider/cmd/pulumi-resource-docker-build
-    current_log=$root/src/pulumi-resource-docker-build.log
+    current_log=$toolchain/src/pulumi-resource-docker-build.log
     : >"$current_log"
     log "building pulumi-resource-docker-build $DOCKER_BUILD_VERSION from $DOCKER_BUILD_MODULE@v$DOCKER_BUILD_VERSION ... (log: $current_log)"
     new_wrapper "$dir" pulumi-resource-docker-build "$DOCKER_BUILD_MODULE" "v$DOCKER_BUILD_VERSION" >/dev/null
@@ -296,20 +257,20 @@ build_docker_build() {
     (cd "$dir" && run "$go_bin" get "$cmd@v$DOCKER_BUILD_VERSION") || fail "go get $cmd@v$DOCKER_BUILD_VERSION"
     # The plugin reports provider.Version (the upstream Makefile sets it the same way); its schema
     # carries the same version.
-    (cd "$dir" && run "$go_bin" build -trimpath -o "$bin_dir/.pulumi-resource-docker-build.tmp" \
+    (cd "$dir" && run "$go_bin" build -trimpath -o "$toolchain_bin/.pulumi-resource-docker-build.tmp" \
         -ldflags "-s -w -X $DOCKER_BUILD_MODULE/provider.Version=$DOCKER_BUILD_VERSION" \
         "$cmd") || fail "go build of pulumi-resource-docker-build"
-    install_bin "$bin_dir/.pulumi-resource-docker-build.tmp" pulumi-resource-docker-build "$docker_build_key" "$started"
+    install_bin "$toolchain_bin/.pulumi-resource-docker-build.tmp" pulumi-resource-docker-build "$docker_build_key" "$started"
 }
 
 build_docker_provider() {
-    local started=$SECONDS dir=$root/src/pulumi-resource-docker-$docker_sdk_version upstream
+    local started=$SECONDS dir=$toolchain/src/pulumi-resource-docker-$docker_sdk_version upstream
     local ldflags="-s -w -X modelship.local/engine/pulumi-resource-docker/provider.Version=$docker_sdk_version"
-    current_log=$root/src/pulumi-resource-docker.log
+    current_log=$toolchain/src/pulumi-resource-docker.log
     : >"$current_log"
     log "building pulumi-resource-docker $docker_sdk_version from $DOCKER_TF_MODULE@$DOCKER_TF_VERSION ... (log: $current_log)"
     upstream=$(module_dir "$DOCKER_TF_MODULE" "$DOCKER_TF_VERSION")
-    # engine/pulumi-resource-docker's go.mod replaces the upstream module with ./upstream: its
+    # plugins/pulumi-resource-docker's go.mod replaces the upstream module with ./upstream: its
     # provider package is internal, so a shim package is added to a copy of it.
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -324,20 +285,20 @@ build_docker_provider() {
     (cd "$dir" && run ./pulumi-tfgen-docker schema --skip-docs --out "$dir/cmd/pulumi-resource-docker") || fail "generating the docker schema (tfgen)"
     # The schema carries the version the plugin reports, as the upstream build's generate step does.
     sed -i "0,/{/s//{\"version\": \"$docker_sdk_version\",/" "$dir/cmd/pulumi-resource-docker/schema.json"
-    (cd "$dir" && run "${build[@]}" -o "$bin_dir/.pulumi-resource-docker.tmp" ./cmd/pulumi-resource-docker) || fail "go build of pulumi-resource-docker"
-    install_bin "$bin_dir/.pulumi-resource-docker.tmp" pulumi-resource-docker "$dockerprov_key" "$started"
+    (cd "$dir" && run "${build[@]}" -o "$toolchain_bin/.pulumi-resource-docker.tmp" ./cmd/pulumi-resource-docker) || fail "go build of pulumi-resource-docker"
+    install_bin "$toolchain_bin/.pulumi-resource-docker.tmp" pulumi-resource-docker "$dockerprov_key" "$started"
 }
 
-if [ -f "$here/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$here/package.json"; then
-    log "warning: package.json's @pulumi/kubernetes is not $K8S_PLUGIN_VERSION; update K8S_PLUGIN_VERSION in $0"
+if [ -f "$project_dir/package.json" ] && ! grep -q "\"@pulumi/kubernetes\": \"$K8S_PLUGIN_VERSION\"" "$project_dir/package.json"; then
+    log "warning: package.json's @pulumi/kubernetes is not $K8S_PLUGIN_VERSION; update K8S_PLUGIN_VERSION in $scripts_dir/versions.sh"
 fi
 
-if [ -f "$here/package.json" ] && grep -q '"@pulumi/docker-build"' "$here/package.json" &&
-    ! grep -q "\"@pulumi/docker-build\": \"$DOCKER_BUILD_VERSION\"" "$here/package.json"; then
-    log "warning: package.json's @pulumi/docker-build is not $DOCKER_BUILD_VERSION; update DOCKER_BUILD_VERSION in $0"
+if [ -f "$project_dir/package.json" ] && grep -q '"@pulumi/docker-build"' "$project_dir/package.json" &&
+    ! grep -q "\"@pulumi/docker-build\": \"$DOCKER_BUILD_VERSION\"" "$project_dir/package.json"; then
+    log "warning: package.json's @pulumi/docker-build is not $DOCKER_BUILD_VERSION; update DOCKER_BUILD_VERSION in $scripts_dir/versions.sh"
 fi
 
-log "go $go_version ($go_bin), cache $root"
+log "go $go_version ($go_bin), cache $toolchain"
 for part in "${parts[@]}"; do
     part_current "$part" || "${part_build[$part]}"
 done

@@ -13,38 +13,24 @@ set -euo pipefail
 [[ $# -eq 5 ]] || { echo "usage: $0 NAME PACKAGE VERSION MIN_GO LDFLAGS" >&2; exit 2; }
 name=$1 package=$2 version=$3 min_go=$4 ldflags=$5
 
-root=${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain
-bin=$root/bin
-export GOMODCACHE=$root/gomod GOCACHE=$root/gocache GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOWORK=off
-export PATH=/usr/local/go/bin:$PATH
-unset GOOS GOARCH GOBIN
-
-die() { echo "go-install-tool: $name: error: $*" >&2; exit 1; }
-log() { echo "go-install-tool: $name: $*" >&2; }
-
-command -v go >/dev/null || die "go not found (expected go >= $min_go at /usr/local/go/bin/go)"
-go_version=$(go env GOVERSION)
-go_version=${go_version#go}
-if [ "$(printf '%s\n%s\n' "$min_go" "${go_version%%[!0-9.]*}" | sort -V | head -n 1)" != "$min_go" ]; then
-    die "go is $go_version; $package@$version needs go >= $min_go"
-fi
-mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE" "$root/src"
+log_name="go-install-tool: $name"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+use_go "$min_go" "$package@$version"
 
 key="$name $version go$go_version${GOEXPERIMENT:+ $GOEXPERIMENT}"
-if [[ -x $bin/$name && -f $bin/.stamp-$name && "$(cat "$bin/.stamp-$name")" == "$key" ]]; then
-    log "cached ($bin/$name)"
-    echo "$name=$bin/$name"
+if stamp_current "$name" "$key"; then
+    log "cached ($toolchain_bin/$name)"
+    echo "$name=$toolchain_bin/$name"
     exit 0
 fi
 
+toolchain_dirs
 start=$SECONDS
 log "building $package@$version ..."
-rm -f "$bin/.stamp-$name"
-if ! GOBIN=$root/src/$name-bin go install -trimpath -ldflags "$ldflags" "$package@$version" >"$root/src/$name.log" 2>&1; then
-    tail -n 30 "$root/src/$name.log" >&2
-    die "go install failed after $((SECONDS - start))s (full log: $root/src/$name.log)"
+if ! GOBIN=$toolchain/src/$name-bin "$go_bin" install -trimpath -ldflags "$ldflags" "$package@$version" >"$toolchain/src/$name.log" 2>&1; then
+    tail -n 30 "$toolchain/src/$name.log" >&2
+    die "go install failed after $((SECONDS - start))s (full log: $toolchain/src/$name.log)"
 fi
-mv -f "$root/src/$name-bin/$name" "$bin/$name"
-echo "$key" >"$bin/.stamp-$name"
+install_stamped "$toolchain/src/$name-bin/$name" "$name" "$key"
 log "built in $((SECONDS - start))s"
-echo "$name=$bin/$name"
+echo "$name=$toolchain_bin/$name"

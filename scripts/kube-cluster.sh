@@ -19,28 +19,18 @@
 #   - the Gateway API CRDs, sigs.k8s.io/gateway-api $MODELSHIP_GATEWAY_API_VERSION, channel
 #     $MODELSHIP_GATEWAY_API_CHANNEL (experimental, the default, is standard plus e.g. sessionPersistence).
 set -euo pipefail
+log_elapsed=1
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 name=${MODELSHIP_KWOK_CLUSTER:-modelship}
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 nodes=${MODELSHIP_KWOK_NODES:-2}
-gw_channel=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 export KWOK_WORKDIR=$cache/kwok
 cluster_dir=$KWOK_WORKDIR/clusters/$name
 kubeconfig=$cluster_dir/kubeconfig.yaml
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-die() { echo "kube-cluster: error: $*" >&2; exit 1; }
-log() { echo "kube-cluster: [$((SECONDS))s] $*" >&2; }
 
-# NAME=PATH lines from the toolchain (builds on the first run, seconds afterwards).
-declare -A tool
 load_toolchain() {
-    local k v
-    while IFS='=' read -r k v; do tool[$k]=$v; done < <("$here/kube-toolchain.sh" || echo "failed=1")
-    [[ -z ${tool[failed]:-} ]] || die "scripts/kube-toolchain.sh failed"
-    for k in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl gateway-api-crds kwok-stages; do
-        [[ -n ${tool[$k]:-} && -e ${tool[$k]} ]] || die "toolchain did not provide $k"
-    done
+    load_tools kube-toolchain.sh kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl gateway-api-crds kwok-stages
     kwokctl=${tool[kwokctl]}
 }
 kubectl() { "${tool[kubectl]}" --kubeconfig "$kubeconfig" "$@"; }
@@ -127,8 +117,8 @@ status:
 YAML
     done | kubectl apply -f - >&2 || die "creating nodes failed"
 
-    log "installing Gateway API CRDs ($gw_channel) from ${tool[gateway-api-crds]}"
-    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$gw_channel" >&2 ||
+    log "installing Gateway API CRDs ($GATEWAY_API_CHANNEL) from ${tool[gateway-api-crds]}"
+    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$GATEWAY_API_CHANNEL" >&2 ||
         die "applying Gateway API CRDs failed"
     kubectl wait --for condition=Established --timeout 60s crd/httproutes.gateway.networking.k8s.io \
         crd/gateways.gateway.networking.k8s.io >&2 || die "Gateway API CRDs not established"

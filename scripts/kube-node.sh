@@ -24,16 +24,15 @@
 # and state, the kubelet's directory, CNI state) is removed by `down`; logs/ holds each process's
 # log until the next `up`. The kubeconfig (cluster admin) is $MODELSHIP_CACHE/kube-node/kubeconfig.
 set -euo pipefail
+log_elapsed=1
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
-gw_channel=${MODELSHIP_GATEWAY_API_CHANNEL:-experimental}
 dir=$cache/kube-node
 node_dir=$dir/node
 run=$dir/run
 logs=$dir/logs
 pki=$dir/pki
 kubeconfig=$dir/kubeconfig
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 netns=modelship-node
 netns_path=/var/run/netns/$netns
@@ -59,13 +58,6 @@ kubelet_sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_
 # Started in this order (stopped together, after the kubelet and kube-proxy).
 daemons=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
 
-die() { echo "kube-node: error: $*" >&2; exit 1; }
-log() { echo "kube-node: [$((SECONDS))s] $*" >&2; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-}
-
 # in_node CMD...: CMD in the node's network namespace, in the host's mount namespace.
 in_node() { nsenter --net="$netns_path" -- "$@"; }
 
@@ -87,22 +79,12 @@ require_packages() {
     command -v iptables >/dev/null || missing+=(iptables)
     command -v nsenter >/dev/null || missing+=(util-linux)
     if ((${#missing[@]})); then
-        log "installing ${missing[*]} from Debian"
-        apt-get update -qq >&2 || die "apt-get update failed; install ${missing[*]} yourself"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
-            die "apt-get install ${missing[*]} failed"
+        apt_install "${missing[@]}"
     fi
 }
 
-# NAME=PATH lines from the toolchain (builds on the first run, seconds afterwards).
-declare -A tool
 load_toolchain() {
-    local k v
-    while IFS='=' read -r k v; do tool[$k]=$v; done < <("$here/kube-toolchain.sh" || echo "failed=1")
-    [[ -z ${tool[failed]:-} ]] || die "scripts/kube-toolchain.sh failed"
-    for k in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy coredns gateway-api-crds; do
-        [[ -n ${tool[$k]:-} && -e ${tool[$k]} ]] || die "toolchain did not provide $k"
-    done
+    load_tools kube-toolchain.sh etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy coredns gateway-api-crds
 }
 kubectl() { in_node "${tool[kubectl]}" --kubeconfig "$kubeconfig" "$@"; }
 
@@ -216,10 +198,10 @@ image_tar() {
 make_images() {
     local images=$dir/images key rootfs
     mkdir -p "$images"
-    key="$(sha256sum "$here/kube-node/pause.c" | cut -d' ' -f1) $(gcc -dumpfullversion)"
+    key="$(sha256sum "$scripts_dir/kube-node/pause.c" | cut -d' ' -f1) $(gcc -dumpfullversion)"
     if [[ ! -f $images/pause.tar || "$(cat "$images/.stamp-pause" 2>/dev/null)" != "$key" ]]; then
         rootfs=$(mktemp -d)
-        gcc -Os -static -s -o "$rootfs/pause" "$here/kube-node/pause.c" || die "compiling pause.c failed"
+        gcc -Os -static -s -o "$rootfs/pause" "$scripts_dir/kube-node/pause.c" || die "compiling pause.c failed"
         image_tar "$images/pause.tar" "$pause_image" "$rootfs" '["/pause"]'
         rm -rf "$rootfs"
         echo "$key" >"$images/.stamp-pause"
@@ -536,9 +518,9 @@ up() {
     log "node $node_name Ready $((SECONDS - started))s after up started"
     restore_sysctls
 
-    log "installing CoreDNS and the Gateway API CRDs ($gw_channel)"
+    log "installing CoreDNS and the Gateway API CRDs ($GATEWAY_API_CHANNEL)"
     coredns_manifest | kubectl apply -f - >&2 || die "applying CoreDNS failed"
-    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$gw_channel" >&2 ||
+    kubectl apply --server-side --force-conflicts -k "${tool[gateway-api-crds]}/$GATEWAY_API_CHANNEL" >&2 ||
         die "applying Gateway API CRDs failed"
     kubectl wait --for condition=Established --timeout 60s crd/httproutes.gateway.networking.k8s.io \
         crd/gateways.gateway.networking.k8s.io >&2 || die "Gateway API CRDs not established"
@@ -600,7 +582,7 @@ down() {
     done
     log "stopping node $node_name"
     for d in kube-proxy kubelet; do
-        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid" &
+        pid=$(pid_of "$d") && stop_pid "$pid" &
     done
     wait
     if pid_of containerd >/dev/null; then
@@ -615,7 +597,7 @@ down() {
     # 3 s each, together: their state is deleted next, and kube-apiserver v1.36 stays asleep
     # after SIGTERM ("Stopped listening") until it is killed.
     for d in "${daemons[@]}"; do
-        pid=$(pid_of "$d") && bash "$here/stop-pid.sh" "$pid" 3 &
+        pid=$(pid_of "$d") && stop_pid "$pid" 3 &
     done
     wait
     log "removing mounts, cgroups, network namespaces and files"

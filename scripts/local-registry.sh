@@ -3,9 +3,9 @@
 # without reaching any outside registry. Prints the registry address, then "started <pid>" when
 # it started one (stop it with `kill <pid>`). Idempotent.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 port=${MODELSHIP_REGISTRY_PORT:-5000}
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 address="127.0.0.1:$port"
 
 if curl -fsS "http://$address/v2/" >/dev/null 2>&1; then
@@ -13,9 +13,7 @@ if curl -fsS "http://$address/v2/" >/dev/null 2>&1; then
     exit 0
 fi
 if ! command -v docker-registry >/dev/null 2>&1; then
-    echo "installing docker-registry from Debian" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+    apt_install docker-registry
     # The package starts a service on :5000 of every interface where it can; ours binds loopback only.
     pkill -x docker-registry 2>/dev/null || true
 fi

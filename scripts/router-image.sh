@@ -6,11 +6,12 @@
 # reference: <registry>/modelship-base/nginx@sha256:<digest>. Cached; a second run takes seconds.
 # Usage: router-image.sh <registry host:port>
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 registry=${1:?usage: router-image.sh <registry host:port>}
 rootfs=$(bash "$(dirname "$0")/debian-rootfs.sh" nginx nginx-light)
 nginx_version=$(sed -n 's/^Version: \(.*\)$/\1/p' <(awk '/^Package: nginx-light$/,/^$/' "$rootfs/var/lib/dpkg/status") | head -n 1)
-[ -n "$nginx_version" ] || { echo "router-image: no nginx-light in $rootfs" >&2; exit 1; }
+[ -n "$nginx_version" ] || die "no nginx-light in $rootfs"
 name="$registry/modelship-base/nginx"
 tag="${nginx_version%%-*}-bookworm"
 

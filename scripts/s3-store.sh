@@ -35,21 +35,16 @@
 # them again, and checks that the key works and a made-up one is refused. Anyone who reaches the
 # address can reset moto's auth the same way: this is a test store, never a real one.
 #
-# Python: the machine's python3 when it has moto 5.2.1 with its server extras; otherwise a venv in
-# $MODELSHIP_CACHE/toolchain/moto-5.2.1 with `pip install moto[server]==5.2.1` (once).
+# Python: the machine's python3 when it has moto MOTO_VERSION (5.2.1, in versions.sh) with its
+# server extras; otherwise a venv in $MODELSHIP_CACHE/toolchain/moto-<version> with
+# `pip install moto[server]==<version>` (once).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-MOTO_VERSION=5.2.1
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-project=$(cd "$here/.." && pwd)
-cache=${MODELSHIP_CACHE:-/var/cache/modelship}
 state=${MODELSHIP_S3_STATE:-$cache/s3-store}
 address=${MODELSHIP_S3_ADDRESS:-127.0.0.1}
 port=${MODELSHIP_S3_PORT:-9000}
 
-die() { echo "s3-store: error: $*" >&2; exit 1; }
-log() { echo "s3-store: $*" >&2; }
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 has_moto() { "$1" -c "import moto, flask, flask_cors, boto3, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; }
 
@@ -58,7 +53,7 @@ python_with_moto() {
         command -v python3
         return
     fi
-    local venv=$cache/toolchain/moto-$MOTO_VERSION
+    local venv=$toolchain/moto-$MOTO_VERSION
     if ! has_moto "$venv/bin/python"; then
         command -v python3 >/dev/null || die "python3 is missing (apt-get install python3 python3-venv)"
         log "installing moto[server]==$MOTO_VERSION into $venv"
@@ -93,7 +88,7 @@ up() {
     python=$(python_with_moto)
     mkdir -p "$state"
     rm -f "$state/admin.env"
-    INITIAL_NO_AUTH_ACTION_COUNT=0 setsid "$python" "$here/s3-store.py" serve --host "$address" --port "$port" >"$state/log" 2>&1 </dev/null &
+    INITIAL_NO_AUTH_ACTION_COUNT=0 setsid "$python" "$scripts_dir/s3-store.py" serve --host "$address" --port "$port" >"$state/log" 2>&1 </dev/null &
     echo $! >"$state/pid"
     echo "$url" >"$state/endpoint"
     for _ in $(seq 1 80); do
@@ -102,7 +97,7 @@ up() {
         sleep 0.25
     done
     answers "$url" || { tail -n 20 "$state/log" >&2; die "moto does not answer on $url (log: $state/log)"; }
-    (umask 077 && "$python" "$here/s3-store.py" admin --endpoint "$url" >"$state/admin.env") || die "creating the admin identity failed (log: $state/log)"
+    (umask 077 && "$python" "$scripts_dir/s3-store.py" admin --endpoint "$url" >"$state/admin.env") || die "creating the admin identity failed (log: $state/log)"
     log "up at $url (moto $MOTO_VERSION, IAM access control on; pid $(cat "$state/pid"))"
     echo "$url"
 }
@@ -118,7 +113,7 @@ seed() {
     local prefix=${1:-}
     [[ $prefix == s3://* ]] || die "seed: the first argument is the s3://<bucket>/<prefix>/ the models go under (see --help)"
     shift
-    local environment=lab namespace=models issuer=kubernetes.default.svc models=$project/model-server/models
+    local environment=lab namespace=models issuer=kubernetes.default.svc models=$project_dir/model-server/models
     local -a store_args=()
     while [[ $# -gt 0 ]]; do
         case $1 in
@@ -131,7 +126,7 @@ seed() {
         esac
     done
     [[ -d $models ]] || die "seed: no models directory $models"
-    local roles_tool=$project/dist/tools/artifact-store-roles.js
+    local roles_tool=$project_dir/dist/tools/artifact-store-roles.js
     [[ -f $roles_tool ]] || die "seed: $roles_tool is missing: run npm run build first"
     local python
     python=$(python_with_moto)
@@ -148,13 +143,13 @@ seed() {
         # Rendered first: a refused location stops here with the tool's own message.
         roles=$(node "$roles_tool" --prefix "$prefix" --environment "$environment" --namespace "$namespace" --oidc-issuer "$issuer" "${model_args[@]}") ||
             die "seed: rendering the roles for $prefix failed (above)"
-        "$python" "$here/s3-store.py" seed --endpoint "$AWS_ENDPOINT_URL" --models "$models" "${store_args[@]}" <<<"$roles"
+        "$python" "$scripts_dir/s3-store.py" seed --endpoint "$AWS_ENDPOINT_URL" --models "$models" "${store_args[@]}" <<<"$roles"
     )
 }
 
 down() {
     if [[ -f $state/pid ]]; then
-        "$here/stop-pid.sh" "$(cat "$state/pid")"
+        stop_pid "$(cat "$state/pid")"
         log "stopped pid $(cat "$state/pid")"
     fi
     rm -f "$state/pid" "$state/endpoint" "$state/admin.env"

@@ -1,5 +1,5 @@
 /**
- * Contract: this project's command provider (engine/pulumi-resource-command, built by
+ * Contract: this project's command provider (plugins/pulumi-resource-command, built by
  * scripts/engine-toolchain.sh) against the @pulumi/command SDK in node_modules. For every
  * command resource the components create, each property the SDK declares is in the schema the
  * built provider reports (`pulumi package get-schema`) with the same type and requiredness, and

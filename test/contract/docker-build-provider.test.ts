@@ -29,11 +29,11 @@ const USED_OBJECT_TYPES = ["BuildContext", "Dockerfile", "Registry", "CacheFrom"
 const projectDir = findProjectDir();
 const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "docker-build");
 
-/** DOCKER_BUILD_VERSION in scripts/engine-toolchain.sh, the one place the version is pinned. */
+/** DOCKER_BUILD_VERSION in scripts/versions.sh, the one place the version is pinned. */
 function pinnedVersion(): string {
-    const script = fs.readFileSync(path.join(projectDir, "scripts", "engine-toolchain.sh"), "utf8");
-    const match = /^DOCKER_BUILD_VERSION=(\S+)$/m.exec(script);
-    assert.ok(match, "scripts/engine-toolchain.sh sets DOCKER_BUILD_VERSION");
+    const versions = fs.readFileSync(path.join(projectDir, "scripts", "versions.sh"), "utf8");
+    const match = /^DOCKER_BUILD_VERSION=(\S+)$/m.exec(versions);
+    assert.ok(match, "scripts/versions.sh sets DOCKER_BUILD_VERSION");
     return match[1];
 }
 
@@ -69,7 +69,7 @@ describe("contract: pulumi-resource-docker-build's schema against the @pulumi/do
         assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
     });
 
-    it("reports the version scripts/engine-toolchain.sh pins and the SDK in node_modules has, so the engine pairs them", () => {
+    it("reports the version scripts/versions.sh pins and the SDK in node_modules has, so the engine pairs them", () => {
         assert.equal(schema().name, "docker-build");
         assert.equal(schema().version, pinnedVersion());
         assert.equal(schema().version, installedVersion(sdkDir));

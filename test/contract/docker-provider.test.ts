@@ -1,5 +1,5 @@
 /**
- * Contract: this project's Docker provider plugin (engine/pulumi-resource-docker, the Terraform
+ * Contract: this project's Docker provider plugin (plugins/pulumi-resource-docker, the Terraform
  * Docker provider bridged by scripts/engine-toolchain.sh) against the @pulumi/docker SDK in
  * node_modules. For every docker resource the components create, each property the SDK declares
  * is in the schema the built plugin reports (`pulumi package get-schema`) with the same type and

@@ -1,5 +1,5 @@
 /**
- * This project's command provider (engine/pulumi-resource-command) under the real Pulumi engine:
+ * This project's command provider (plugins/pulumi-resource-command) under the real Pulumi engine:
  * a one-resource program of its own in a temporary folder, with this project's node_modules and
  * a file state backend, run through `pulumi up`, `preview` and `destroy`. Each command appends
  * a line to a journal file, so the test sees which commands ran, in which order, with what

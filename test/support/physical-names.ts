@@ -79,7 +79,7 @@ const UNNAMED = new Set([
 ]);
 
 /**
- * Without an explicit name, the aws provider and the docker one (engine/pulumi-resource-docker's
+ * Without an explicit name, the aws provider and the docker one (plugins/pulumi-resource-docker's
  * auto-naming) name a resource `<logical name>-<7 hex>` (and fail when that exceeds the limit; they
  * do not truncate); the kubernetes provider `<logical name>-<8 chars>`.
  */

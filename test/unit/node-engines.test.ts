@@ -65,9 +65,10 @@ describe("the Node.js the project declares", () => {
                 assert.ok(semver.satisfies(semver.coerce(version) ?? "0.0.0", range), `${workflow} sets up Node.js ${version}, outside ${range}`);
             }
         }
-        const script = fs.readFileSync(path.join(projectDir, "scripts", "node-toolchain.sh"), "utf8");
-        const pinned = /^NODE_VERSION=(\S+)$/m.exec(script)?.[1] ?? "";
-        assert.ok(semver.satisfies(pinned, range), `scripts/node-toolchain.sh installs ${pinned}, outside ${range}`);
-        assert.equal(/^MIN_NODE=(\S+)$/m.exec(script)?.[1], semver.minVersion(range)?.version, "the script's floor is package.json's");
+        // scripts/node-toolchain.sh installs the versions scripts/versions.sh pins.
+        const versions = fs.readFileSync(path.join(projectDir, "scripts", "versions.sh"), "utf8");
+        const pinned = /^NODE_VERSION=(\S+)$/m.exec(versions)?.[1] ?? "";
+        assert.ok(semver.satisfies(pinned, range), `scripts/node-toolchain.sh installs ${pinned} (scripts/versions.sh), outside ${range}`);
+        assert.equal(/^MIN_NODE=(\S+)$/m.exec(versions)?.[1], semver.minVersion(range)?.version, "the script's floor (scripts/versions.sh) is package.json's");
     });
 });
