@@ -2,7 +2,7 @@
 # Builds Traefik (github.com/traefik/traefik/v3, cmd/traefik) from the Go module proxy only: a
 # Gateway API implementation with a real data plane for the end-to-end tests (its
 # kubernetesgateway provider routes HTTPRoute weights and header matches; it does not implement
-# RequestMirror, see the README's table of Gateway API implementations). The dashboard's assets
+# RequestMirror, see the table of Gateway API implementations in docs/targets.md). The dashboard's assets
 # are not in the module (webui/static is built by yarn upstream), so the dashboard is empty.
 #
 # The module replaces three dependencies with forks, so `go install module/cmd@version` refuses
@@ -10,7 +10,7 @@
 # scripts/kube-toolchain.sh does for Kubernetes. Cached in $MODELSHIP_CACHE/toolchain (default
 # /var/cache/modelship/toolchain): bin/traefik with a stamp (bin/.stamp-traefik) naming the version
 # and the Go version; a rerun whose stamp matches builds nothing. Prints traefik=PATH on stdout;
-# progress goes to stderr. Long: see the README for the measured cold time. Its version is
+# progress goes to stderr. Long: see docs/toolchain.md for the measured cold time. Its version is
 # TRAEFIK_VERSION in versions.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

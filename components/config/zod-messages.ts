@@ -84,7 +84,7 @@ export function zodExpected(issue: RawIssue): string {
         case "invalid_union": {
             const options = (issue.inst as { _zod?: { def?: { options?: unknown[] } } } | undefined)?._zod?.def?.options ?? [];
             const words = [...new Set(options.map(optionWords))];
-            return words.length > 0 ? `one of: ${words.join(" or ")}` : "one of the forms this key takes (see the README's config reference)";
+            return words.length > 0 ? `one of: ${words.join(" or ")}` : "one of the forms this key takes (see docs/config.md)";
         }
         case "invalid_value":
             return listOf(issue.values);
