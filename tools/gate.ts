@@ -8,7 +8,7 @@
  *                                 [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>]
  *
  * Exit codes: 0 pass (an advisory NOT RUN / NOT SCANNED included), 1 gate failed, 2 usage error.
- * Every run ends with `<gate>: <verdict>[ (<detail>)] in <s> s` (components/gates/programs.ts).
+ * Every run ends with `<gate>: <verdict>[ (<detail>)] in <s> s` (components/gates/reports.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -44,11 +44,11 @@ import {
     sortScanFindings,
     trivyFailureReason,
     valueRange,
-    type GateName,
     type LintLevel,
     type ScanFinding,
     type ScanOutcome,
-} from "../components/gates/programs";
+} from "../components/gates/reports";
+import type { GateKind } from "../components/gates/kinds";
 import { parseFlags, UsageError, wantsHelp } from "./args";
 
 export const USAGE = [
@@ -519,7 +519,7 @@ export async function smokeGate(argv: readonly string[]): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 
-const GATES: Readonly<Record<GateName, (argv: readonly string[]) => number | Promise<number>>> = { lint: lintGate, scan: scanGate, smoke: smokeGate };
+const GATES: Readonly<Record<GateKind, (argv: readonly string[]) => number | Promise<number>>> = { lint: lintGate, scan: scanGate, smoke: smokeGate };
 
 export async function main(argv: readonly string[]): Promise<number> {
     const [gate, ...rest] = argv;
@@ -530,7 +530,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     try {
         if (gate === undefined) throw new UsageError("no gate given");
         if (!Object.prototype.hasOwnProperty.call(GATES, gate)) throw new UsageError(`unknown gate ${JSON.stringify(gate)}: expected lint, scan or smoke`);
-        return await GATES[gate as GateName](rest);
+        return await GATES[gate as GateKind](rest);
     } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         process.stderr.write(`gate: ${error.message}\n${USAGE}\n`);

@@ -11,8 +11,7 @@
  *     verdict blocks: 0 pass (or an advisory NOT RUN / NOT SCANNED), 1 gate failed, 2 usage error.
  */
 
-export type GateName = "lint" | "scan" | "smoke";
-export const GATE_NAMES: readonly GateName[] = ["lint", "scan", "smoke"];
+import { GATE_KINDS, type GateKind } from "./kinds";
 
 export type Verdict = "passed" | "FAILED" | "NOT RUN" | "NOT SCANNED";
 
@@ -21,10 +20,10 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** Matches the last line of every gate run: gate, verdict, detail (optional), seconds. */
-export const GATE_RESULT_PATTERN = /^(lint|scan|smoke): (passed|FAILED|NOT RUN|NOT SCANNED)(?: \(([^()]*)\))? in (\d+\.\d) s$/;
+export const GATE_RESULT_PATTERN = new RegExp(`^(${GATE_KINDS.join("|")}): (passed|FAILED|NOT RUN|NOT SCANNED)(?: \\(([^()]*)\\))? in (\\d+\\.\\d) s$`);
 
 export interface GateResult {
-    gate: GateName;
+    gate: GateKind;
     verdict: Verdict;
     detail?: string;
     seconds: number;
@@ -36,7 +35,7 @@ export function parseGateResult(stdout: string): GateResult | undefined {
     for (const line of lines) {
         const match = GATE_RESULT_PATTERN.exec(line.trim());
         if (!match) continue;
-        return { gate: match[1] as GateName, verdict: match[2] as Verdict, ...(match[3] ? { detail: match[3] } : {}), seconds: Number(match[4]) };
+        return { gate: match[1] as GateKind, verdict: match[2] as Verdict, ...(match[3] ? { detail: match[3] } : {}), seconds: Number(match[4]) };
     }
     return undefined;
 }
@@ -46,7 +45,7 @@ export function formatSeconds(ms: number): string {
     return (Math.max(0, ms) / 1000).toFixed(1);
 }
 
-export function resultLine(gate: GateName, verdict: Verdict, ms: number, detail?: string): string {
+export function resultLine(gate: GateKind, verdict: Verdict, ms: number, detail?: string): string {
     const clean = detail?.replace(/[()]/g, "").replace(/\s+/g, " ").trim();
     return `${gate}: ${verdict}${clean ? ` (${clean})` : ""} in ${formatSeconds(ms)} s`;
 }
