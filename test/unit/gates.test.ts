@@ -4,6 +4,7 @@ import { GATE_KINDS, gateResourceName } from "../../components/gates/kinds";
 import { gatePlan } from "../../components/gates/plan";
 import { gateSummary } from "../../tools/render";
 import { planTraffic } from "../../components/traffic/plan";
+import { parseSmokeArgv } from "../../model-server/src/smoke/main";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
 import { named, ofType, runStack } from "../mock-stack";
@@ -150,7 +151,8 @@ describe("the in-cluster smoke gate under mocks", () => {
         const { resources } = await runStack(withSmoke(0), "prod");
         const jobs = ofType(resources, JOB);
         assert.deepEqual(jobs.map((j) => j.name).sort(), ["fraud-scorer-gates-candidate-smoke", "fraud-scorer-gates-stable-smoke"]);
-        const script = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command[2];
+        const command = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command;
+        const script = JSON.stringify(parseSmokeArgv(command.slice(2)));
         assert.match(script, /"url":"http:\/\/fraud-scorer-candidate\.models\.svc\.cluster\.local:80"/);
         assert.match(script, /"version":"1\.5\.0"/);
         const route = named(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "fraud-scorer-route");
