@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { recordedGate, type RecordedGate } from "../components/gates/recorded";
 
 export interface RecordedResource {
     type: string;
@@ -18,8 +19,16 @@ export interface RecordedResource {
     inputs: Record<string, unknown>;
 }
 
+/** A gate resource and the spec it was created from. */
+export interface RecordedGateResource extends RecordedGate {
+    /** `type::name` of the resource. */
+    resource: string;
+}
+
 export interface MockRun<T> {
     resources: RecordedResource[];
+    /** The gates the program created, in the order it created them. */
+    gates: RecordedGateResource[];
     /** What the program returned, with every Output resolved. */
     outputs: pulumi.Unwrap<T>;
 }
@@ -131,6 +140,7 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
     const resources: RecordedResource[] = options.record ?? [];
     // Mocks are not told a resource's parent; a stack transformation sees it and records it here.
     const keys = new WeakMap<pulumi.Resource, string>();
+    const created: pulumi.Resource[] = [];
     const parents = new Map<string, string>();
     const dependencies = new Map<string, string[]>();
     // The engine refuses two resources with one URN (parent types, type, name); mocks do not, so it is checked here.
@@ -166,6 +176,7 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
         pulumi.runtime.registerStackTransformation((args) => {
             const key = resourceKey(args.type, args.name);
             keys.set(args.resource, key);
+            created.push(args.resource);
             const parentType = args.opts.parent ? qualifiedTypes.get(args.opts.parent) : undefined;
             const qualified = parentType ? `${parentType}$${args.type}` : args.type;
             qualifiedTypes.set(args.resource, qualified);
@@ -191,5 +202,9 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
     })) as pulumi.Unwrap<T>;
     await waitForPendingRegistrations();
     if (duplicates.length > 0) throw new Error(`duplicate resource URNs (the engine refuses them; give the resources unique names): ${duplicates.join(", ")}`);
-    return { resources, outputs: redactSecrets(outputs) as pulumi.Unwrap<T> };
+    const gates = created.flatMap((resource) => {
+        const gate = recordedGate(resource);
+        return gate ? [{ resource: keys.get(resource) ?? "", ...gate }] : [];
+    });
+    return { resources, gates, outputs: redactSecrets(outputs) as pulumi.Unwrap<T> };
 }

@@ -11,7 +11,8 @@ import { loadConfig } from "../components/config/load";
 import { routerNginxConf } from "../policies/lib";
 import { deployModelship, type StackOutputs } from "../components/stack";
 import { parseFlags, runCommand, UsageError } from "./args";
-import { runUnderMocks, type RecordedResource } from "./mock-runtime";
+import { GATE_KINDS } from "../components/gates/kinds";
+import { runUnderMocks, type RecordedGateResource, type RecordedResource } from "./mock-runtime";
 import { findProjectDir, readStackFiles, type StackFiles } from "./stack-files";
 
 // Importable from here as before; it lives with the other readers of the project files.
@@ -20,6 +21,8 @@ export { findProjectDir };
 export interface Render {
     stack: string;
     resources: RecordedResource[];
+    /** The gate resources with their specs; not written out: resources.json has the resources themselves. */
+    gates: RecordedGateResource[];
     outputs: Unwrap<StackOutputs>;
 }
 
@@ -39,7 +42,7 @@ export async function renderFiles(projectDir: string, files: StackFiles): Promis
         const resources = run.resources
             .filter((r) => r.type !== "pulumi:pulumi:Stack")
             .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-        return { stack, resources, outputs: run.outputs };
+        return { stack, resources, gates: run.gates, outputs: run.outputs };
     } finally {
         process.chdir(previous);
     }
@@ -89,22 +92,13 @@ function parseArgs(argv: readonly string[]): { stack: string; configFile?: strin
     return { ...args, stack: args.stack };
 }
 
-/** `stable lint, scan (advisory), smoke; candidate ...`: the gates each track must pass, from the gate resources. */
-export function gateSummary(resources: readonly RecordedResource[], model: string): string {
-    const prefix = `${model}-gates-`;
+/** `stable lint, scan (advisory), smoke; candidate ...`: the gates each track must pass, from the recorded gate specs. */
+export function gateSummary(gates: readonly RecordedGateResource[], model: string): string {
+    const trackOrder = (track: string) => (track === "stable" ? 0 : 1);
     const byTrack = new Map<string, string[]>();
-    for (const r of resources.filter((x) => x.custom && x.name.startsWith(prefix))) {
-        const [track, kind] = r.name.slice(prefix.length).split("-");
-        // A local gate says so in its command; an in-cluster smoke Job is not waited for.
-        const annotations = (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
-        const advisory = String(r.inputs.create ?? "").includes("advisory here") || annotations?.["pulumi.com/skipAwait"] === "true";
-        byTrack.set(track, [...(byTrack.get(track) ?? []), `${kind}${advisory ? " (advisory)" : ""}`]);
-    }
-    const order = (track: string) => (track === "stable" ? 0 : 1);
-    return [...byTrack]
-        .sort(([a], [b]) => order(a) - order(b))
-        .map(([track, kinds]) => `${track} ${kinds.join(", ")}`)
-        .join("; ");
+    const ofModel = gates.filter((g) => g.model === model).sort((a, b) => trackOrder(a.track) - trackOrder(b.track) || GATE_KINDS.indexOf(a.kind) - GATE_KINDS.indexOf(b.kind));
+    for (const gate of ofModel) byTrack.set(gate.track, [...(byTrack.get(gate.track) ?? []), `${gate.kind}${gate.required ? "" : " (advisory)"}`]);
+    return [...byTrack].map(([track, kinds]) => `${track} ${kinds.join(", ")}`).join("; ");
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -119,7 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const [model, m] of Object.entries(render.outputs.models)) {
         const weights = Object.entries(m.weights).map(([t, w]) => `${t} ${m.versions[t as "stable"]}: ${w}%`).join(", ");
         console.log(`  ${model} (${m.strategy}${m.step ? ` step ${m.step.index + 1}/${m.step.count}` : ""}${m.aborted ? ", aborted" : ""}): ${weights}`);
-        const gates = gateSummary(render.resources, model);
+        const gates = gateSummary(render.gates, model);
         if (gates) console.log(`    gates: ${gates}`);
     }
     return 0;

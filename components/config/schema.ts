@@ -112,14 +112,14 @@ export const analysisSchema = z.strictObject({
     onFailure: z.enum(["rollback", "pause"]).default("rollback"),
 });
 
-/** A gate that runs unless disabled; `required` left out means: required in prod, advisory elsewhere. */
+/** A gate that runs unless disabled; what `required` left out means is each kind's own rule (components/gates/plan.ts). */
 const gateToggle = { enabled: z.boolean().default(true), required: z.boolean().optional(), timeoutSeconds: z.number().int().min(1).max(3600).default(120) };
 
 export const gatesSchema = z.strictObject({
     /** hadolint on the Dockerfile of each built image. */
-    lint: z.strictObject(gateToggle).default({ enabled: true, timeoutSeconds: 120 }),
+    lint: z.strictObject(gateToggle).prefault({}),
     /** An image scanner on each image; without a scanner or its database the outcome is "not scanned". */
-    scan: z.strictObject({ ...gateToggle, scanner: z.enum(["trivy", "none"]).default("trivy") }).default({ enabled: true, timeoutSeconds: 120, scanner: "trivy" }),
+    scan: z.strictObject({ ...gateToggle, scanner: z.enum(["trivy", "none"]).default("trivy") }).prefault({}),
     /** Readiness, a recorded inference and the legacy route, against the track's own server (on by default where the deployer reaches it: the docker target). */
     smoke: z
         .strictObject({
@@ -130,7 +130,7 @@ export const gatesSchema = z.strictObject({
             expect: z.strictObject({ min: z.number(), max: z.number() }).default({ min: 0, max: 1 }),
             retries: z.number().int().min(0).max(10).default(3),
         })
-        .default({ timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 }),
+        .prefault({}),
 });
 
 export const modelSchema = z.strictObject({
@@ -145,11 +145,7 @@ export const modelSchema = z.strictObject({
     /** How long a track's new pods may take to become ready before the update fails and leaves the route as it was (Kubernetes). */
     readyTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
     /** Checks a version must pass before any traffic moves to it. */
-    gates: gatesSchema.default({
-        lint: { enabled: true, timeoutSeconds: 120 },
-        scan: { enabled: true, timeoutSeconds: 120, scanner: "trivy" },
-        smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 },
-    }),
+    gates: gatesSchema.prefault({}),
     /** The thresholds a rollout is judged by; alerts use them too. */
     analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" }),
     resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),

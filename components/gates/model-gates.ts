@@ -10,14 +10,19 @@ import type { ImageRef } from "../image";
 import { smokeRequest } from "./plan";
 import type { TrackName } from "../traffic/types";
 import { shellQuote } from "../shell";
+import { gateResourceName, type GateKind } from "./kinds";
 import type { GateSpec } from "./plan";
+import { recordGate } from "./recorded";
 
 /** The gate programs, built with the project (`npm run up` builds first); Pulumi runs in the project directory. */
 export const GATE_PROGRAM = "node dist/tools/gate.js";
 
 export interface ModelGatesArgs {
+    /** The model's name: it prefixes every gate resource's name. */
     model: string;
+    /** The model's config: what each gate checks against (scanner, recorded request, expected range). */
     config: ModelConfig;
+    /** The gates to create (gates/plan.ts). */
     specs: readonly GateSpec[];
     /** The image each track runs: a change of its content re-runs the track's gates. */
     images: Partial<Record<TrackName, ImageRef>>;
@@ -29,6 +34,12 @@ export interface ModelGatesArgs {
 export function gateCommand(spec: GateSpec, program: string): string {
     const bounded = `timeout ${spec.timeoutSeconds + 10} ${program}`;
     return spec.required ? bounded : `${bounded} || echo ${shellQuote(`${spec.kind} gate of ${spec.track} ${spec.version} failed; advisory here, the update goes on`)}`;
+}
+
+/** A gate program as a local command of the update, re-run when its triggers or the track's image content change. */
+function localGate(model: string, spec: GateSpec, image: ImageRef, program: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const create = pulumi.output(program).apply((p) => gateCommand(spec, p));
+    return new command.local.Command(gateResourceName(model, spec.track, spec.kind), { create, triggers: [...spec.triggers, image.contentId] }, opts);
 }
 
 export interface LocalSmokeArgs {
@@ -52,8 +63,29 @@ export function localSmokeGate(args: LocalSmokeArgs, opts: pulumi.CustomResource
             `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(config))}` +
             ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}${pin}`,
     );
-    return new command.local.Command(`${model}-gates-${spec.track}-smoke`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, args.image.contentId] }, opts);
+    return localGate(model, spec, args.image, program, opts);
 }
+
+/** One gate of one track, as ModelGates creates it. */
+interface GateToCreate {
+    spec: GateSpec;
+    args: ModelGatesArgs;
+    image: ImageRef;
+    parent: ModelGates;
+}
+
+const required = (spec: GateSpec) => `--required ${spec.required}`;
+
+/** How each kind of gate becomes a resource: lint and scan run here, smoke the target's way (it knows where a track is reached). */
+const GATE_RESOURCES: Readonly<Record<GateKind, (gate: GateToCreate) => pulumi.Resource>> = {
+    lint: ({ spec, args, image, parent }) => localGate(args.model, spec, image, `${GATE_PROGRAM} lint --dockerfile ${shellQuote(spec.dockerfile ?? "Dockerfile")} ${required(spec)}`, { parent }),
+    scan: ({ spec, args, image, parent }) =>
+        localGate(args.model, spec, image, image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required(spec)}`), { parent }),
+    smoke: ({ spec, args, image, parent }) => {
+        if (!args.smoke) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
+        return args.smoke(spec, image, parent);
+    },
+};
 
 export class ModelGates extends pulumi.ComponentResource {
     /** The gates of each track, for the router to depend on. */
@@ -64,23 +96,9 @@ export class ModelGates extends pulumi.ComponentResource {
         for (const spec of args.specs) {
             const image = args.images[spec.track];
             if (!image) throw new Error(`model ${args.model}: no image for the ${spec.track} track's ${spec.kind} gate`);
-            const gate = spec.kind === "smoke" ? this.smoke(spec, args, image) : this.local(name, spec, args, image);
+            const gate = recordGate(GATE_RESOURCES[spec.kind]({ spec, args, image, parent: this }), args.model, spec);
             (this.byTrack[spec.track] ??= []).push(gate);
         }
         this.registerOutputs({});
-    }
-
-    private smoke(spec: GateSpec, args: ModelGatesArgs, image: ImageRef): pulumi.Resource {
-        if (!args.smoke) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
-        return args.smoke(spec, image, this);
-    }
-
-    private local(name: string, spec: GateSpec, args: ModelGatesArgs, image: ImageRef): command.local.Command {
-        const required = `--required ${spec.required}`;
-        const program =
-            spec.kind === "lint"
-                ? pulumi.output(`${GATE_PROGRAM} lint --dockerfile ${shellQuote(spec.dockerfile ?? "Dockerfile")} ${required}`)
-                : image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required}`);
-        return new command.local.Command(`${name}-${spec.track}-${spec.kind}`, { create: program.apply((p) => gateCommand(spec, p)), triggers: [...spec.triggers, image.contentId] }, { parent: this });
     }
 }

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubernetesTargetConfig } from "../config/schema";
 import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
+import { gateResourceName } from "../gates/kinds";
 import { smokeRequest } from "../gates/plan";
 import { irsaTrustPolicy } from "../iam";
 import { modelRole } from "../model-role";
@@ -68,7 +69,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
             const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
             // After the track's Deployment has rolled out: its Service then reaches only the version under test.
-            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent, workloads));
+            return new k8s.batch.v1.Job(gateResourceName(model.name, spec.track, spec.kind), { metadata, spec: job.spec }, this.childOptions(parent, workloads));
         },
     };
 

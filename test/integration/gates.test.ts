@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GATE_RESULT_PATTERN, parseGateResult } from "../../components/gates/programs";
+import { GATE_RESULT_PATTERN, parseGateResult } from "../../components/gates/reports";
 import { TRIVY_ARGS, TRIVY_OFFLINE_ARGS } from "../../tools/gate";
 import { findProjectDir } from "../../tools/render";
 import { freePort } from "../support/http";

@@ -1,7 +1,10 @@
 import { strict as assert } from "assert";
 import { parseConfig } from "../../components/config/parse";
+import { GATE_KINDS, gateResourceName } from "../../components/gates/kinds";
 import { gatePlan } from "../../components/gates/plan";
+import { gateSummary } from "../../tools/render";
 import { planTraffic } from "../../components/traffic/plan";
+import { parseSmokeArgv } from "../../model-server/src/smoke/main";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
 import { named, ofType, runStack } from "../mock-stack";
@@ -47,6 +50,49 @@ describe("deployment gates", () => {
         it("smoke cannot be switched on without a recorded request where the artifact is not local (cluster, load balancer)", () => {
             assert.throws(() => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request \(a JSON file in the project\) for the smoke gate through the load balancer/);
             assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request/);
+        });
+    });
+
+    it("one set of defaults: a model without gates, with empty gates and with empty gates of each kind parse alike", () => {
+        const parsed = (gates: Record<string, unknown> | undefined) => {
+            const model = canaryModel();
+            if (gates === undefined) delete model.gates;
+            else model.gates = gates;
+            return parseConfig(dockerConfig({ "fraud-scorer": model }), "dev").models["fraud-scorer"].gates;
+        };
+        const none = parsed(undefined);
+        assert.deepEqual(none, { lint: { enabled: true, timeoutSeconds: 120 }, scan: { enabled: true, timeoutSeconds: 120, scanner: "trivy" }, smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 } });
+        assert.deepEqual(parsed({}), none);
+        assert.deepEqual(parsed(Object.fromEntries(GATE_KINDS.map((kind) => [kind, {}]))), none);
+        assert.deepEqual(parsed({ scan: { timeoutSeconds: 30 } }).lint, none.lint, "a key set for one kind leaves the others at their defaults");
+    });
+
+    describe("recorded where they are created", () => {
+        const stacks: Array<[string, () => ReturnType<typeof dockerConfig>, string]> = [
+            ["docker", () => dockerConfig(), "dev"],
+            ["kubernetes", () => kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ gates: { smoke: { enabled: true, request: "model-server/models/fraud-scorer/smoke-request.json" } } }) }), "prod"],
+            ["aws-vm", () => awsVmConfig({ "fraud-scorer": prodModel({ gates: { smoke: { enabled: true, request: "model-server/models/fraud-scorer/smoke-request.json" } } }) }), "prod"],
+        ];
+        for (const [target, raw, stack] of stacks) {
+            it(`${target}: every gate resource carries its spec and the one gate name`, async () => {
+                const run = await runStack(raw(), stack);
+                const config = parseConfig(raw(), stack).models["fraud-scorer"];
+                const planned = gatePlan(config, planTraffic("fraud-scorer", config), stack, true);
+                assert.ok(run.gates.some((g) => g.kind === "smoke"), "the target's smoke gate is recorded too");
+                assert.deepEqual(
+                    run.gates.map(({ resource, model, ...spec }) => [resource.split("::")[1], model, spec.track, spec.kind]),
+                    planned.map((spec) => [gateResourceName("fraud-scorer", spec.track, spec.kind), "fraud-scorer", spec.track, spec.kind]),
+                );
+                for (const gate of run.gates) assert.ok(run.resources.some((r) => `${r.type}::${r.name}` === gate.resource), `${gate.resource} is a recorded resource`);
+            });
+        }
+
+        it("the render's summary reads the specs: advisory where not required, stable first, kinds in order", () => {
+            const gate = (track: "stable" | "candidate", kind: (typeof GATE_KINDS)[number], required: boolean, model = "m") => ({ resource: `t::${gateResourceName(model, track, kind)}`, model, track, kind, required, version: "1", timeoutSeconds: 1, triggers: [] });
+            const gates = [gate("candidate", "smoke", true), gate("stable", "smoke", false), gate("stable", "lint", true), gate("candidate", "scan", false), gate("stable", "scan", true, "m-gates-stable")];
+            assert.equal(gateSummary(gates, "m"), "stable lint, smoke (advisory); candidate scan (advisory), smoke");
+            assert.equal(gateSummary(gates, "m-gates-stable"), "stable scan");
+            assert.equal(gateSummary(gates, "other"), "");
         });
     });
 
@@ -105,7 +151,8 @@ describe("the in-cluster smoke gate under mocks", () => {
         const { resources } = await runStack(withSmoke(0), "prod");
         const jobs = ofType(resources, JOB);
         assert.deepEqual(jobs.map((j) => j.name).sort(), ["fraud-scorer-gates-candidate-smoke", "fraud-scorer-gates-stable-smoke"]);
-        const script = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command[2];
+        const command = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command;
+        const script = JSON.stringify(parseSmokeArgv(command.slice(2)));
         assert.match(script, /"url":"http:\/\/fraud-scorer-candidate\.models\.svc\.cluster\.local:80"/);
         assert.match(script, /"version":"1\.5\.0"/);
         const route = named(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "fraud-scorer-route");

@@ -1,7 +1,8 @@
 /**
- * The pure half of the gate programs (tools/gate.ts): report parsing, verdicts, the v2 -> v1
- * request conversion and the line formats. No process, file or network access here, so the
- * parsing and the verdict rules can be checked without hadolint, trivy or a model server.
+ * The pure half of the lint and scan gate programs (tools/gate.ts): the result line, hadolint's
+ * and trivy's reports, and the verdicts. No process, file or network access here, so the parsing
+ * and the verdict rules can be checked without hadolint or trivy. The smoke gate's checks ship
+ * with the model server (model-server/src/smoke/), which runs them in a cluster too.
  *
  * Output contract of `node dist/tools/gate.js <gate> ...` (stdout, one line each):
  *   - detail lines, each starting with `<gate>: `;
@@ -11,20 +12,23 @@
  *     verdict blocks: 0 pass (or an advisory NOT RUN / NOT SCANNED), 1 gate failed, 2 usage error.
  */
 
-export type GateName = "lint" | "scan" | "smoke";
-export const GATE_NAMES: readonly GateName[] = ["lint", "scan", "smoke"];
+import { clip, resultLine as anyResultLine, type Verdict } from "../../model-server/src/smoke/output";
+import { GATE_KINDS, type GateKind } from "./kinds";
 
-export type Verdict = "passed" | "FAILED" | "NOT RUN" | "NOT SCANNED";
+// The line formats are shared with the smoke program in the model-server image.
+export { clip, type Verdict } from "../../model-server/src/smoke/output";
+
+export const resultLine: (gate: GateKind, verdict: Verdict, ms: number, detail?: string) => string = anyResultLine;
 
 export const EXIT_PASS = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** Matches the last line of every gate run: gate, verdict, detail (optional), seconds. */
-export const GATE_RESULT_PATTERN = /^(lint|scan|smoke): (passed|FAILED|NOT RUN|NOT SCANNED)(?: \(([^()]*)\))? in (\d+\.\d) s$/;
+export const GATE_RESULT_PATTERN = new RegExp(`^(${GATE_KINDS.join("|")}): (passed|FAILED|NOT RUN|NOT SCANNED)(?: \\(([^()]*)\\))? in (\\d+\\.\\d) s$`);
 
 export interface GateResult {
-    gate: GateName;
+    gate: GateKind;
     verdict: Verdict;
     detail?: string;
     seconds: number;
@@ -36,36 +40,15 @@ export function parseGateResult(stdout: string): GateResult | undefined {
     for (const line of lines) {
         const match = GATE_RESULT_PATTERN.exec(line.trim());
         if (!match) continue;
-        return { gate: match[1] as GateName, verdict: match[2] as Verdict, ...(match[3] ? { detail: match[3] } : {}), seconds: Number(match[4]) };
+        return { gate: match[1] as GateKind, verdict: match[2] as Verdict, ...(match[3] ? { detail: match[3] } : {}), seconds: Number(match[4]) };
     }
     return undefined;
-}
-
-/** Seconds with one decimal: 1234 ms -> "1.2". */
-export function formatSeconds(ms: number): string {
-    return (Math.max(0, ms) / 1000).toFixed(1);
-}
-
-export function resultLine(gate: GateName, verdict: Verdict, ms: number, detail?: string): string {
-    const clean = detail?.replace(/[()]/g, "").replace(/\s+/g, " ").trim();
-    return `${gate}: ${verdict}${clean ? ` (${clean})` : ""} in ${formatSeconds(ms)} s`;
 }
 
 /** `true` / `false` flag values; anything else is undefined (a usage error for the caller). */
 export function parseBoolean(value: string): boolean | undefined {
     const v = value.trim().toLowerCase();
     return v === "true" ? true : v === "false" ? false : undefined;
-}
-
-/** A short single-line rendering of a text for messages. */
-export function clip(text: string, max = 300): string {
-    const flat = text.replace(/\s+/g, " ").trim();
-    return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
-}
-
-/** Up to 4 significant digits: 0.28495789 -> "0.285". */
-export function formatValue(value: number): string {
-    return String(Number(value.toPrecision(4)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,52 +237,4 @@ export function trivyFailureReason(status: number | null, signal: string | null,
         return `${TRIVY_DB_FAILURE} (${how}): ${clip(line, 300)}`;
     }
     return `trivy failed (${how})${fatal ? `: ${clip(fatal, 300)}` : " without a message"}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// smoke: the recorded request and the answers
-
-/** The rows of a KServe v2 inference request's one input tensor (data flat row-major, or nested), for v1's `instances`. */
-export function requestRows(request: unknown): number[][] {
-    if (typeof request !== "object" || request === null || Array.isArray(request)) throw new Error("the recorded request is not a JSON object with \"inputs\"");
-    const inputs = (request as Record<string, unknown>).inputs;
-    if (!Array.isArray(inputs) || inputs.length !== 1) throw new Error(`the recorded request must have exactly one input tensor in "inputs", got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
-    const tensor = inputs[0] as Record<string, unknown>;
-    const shape = tensor?.shape;
-    if (!Array.isArray(shape) || shape.length < 1 || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`inputs[0].shape is ${JSON.stringify(shape)}: expected [rows, features]`);
-    const rows = shape[0] as number;
-    const columns = shape.length >= 2 ? (shape.slice(1) as number[]).reduce((a, b) => a * b, 1) : 1;
-    if (rows < 1) throw new Error("inputs[0].shape has no rows");
-    const data = tensor.data;
-    if (!Array.isArray(data)) throw new Error("inputs[0].data is not an array");
-    const flat = data.flat(Infinity) as unknown[];
-    if (flat.length !== rows * columns) throw new Error(`inputs[0].data has ${flat.length} values but the shape ${JSON.stringify(shape)} needs ${rows * columns}`);
-    if (!flat.every((v) => typeof v === "number" && Number.isFinite(v))) throw new Error("inputs[0].data has a value that is not a finite number");
-    const values = flat as number[];
-    return Array.from({ length: rows }, (_, r) => values.slice(r * columns, (r + 1) * columns));
-}
-
-/** Every value outside [min, max], as `where = value`. */
-export function outOfRange(values: readonly { where: string; value: unknown }[], min: number, max: number): string[] {
-    return values.filter(({ value }) => typeof value !== "number" || !Number.isFinite(value) || value < min || value > max).map(({ where, value }) => `${where} = ${JSON.stringify(value)}`);
-}
-
-/** The output values of a v2 inference answer, named `<output>[i]`; throws when the answer has none. */
-export function inferOutputs(body: unknown): { where: string; value: unknown }[] {
-    if (typeof body !== "object" || body === null) throw new Error("the answer is not a JSON object");
-    const outputs = (body as Record<string, unknown>).outputs;
-    if (!Array.isArray(outputs) || outputs.length === 0) throw new Error("the answer has no outputs");
-    const values: { where: string; value: unknown }[] = [];
-    outputs.forEach((output: unknown, o: number) => {
-        const out = (output ?? {}) as Record<string, unknown>;
-        const name = typeof out.name === "string" ? out.name : `outputs[${o}]`;
-        const data = Array.isArray(out.data) ? (out.data.flat(Infinity) as unknown[]) : [];
-        if (data.length === 0) throw new Error(`output ${name} has no data`);
-        data.forEach((value, i) => values.push({ where: `${name}[${i}]`, value }));
-    });
-    return values;
-}
-
-export function valueRange(values: readonly number[]): string {
-    return `${formatValue(Math.min(...values))}..${formatValue(Math.max(...values))}`;
 }
