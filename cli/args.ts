@@ -1,5 +1,5 @@
 /** `modelship <command> --stack <name> [--model <name>] [flags]`, parsed into one typed command. */
-import { parseFlags, userPath, UsageError } from "../tools/args";
+import { parseFlags, userPath, UsageError } from "../tools/command-line";
 
 export const COMMANDS = ["status", "promote", "abort", "rollback", "analyze", "auto"] as const;
 export type CommandName = (typeof COMMANDS)[number];

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as os from "os";
-import { ExitError } from "../tools/args";
+import { ExitError } from "../tools/command-line";
 
 /** The engine ran and failed; it has said why on stderr. */
 export class EngineFailed extends Error {}

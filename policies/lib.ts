@@ -6,7 +6,7 @@
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { PLANS_ANNOTATION, PLANS_ENVIRONMENT, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
 import { AWS_TAG } from "../components/naming";
-import { findProjectDir, stackNames } from "../tools/stack-files";
+import { findProjectDir, stackNames } from "../tools/project-files";
 
 export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
 

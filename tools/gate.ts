@@ -22,9 +22,6 @@ import {
     countByLevel,
     countBySeverity,
     DEFAULT_LINT_THRESHOLD,
-    EXIT_FAILED,
-    EXIT_PASS,
-    EXIT_USAGE,
     FAILING_SEVERITIES,
     formatLintFinding,
     formatScanFinding,
@@ -49,7 +46,9 @@ import {
     type ScanFinding,
     type ScanOutcome,
 } from "../components/gates/programs";
-import { parseFlags, UsageError, wantsHelp } from "./args";
+import { parseFlags, UsageError, wantsHelp } from "./command-line";
+// A gate that passes ends as any command that succeeded.
+import { EXIT_FAILED, EXIT_OK as EXIT_PASS, EXIT_USAGE } from "./exit-codes";
 
 export const USAGE = [
     "usage: node dist/tools/gate.js <lint|scan|smoke> [flags]",

@@ -10,8 +10,8 @@ import * as path from "path";
 import { namespaceValues } from "../components/config/load";
 import { parseConfig } from "../components/config/parse";
 import type { ModelshipConfig } from "../components/config/schema";
-import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./args";
-import { findProjectDir, readStackFiles } from "./stack-files";
+import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./command-line";
+import { findProjectDir, readStackFiles } from "./project-files";
 
 const COMMANDS = ["up", "preview", "destroy", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];

@@ -10,9 +10,10 @@ import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../components/config/load";
 import { routerNginxConf } from "../policies/lib";
 import { deployModelship, type StackOutputs } from "../components/stack";
-import { parseFlags, runCommand, UsageError } from "./args";
+import { parseFlags, runCommand, UsageError } from "./command-line";
+import { EXIT_OK } from "./exit-codes";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
-import { findProjectDir, readStackFiles, type StackFiles } from "./stack-files";
+import { findProjectDir, readStackFiles, type StackFiles } from "./project-files";
 
 // Importable from here as before; it lives with the other readers of the project files.
 export { findProjectDir };
@@ -122,7 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const gates = gateSummary(render.resources, model);
         if (gates) console.log(`    gates: ${gates}`);
     }
-    return 0;
+    return EXIT_OK;
 }
 
 if (require.main === module) runCommand(USAGE, main);

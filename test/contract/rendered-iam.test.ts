@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import { parsePolicyDocument, parseS3Uri, type PolicyDocument } from "../../components/iam";
 import { MOCK_ACCOUNT, MOCK_REGION, type RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
-import { readStackFiles } from "../../tools/stack-files";
+import { readStackFiles } from "../../tools/project-files";
 import { catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, type IamRequest } from "./support/iam";
 
 interface RenderedModel {

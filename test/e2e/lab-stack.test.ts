@@ -190,7 +190,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
 
-        const summary = await stack.node("dist/tools/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);
+        const summary = await stack.node("dist/cli/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);
         assert.equal(summary.status, 0, summary.all);
         timings["preview:summary"] = summary.ms;
         assert.match(summary.stdout, /^\| \*\*fraud-scorer\*\* \| canary 1\/5 → \*\*canary 2\/5\*\* \|/m, summary.all);

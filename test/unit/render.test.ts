@@ -6,7 +6,7 @@ import * as path from "path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderFiles, renderStack, type Render } from "../../tools/render";
-import { readStackFiles, type StackFiles } from "../../tools/stack-files";
+import { readStackFiles, type StackFiles } from "../../tools/project-files";
 
 const projectDir = findProjectDir();
 const renderCli = path.join(projectDir, "dist", "tools", "render.js");

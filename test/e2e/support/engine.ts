@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import type { PreviewChange } from "../../../cli/preview-summary";
-import { previewChanges } from "../../../tools/preview-summary";
+import type { PreviewChange } from "../../../cli/preview-markdown";
+import { previewChanges } from "../../../cli/preview-summary";
 import { findProjectDir } from "../../../tools/render";
 
 /** Where scripts/*-toolchain.sh put their binaries: under MODELSHIP_CACHE, as they do. */

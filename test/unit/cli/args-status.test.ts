@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parseCliArgs } from "../../../cli/args";
-import { UsageError } from "../../../tools/args";
+import { UsageError } from "../../../tools/command-line";
 import { formatStatus, type ModelStatus } from "../../../cli/status";
 
 describe("modelship command line", () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { previewSummary } from "../../../cli/preview-summary";
+import { previewSummary } from "../../../cli/preview-markdown";
 import type { ModelStatus } from "../../../cli/status";
-import { previewChanges } from "../../../tools/preview-summary";
+import { previewChanges } from "../../../cli/preview-summary";
 
 const canary = (step: number, weight: number, replicas: number): ModelStatus => ({
     strategy: "canary",

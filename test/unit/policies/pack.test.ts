@@ -10,7 +10,7 @@ import { enforcementLevel, policyConfig, type Violation } from "../../../policie
 import type { RecordedResource } from "../../../tools/mock-runtime";
 import { checkStack, policyConfigPath, readPackConfig } from "../../../tools/policy";
 import { findProjectDir, renderFiles, renderStack } from "../../../tools/render";
-import { readStackFiles, stackNames } from "../../../tools/stack-files";
+import { readStackFiles, stackNames } from "../../../tools/project-files";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "policy.js");

@@ -9,7 +9,7 @@ import { abortedCanaryPlan, abTestPlan, canaryPlan, plan, shadowPlan, track } fr
 import { resource, violationsOf } from "../../support/policies";
 import { evaluate } from "../../../policies/offline";
 import { findProjectDir, renderFiles } from "../../../tools/render";
-import { readStackFiles } from "../../../tools/stack-files";
+import { readStackFiles } from "../../../tools/project-files";
 
 const policy = (name: string) => trafficPolicies.find((p) => p.name === name)!;
 const SERVICES = { stable: { name: "m-stable", port: 80 }, candidate: { name: "m-candidate", port: 80 } };
