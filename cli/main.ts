@@ -9,9 +9,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
-import { findProjectDir } from "../tools/project-files";
 import { runCommand, UsageError } from "../tools/command-line";
+import { COMMAND_ENV } from "../tools/env-vars";
 import { EXIT_FAILED, EXIT_OK } from "../tools/exit-codes";
+import { findProjectDir } from "../tools/project-files";
 import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
@@ -127,7 +128,7 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
 /** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
 async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, windowSeconds: number): Promise<Judgement> {
     if (!model.tracks.candidate) throw new RolloutError(`model ${name} has no candidate track: nothing to analyze`);
-    if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or MODELSHIP_PROMETHEUS_URL`);
+    if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or ${COMMAND_ENV.prometheusUrl}`);
     const client = new PrometheusClient(args.prometheus);
     const window = Math.max(60, windowSeconds);
     const [candidate, stable] = await Promise.all([client.trackHealth(name, "candidate", window), client.trackHealth(name, "stable", window)]);

@@ -5,6 +5,7 @@
  * install and exits 2; any other failure prints its message and exits 1 (or the command's own code).
  */
 import * as path from "path";
+import { COMMAND_ENV } from "./env-vars";
 import { EXIT_FAILED, EXIT_MISSING_PREREQUISITE, EXIT_OK, EXIT_USAGE } from "./exit-codes";
 
 /** An error that ends the command with its own exit code. */
@@ -80,7 +81,7 @@ export function parseFlags<V extends string, S extends string = never, L extends
  * in the project folder and says where it was called from in INIT_CWD.
  */
 export function userPath(typed: string, env: NodeJS.ProcessEnv = process.env): string {
-    return path.resolve(env.INIT_CWD ?? process.cwd(), typed);
+    return path.resolve(env[COMMAND_ENV.initCwd] ?? process.cwd(), typed);
 }
 
 export function wantsHelp(argv: readonly string[]): boolean {

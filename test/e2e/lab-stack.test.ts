@@ -16,6 +16,7 @@ import { inferBody, INFER_PATH, startModelServer, type ModelServerProcess } from
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { KwokCluster, type KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip, run, type Run } from "./support/engine";
+import { isOn, PULUMI_ENV, TEST_ENV } from "../../tools/env-vars";
 
 const STACK = "lab";
 const GATEWAY_NS = "lab-gateway";
@@ -151,7 +152,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
         }
         stack?.cleanup();
-        if (cluster && process.env.MODELSHIP_KEEP_CLUSTER !== "1") await cluster.down();
+        if (cluster && !isOn(TEST_ENV.keepCluster)) await cluster.down();
     });
 
     it("`npm run up -- --stack lab` creates every object, and the API server has them", async () => {
@@ -284,7 +285,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             // A backend without the stack: the real engine fails, and the file stays as it was, run after run.
             const emptyState = fs.mkdtempSync(path.join(stack.dir, "empty-state-"));
             for (const args of [["promote"], ["promote"], ["promote", "--yes"]]) {
-                const missing = await stack.node("dist/cli/main.js", [...args, "--stack", STACK, "--model", "fraud-scorer"], 120_000, { PULUMI_BACKEND_URL: `file://${emptyState}` });
+                const missing = await stack.node("dist/cli/main.js", [...args, "--stack", STACK, "--model", "fraud-scorer"], 120_000, { [PULUMI_ENV.backendUrl]: `file://${emptyState}` });
                 assert.equal(missing.status, 1, missing.all);
                 assert.match(missing.stderr, /no stack named '[^']*lab' found/, missing.all);
                 assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, `${args.join(" ")} on a missing stack leaves the file as it was`);

@@ -11,6 +11,7 @@ import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type Do
 import { request, sleep, type Answer } from "../support/http";
 import { toolOrSkip, TRIVY } from "../support/tools";
 import { run as runAsync } from "../e2e/support/engine";
+import { isOn, TEST_ENV } from "../../tools/env-vars";
 
 const projectDir = findProjectDir();
 const MODEL = "fraud-scorer";
@@ -54,7 +55,7 @@ describe("the model-server image on a real Docker engine", function () {
 
     before(function () {
         if (!dockerObtainable()) {
-            if (process.env.MODELSHIP_REQUIRE_DOCKER === "1") assert.fail("no Docker engine and no way to install one (not root)");
+            if (isOn(TEST_ENV.requireDocker)) assert.fail("no Docker engine and no way to install one (not root)");
             this.skip();
         }
         environment = prepareDocker(15 * 60_000);
