@@ -10,6 +10,7 @@ import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../components/config/load";
 import { routerNginxConf } from "../policies/lib";
 import { deployModelship, type StackOutputs } from "../components/stack";
+import { STACK_TYPE } from "../components/type-tokens";
 import { parseFlags, runCommand, UsageError } from "./command-line";
 import { EXIT_OK } from "./exit-codes";
 import { runUnderMocks, type RecordedResource } from "./mock-runtime";
@@ -38,7 +39,7 @@ export async function renderFiles(projectDir: string, files: StackFiles): Promis
     try {
         const run = await runUnderMocks(files, () => deployModelship(loadConfig()));
         const resources = run.resources
-            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .filter((r) => r.type !== STACK_TYPE)
             .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
         return { stack, resources, outputs: run.outputs };
     } finally {

@@ -17,6 +17,7 @@ import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { KwokCluster, type KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip, run, type Run } from "./support/engine";
 import { isOn, PULUMI_ENV, TEST_ENV } from "../../tools/env-vars";
+import { TYPES } from "../../components/type-tokens";
 
 const STACK = "lab";
 const GATEWAY_NS = "lab-gateway";
@@ -173,7 +174,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         const jobs = await cluster.list("jobs", "app.kubernetes.io/component=smoke-gate");
         assert.deepEqual(jobs.map((j) => (j.status as { succeeded?: number }).succeeded), [1, 1], "both tracks' smoke Jobs passed before the route");
         const resources = await stack.resources();
-        assert.ok(resources.some((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"));
+        assert.ok(resources.some((r) => r.type === TYPES.httpRoute));
     });
 
     it("the preview of the next canary step lists only the route, the candidate's replicas and its smoke gate", async () => {
@@ -182,13 +183,13 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         const preview = await stack.preview();
         const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
         const allowed = new Set([
-            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route",
-            "kubernetes:apps/v1:Deployment fraud-scorer-candidate",
-            "kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke",
+            `${TYPES.httpRoute} fraud-scorer-route`,
+            `${TYPES.deployment} fraud-scorer-candidate`,
+            `${TYPES.job} fraud-scorer-gates-candidate-smoke`,
         ]);
         assert.deepEqual(changed.filter((c) => !allowed.has(c)), [], `only router, replicas and the candidate's gate change:\n${changed.join("\n")}`);
-        assert.ok(changed.includes("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route"), changed.join("\n"));
-        assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
+        assert.ok(changed.includes(`${TYPES.httpRoute} fraud-scorer-route`), changed.join("\n"));
+        assert.ok(changed.includes(`${TYPES.job} fraud-scorer-gates-candidate-smoke`), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
 
         const summary = await stack.node("dist/cli/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);

@@ -12,6 +12,7 @@ import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { engineOrSkip, run, type Run } from "../e2e/support/engine";
 import { PULUMI_ENV } from "../../tools/env-vars";
+import { TYPES } from "../../components/type-tokens";
 
 const BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-command"];
 const STACK = "commands";
@@ -135,6 +136,6 @@ describe("pulumi-resource-command under the real engine (command:local:Command)"
         const exported = await pulumi(["stack", "export"]);
         assert.equal(exported.status, 0, exported.all);
         const resources = (JSON.parse(exported.stdout) as { deployment: { resources?: Array<{ type: string }> } }).deployment.resources ?? [];
-        assert.deepEqual(resources.filter((r) => r.type === "command:local:Command"), []);
+        assert.deepEqual(resources.filter((r) => r.type === TYPES.command), []);
     });
 });
