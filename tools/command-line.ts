@@ -84,7 +84,7 @@ export function userPath(typed: string, env: NodeJS.ProcessEnv = process.env): s
     return path.resolve(env[COMMAND_ENV.initCwd] ?? process.cwd(), typed);
 }
 
-export function wantsHelp(argv: readonly string[]): boolean {
+function wantsHelp(argv: readonly string[]): boolean {
     return argv.includes("--help") || argv.includes("-h");
 }
 

@@ -46,9 +46,9 @@ import {
     type ScanFinding,
     type ScanOutcome,
 } from "../components/gates/programs";
-import { parseFlags, UsageError, wantsHelp } from "./command-line";
+import { parseFlags, runCommand, UsageError } from "./command-line";
 // A gate that passes ends as any command that succeeded.
-import { EXIT_FAILED, EXIT_OK as EXIT_PASS, EXIT_USAGE } from "./exit-codes";
+import { EXIT_FAILED, EXIT_OK as EXIT_PASS } from "./exit-codes";
 
 export const USAGE = [
     "usage: node dist/tools/gate.js <lint|scan|smoke> [flags]",
@@ -522,29 +522,13 @@ const GATES: Readonly<Record<GateName, (argv: readonly string[]) => number | Pro
 
 export async function main(argv: readonly string[]): Promise<number> {
     const [gate, ...rest] = argv;
-    if (gate === "help" || wantsHelp(argv)) {
+    if (gate === "help") {
         out(USAGE);
         return EXIT_PASS;
     }
-    try {
-        if (gate === undefined) throw new UsageError("no gate given");
-        if (!Object.prototype.hasOwnProperty.call(GATES, gate)) throw new UsageError(`unknown gate ${JSON.stringify(gate)}: expected lint, scan or smoke`);
-        return await GATES[gate as GateName](rest);
-    } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        process.stderr.write(`gate: ${error.message}\n${USAGE}\n`);
-        return EXIT_USAGE;
-    }
+    if (gate === undefined) throw new UsageError("no gate given");
+    if (!Object.prototype.hasOwnProperty.call(GATES, gate)) throw new UsageError(`unknown gate ${JSON.stringify(gate)}: expected lint, scan or smoke`);
+    return GATES[gate as GateName](rest);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error: unknown) => {
-            process.stderr.write(`gate: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-            process.exitCode = EXIT_FAILED;
-        },
-    );
-}
+if (require.main === module) runCommand(USAGE, main);
