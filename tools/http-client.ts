@@ -44,8 +44,8 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
                 const chunks: Buffer[] = [];
                 let size = 0;
                 res.on("data", (chunk: Buffer) => {
+                    if (size < maxBytes) chunks.push(chunk.subarray(0, maxBytes - size));
                     size += chunk.length;
-                    if (size <= maxBytes) chunks.push(chunk);
                 });
                 res.on("end", () => {
                     clearTimeout(timer);
