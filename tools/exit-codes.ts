@@ -2,6 +2,7 @@
  * The exit codes of every command of the project (the CLI, the npm scripts' tools, the gate
  * programs): scripts and pipelines branch on them, so each has one name and one value.
  */
+import * as os from "os";
 
 /** Done; for a gate, passed (an advisory NOT RUN included). */
 export const EXIT_OK = 0;
@@ -13,3 +14,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_MISSING_PREREQUISITE = 2;
 /** `npm run policy` could not check the stack (a bad stack config, no policy config), apart from a violation. */
 export const EXIT_CANNOT_RUN = 2;
+
+/** A signal ended the command: 128 + the signal's number, as a shell reports it (130 for Ctrl-C). */
+export function exitCodeOfSignal(signal: NodeJS.Signals): number {
+    return 128 + (os.constants.signals[signal] ?? 0);
+}
