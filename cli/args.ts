@@ -1,5 +1,6 @@
 /** `modelship <command> --stack <name> [--model <name>] [flags]`, parsed into one typed command. */
-import { parseFlags, userPath, UsageError } from "../tools/args";
+import { parseFlags, userPath, UsageError } from "../tools/command-line";
+import { COMMAND_ENV } from "../tools/env-vars";
 
 export const COMMANDS = ["status", "promote", "abort", "rollback", "analyze", "auto"] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -53,7 +54,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (to !== undefined && command !== "rollback") throw new UsageError("--to goes with rollback");
     if (to !== undefined && retire) throw new UsageError("--to drops the candidate already; leave out --retire");
     if (bake !== undefined && (command !== "auto" || !/^\d+$/.test(bake))) throw new UsageError("--bake takes a number of seconds, with auto");
-    const prometheus = values.prometheus ?? env.MODELSHIP_PROMETHEUS_URL;
+    const prometheus = values.prometheus ?? env[COMMAND_ENV.prometheusUrl];
     return {
         command: command as CommandName,
         stack,

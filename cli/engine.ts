@@ -7,16 +7,16 @@
  * unwatched, with nobody to write the stack file after it.
  */
 import { spawn, type ChildProcess } from "child_process";
-import * as os from "os";
-import { ExitError } from "../tools/args";
+import { ExitError } from "../tools/command-line";
+import { exitCodeOfSignal } from "../tools/exit-codes";
 
 /** The engine ran and failed; it has said why on stderr. */
 export class EngineFailed extends Error {}
 
-/** A signal ended the command: exit 128 + the signal's number, as a shell reports it. */
+/** A signal ended the command. */
 export class Interrupted extends ExitError {
     constructor(readonly signal: NodeJS.Signals) {
-        super(`interrupted (${signal})`, 128 + (os.constants.signals[signal] ?? 0));
+        super(`interrupted (${signal})`, exitCodeOfSignal(signal));
     }
 }
 

@@ -10,8 +10,10 @@ import * as os from "os";
 import * as path from "path";
 import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
 import { isAborted } from "../components/strategies";
-import { findProjectDir } from "../tools/stack-files";
-import { runCommand, UsageError } from "../tools/args";
+import { runCommand, UsageError } from "../tools/command-line";
+import { COMMAND_ENV } from "../tools/env-vars";
+import { EXIT_FAILED, EXIT_OK } from "../tools/exit-codes";
+import { findProjectDir } from "../tools/project-files";
 import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
 import { judge, type Judgement } from "./analysis";
 import { nextAction } from "./auto";
@@ -19,7 +21,7 @@ import { parseCliArgs, USAGE, type CliArgs } from "./args";
 import { Engine, Interrupted } from "./engine";
 import { PrometheusClient } from "./prometheus";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
-import { StackFile, StackFileChanged } from "./stack-file";
+import { StackFile, StackFileChanged } from "./stack-file-editor";
 import { formatStatus, type ModelStatus } from "./status";
 
 function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
@@ -68,7 +70,7 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
     const models = (outputs.models?.value ?? {}) as Record<string, ModelStatus>;
     const [last] = await stack.history(1, 1);
     console.log(formatStatus(args.stack, models, last ? { kind: last.kind, result: last.result, message: last.message, endTime: last.endTime?.toISOString() } : undefined, args.model));
-    return 0;
+    return EXIT_OK;
 }
 
 /**
@@ -121,13 +123,13 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
             if (!keep) fs.rmSync(scratch, { recursive: true, force: true });
         }
     });
-    return 0;
+    return EXIT_OK;
 }
 
 /** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
 async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, windowSeconds: number): Promise<Judgement> {
     if (!model.tracks.candidate) throw new RolloutError(`model ${name} has no candidate track: nothing to analyze`);
-    if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or MODELSHIP_PROMETHEUS_URL`);
+    if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or ${COMMAND_ENV.prometheusUrl}`);
     const client = new PrometheusClient(args.prometheus);
     const window = Math.max(60, windowSeconds);
     const [candidate, stable] = await Promise.all([client.trackHealth(name, "candidate", window), client.trackHealth(name, "stable", window)]);
@@ -140,7 +142,7 @@ async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, wind
 async function analyze(args: CliArgs, projectDir: string): Promise<number> {
     const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
     await analyzeOnce(args, name, model, model.analysis.bakeSeconds);
-    return 0;
+    return EXIT_OK;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -154,11 +156,11 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
         const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
         if (!model.tracks.candidate) {
             console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);
-            return 0;
+            return EXIT_OK;
         }
         if (isAborted(model.strategy)) {
             console.log(`auto: ${name}'s rollout of ${model.tracks.candidate.version} is aborted; nothing to do`);
-            return 1;
+            return EXIT_FAILED;
         }
         const bake = args.bakeSeconds ?? model.analysis.bakeSeconds;
         console.log(`auto: baking ${bake} s before analyzing ${name} ${model.tracks.candidate.version}`);
@@ -180,14 +182,14 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
                 break;
             case "pause":
                 console.log(`auto: paused: ${action.reason}`);
-                return 1;
+                return EXIT_FAILED;
             case "rollback":
                 console.log(`auto: rolling back: ${action.reason}`);
                 await step(applied, projectDir, (n, m) => {
                     const back = abort(n, m);
                     return { ...back, description: `${back.description} (auto: ${action.reason})` };
                 });
-                return 1;
+                return EXIT_FAILED;
         }
     }
 }

@@ -1,65 +1,64 @@
 /**
- * A pull request's view of a stack update, in markdown: per model its versions, live weights
- * before -> after, mirror and replicas; the IAM resources the update touches; the policy
- * violations. Pure: `before` is the stack's outputs (undefined before its first update), `after`
- * the outputs the config renders, `steps` the engine's preview.
+ * `npm run preview:summary -- --stack <name> [--config-file <stack file>] [--out <file.md>]`: what
+ * an update of the stack would change, as markdown for a pull-request comment (see
+ * cli/preview-markdown.ts). Runs `pulumi preview --json` and `pulumi stack output` with the same
+ * backend rules as `npm run up`, renders the config for the weights after, and runs the policy
+ * pack offline over the render.
  */
+import * as fs from "fs";
+import { spawnSync } from "child_process";
+import { parseFlags, runCommand, UsageError } from "../tools/command-line";
+import { EXIT_OK } from "../tools/exit-codes";
+import { checkStack } from "../tools/policy";
+import { findProjectDir, readStackFiles } from "../tools/project-files";
+import { localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
+import { renderFiles } from "../tools/render";
+import { previewSummary, type PreviewChange } from "./preview-markdown";
 import type { ModelStatus } from "./status";
-import type { Violation } from "../policies/offline";
 
-export interface PreviewChange {
-    op: string;
-    type: string;
-    name: string;
+const USAGE = "usage: npm run preview:summary -- --stack <name> [--config-file <stack file>] [--out <file.md>]";
+
+function pulumi(args: readonly string[], projectDir: string, env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: projectDir, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (result.error) throw new Error(`could not run pulumi ${args[0]}: ${result.error.message}`);
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export interface SummaryInput {
-    stack: string;
-    before?: Record<string, ModelStatus>;
-    after: Record<string, ModelStatus>;
-    /** The preview's steps other than `same`. */
-    changes: readonly PreviewChange[];
-    violations: readonly Violation[];
+/** The preview's changes: every step but `same`, as type and name. */
+export function previewChanges(json: string): PreviewChange[] {
+    const parsed = JSON.parse(json) as { steps?: Array<{ op: string; urn: string }> };
+    return (parsed.steps ?? [])
+        .filter((s) => s.op !== "same")
+        .map((s) => {
+            const parts = s.urn.split("::");
+            return { op: s.op, type: parts[2]?.split("$").pop() ?? "", name: parts[3] ?? "" };
+        });
 }
 
-const TRACKS = ["stable", "candidate"] as const;
-
-function cell<T>(before: T | undefined, after: T | undefined, show: (v: T) => string): string {
-    const b = before === undefined ? "–" : show(before);
-    const a = after === undefined ? "–" : show(after);
-    return b === a ? a : `${b} → **${a}**`;
+export async function main(argv: readonly string[]): Promise<string> {
+    const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--config-file": "configFile", "--out": "out" }).values;
+    if (!args.stack) throw new UsageError("--stack is required");
+    const projectDir = findProjectDir();
+    const env = localPulumiEnv(projectDir);
+    requirePulumi(env);
+    const files = readStackFiles(projectDir, args.stack, args.configFile);
+    const render = await renderFiles(projectDir, files);
+    const after: Record<string, ModelStatus> = render.outputs.models;
+    const configArgs = args.configFile ? ["--config-file", args.configFile] : [];
+    const outputs = pulumi(["stack", "output", "--json", "--stack", args.stack], projectDir, env);
+    // No outputs yet (a stack never updated, or not created): every value is new.
+    const before = outputs.status === 0 ? ((JSON.parse(outputs.stdout || "{}") as { models?: Record<string, ModelStatus> }).models ?? undefined) : undefined;
+    const preview = pulumi(["preview", "--json", "--stack", args.stack, ...configArgs], projectDir, env);
+    if (preview.status !== 0) throw new Error(`pulumi preview failed (exit ${preview.status}):\n${preview.stderr || preview.stdout}`);
+    const violations = await checkStack(projectDir, args.stack, { resources: render.resources });
+    const markdown = previewSummary({ stack: args.stack, ...(before ? { before } : {}), after, changes: previewChanges(preview.stdout), violations });
+    if (args.out) fs.writeFileSync(args.out, markdown);
+    return markdown;
 }
 
-function strategyOf(m: ModelStatus | undefined): string | undefined {
-    if (!m) return undefined;
-    return `${m.strategy}${m.step ? ` ${m.step.index + 1}/${m.step.count}` : ""}${m.aborted ? " (aborted)" : ""}`;
-}
-
-export function previewSummary(input: SummaryInput): string {
-    const lines = [`### modelship preview: stack \`${input.stack}\``, ""];
-    const models = [...new Set([...Object.keys(input.before ?? {}), ...Object.keys(input.after)])].sort();
-    lines.push("| model | track | version | weight | mirror | replicas |", "|---|---|---|---|---|---|");
-    for (const name of models) {
-        const b = input.before?.[name];
-        const a = input.after[name];
-        lines.push(`| **${name}** | ${cell(strategyOf(b), strategyOf(a), String)} | | | | |`);
-        for (const track of TRACKS) {
-            const pick = <K extends "versions" | "weights" | "mirrorPercent" | "replicas">(m: ModelStatus | undefined, key: K) => m?.[key]?.[track] as ModelStatus[K][typeof track] | undefined;
-            if (pick(b, "versions") === undefined && pick(a, "versions") === undefined) continue;
-            lines.push(
-                `| | ${track} | ${cell(pick(b, "versions"), pick(a, "versions"), String)} | ${cell(pick(b, "weights"), pick(a, "weights"), (w) => `${w}%`)} | ${cell(pick(b, "mirrorPercent"), pick(a, "mirrorPercent"), (m) => `${m}%`)} | ${cell(pick(b, "replicas"), pick(a, "replicas"), String)} |`,
-            );
-        }
-    }
-    const iam = input.changes.filter((c) => c.type.startsWith("aws:iam/"));
-    lines.push("", `**IAM**: ${iam.length === 0 ? "no change" : iam.map((c) => `${c.op} \`${c.type.replace(/^aws:iam\/\w+:/, "")}\` ${c.name}`).join(", ")}`);
-    const byOp = new Map<string, number>();
-    for (const c of input.changes) byOp.set(c.op, (byOp.get(c.op) ?? 0) + 1);
-    lines.push(`**Resources**: ${byOp.size === 0 ? "no change" : [...byOp].sort().map(([op, n]) => `${n} ${op}`).join(", ")}`);
-    const mandatory = input.violations.filter((v) => v.level === "mandatory");
-    lines.push(
-        `**Policies**: ${input.violations.length === 0 ? "no violations" : `${input.violations.length} violation${input.violations.length === 1 ? "" : "s"}, ${mandatory.length} mandatory${mandatory.length > 0 ? " (this update is blocked)" : ""}`}`,
-    );
-    for (const v of input.violations) lines.push(`- ${v.level === "mandatory" ? "❌" : "⚠️"} \`${v.policy}\` ${v.resource ? `(${v.resource}) ` : ""}${v.message}`);
-    return `${lines.join("\n")}\n`;
+if (require.main === module) {
+    runCommand(USAGE, async (argv) => {
+        process.stdout.write(await main(argv));
+        return EXIT_OK;
+    });
 }

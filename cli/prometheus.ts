@@ -3,29 +3,14 @@
  * window with the same PromQL the alert rules use. Unreachable, an error answer or a result that
  * is not one number are errors, each saying which; an empty result is "no data" (undefined).
  */
-import * as http from "http";
-import * as https from "https";
 import { errorRateQuery, p95LatencyQuery, requestsQuery } from "../components/monitoring";
 import type { TrackName } from "../components/traffic/types";
+import { httpRequest, type HttpAnswer } from "../tools/http-client";
 import type { TrackHealth } from "./analysis";
 
 export class PrometheusError extends Error {}
 
 const QUERY_TIMEOUT_MS = 10_000;
-
-function get(url: URL, timeoutMs: number): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        const client = url.protocol === "https:" ? https : http;
-        const req = client.get(url, { headers: { accept: "application/json" }, timeout: timeoutMs }, (res) => {
-            let body = "";
-            res.setEncoding("utf8").on("data", (c: string) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on("error", reject);
-        });
-        req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-        req.on("error", reject);
-    });
-}
 
 export class PrometheusClient {
     private readonly base: URL;
@@ -47,9 +32,9 @@ export class PrometheusClient {
     async scalar(promql: string): Promise<number | undefined> {
         const url = new URL(`${this.base.pathname.replace(/\/+$/, "")}/api/v1/query`, this.base);
         url.searchParams.set("query", promql);
-        let answer: { status: number; body: string };
+        let answer: HttpAnswer;
         try {
-            answer = await get(url, QUERY_TIMEOUT_MS);
+            answer = await httpRequest(url, { timeoutMs: QUERY_TIMEOUT_MS });
         } catch (error) {
             throw new PrometheusError(`Prometheus at ${this.base.origin} is unreachable: ${(error as Error).message}`);
         }

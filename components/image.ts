@@ -11,6 +11,7 @@ import { imageTag } from "./naming";
 import type { BuildConfig, ImageSource } from "./config/schema";
 import type { RepositoryRef } from "./registry";
 import type { TrackName } from "./traffic/types";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 export interface ModelImageArgs {
     model: string;
@@ -54,7 +55,7 @@ export class ModelImage extends pulumi.ComponentResource implements ImageRef {
     readonly builtLocally: boolean;
 
     constructor(name: string, args: ModelImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:image:ModelImage", name, {}, opts);
+        super(COMPONENT_TYPES.modelImage, name, {}, opts);
         if ("image" in args.source) {
             this.ref = pulumi.output(args.source.image);
             this.contentId = this.ref;

@@ -11,6 +11,7 @@ import type { ContainerRegistry } from "./registry";
 import type { DeployedModel, ModelTarget } from "./target";
 import { planTraffic } from "./traffic/plan";
 import { perTrack, type TrackName, type TrafficPlan } from "./traffic/types";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 export interface ModelServiceArgs {
     environment: string;
@@ -26,7 +27,7 @@ export class ModelService extends pulumi.ComponentResource {
     readonly images: pulumi.Output<Partial<Record<TrackName, string>>>;
 
     constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:model:ModelService", name, {}, opts);
+        super(COMPONENT_TYPES.modelService, name, {}, opts);
         this.plan = planTraffic(name, args.config);
         const repository = args.registry.repository(name);
         const images: Partial<Record<TrackName, ModelImage>> = {};

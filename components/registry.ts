@@ -9,6 +9,7 @@ import type { RegistryConfig } from "./config/schema";
 import { awsScope } from "./aws-scope";
 import { deployerPolicy, deployerTrustPolicy } from "./iam";
 import { awsTags, physicalName, PRODUCT, repositoryName } from "./naming";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 export interface RegistryCredentials {
     address: string;
@@ -58,7 +59,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
     readonly repositoryUrls: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ContainerRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:registry:ContainerRegistry", name, {}, opts);
+        super(COMPONENT_TYPES.containerRegistry, name, {}, opts);
         const refs = new Map<string, RepositoryRef>();
         for (const model of args.models) refs.set(model, this.repositoryFor(model, args));
         this.repositories = refs;

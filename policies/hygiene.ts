@@ -2,6 +2,7 @@
  * Config hygiene: the environment mix-up (a dev bucket, image or role reaching prod; a resource
  * that does not say which environment it belongs to) and secrets in plain text.
  */
+import { IAM_TYPES, S3_TYPES } from "../components/type-tokens";
 import {
     arrayAt,
     containersOf,
@@ -23,28 +24,28 @@ import {
 import type { PackConfig } from "./offline";
 
 /** AWS resource types that take tags; others (attachments, lifecycle policies...) cannot carry one. */
-const TAGGABLE_AWS_TYPES = new Set([
-    "aws:ecr/repository:Repository",
-    "aws:s3/bucket:Bucket",
-    "aws:s3/bucketV2:BucketV2",
-    "aws:iam/role:Role",
-    "aws:iam/policy:Policy",
-    "aws:iam/user:User",
-    "aws:iam/instanceProfile:InstanceProfile",
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-    "aws:kms/key:Key",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:ec2/securityGroup:SecurityGroup",
-    "aws:lb/loadBalancer:LoadBalancer",
-    "aws:lb/targetGroup:TargetGroup",
-    "aws:lb/listener:Listener",
-    "aws:lb/listenerRule:ListenerRule",
+const TAGGABLE_AWS_TYPES = new Set<string>([
+    TYPES.ecrRepository,
+    S3_TYPES.bucket,
+    S3_TYPES.bucketV2,
+    IAM_TYPES.role,
+    IAM_TYPES.policy,
+    IAM_TYPES.user,
+    IAM_TYPES.instanceProfile,
+    IAM_TYPES.openIdConnectProvider,
+    TYPES.kmsKey,
+    TYPES.logGroup,
+    TYPES.metricAlarm,
+    TYPES.launchTemplate,
+    TYPES.securityGroup,
+    TYPES.loadBalancer,
+    TYPES.targetGroup,
+    TYPES.listener,
+    TYPES.listenerRule,
 ]);
 
 /** An Auto Scaling group's tags are a list of {key, value, propagateAtLaunch}, not a map. */
-const AUTOSCALING_GROUP = "aws:autoscaling/group:Group";
+const AUTOSCALING_GROUP = TYPES.autoscalingGroup;
 
 function listTag(props: Props, key: string): string | undefined {
     const entry = listEntry(props, "tags", "key", key);
@@ -63,7 +64,7 @@ function declaredEnvironments(type: string, props: Props): Array<{ where: string
         if (podSpecOf(type, props)) found.push({ where: "pod template labels", value: stringAt(props, "spec", "template", "metadata", "labels", ENVIRONMENT_LABEL) });
         return found;
     }
-    if (type === TYPES.container || type === "docker:index/network:Network") return [{ where: "labels", value: dockerLabel(props, ENVIRONMENT_LABEL) }];
+    if (type === TYPES.container || type === TYPES.network) return [{ where: "labels", value: dockerLabel(props, ENVIRONMENT_LABEL) }];
     if (TAGGABLE_AWS_TYPES.has(type)) return [{ where: "tags", value: stringAt(props, "tags", ENVIRONMENT_TAG) }];
     if (type === AUTOSCALING_GROUP) return [{ where: "tags", value: listTag(props, ENVIRONMENT_TAG) }];
     return undefined;

@@ -4,19 +4,8 @@
  * one service account), no inline user policies.
  */
 import { asList, parsePolicyDocument, type PolicyDocument, type PolicyStatement, RESOURCE_WILDCARD_EXCEPTIONS, STS_AUDIENCE } from "../components/iam";
+import { IAM_TYPES } from "../components/type-tokens";
 import { arrayAt, isRecord, recordAt, resourcePolicy, stringAt, type ModelshipPolicy, type Props } from "./lib";
-
-export const IAM_TYPES = {
-    policy: "aws:iam/policy:Policy",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    userPolicy: "aws:iam/userPolicy:UserPolicy",
-    groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
-    role: "aws:iam/role:Role",
-    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
-} as const;
 
 /** Verbs after which a partial wildcard can only expand to read actions. */
 export const READ_VERBS = ["Get", "List", "Describe", "BatchGet", "Head"] as const;

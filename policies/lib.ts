@@ -6,7 +6,8 @@
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { PLANS_ANNOTATION, PLANS_ENVIRONMENT, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
 import { AWS_TAG } from "../components/naming";
-import { findProjectDir, stackNames } from "../tools/stack-files";
+import { TYPES } from "../components/type-tokens";
+import { findProjectDir, stackNames } from "../tools/project-files";
 
 export type Theme = "iam" | "storage" | "workloads" | "hygiene" | "traffic";
 
@@ -41,26 +42,8 @@ export const PRODUCTION = "prod";
 export const ENVIRONMENT_LABEL = "modelship.dev/environment";
 export const ENVIRONMENT_TAG = AWS_TAG.environment;
 
-export const TYPES = {
-    deployment: "kubernetes:apps/v1:Deployment",
-    statefulSet: "kubernetes:apps/v1:StatefulSet",
-    daemonSet: "kubernetes:apps/v1:DaemonSet",
-    pod: "kubernetes:core/v1:Pod",
-    job: "kubernetes:batch/v1:Job",
-    service: "kubernetes:core/v1:Service",
-    configMap: "kubernetes:core/v1:ConfigMap",
-    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-    container: "docker:index/container:Container",
-    remoteImage: "docker:index/remoteImage:RemoteImage",
-    /** A local command: a deployment gate, or the docker target's router reload. */
-    command: "command:local:Command",
-    ecrRepository: "aws:ecr/repository:Repository",
-    loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
-    /** The same resource under the provider's older `alb` module. */
-    albLoadBalancer: "aws:alb/loadBalancer:LoadBalancer",
-    listenerRule: "aws:lb/listenerRule:ListenerRule",
-    albListenerRule: "aws:alb/listenerRule:ListenerRule",
-} as const;
+// The one table of type tokens; the policies import it from here with the rest of what they share.
+export { TYPES } from "../components/type-tokens";
 
 export type Props = Record<string, unknown>;
 

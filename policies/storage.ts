@@ -5,19 +5,8 @@
  * bucket with its companions through `companionsOf`.
  */
 import type { PolicyResource } from "@pulumi/policy";
+import { S3_TYPES } from "../components/type-tokens";
 import { arrayAt, isRecord, recordAt, resourcePolicy, stackPolicy, stringAt, TYPES, type ModelshipPolicy } from "./lib";
-
-export const S3_TYPES = {
-    bucket: "aws:s3/bucket:Bucket",
-    bucketV2: "aws:s3/bucketV2:BucketV2",
-    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    acl: "aws:s3/bucketAcl:BucketAcl",
-    aclV2: "aws:s3/bucketAclV2:BucketAclV2",
-    versioning: "aws:s3/bucketVersioning:BucketVersioning",
-    versioningV2: "aws:s3/bucketVersioningV2:BucketVersioningV2",
-    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    encryptionV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-} as const;
 
 const BUCKET_TYPES: readonly string[] = [S3_TYPES.bucket, S3_TYPES.bucketV2];
 const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;

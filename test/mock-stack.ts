@@ -31,19 +31,5 @@ export function at<T = unknown>(resource: RecordedResource, path: string): T {
     return path.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], resource.inputs) as T;
 }
 
-export const T = {
-    container: "docker:index/container:Container",
-    image: "docker-build:index:Image",
-    remoteImage: "docker:index/remoteImage:RemoteImage",
-    network: "docker:index/network:Network",
-    command: "command:local:Command",
-    deployment: "kubernetes:apps/v1:Deployment",
-    service: "kubernetes:core/v1:Service",
-    configMap: "kubernetes:core/v1:ConfigMap",
-    serviceAccount: "kubernetes:core/v1:ServiceAccount",
-    namespace: "kubernetes:core/v1:Namespace",
-    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-    ecrRepository: "aws:ecr/repository:Repository",
-    ecrLifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-} as const;
+/** The type tokens the tests look resources up by: the one table the components and the policies use. */
+export { TYPES as T } from "../components/type-tokens";

@@ -8,9 +8,10 @@
  *
  * Prints JSON: [{model, artifact, roleName, trustPolicy, runtimePolicy}].
  */
-import { parseArgs } from "util";
 import { irsaTrustPolicy, modelRuntimePolicy, parseS3Uri, repositoryArn, type AwsScope, type PolicyDocument } from "../components/iam";
 import { iamRoleName, podRoleLogicalName, repositoryName } from "../components/naming";
+import { parseFlags, runCommand, UsageError } from "./command-line";
+import { EXIT_OK } from "./exit-codes";
 
 export interface StoreRole {
     model: string;
@@ -58,53 +59,26 @@ export function storeRoles(args: StoreRolesArgs): StoreRole[] {
     });
 }
 
-const USAGE = `Usage: node dist/tools/artifact-store-roles.js --prefix s3://<bucket>/<prefix>/ --model <name> [--model <name> ...]
+const USAGE = `usage: node dist/tools/artifact-store-roles.js --prefix s3://<bucket>/<prefix>/ --model <name> [--model <name> ...]
     [--environment lab] [--namespace models] [--oidc-issuer kubernetes.default.svc] [--account 123456789012] [--region us-east-1]`;
 
-function main(argv: string[]): number {
-    let values;
-    try {
-        values = parseArgs({
-            args: argv,
-            strict: true,
-            options: {
-                prefix: { type: "string" },
-                model: { type: "string", multiple: true },
-                environment: { type: "string", default: "lab" },
-                namespace: { type: "string", default: "models" },
-                "oidc-issuer": { type: "string", default: "kubernetes.default.svc" },
-                account: { type: "string", default: "123456789012" },
-                region: { type: "string", default: "us-east-1" },
-                help: { type: "boolean", short: "h" },
-            },
-        }).values;
-    } catch (error) {
-        process.stderr.write(`artifact-store-roles: ${(error as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    if (!values.prefix || !values.model || values.model.length === 0) {
-        process.stderr.write(`artifact-store-roles: --prefix and at least one --model are required\n${USAGE}\n`);
-        return 2;
-    }
-    try {
-        const roles = storeRoles({
-            prefix: values.prefix,
-            environment: values.environment,
-            namespace: values.namespace,
-            oidcIssuer: values["oidc-issuer"],
-            scope: { partition: "aws", region: values.region, accountId: values.account },
-            models: values.model,
-        });
-        process.stdout.write(`${JSON.stringify(roles, null, 2)}\n`);
-        return 0;
-    } catch (error) {
-        process.stderr.write(`artifact-store-roles: ${(error as Error).message}\n`);
-        return 1;
-    }
+function main(argv: readonly string[]): number {
+    const { values, lists } = parseFlags(
+        argv,
+        { "--prefix": "prefix", "--environment": "environment", "--namespace": "namespace", "--oidc-issuer": "oidcIssuer", "--account": "account", "--region": "region" },
+        { lists: { "--model": "models" } },
+    );
+    if (!values.prefix || lists.models.length === 0) throw new UsageError("--prefix and at least one --model are required");
+    const roles = storeRoles({
+        prefix: values.prefix,
+        environment: values.environment ?? "lab",
+        namespace: values.namespace ?? "models",
+        oidcIssuer: values.oidcIssuer ?? "kubernetes.default.svc",
+        scope: { partition: "aws", region: values.region ?? "us-east-1", accountId: values.account ?? "123456789012" },
+        models: lists.models,
+    });
+    process.stdout.write(`${JSON.stringify(roles, null, 2)}\n`);
+    return EXIT_OK;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runCommand(USAGE, main);

@@ -20,9 +20,6 @@ import {
     countByLevel,
     countBySeverity,
     DEFAULT_LINT_THRESHOLD,
-    EXIT_FAILED,
-    EXIT_PASS,
-    EXIT_USAGE,
     FAILING_SEVERITIES,
     formatLintFinding,
     formatScanFinding,
@@ -44,7 +41,9 @@ import {
 import type { GateKind } from "../components/gates/kinds";
 import { runSmoke } from "../model-server/src/smoke/run";
 import { SMOKE_FLAGS, SMOKE_USAGE, smokeSettings, SmokeUsageError } from "../model-server/src/smoke/settings";
-import { parseFlags, UsageError, wantsHelp } from "./args";
+import { parseFlags, runCommand, UsageError } from "./command-line";
+// A gate that passes ends as any command that succeeded.
+import { EXIT_FAILED, EXIT_OK as EXIT_PASS } from "./exit-codes";
 
 export const USAGE = [
     "usage: node dist/tools/gate.js <lint|scan|smoke> [flags]",
@@ -237,29 +236,13 @@ const GATES: Readonly<Record<GateKind, (argv: readonly string[]) => number | Pro
 
 export async function main(argv: readonly string[]): Promise<number> {
     const [gate, ...rest] = argv;
-    if (gate === "help" || wantsHelp(argv)) {
+    if (gate === "help") {
         out(USAGE);
         return EXIT_PASS;
     }
-    try {
-        if (gate === undefined) throw new UsageError("no gate given");
-        if (!Object.prototype.hasOwnProperty.call(GATES, gate)) throw new UsageError(`unknown gate ${JSON.stringify(gate)}: expected lint, scan or smoke`);
-        return await GATES[gate as GateKind](rest);
-    } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        process.stderr.write(`gate: ${error.message}\n${USAGE}\n`);
-        return EXIT_USAGE;
-    }
+    if (gate === undefined) throw new UsageError("no gate given");
+    if (!Object.prototype.hasOwnProperty.call(GATES, gate)) throw new UsageError(`unknown gate ${JSON.stringify(gate)}: expected lint, scan or smoke`);
+    return GATES[gate as GateKind](rest);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error: unknown) => {
-            process.stderr.write(`gate: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-            process.exitCode = EXIT_FAILED;
-        },
-    );
-}
+if (require.main === module) runCommand(USAGE, main);

@@ -10,7 +10,8 @@ import * as path from "path";
 import { allPolicies } from "../policies/all";
 import { withProjectEnvironments } from "../policies/hygiene";
 import { evaluate, type OfflineResource, type PackConfig, type Violation } from "../policies/offline";
-import { parseFlags, runCommand, UsageError } from "./args";
+import { parseFlags, runCommand, UsageError } from "./command-line";
+import { EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_OK } from "./exit-codes";
 import type { RecordedResource } from "./mock-runtime";
 import { findProjectDir, renderStack } from "./render";
 
@@ -57,9 +58,6 @@ export function formatViolations(stack: string, violations: readonly Violation[]
     return [...lines, summary].join("\n");
 }
 
-/** Exit code when the check cannot run (a bad stack config, no policy config), apart from 1 for a mandatory violation. */
-const EXIT_CANNOT_RUN = 2;
-
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseFlags(argv, { "--stack": "stack", "-s": "stack", "--config": "config", "--resources": "resources", "--project": "project" }).values;
     if (!args.stack) throw new UsageError("--stack is required");
@@ -69,7 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
         ...(args.resources ? { resourcesFile: path.resolve(args.resources) } : {}),
     });
     console.log(formatViolations(args.stack, violations));
-    return violations.some((v) => v.level === "mandatory") ? 1 : 0;
+    return violations.some((v) => v.level === "mandatory") ? EXIT_FAILED : EXIT_OK;
 }
 
 if (require.main === module) runCommand(USAGE, main, { failedCode: EXIT_CANNOT_RUN });

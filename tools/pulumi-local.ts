@@ -10,8 +10,9 @@ import * as path from "path";
 import { namespaceValues } from "../components/config/load";
 import { parseConfig } from "../components/config/parse";
 import type { ModelshipConfig } from "../components/config/schema";
-import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./args";
-import { findProjectDir, readStackFiles } from "./stack-files";
+import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./command-line";
+import { PULUMI_ENV } from "./env-vars";
+import { findProjectDir, readStackFiles } from "./project-files";
 
 const COMMANDS = ["up", "preview", "destroy", "refresh"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -81,11 +82,11 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, c
 export function localPulumiEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const childEnv: NodeJS.ProcessEnv = {
         ...env,
-        PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(projectDir, STATE_DIR)}`,
-        PULUMI_SKIP_UPDATE_CHECK: "true",
+        [PULUMI_ENV.backendUrl]: env[PULUMI_ENV.backendUrl] ?? `file://${path.join(projectDir, STATE_DIR)}`,
+        [PULUMI_ENV.skipUpdateCheck]: "true",
     };
-    if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) childEnv.PULUMI_CONFIG_PASSPHRASE = LOCAL_PASSPHRASE;
-    if (!env.PULUMI_BACKEND_URL) fs.mkdirSync(path.join(projectDir, STATE_DIR), { recursive: true });
+    if (env[PULUMI_ENV.configPassphrase] === undefined && env[PULUMI_ENV.configPassphraseFile] === undefined) childEnv[PULUMI_ENV.configPassphrase] = LOCAL_PASSPHRASE;
+    if (!env[PULUMI_ENV.backendUrl]) fs.mkdirSync(path.join(projectDir, STATE_DIR), { recursive: true });
     return childEnv;
 }
 

@@ -10,10 +10,12 @@ import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../components/config/load";
 import { routerNginxConf } from "../policies/lib";
 import { deployModelship, type StackOutputs } from "../components/stack";
-import { parseFlags, runCommand, UsageError } from "./args";
+import { STACK_TYPE } from "../components/type-tokens";
 import { GATE_KINDS } from "../components/gates/kinds";
+import { parseFlags, runCommand, UsageError } from "./command-line";
+import { EXIT_OK } from "./exit-codes";
 import { runUnderMocks, type RecordedGateResource, type RecordedResource } from "./mock-runtime";
-import { findProjectDir, readStackFiles, type StackFiles } from "./stack-files";
+import { findProjectDir, readStackFiles, type StackFiles } from "./project-files";
 
 // Importable from here as before; it lives with the other readers of the project files.
 export { findProjectDir };
@@ -40,7 +42,7 @@ export async function renderFiles(projectDir: string, files: StackFiles): Promis
     try {
         const run = await runUnderMocks(files, () => deployModelship(loadConfig()));
         const resources = run.resources
-            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .filter((r) => r.type !== STACK_TYPE)
             .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
         return { stack, resources, gates: run.gates, outputs: run.outputs };
     } finally {
@@ -116,7 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const gates = gateSummary(render.gates, model);
         if (gates) console.log(`    gates: ${gates}`);
     }
-    return 0;
+    return EXIT_OK;
 }
 
 if (require.main === module) runCommand(USAGE, main);

@@ -21,6 +21,7 @@ import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
 import type { TrackName, TrackPlan } from "../traffic/types";
 import { instanceRefreshPreferences, pinRules, splitRule, type ListenerRuleSpec } from "./alb";
 import { userDataScript } from "./user-data";
+import { COMPONENT_TYPES } from "../type-tokens";
 
 export interface AwsVmTargetArgs {
     config: AwsVmTargetConfig;
@@ -65,7 +66,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     };
 
     constructor(name: string, args: AwsVmTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:aws-vm:AwsVmTarget", name, {}, opts);
+        super(COMPONENT_TYPES.awsVmTarget, name, {}, opts);
         this.args = args;
         this.targetName = name;
         const { config, environment } = args;

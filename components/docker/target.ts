@@ -17,6 +17,7 @@ import { plansAnnotation, PLANS_ENVIRONMENT } from "../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
 import { shellQuote } from "../shell";
 import type { TrackPlan } from "../traffic/types";
+import { COMPONENT_TYPES } from "../type-tokens";
 
 export const ROUTER_PORT = 8080;
 /** The model-server image's own user; set here too so the container never runs as root whatever the image says. */
@@ -124,7 +125,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
     };
 
     constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:docker:DockerTarget", name, {}, opts);
+        super(COMPONENT_TYPES.dockerTarget, name, {}, opts);
         this.args = args;
         this.network = new docker.Network(
             "network",

@@ -13,6 +13,7 @@ import { shellQuote } from "../shell";
 import { gateResourceName, type GateKind } from "./kinds";
 import type { GateSpec } from "./plan";
 import { recordGate } from "./recorded";
+import { COMPONENT_TYPES } from "../type-tokens";
 
 /** The gate programs, built with the project (`npm run up` builds first); Pulumi runs in the project directory. */
 export const GATE_PROGRAM = "node dist/tools/gate.js";
@@ -92,7 +93,7 @@ export class ModelGates extends pulumi.ComponentResource {
     readonly byTrack: Partial<Record<TrackName, pulumi.Resource[]>> = {};
 
     constructor(name: string, args: ModelGatesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:gates:ModelGates", name, {}, opts);
+        super(COMPONENT_TYPES.modelGates, name, {}, opts);
         for (const spec of args.specs) {
             const image = args.images[spec.track];
             if (!image) throw new Error(`model ${args.model}: no image for the ${spec.track} track's ${spec.kind} gate`);

@@ -20,10 +20,6 @@ export { clip, type Verdict } from "../../model-server/src/smoke/output";
 
 export const resultLine: (gate: GateKind, verdict: Verdict, ms: number, detail?: string) => string = anyResultLine;
 
-export const EXIT_PASS = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
 /** Matches the last line of every gate run: gate, verdict, detail (optional), seconds. */
 export const GATE_RESULT_PATTERN = new RegExp(`^(${GATE_KINDS.join("|")}): (passed|FAILED|NOT RUN|NOT SCANNED)(?: \\(([^()]*)\\))? in (\\d+\\.\\d) s$`);
 

@@ -21,6 +21,7 @@ import type { TrackPlan } from "../traffic/types";
 import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
 import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
+import { COMPONENT_TYPES } from "../type-tokens";
 
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
@@ -74,7 +75,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     };
 
     constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("modelship:kubernetes:KubernetesTarget", name, {}, opts);
+        super(COMPONENT_TYPES.kubernetesTarget, name, {}, opts);
         this.args = args;
         this.targetName = name;
         if (args.config.createNamespace) {

@@ -15,9 +15,10 @@ import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
 import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { schemaResourceShape, sdkResourceShape, shapeDifferences, type SdkResource } from "./support/provider-schema";
+import { TYPES } from "../../components/type-tokens";
 
 /** The command resources the components create, and where the SDK declares each. */
-const USED_RESOURCES: SdkResource[] = [{ token: "command:local:Command", declarationFile: "local/command.d.ts", argsInterface: "CommandArgs", className: "Command" }];
+const USED_RESOURCES: SdkResource[] = [{ token: TYPES.command, declarationFile: "local/command.d.ts", argsInterface: "CommandArgs", className: "Command" }];
 
 const projectDir = findProjectDir();
 const sdkDir = path.join(projectDir, "node_modules", "@pulumi", "command");

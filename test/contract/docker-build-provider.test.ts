@@ -19,9 +19,10 @@ import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
 import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { propertyDifferences, schemaObjectShape, schemaResourceShape, sdkObjectShape, sdkResourceShape, shapeDifferences, type Properties, type SdkResource } from "./support/provider-schema";
+import { TYPES } from "../../components/type-tokens";
 
 /** The docker-build resources the components create, and where the SDK declares each. */
-const USED_RESOURCES: SdkResource[] = [{ token: "docker-build:index:Image", declarationFile: "image.d.ts", argsInterface: "ImageArgs", className: "Image" }];
+const USED_RESOURCES: SdkResource[] = [{ token: TYPES.image, declarationFile: "image.d.ts", argsInterface: "ImageArgs", className: "Image" }];
 const IMAGE = USED_RESOURCES[0];
 /** The object types ModelImage passes (context, dockerfile, registry login, inline cache and its import). */
 const USED_OBJECT_TYPES = ["BuildContext", "Dockerfile", "Registry", "CacheFrom", "CacheFromRegistry", "CacheTo", "CacheToInline"];

@@ -16,13 +16,14 @@ import { findProjectDir } from "../../tools/render";
 import { builtProviderSchema } from "./support/built-schema";
 import { installedVersion, resourcesCreatedByComponents } from "./support/components";
 import { schemaObjectShape, schemaResourceShape, sdkObjectShape, sdkResourceShape, shapeDifferences, type PackageSchema, type Properties, type SdkResource } from "./support/provider-schema";
+import { TYPES } from "../../components/type-tokens";
 
 /** The docker resources the components create, and where the SDK declares each. */
 const USED_RESOURCES: SdkResource[] = [
-    { token: "docker:index/container:Container", declarationFile: "container.d.ts", argsInterface: "ContainerArgs", className: "Container" },
-    { token: "docker:index/network:Network", declarationFile: "network.d.ts", argsInterface: "NetworkArgs", className: "Network" },
-    { token: "docker:index/remoteImage:RemoteImage", declarationFile: "remoteImage.d.ts", argsInterface: "RemoteImageArgs", className: "RemoteImage" },
-    { token: "docker:index/volume:Volume", declarationFile: "volume.d.ts", argsInterface: "VolumeArgs", className: "Volume" },
+    { token: TYPES.container, declarationFile: "container.d.ts", argsInterface: "ContainerArgs", className: "Container" },
+    { token: TYPES.network, declarationFile: "network.d.ts", argsInterface: "NetworkArgs", className: "Network" },
+    { token: TYPES.remoteImage, declarationFile: "remoteImage.d.ts", argsInterface: "RemoteImageArgs", className: "RemoteImage" },
+    { token: TYPES.volume, declarationFile: "volume.d.ts", argsInterface: "VolumeArgs", className: "Volume" },
 ];
 
 const projectDir = findProjectDir();
@@ -63,7 +64,7 @@ describe("contract: pulumi-resource-docker's schema against the @pulumi/docker S
 
     it("covers every docker resource the components create", () => {
         const used = resourcesCreatedByComponents(projectDir, { package: "@pulumi/docker", alias: "docker" }, ([name]) => `docker:index/${name[0].toLowerCase()}${name.slice(1)}:${name}`);
-        assert.ok(used.includes("docker:index/container:Container"), `the components create containers: ${used.join(", ")}`);
+        assert.ok(used.includes(TYPES.container), `the components create containers: ${used.join(", ")}`);
         assert.deepEqual(used, USED_RESOURCES.map((r) => r.token).sort());
     });
 

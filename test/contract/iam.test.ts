@@ -22,7 +22,8 @@ import {
     type ModelRuntimeAccess,
     type PolicyDocument,
 } from "../../components/iam";
-import { IAM_TYPES, iamPolicies } from "../../policies/iam";
+import { IAM_TYPES } from "../../components/type-tokens";
+import { iamPolicies } from "../../policies/iam";
 import { resource, violationsOf } from "../support/policies";
 import { actionsIn, catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, tally, wildcardExceptionProblems, type IamRequest } from "./support/iam";
 

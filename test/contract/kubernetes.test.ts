@@ -31,9 +31,10 @@ import {
     type Issue,
     type KubernetesObject,
 } from "./support/schemas";
+import { isOn, TEST_ENV } from "../../tools/env-vars";
 
 const projectDir = findProjectDir();
-const REQUIRE_GO = process.env.MODELSHIP_REQUIRE_GO === "1";
+const REQUIRE_GO = isOn(TEST_ENV.requireGo);
 
 // ------------------------------------------------------------------------------------------------
 // What the program emits
@@ -202,7 +203,7 @@ let goChecked: boolean | undefined;
 function requireGo(ctx: Mocha.Context): void {
     goChecked ??= goAvailable();
     if (goChecked) return;
-    if (REQUIRE_GO) throw new Error("MODELSHIP_REQUIRE_GO=1, but `go` is not on PATH: the Gateway API and prometheus-operator CRDs cannot be fetched");
+    if (REQUIRE_GO) throw new Error(`${TEST_ENV.requireGo}=1, but \`go\` is not on PATH: the Gateway API and prometheus-operator CRDs cannot be fetched`);
     ctx.skip();
 }
 

@@ -8,6 +8,7 @@ import { modelSchema } from "../../components/config/schema";
 import { alertRuleGroups, rulesFile, type RuleGroup } from "../../components/monitoring";
 import { findProjectDir, renderStack } from "../../tools/render";
 import { PROMTOOL, toolOrSkip } from "../support/tools";
+import { TYPES } from "../../components/type-tokens";
 
 const analysis = modelSchema.shape.analysis.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250 });
 
@@ -46,7 +47,7 @@ describe("alert rules under promtool", function () {
     it("every PrometheusRule of the prod stack passes `promtool check rules`", async function () {
         const promtool = toolOrSkip(this, PROMTOOL);
         const prod = await renderStack(findProjectDir(), "prod");
-        const rules = prod.resources.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+        const rules = prod.resources.filter((r) => r.type === TYPES.prometheusRule);
         assert.ok(rules.length >= 3, `${rules.length} PrometheusRules`);
         const dir = tempDir();
         let checked = 0;

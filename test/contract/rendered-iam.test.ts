@@ -7,8 +7,9 @@ import { strict as assert } from "assert";
 import { parsePolicyDocument, parseS3Uri, type PolicyDocument } from "../../components/iam";
 import { MOCK_ACCOUNT, MOCK_REGION, type RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
-import { readStackFiles } from "../../tools/stack-files";
+import { readStackFiles } from "../../tools/project-files";
 import { catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, type IamRequest } from "./support/iam";
+import { IAM_TYPES } from "../../components/type-tokens";
 
 interface RenderedModel {
     name: string;
@@ -55,7 +56,7 @@ describe("contract: the IAM documents the prod stack emits", function () {
 
     it("every emitted document uses only actions, resources and condition keys AWS's catalogue knows", async () => {
         const documents = resources.flatMap((r) =>
-            r.type === "aws:iam/rolePolicy:RolePolicy" ? [parsePolicyDocument(r.inputs.policy)] : r.type === "aws:iam/role:Role" ? [parsePolicyDocument(r.inputs.assumeRolePolicy)] : [],
+            r.type === IAM_TYPES.rolePolicy ? [parsePolicyDocument(r.inputs.policy)] : r.type === IAM_TYPES.role ? [parsePolicyDocument(r.inputs.assumeRolePolicy)] : [],
         );
         assert.ok(documents.length >= 8, `${documents.length} documents`);
         for (const doc of documents) {
@@ -68,10 +69,10 @@ describe("contract: the IAM documents the prod stack emits", function () {
     });
 
     it("each model's runtime role reads its own artifacts and pulls its own image, and nobody else's", async () => {
-        const runtimes = models.filter((m) => resources.some((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `${m.name}-runtime`));
+        const runtimes = models.filter((m) => resources.some((r) => r.type === IAM_TYPES.rolePolicy && r.name === `${m.name}-runtime`));
         assert.ok(runtimes.length >= 3, "pod roles and the instance role");
         for (const model of runtimes) {
-            const policy = document("aws:iam/rolePolicy:RolePolicy", `${model.name}-runtime`, "policy");
+            const policy = document(IAM_TYPES.rolePolicy, `${model.name}-runtime`, "policy");
             const role = `arn:aws:iam::${MOCK_ACCOUNT}:role/${model.name}`;
             const own = parseS3Uri(model.artifact);
             await expectAllowed(role, policy, { action: "s3:GetObject", resource: `arn:aws:s3:::${own.bucket}/${own.prefix}1.0.0/model.json` }, `${model.name} reads its model`);
@@ -91,11 +92,11 @@ describe("contract: the IAM documents the prod stack emits", function () {
         const cluster = Object.values(target).find((t) => t.irsa)!;
         const provider = cluster.irsa!.oidcProviderArn;
         const issuer = provider.slice(provider.indexOf("oidc-provider/") + "oidc-provider/".length);
-        const podRoles = resources.filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-pods"));
+        const podRoles = resources.filter((r) => r.type === IAM_TYPES.role && r.name.endsWith("-pods"));
         assert.ok(podRoles.length >= 2);
         for (const role of podRoles) {
             const model = role.name.replace(/-pods$/, "");
-            const trust = document("aws:iam/role:Role", role.name, "assumeRolePolicy");
+            const trust = document(IAM_TYPES.role, role.name, "assumeRolePolicy");
             const token = (account: string) => ({
                 action: "sts:AssumeRoleWithWebIdentity",
                 resource: `arn:aws:iam::${MOCK_ACCOUNT}:role/${role.name}`,
@@ -111,7 +112,7 @@ describe("contract: the IAM documents the prod stack emits", function () {
     });
 
     it("the CI deployer may push to every repository of the stack and read nothing", async () => {
-        const policy = document("aws:iam/rolePolicy:RolePolicy", "deployer-push", "policy");
+        const policy = document(IAM_TYPES.rolePolicy, "deployer-push", "policy");
         const role = `arn:aws:iam::${MOCK_ACCOUNT}:role/deployer`;
         for (const model of models) await expectAllowed(role, policy, { action: "ecr:PutImage", resource: repository(model.name) }, `push ${model.name}`);
         await expectDenied(role, policy, { action: "ecr:PutImage", resource: repository("not-a-model") }, "push elsewhere");

@@ -19,6 +19,7 @@ import { binomialBounds, combine, countBy, failed, LoopbackClient, runLoad, sett
 import { INFER_PATH, inferBody } from "../support/model-server";
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { EngineStack, engineOrSkip, run } from "./support/engine";
+import { TYPES } from "../../components/type-tokens";
 
 const STACK = "dev";
 const MODEL = "fraud-scorer";
@@ -193,7 +194,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const changed = preview.changes.map((c) => `${c.type} ${c.name}`);
         const allowed = [/^command:local:Command router-reload$/, /^docker:index\/container:Container fraud-scorer-candidate-\d+$/, /^command:local:Command fraud-scorer-gates-candidate-smoke$/];
         assert.deepEqual(changed.filter((c) => !allowed.some((a) => a.test(c))), [], `only the reload, replicas and the candidate's gate change:\n${changed.join("\n")}`);
-        assert.ok(changed.includes("command:local:Command router-reload"), changed.join("\n"));
+        assert.ok(changed.includes(`${TYPES.command} router-reload`), changed.join("\n"));
 
         const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("promote", "--yes"));
         assert.equal(result.status, 0, result.all);

@@ -19,6 +19,7 @@ import { EngineStack, engineOrSkip, TOOLCHAIN_BIN } from "./support/engine";
 import type { NetnsLoadOutput } from "./support/netns-load";
 import { RealNode } from "./support/real-node";
 import { S3Store } from "./support/s3-store";
+import { isOn, TEST_ENV } from "../../tools/env-vars";
 
 const STACK = "lab";
 const MODEL = "fraud-scorer";
@@ -53,7 +54,7 @@ function traefikOrSkip(context: Mocha.Context): string {
     const traefik = path.join(TOOLCHAIN_BIN, "traefik");
     if (fs.existsSync(traefik)) return traefik;
     const message = `traefik not in ${TOOLCHAIN_BIN}: run scripts/traefik-toolchain.sh (about 14 minutes cold)`;
-    if (process.env.MODELSHIP_REQUIRE_TRAEFIK === "1") assert.fail(`${message} (MODELSHIP_REQUIRE_TRAEFIK=1)`);
+    if (isOn(TEST_ENV.requireTraefik)) assert.fail(`${message} (${TEST_ENV.requireTraefik}=1)`);
     return context.skip();
 }
 
@@ -129,7 +130,7 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
         for (const line of figures) console.log(`      ${line}`);
         traefik?.kill("SIGTERM");
         if (stack) await stack.destroy();
-        if (node && process.env.MODELSHIP_KEEP_CLUSTER !== "1") {
+        if (node && !isOn(TEST_ENV.keepCluster)) {
             await store?.down();
             await node.down();
         }

@@ -16,6 +16,8 @@ import { inferBody, INFER_PATH, startModelServer, type ModelServerProcess } from
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { KwokCluster, type KubeObject } from "./support/cluster";
 import { EngineStack, engineOrSkip, run, type Run } from "./support/engine";
+import { isOn, PULUMI_ENV, TEST_ENV } from "../../tools/env-vars";
+import { TYPES } from "../../components/type-tokens";
 
 const STACK = "lab";
 const GATEWAY_NS = "lab-gateway";
@@ -151,7 +153,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
         }
         stack?.cleanup();
-        if (cluster && process.env.MODELSHIP_KEEP_CLUSTER !== "1") await cluster.down();
+        if (cluster && !isOn(TEST_ENV.keepCluster)) await cluster.down();
     });
 
     it("`npm run up -- --stack lab` creates every object, and the API server has them", async () => {
@@ -172,7 +174,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         const jobs = await cluster.list("jobs", "app.kubernetes.io/component=smoke-gate");
         assert.deepEqual(jobs.map((j) => (j.status as { succeeded?: number }).succeeded), [1, 1], "both tracks' smoke Jobs passed before the route");
         const resources = await stack.resources();
-        assert.ok(resources.some((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"));
+        assert.ok(resources.some((r) => r.type === TYPES.httpRoute));
     });
 
     it("the preview of the next canary step lists only the route, the candidate's replicas and its smoke gate", async () => {
@@ -181,16 +183,16 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         const preview = await stack.preview();
         const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
         const allowed = new Set([
-            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route",
-            "kubernetes:apps/v1:Deployment fraud-scorer-candidate",
-            "kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke",
+            `${TYPES.httpRoute} fraud-scorer-route`,
+            `${TYPES.deployment} fraud-scorer-candidate`,
+            `${TYPES.job} fraud-scorer-gates-candidate-smoke`,
         ]);
         assert.deepEqual(changed.filter((c) => !allowed.has(c)), [], `only router, replicas and the candidate's gate change:\n${changed.join("\n")}`);
-        assert.ok(changed.includes("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute fraud-scorer-route"), changed.join("\n"));
-        assert.ok(changed.includes("kubernetes:batch/v1:Job fraud-scorer-gates-candidate-smoke"), changed.join("\n"));
+        assert.ok(changed.includes(`${TYPES.httpRoute} fraud-scorer-route`), changed.join("\n"));
+        assert.ok(changed.includes(`${TYPES.job} fraud-scorer-gates-candidate-smoke`), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
 
-        const summary = await stack.node("dist/tools/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);
+        const summary = await stack.node("dist/cli/preview-summary.js", ["--stack", STACK, "--config-file", stack.configFile]);
         assert.equal(summary.status, 0, summary.all);
         timings["preview:summary"] = summary.ms;
         assert.match(summary.stdout, /^\| \*\*fraud-scorer\*\* \| canary 1\/5 → \*\*canary 2\/5\*\* \|/m, summary.all);
@@ -284,7 +286,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             // A backend without the stack: the real engine fails, and the file stays as it was, run after run.
             const emptyState = fs.mkdtempSync(path.join(stack.dir, "empty-state-"));
             for (const args of [["promote"], ["promote"], ["promote", "--yes"]]) {
-                const missing = await stack.node("dist/cli/main.js", [...args, "--stack", STACK, "--model", "fraud-scorer"], 120_000, { PULUMI_BACKEND_URL: `file://${emptyState}` });
+                const missing = await stack.node("dist/cli/main.js", [...args, "--stack", STACK, "--model", "fraud-scorer"], 120_000, { [PULUMI_ENV.backendUrl]: `file://${emptyState}` });
                 assert.equal(missing.status, 1, missing.all);
                 assert.match(missing.stderr, /no stack named '[^']*lab' found/, missing.all);
                 assert.equal(fs.readFileSync(labFile(), "utf8"), `encryptionsalt: ${stack.salt()}\n${committedLabFile}`, `${args.join(" ")} on a missing stack leaves the file as it was`);

@@ -21,6 +21,7 @@ import type { NetnsLoadOutput } from "./support/netns-load";
 import { RealNode } from "./support/real-node";
 import { findProjectDir } from "../../tools/render";
 import { S3Store } from "./support/s3-store";
+import { isOn, TEST_ENV } from "../../tools/env-vars";
 
 const STACK = "lab";
 const GATEWAY_NS = "lab-gateway";
@@ -199,7 +200,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         if (committedLabFile) fs.writeFileSync(labFile(), committedLabFile);
         if (Object.keys(timings).length > 0) console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
         for (const line of figures) console.log(`      ${line}`);
-        if (node && process.env.MODELSHIP_KEEP_CLUSTER !== "1") {
+        if (node && !isOn(TEST_ENV.keepCluster)) {
             await store?.down();
             await node.down();
         }

@@ -11,6 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { engineOrSkip, run, type Run } from "../e2e/support/engine";
+import { PULUMI_ENV } from "../../tools/env-vars";
+import { TYPES } from "../../components/type-tokens";
 
 const BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-command"];
 const STACK = "commands";
@@ -62,12 +64,12 @@ describe("pulumi-resource-command under the real engine (command:local:Command)"
         env = {
             ...process.env,
             PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-            PULUMI_HOME: path.join(dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "modelship-command-test",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            [PULUMI_ENV.home]: path.join(dir, "home"),
+            [PULUMI_ENV.backendUrl]: `file://${path.join(dir, "state")}`,
+            [PULUMI_ENV.configPassphrase]: "modelship-command-test",
+            [PULUMI_ENV.skipUpdateCheck]: "true",
+            [PULUMI_ENV.disableAutomaticPluginAcquisition]: "true",
+            [PULUMI_ENV.nodejsTranspileOnly]: "true",
             COMMAND_TEST_JOURNAL: journal,
             COMMAND_TEST_DIR: workDir,
             COMMAND_TEST_TRIGGER: "1",
@@ -134,6 +136,6 @@ describe("pulumi-resource-command under the real engine (command:local:Command)"
         const exported = await pulumi(["stack", "export"]);
         assert.equal(exported.status, 0, exported.all);
         const resources = (JSON.parse(exported.stdout) as { deployment: { resources?: Array<{ type: string }> } }).deployment.resources ?? [];
-        assert.deepEqual(resources.filter((r) => r.type === "command:local:Command"), []);
+        assert.deepEqual(resources.filter((r) => r.type === TYPES.command), []);
     });
 });

@@ -11,6 +11,8 @@ import { BUILD_ENV, dockerRunArgs, must, prepareDocker, run, stopDocker, type Do
 import { request, sleep, type Answer } from "../support/http";
 import { toolOrSkip, TRIVY } from "../support/tools";
 import { run as runAsync } from "../e2e/support/engine";
+import { isOn, TEST_ENV } from "../../tools/env-vars";
+import { TYPES } from "../../components/type-tokens";
 
 const projectDir = findProjectDir();
 const MODEL = "fraud-scorer";
@@ -38,7 +40,7 @@ describe("the model-server image on a real Docker engine", function () {
     const containerName = (track: Track) => `modelship-test-${id}-${track}`;
     /** The track's declared fetch step with this test's image and a volume of its own in place of the stack's. */
     const declaredFetch = (resources: readonly RecordedResource[], track: Track, image: string, artifact?: string) => {
-        const step = resources.find((r) => r.type === "command:local:Command" && r.name === `${MODEL}-${track}-artifact-fetch`);
+        const step = resources.find((r) => r.type === TYPES.command && r.name === `${MODEL}-${track}-artifact-fetch`);
         assert.ok(step, `the dev stack declares ${MODEL}-${track}-artifact-fetch`);
         const create = String(step.inputs.create);
         const declaredVolume = /type=volume,source=([^,']+),/.exec(create)?.[1];
@@ -54,7 +56,7 @@ describe("the model-server image on a real Docker engine", function () {
 
     before(function () {
         if (!dockerObtainable()) {
-            if (process.env.MODELSHIP_REQUIRE_DOCKER === "1") assert.fail("no Docker engine and no way to install one (not root)");
+            if (isOn(TEST_ENV.requireDocker)) assert.fail("no Docker engine and no way to install one (not root)");
             this.skip();
         }
         environment = prepareDocker(15 * 60_000);
@@ -78,7 +80,7 @@ describe("the model-server image on a real Docker engine", function () {
         // The containers run exactly as the dev stack declares them (env, mounts, read-only root, health check...).
         const dev = await renderStack(projectDir, "dev");
         for (const track of ["stable", "candidate"] as const) {
-            const declared: RecordedResource | undefined = dev.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${MODEL}-${track}-0`);
+            const declared: RecordedResource | undefined = dev.resources.find((r) => r.type === TYPES.container && r.name === `${MODEL}-${track}-0`);
             assert.ok(declared, `the dev stack declares ${MODEL}-${track}-0`);
             // The artifact as the stack fetches it: the declared step, into a volume of this test's own.
             const fetch = declaredFetch(dev.resources, track, images[track]!);

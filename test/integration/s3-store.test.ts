@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { freePort } from "../support/http";
+import { TEST_ENV } from "../../tools/env-vars";
 
 const project = findProjectDir();
 const SCRIPT = path.join(project, "scripts", "s3-store.sh");
@@ -45,7 +46,7 @@ describe("the test artifact store (moto, IAM on) read by fetch-artifact through 
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-s3-store-"));
     const models = path.join(work, "models");
     const tokenFile = path.join(work, "token");
-    const storeEnv: NodeJS.ProcessEnv = { ...process.env, MODELSHIP_S3_STATE: path.join(work, "state") };
+    const storeEnv: NodeJS.ProcessEnv = { ...process.env, [TEST_ENV.s3State]: path.join(work, "state") };
     let endpoint = "";
     const roles = new Map<string, string>();
 

@@ -4,6 +4,7 @@
  * so that a test against it checks the components instead of repeating them.
  */
 import type { RecordedResource } from "../../tools/mock-runtime";
+import { IAM_TYPES, TYPES } from "../../components/type-tokens";
 
 export interface NameLimit {
     max: number;
@@ -40,23 +41,23 @@ interface Named {
 
 /** Every resource type that has a physical name. The AWS limits are the API's (CreateLoadBalancer, CreateTargetGroup, CreateRole, ...). */
 const NAMED: Record<string, Named> = {
-    "aws:lb/loadBalancer:LoadBalancer": { field: "name", limit: limit(32, ALB_NAME, "ALB names: 32 letters, digits and hyphens") },
-    "aws:lb/targetGroup:TargetGroup": { field: "name", limit: limit(32, ALB_NAME, "target group names: 32 letters, digits and hyphens") },
-    "aws:iam/role:Role": { field: "name", limit: limit(64, IAM_NAME, "IAM role names: 64") },
-    "aws:iam/instanceProfile:InstanceProfile": { field: "name", limit: limit(128, IAM_NAME, "instance profile names: 128") },
-    "aws:iam/rolePolicy:RolePolicy": { field: "name", limit: limit(128, IAM_NAME, "inline role policy names: 128") },
-    "aws:cloudwatch/logGroup:LogGroup": { field: "name", limit: limit(512, /^[A-Za-z0-9_\-/.#]+$/, "log group names: 512") },
-    "aws:cloudwatch/metricAlarm:MetricAlarm": { field: "name", limit: limit(255, PRINTABLE, "alarm names: 255") },
-    "aws:ecr/repository:Repository": { field: "name", limit: limit(256, /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, "ECR repository names: 256") },
-    "aws:ec2/securityGroup:SecurityGroup": { field: "name", limit: limit(255, /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/, "security group names: 255") },
-    "aws:ec2/launchTemplate:LaunchTemplate": { field: "name", limit: limit(128, /^[A-Za-z0-9().\-/_]+$/, "launch template names: 128") },
-    "aws:autoscaling/group:Group": { field: "name", limit: limit(255, PRINTABLE, "Auto Scaling group names: 255") },
+    [TYPES.loadBalancer]: { field: "name", limit: limit(32, ALB_NAME, "ALB names: 32 letters, digits and hyphens") },
+    [TYPES.targetGroup]: { field: "name", limit: limit(32, ALB_NAME, "target group names: 32 letters, digits and hyphens") },
+    [IAM_TYPES.role]: { field: "name", limit: limit(64, IAM_NAME, "IAM role names: 64") },
+    [IAM_TYPES.instanceProfile]: { field: "name", limit: limit(128, IAM_NAME, "instance profile names: 128") },
+    [IAM_TYPES.rolePolicy]: { field: "name", limit: limit(128, IAM_NAME, "inline role policy names: 128") },
+    [TYPES.logGroup]: { field: "name", limit: limit(512, /^[A-Za-z0-9_\-/.#]+$/, "log group names: 512") },
+    [TYPES.metricAlarm]: { field: "name", limit: limit(255, PRINTABLE, "alarm names: 255") },
+    [TYPES.ecrRepository]: { field: "name", limit: limit(256, /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, "ECR repository names: 256") },
+    [TYPES.securityGroup]: { field: "name", limit: limit(255, /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/, "security group names: 255") },
+    [TYPES.launchTemplate]: { field: "name", limit: limit(128, /^[A-Za-z0-9().\-/_]+$/, "launch template names: 128") },
+    [TYPES.autoscalingGroup]: { field: "name", limit: limit(255, PRINTABLE, "Auto Scaling group names: 255") },
     // A replica's alias on the network is the host name the router resolves: one DNS label's length.
     // (Its container name is the provider's, new with every container.)
-    "docker:index/container:Container": { field: ["networksAdvanced.0.aliases.0", "name"], limit: limit(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a replica's alias, the host name the router resolves") },
-    "docker:index/network:Network": { field: "name", limit: limit(253, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Docker network name") },
+    [TYPES.container]: { field: ["networksAdvanced.0.aliases.0", "name"], limit: limit(63, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a replica's alias, the host name the router resolves") },
+    [TYPES.network]: { field: "name", limit: limit(253, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Docker network name") },
     // A local volume is a directory of the engine's, named after it: one file name's length.
-    "docker:index/volume:Volume": { field: "name", limit: limit(255, /^[A-Za-z0-9][A-Za-z0-9_.-]+$/, "a Docker volume name (the engine's directory for it)") },
+    [TYPES.volume]: { field: "name", limit: limit(255, /^[A-Za-z0-9][A-Za-z0-9_.-]+$/, "a Docker volume name (the engine's directory for it)") },
 };
 
 /**
@@ -64,18 +65,18 @@ const NAMED: Record<string, Named> = {
  * or the version a failed update returns to) must never meet its predecessor's name while the
  * predecessor is still mounted. Their limits are still checked, on the provider's pattern.
  */
-export const PROVIDER_NAMED = new Set(["docker:index/volume:Volume"]);
+export const PROVIDER_NAMED = new Set<string>([TYPES.volume]);
 
 /** Types whose resources have no name of their own (ids, references, commands). */
-const UNNAMED = new Set([
-    "aws:lb/listener:Listener",
-    "aws:lb/listenerRule:ListenerRule",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-    "docker-build:index:Image",
-    "docker:index/remoteImage:RemoteImage",
-    "command:local:Command",
+const UNNAMED = new Set<string>([
+    TYPES.listener,
+    TYPES.listenerRule,
+    TYPES.securityGroupIngressRule,
+    TYPES.securityGroupEgressRule,
+    TYPES.ecrLifecycle,
+    TYPES.image,
+    TYPES.remoteImage,
+    TYPES.command,
 ]);
 
 /**

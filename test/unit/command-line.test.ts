@@ -19,7 +19,7 @@ const COMMANDS: Record<string, { script: string; args: string[]; subcommand?: st
     modelship: { script: "dist/cli/main.js", args: [], subcommand: ["promote", "--stack", "dev"] },
     render: { script: "dist/tools/render.js", args: [] },
     policy: { script: "dist/tools/policy.js", args: [] },
-    "preview:summary": { script: "dist/tools/preview-summary.js", args: [] },
+    "preview:summary": { script: "dist/cli/preview-summary.js", args: [] },
     up: { script: "dist/tools/pulumi-local.js", args: ["up"] },
 };
 

@@ -7,7 +7,7 @@ import { ConfigError } from "../../components/config/errors";
 import { namespaceValues } from "../../components/config/load";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { findProjectDir } from "../../tools/render";
-import { readStackFiles } from "../../tools/stack-files";
+import { readStackFiles } from "../../tools/project-files";
 import { AWS_VM_TARGET, canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES } from "../fixtures";
 
 /** Parses and returns the ConfigError, failing the test if the config was accepted. */

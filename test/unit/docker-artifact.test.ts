@@ -16,8 +16,8 @@ import { findProjectDir } from "../../tools/render";
 import { canaryModel, dockerConfig } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
 
-const COMMAND = "command:local:Command";
-const VOLUME = "docker:index/volume:Volume";
+const COMMAND = T.command;
+const VOLUME = T.volume;
 const projectDir = findProjectDir();
 const shippedModels = path.join(projectDir, "model-server", "models", "fraud-scorer");
 

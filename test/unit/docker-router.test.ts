@@ -11,7 +11,7 @@ import { canaryModel, dockerConfig, modelFor } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
 import { fakeBin } from "../support/fake-bin";
 
-const COMMAND = "command:local:Command";
+const COMMAND = T.command;
 const RELOAD = "router-reload";
 
 const atStep = (step: number, overrides: Record<string, unknown> = {}) => dockerConfig({ "fraud-scorer": canaryModel({ strategy: { type: "canary", steps: [10, 25, 50, 100], step }, ...overrides }) });

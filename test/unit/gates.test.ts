@@ -8,8 +8,9 @@ import { parseSmokeArgv } from "../../model-server/src/smoke/main";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, canaryModel, dockerConfig, kubernetesConfig, GATEWAY_ROUTER, modelFor, prodModel } from "../fixtures";
 import { named, ofType, runStack } from "../mock-stack";
+import { TYPES } from "../../components/type-tokens";
 
-const COMMAND = "command:local:Command";
+const COMMAND = TYPES.command;
 
 function gatesOf(raw: ReturnType<typeof dockerConfig>, stack: string, model = "fraud-scorer", reachable = true) {
     const config = parseConfig(raw, stack).models[model];
@@ -111,7 +112,7 @@ describe("deployment gates", () => {
             const { resources } = await runStack(dockerConfig(), "dev");
             assert.match(String(byName(resources, "candidate-lint").inputs.create), /^timeout \d+ node dist\/tools\/gate\.js lint --dockerfile 'model-server\/Dockerfile' --required true$/);
             // The image the candidate's containers run: its tag in the local engine.
-            const candidateImage = String(named(resources, "docker:index/container:Container", "fraud-scorer-candidate-0").inputs.image);
+            const candidateImage = String(named(resources, TYPES.container, "fraud-scorer-candidate-0").inputs.image);
             assert.equal(candidateImage, "modelship/fraud-scorer:1.5.0");
             assert.match(String(byName(resources, "candidate-scan").inputs.create), new RegExp(`gate\\.js scan --image '${candidateImage}' --scanner trivy --required false \\|\\| echo 'scan gate of candidate 1\\.5\\.0 failed; advisory here`));
             assert.match(String(byName(resources, "candidate-smoke").inputs.create), /gate\.js smoke --url 'http:\/\/127\.0\.0\.1:\d+' --model 'fraud-scorer' --version '1\.5\.0' --input 'model-server\/models\/fraud-scorer\/smoke-request\.json'/);
@@ -138,7 +139,7 @@ describe("deployment gates", () => {
 });
 
 describe("the in-cluster smoke gate under mocks", () => {
-    const JOB = "kubernetes:batch/v1:Job";
+    const JOB = TYPES.job;
     const withSmoke = (step: number) =>
         kubernetesConfig(GATEWAY_ROUTER, {
             "fraud-scorer": prodModel({
@@ -155,7 +156,7 @@ describe("the in-cluster smoke gate under mocks", () => {
         const script = JSON.stringify(parseSmokeArgv(command.slice(2)));
         assert.match(script, /"url":"http:\/\/fraud-scorer-candidate\.models\.svc\.cluster\.local:80"/);
         assert.match(script, /"version":"1\.5\.0"/);
-        const route = named(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "fraud-scorer-route");
+        const route = named(resources, TYPES.httpRoute, "fraud-scorer-route");
         for (const job of jobs) assert.ok(route.dependsOn?.includes(`${JOB}::${job.name}`), `the route waits for ${job.name}`);
     });
 
@@ -180,7 +181,7 @@ describe("the in-cluster smoke gate under mocks", () => {
 });
 
 describe("deployment gates: the smoke gate on aws-vm, through the load balancer", () => {
-    const RULE = "aws:lb/listenerRule:ListenerRule";
+    const RULE = TYPES.listenerRule;
     const REQUEST = "model-server/models/fraud-scorer/smoke-request.json";
     const vms = (internal: boolean, smoke: Record<string, unknown>, step = 0) => {
         const raw = awsVmConfig({ "fraud-scorer": prodModel({ strategy: { type: "canary", steps: [5, 50, 100], step }, gates: { scan: { enabled: false }, smoke } }) });

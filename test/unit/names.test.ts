@@ -5,6 +5,7 @@ import { findProjectDir, renderStack } from "../../tools/render";
 import { LONGEST, longestNamesStacks } from "../fixtures";
 import { runStack } from "../mock-stack";
 import { nameProblems, physicalNames, PROVIDER_NAMED } from "../support/physical-names";
+import { TYPES } from "../../components/type-tokens";
 
 const projectDir = findProjectDir();
 
@@ -109,7 +110,7 @@ describe("physical names", () => {
             const model = Object.values(raw.models as Record<string, { tracks: Record<string, { version: string }> }>)[0];
             model.tracks.candidate.version = "1.5.0+build.7";
             const { resources } = await runStack(raw, LONGEST.stack);
-            const tags = resources.filter((r) => r.type === "docker-build:index:Image").flatMap((r) => (r.inputs.tags as string[]).map((tag) => tag.split(":").pop()));
+            const tags = resources.filter((r) => r.type === TYPES.image).flatMap((r) => (r.inputs.tags as string[]).map((tag) => tag.split(":").pop()));
             assert.equal(tags.length, 2);
             // Docker's tag grammar: a word character, then up to 127 word characters, '.' or '-'.
             for (const tag of tags) assert.match(tag ?? "", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);

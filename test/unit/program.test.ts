@@ -10,8 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { runUnderMocks, type RecordedResource } from "../../tools/mock-runtime";
 import { AWS_VM_TARGET, awsVmConfig, canaryModel, DIGEST, dockerConfig, GATEWAY_ROUTER, kubernetesConfig, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
+import { COMPONENT_TYPES, IAM_TYPES, STACK_TYPE } from "../../components/type-tokens";
 
-const COMMAND = "command:local:Command";
+const COMMAND = T.command;
 
 interface TargetCase {
     name: string;
@@ -146,7 +147,7 @@ describe("the stack program under mocks", () => {
         ] as const) {
             it(`${name}: components use modelship:<module>:<Type> tokens and own every resource`, async () => {
                 const { resources } = await runStack(raw, stack);
-                const components = resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack");
+                const components = resources.filter((r) => !r.custom && r.type !== STACK_TYPE);
                 assert.ok(components.length > 0);
                 for (const c of components) assert.match(c.type, /^modelship:[a-z-]+:[A-Z][A-Za-z]+$/);
                 for (const r of resources.filter((x) => x.custom)) {
@@ -157,8 +158,8 @@ describe("the stack program under mocks", () => {
 
         it("the docker target's track containers belong to their ModelService", async () => {
             const { resources } = await runStack(dockerConfig(), "dev");
-            assert.equal(named(resources, T.container, "fraud-scorer-stable-0").parent, "modelship:model:ModelService::fraud-scorer");
-            assert.equal(named(resources, T.container, "router").parent, "modelship:docker:DockerTarget::local");
+            assert.equal(named(resources, T.container, "fraud-scorer-stable-0").parent, `${COMPONENT_TYPES.modelService}::fraud-scorer`);
+            assert.equal(named(resources, T.container, "router").parent, `${COMPONENT_TYPES.dockerTarget}::local`);
         });
     });
 
@@ -172,7 +173,7 @@ describe("the stack program under mocks", () => {
                 assert.equal(error.issues.length, 2);
                 return true;
             });
-            assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+            assert.deepEqual(recorded.filter((r) => r.type !== STACK_TYPE), []);
         });
 
         it("two kubernetes targets in one namespace are refused before anything is registered, naming both", async () => {
@@ -188,7 +189,7 @@ describe("the stack program under mocks", () => {
             const twice = [...new Set(objects.filter((o, i) => objects.indexOf(o) !== i))];
             assert.ok(outcome instanceof ConfigError, `accepted; the render holds these objects twice: ${twice.join(", ")}`);
             assert.match(outcome.message, /modelship:targets\.green\.namespace: got "models"; expected .*blue/);
-            assert.deepEqual(recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+            assert.deepEqual(recorded.filter((r) => r.type !== STACK_TYPE), []);
         });
     });
 
@@ -253,11 +254,11 @@ describe("the stack program under mocks", () => {
             assert.notEqual(contents[0], contents[2], "each track its own");
             assert.equal(ofType(resources, T.remoteImage).length, 0, "a built image is not pulled");
             // Held for the stack: named by its ID while it runs, its tag removed (never forced) once its containers are gone.
-            const held = named(resources, "command:local:Command", "fraud-scorer-stable-local-image");
+            const held = named(resources, T.command, "fraud-scorer-stable-local-image");
             assert.equal(at(held, "create"), "docker image inspect --format '{{.Id}}' 'modelship/fraud-scorer:1.4.0'");
             assert.match(at<string>(held, "delete"), /^docker image rm 'modelship\/fraud-scorer:1\.4\.0' >\/dev\/null 2>&1 \|\| echo /);
             assert.doesNotMatch(at<string>(held, "delete"), /--force|-f /);
-            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.ok(named(resources, T.container, replica).dependsOn?.includes("command:local:Command::fraud-scorer-stable-local-image"), "deleted before the image's tag is removed");
+            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.ok(named(resources, T.container, replica).dependsOn?.includes(`${T.command}::fraud-scorer-stable-local-image`), "deleted before the image's tag is removed");
         });
 
         it("local: a rebuild under the same version (new base image) replaces the track's containers and re-runs its lint and scan gates", async () => {
@@ -391,7 +392,7 @@ describe("the stack program under mocks", () => {
             const vms = awsVmConfig({ a: { ...prodModel(), target: "east" }, b: { ...prodModel(), target: "west" } });
             vms.targets = { east: AWS_VM_TARGET, west: AWS_VM_TARGET };
             const both = await runStack(vms, "prod");
-            assert.equal(ofType(both.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length, 2);
+            assert.equal(ofType(both.resources, T.securityGroupIngressRule).length, 2);
         });
 
         it("the mock runtime refuses two resources with one URN, as the engine does", async () => {
@@ -419,16 +420,16 @@ describe("monitoring under mocks", () => {
         assert.deepEqual(alerts.sort(), ["ModelshipHighErrorRate/candidate", "ModelshipHighErrorRate/stable", "ModelshipHighLatencyP95/candidate", "ModelshipHighLatencyP95/stable"]);
         assert.match(file, /> 0\.02\n/);
         assert.match(file, /> 0\.3\n/);
-        assert.equal(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").length, 0);
+        assert.equal(ofType(resources, T.prometheusRule).length, 0);
     });
 
     it("with the Prometheus Operator: a ServiceMonitor and a PrometheusRule per model instead", async () => {
         const raw = kubernetesConfig(GATEWAY_ROUTER, { a: prodModel(), b: modelFor(prodModel(), "rolling") });
         raw.targets = { cluster: { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, monitoring: { prometheusOperator: true } } };
         const { resources } = await runStack(raw, "prod");
-        assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.name).sort(), ["a-alerts", "b-alerts"]);
-        assert.deepEqual(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").map((r) => r.name).sort(), ["a-scrape", "b-scrape"]);
-        const rolling = named(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "b-alerts");
+        assert.deepEqual(ofType(resources, T.prometheusRule).map((r) => r.name).sort(), ["a-alerts", "b-alerts"]);
+        assert.deepEqual(ofType(resources, T.serviceMonitor).map((r) => r.name).sort(), ["a-scrape", "b-scrape"]);
+        const rolling = named(resources, T.prometheusRule, "b-alerts");
         const tracks = at<Array<{ rules: Array<{ labels: { track: string } }> }>>(rolling, "spec.groups")[0].rules.map((r) => r.labels.track);
         assert.deepEqual([...new Set(tracks)], ["stable"], "a single-pool model has alerts for its one track");
         assert.equal(ofType(resources, T.configMap).filter((c) => c.name.endsWith("-alert-rules")).length, 0);
@@ -445,13 +446,13 @@ describe("IRSA roles under mocks", () => {
 
     it("gives each model a role trusted by its own service account only, allowed its own prefix and repository, and annotates the account with it", async () => {
         const { resources } = await runStack(withIrsa({ "fraud-scorer": prodModel() }), "prod");
-        const role = named(resources, "aws:iam/role:Role", "fraud-scorer-pods");
+        const role = named(resources, IAM_TYPES.role, "fraud-scorer-pods");
         const trust = JSON.parse(at<string>(role, "assumeRolePolicy")) as { Statement: Array<{ Condition: { StringEquals: Record<string, string> } }> };
         assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
             "oidc.eks.us-east-1.amazonaws.com/id/ABC123:aud": "sts.amazonaws.com",
             "oidc.eks.us-east-1.amazonaws.com/id/ABC123:sub": "system:serviceaccount:models:fraud-scorer",
         });
-        const policy = JSON.parse(at<string>(named(resources, "aws:iam/rolePolicy:RolePolicy", "fraud-scorer-runtime"), "policy")) as { Statement: Array<{ Sid: string; Resource: string }> };
+        const policy = JSON.parse(at<string>(named(resources, IAM_TYPES.rolePolicy, "fraud-scorer-runtime"), "policy")) as { Statement: Array<{ Sid: string; Resource: string }> };
         assert.equal(policy.Statement.find((s) => s.Sid === "ReadModelArtifact")?.Resource, "arn:aws:s3:::models-prod/fraud-scorer/*");
         assert.equal(policy.Statement.find((s) => s.Sid === "PullImage")?.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/modelship/fraud-scorer");
         const account = named(resources, T.serviceAccount, "fraud-scorer");
@@ -479,7 +480,7 @@ describe("IRSA roles under mocks", () => {
 
     it("keeps a role the model names instead of making one", async () => {
         const { resources } = await runStack(withIrsa({ m: prodModel({ serviceAccountRoleArn: "arn:aws:iam::123456789012:role/existing" }) }), "prod");
-        assert.equal(ofType(resources, "aws:iam/role:Role").length, 0);
+        assert.equal(ofType(resources, IAM_TYPES.role).length, 0);
         assert.equal(at<Record<string, string>>(named(resources, T.serviceAccount, "m"), "metadata.annotations")["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/existing");
         const init = at<Array<{ name: string; env?: Array<{ name: string; value: string }> }>>(named(resources, T.deployment, "m-stable"), "spec.template.spec.initContainers")[0];
         assert.equal(init.env?.find((e) => e.name === "AWS_ROLE_ARN")?.value, "arn:aws:iam::123456789012:role/existing", "the named role is the one the pods assume");

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../tools/render";
 import { fakeBin } from "../support/fake-bin";
+import { COMMAND_ENV, PULUMI_ENV } from "../../tools/env-vars";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "pulumi-local.js");
@@ -52,7 +53,7 @@ describe("npm run up / preview / destroy", () => {
 
     it("keeps a backend and passphrase the user set, and passes the stack on", () => {
         const fake = bin({ pulumi: "exit 0" });
-        const result = runCli(["preview", "--stack", "prod"], fake, { PULUMI_BACKEND_URL: "s3://state-bucket", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secret" });
+        const result = runCli(["preview", "--stack", "prod"], fake, { [PULUMI_ENV.backendUrl]: "s3://state-bucket", [PULUMI_ENV.configPassphraseFile]: "/run/secret" });
         assert.equal(result.status, 0, result.stderr);
         const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => !l.startsWith("pulumi version"));
         assert.deepEqual(calls, ["pulumi stack select prod --create | backend=s3://state-bucket passphrase=", "pulumi preview --stack prod | backend=s3://state-bucket passphrase="]);
@@ -66,7 +67,7 @@ describe("npm run up / preview / destroy", () => {
         created.push(dir);
         const devFile = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
         fs.writeFileSync(path.join(dir, "dev.local.yaml"), devFile.replace("routerImage: nginx:1.27-bookworm", "routerImage: 127.0.0.1:5000/modelship-base/nginx@sha256:" + "a".repeat(64)));
-        const result = runCli(["up", "--config-file", "dev.local.yaml", "--yes"], fake, { INIT_CWD: dir });
+        const result = runCli(["up", "--config-file", "dev.local.yaml", "--yes"], fake, { [COMMAND_ENV.initCwd]: dir });
         const devAfter = fs.readFileSync(devPath, "utf8");
         fs.writeFileSync(devPath, devFile);
         assert.equal(result.status, 0, result.stderr);
@@ -75,10 +76,10 @@ describe("npm run up / preview / destroy", () => {
         assert.equal(calls[1].split(" | ")[0], `pulumi up --stack dev --config-file ${path.join(dir, "dev.local.yaml")} --yes`);
 
         fs.writeFileSync(path.join(dir, "broken.yaml"), devFile.replace("port: 8080", "port: 80800"));
-        const broken = runCli(["up", "--config-file", "broken.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { INIT_CWD: dir });
+        const broken = runCli(["up", "--config-file", "broken.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { [COMMAND_ENV.initCwd]: dir });
         assert.equal(broken.status, 1, "a bad value in the given file stops before Pulumi");
         assert.match(broken.stderr, /port/);
-        const missing = runCli(["up", "--config-file", "nowhere.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { INIT_CWD: dir });
+        const missing = runCli(["up", "--config-file", "nowhere.yaml"], bin({ pulumi: "exit 0", docker: "echo 28.2.2" }), { [COMMAND_ENV.initCwd]: dir });
         assert.equal(missing.status, 1);
         assert.match(missing.stderr, /no stack file nowhere\.yaml/);
     });

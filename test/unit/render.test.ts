@@ -6,7 +6,8 @@ import * as path from "path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderFiles, renderStack, type Render } from "../../tools/render";
-import { readStackFiles, type StackFiles } from "../../tools/stack-files";
+import { readStackFiles, type StackFiles } from "../../tools/project-files";
+import { TYPES } from "../../components/type-tokens";
 
 const projectDir = findProjectDir();
 const renderCli = path.join(projectDir, "dist", "tools", "render.js");
@@ -22,9 +23,9 @@ function key(r: RecordedResource): string {
 function isRouterObject(r: RecordedResource): boolean {
     return (
         r.type.endsWith(":HTTPRoute") ||
-        r.type === "aws:lb/listenerRule:ListenerRule" ||
+        r.type === TYPES.listenerRule ||
         r.name.includes("-modelship-router") ||
-        (r.type === "command:local:Command" && r.name === "router-reload")
+        (r.type === TYPES.command && r.name === "router-reload")
     );
 }
 
@@ -93,7 +94,7 @@ describe("npm run render", () => {
                         // A track that scales by containers (docker) adds or removes containers of the candidate only;
                         // a track that starts or stops receiving requests gains or loses its smoke gate.
                         for (const r of [...change.added, ...change.removed]) {
-                            const scaled = r.type === "docker:index/container:Container" && r.name.startsWith(`${model}-candidate-`);
+                            const scaled = r.type === TYPES.container && r.name.startsWith(`${model}-candidate-`);
                             const smoke = /-gates-(stable|candidate)-smoke$/.test(r.name) && r.name.startsWith(`${model}-`);
                             assert.ok(scaled || smoke, `${label}: ${key(r)} added or removed`);
                         }

@@ -9,7 +9,7 @@ import { smokeCommand, SMOKE_PROGRAM, type SmokeCheck } from "../../components/k
 import { checkInfer, checkReady, checkV1Deprecation, checkVersion, type Answer, type CheckOutcome, type Expected } from "../../model-server/src/smoke/checks";
 import { parseSmokeArgv } from "../../model-server/src/smoke/main";
 import { SMOKE_FLAGS, smokeSettings } from "../../model-server/src/smoke/settings";
-import { parseFlags } from "../../tools/args";
+import { parseFlags } from "../../tools/command-line";
 import { findProjectDir } from "../../tools/render";
 
 const expected: Expected = { model: "fraud-scorer", version: "1.5.0", rows: [[1, 2], [3, 4]], min: 0, max: 1 };

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { engineOrSkip, run } from "../../e2e/support/engine";
 import type { PackageSchema } from "./provider-schema";
+import { PULUMI_ENV } from "../../../tools/env-vars";
 
 /**
  * The schema a provider plugin of the toolchain reports (`pulumi package get-schema`), read once
@@ -19,7 +20,7 @@ export function builtProviderSchema(plugin: string): () => PackageSchema {
         home = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-schema-"));
         const result = await run(path.join(bin, "pulumi"), ["package", "get-schema", path.join(bin, plugin)], {
             cwd: home,
-            env: { ...process.env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
+            env: { ...process.env, [PULUMI_ENV.home]: home, [PULUMI_ENV.skipUpdateCheck]: "true" },
             timeoutMs: 60_000,
         });
         assert.equal(result.status, 0, result.all);

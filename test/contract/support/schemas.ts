@@ -23,6 +23,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
 import { parse as parseYaml } from "yaml";
+import { TEST_ENV } from "../../../tools/env-vars";
 
 export interface KubernetesObject {
     apiVersion: string;
@@ -54,7 +55,7 @@ export const GATEWAY_API: GoModule = { path: "sigs.k8s.io/gateway-api", version:
 export const PROMETHEUS_OPERATOR: GoModule = { path: "github.com/prometheus-operator/prometheus-operator", version: "v0.85.0" };
 
 /** Outside the repository: where the module directories found by `go mod download` are remembered. */
-export const CACHE_DIR = process.env.MODELSHIP_CONTRACT_CACHE ?? path.join(os.tmpdir(), "modelship-contract-cache");
+export const CACHE_DIR = process.env[TEST_ENV.contractCache] ?? path.join(os.tmpdir(), "modelship-contract-cache");
 
 export function goAvailable(): boolean {
     const run = spawnSync("go", ["version"], { encoding: "utf8", timeout: 30_000 });

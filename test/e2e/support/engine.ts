@@ -10,12 +10,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import type { PreviewChange } from "../../../cli/preview-summary";
-import { previewChanges } from "../../../tools/preview-summary";
+import type { PreviewChange } from "../../../cli/preview-markdown";
+import { previewChanges } from "../../../cli/preview-summary";
 import { findProjectDir } from "../../../tools/render";
+import { isOn, PULUMI_ENV, TEST_ENV } from "../../../tools/env-vars";
 
 /** Where scripts/*-toolchain.sh put their binaries: under MODELSHIP_CACHE, as they do. */
-export const TOOLCHAIN_BIN = process.env.MODELSHIP_TOOLCHAIN_BIN ?? path.join(process.env.MODELSHIP_CACHE ?? "/var/cache/modelship", "toolchain", "bin");
+export const TOOLCHAIN_BIN = process.env[TEST_ENV.toolchainBin] ?? path.join(process.env[TEST_ENV.cache] ?? "/var/cache/modelship", "toolchain", "bin");
 const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kwokctl", "kube-apiserver", "etcd"];
 
 /** The toolchain's bin folder, or a skipped test (a failure where CI requires the engine). */
@@ -23,7 +24,7 @@ export function engineOrSkip(context: Mocha.Context, binaries: readonly string[]
     const missing = binaries.filter((b) => !fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
     if (missing.length === 0) return TOOLCHAIN_BIN;
     const message = `${missing.join(", ")} not in ${TOOLCHAIN_BIN}: run scripts/engine-toolchain.sh and scripts/kube-toolchain.sh`;
-    if (process.env.MODELSHIP_REQUIRE_ENGINE === "1") assert.fail(`${message} (MODELSHIP_REQUIRE_ENGINE=1)`);
+    if (isOn(TEST_ENV.requireEngine)) assert.fail(`${message} (${TEST_ENV.requireEngine}=1)`);
     return context.skip();
 }
 
@@ -81,13 +82,13 @@ export class EngineStack {
         this.env = {
             ...process.env,
             PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-            PULUMI_HOME: path.join(this.dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "modelship-e2e",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            [PULUMI_ENV.home]: path.join(this.dir, "home"),
+            [PULUMI_ENV.backendUrl]: `file://${path.join(this.dir, "state")}`,
+            [PULUMI_ENV.configPassphrase]: "modelship-e2e",
+            [PULUMI_ENV.skipUpdateCheck]: "true",
+            [PULUMI_ENV.disableAutomaticPluginAcquisition]: "true",
             // The program was type-checked by the build; the engine run only transpiles.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            [PULUMI_ENV.nodejsTranspileOnly]: "true",
             ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}),
         };
     }

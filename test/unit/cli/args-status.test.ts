@@ -1,14 +1,15 @@
 import { strict as assert } from "assert";
 import { parseCliArgs } from "../../../cli/args";
-import { UsageError } from "../../../tools/args";
+import { UsageError } from "../../../tools/command-line";
 import { formatStatus, type ModelStatus } from "../../../cli/status";
+import { COMMAND_ENV } from "../../../tools/env-vars";
 
 describe("modelship command line", () => {
     it("parses a command, its stack and model, and the switches", () => {
         assert.deepEqual(parseCliArgs(["promote", "--stack", "prod", "--model=fraud-scorer", "--yes"], {}), { command: "promote", stack: "prod", model: "fraud-scorer", yes: true, retire: false });
         assert.deepEqual(parseCliArgs(["rollback", "-s", "lab", "--retire"], {}), { command: "rollback", stack: "lab", yes: false, retire: true });
-        assert.equal(parseCliArgs(["analyze", "--stack", "prod"], { MODELSHIP_PROMETHEUS_URL: "http://prom:9090" }).prometheus, "http://prom:9090");
-        assert.equal(parseCliArgs(["analyze", "--stack", "prod", "--prometheus", "http://other:9090"], { MODELSHIP_PROMETHEUS_URL: "http://prom:9090" }).prometheus, "http://other:9090");
+        assert.equal(parseCliArgs(["analyze", "--stack", "prod"], { [COMMAND_ENV.prometheusUrl]: "http://prom:9090" }).prometheus, "http://prom:9090");
+        assert.equal(parseCliArgs(["analyze", "--stack", "prod", "--prometheus", "http://other:9090"], { [COMMAND_ENV.prometheusUrl]: "http://prom:9090" }).prometheus, "http://other:9090");
     });
 
     it("refuses what it does not know, with the usage", () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
-import { previewSummary } from "../../../cli/preview-summary";
+import { previewSummary } from "../../../cli/preview-markdown";
 import type { ModelStatus } from "../../../cli/status";
-import { previewChanges } from "../../../tools/preview-summary";
+import { previewChanges } from "../../../cli/preview-summary";
+import { IAM_TYPES, TYPES } from "../../../components/type-tokens";
 
 const canary = (step: number, weight: number, replicas: number): ModelStatus => ({
     strategy: "canary",
@@ -20,8 +21,8 @@ describe("preview summary (markdown for a pull request)", () => {
             before: { "fraud-scorer": canary(0, 10, 1) },
             after: { "fraud-scorer": canary(1, 25, 1) },
             changes: [
-                { op: "update", type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", name: "fraud-scorer-route" },
-                { op: "update", type: "aws:iam/rolePolicy:RolePolicy", name: "fraud-scorer-runtime" },
+                { op: "update", type: TYPES.httpRoute, name: "fraud-scorer-route" },
+                { op: "update", type: IAM_TYPES.rolePolicy, name: "fraud-scorer-runtime" },
             ],
             violations: [],
         });
@@ -62,8 +63,8 @@ describe("preview summary (markdown for a pull request)", () => {
             ],
         });
         assert.deepEqual(previewChanges(json), [
-            { op: "update", type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", name: "fraud-scorer-route" },
-            { op: "replace", type: "kubernetes:batch/v1:Job", name: "fraud-scorer-gates-candidate-smoke" },
+            { op: "update", type: TYPES.httpRoute, name: "fraud-scorer-route" },
+            { op: "replace", type: TYPES.job, name: "fraud-scorer-gates-candidate-smoke" },
         ]);
     });
 });

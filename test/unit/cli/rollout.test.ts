@@ -6,7 +6,7 @@ import type { ModelConfig } from "../../../components/config/schema";
 import { planTraffic } from "../../../components/traffic/plan";
 import { perTrack } from "../../../components/traffic/types";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "../../../cli/rollout";
-import { StackFile } from "../../../cli/stack-file";
+import { StackFile } from "../../../cli/stack-file-editor";
 import { findProjectDir } from "../../../tools/render";
 import { loadStackConfig } from "../../../tools/pulumi-local";
 import { parseConfig } from "../../../components/config/parse";

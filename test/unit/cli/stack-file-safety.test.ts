@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { findProjectDir } from "../../../tools/render";
 import { fakeBin, type FakeBin } from "../../support/fake-bin";
+import { COMMAND_ENV } from "../../../tools/env-vars";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "cli", "main.js");
@@ -199,7 +200,7 @@ describe("rollout commands leave the stack file as it was unless an update appli
         fs.writeFileSync(own, ownText);
         const result = spawnSync(process.execPath, [cli, "promote", "--yes", "--stack", STACK, "--model", "fraud-scorer", "--project", p.dir, "--config-file", "lab.local.yaml"], {
             encoding: "utf8",
-            env: { ...env(p, pulumi(FAKES.succeeds)), INIT_CWD: p.out },
+            env: { ...env(p, pulumi(FAKES.succeeds)), [COMMAND_ENV.initCwd]: p.out },
             timeout: 60_000,
         });
         assert.equal(result.status, 0, result.stdout + result.stderr);

@@ -2,16 +2,17 @@ import { strict as assert } from "assert";
 import { hygienePolicies } from "../../../policies/hygiene";
 import { findProjectDir, renderStack } from "../../../tools/render";
 import { resource, violationsOf } from "../../support/policies";
+import { TYPES } from "../../../components/type-tokens";
 
 const policy = (name: string) => hygienePolicies.find((p) => p.name === name)!;
 const ENV = "modelship.dev/environment";
 
 function service(labels: Record<string, string>, props: Record<string, unknown> = {}) {
-    return resource("kubernetes:core/v1:Service", { metadata: { name: "m", labels }, spec: { type: "ClusterIP" }, ...props });
+    return resource(TYPES.service, { metadata: { name: "m", labels }, spec: { type: "ClusterIP" }, ...props });
 }
 
 function deployment(env: Array<{ name: string; value?: string; valueFrom?: unknown }>, labels = { [ENV]: "prod" }) {
-    return resource("kubernetes:apps/v1:Deployment", {
+    return resource(TYPES.deployment, {
         metadata: { name: "m", labels },
         spec: { template: { metadata: { labels }, spec: { containers: [{ name: "model-server", image: "m:1", env }] } } },
     });
@@ -23,16 +24,16 @@ describe("hygiene policies", () => {
 
         it("passes a Kubernetes object, a docker container and an ECR repository labelled or tagged with the stack's environment", async () => {
             assert.deepEqual(await check(service({ [ENV]: "prod" })), []);
-            assert.deepEqual(await check(resource("docker:index/container:Container", { labels: [{ label: ENV, value: "prod" }] })), []);
-            assert.deepEqual(await check(resource("aws:ecr/repository:Repository", { tags: { "modelship:environment": "prod" } })), []);
+            assert.deepEqual(await check(resource(TYPES.container, { labels: [{ label: ENV, value: "prod" }] })), []);
+            assert.deepEqual(await check(resource(TYPES.ecrRepository, { tags: { "modelship:environment": "prod" } })), []);
         });
 
         it("refuses a missing label, another environment's label, and a pod template without it", async () => {
             assert.deepEqual(await check(service({})), [`metadata.labels lack ${ENV}; set it to "prod"`]);
             assert.deepEqual(await check(service({ [ENV]: "dev" })), ['metadata.labels say environment "dev" in the prod stack']);
-            const template = resource("kubernetes:apps/v1:Deployment", { metadata: { labels: { [ENV]: "prod" } }, spec: { template: { metadata: { labels: {} }, spec: { containers: [] } } } });
+            const template = resource(TYPES.deployment, { metadata: { labels: { [ENV]: "prod" } }, spec: { template: { metadata: { labels: {} }, spec: { containers: [] } } } });
             assert.deepEqual(await check(template), [`pod template labels lack ${ENV}; set it to "prod"`]);
-            assert.deepEqual(await check(resource("aws:ecr/repository:Repository", { tags: {} })), ['tags lack modelship:environment; set it to "prod"']);
+            assert.deepEqual(await check(resource(TYPES.ecrRepository, { tags: {} })), ['tags lack modelship:environment; set it to "prod"']);
         });
 
         it("checks every AWS resource the prod stack tags: one tagged with another environment is refused, whatever its kind", async function () {
@@ -52,7 +53,7 @@ describe("hygiene policies", () => {
         });
 
         it("leaves alone resources that cannot carry a label or tag", async () => {
-            assert.deepEqual(await check(resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { policy: "{}" })), []);
+            assert.deepEqual(await check(resource(TYPES.ecrLifecycle, { policy: "{}" })), []);
         });
     });
 
@@ -74,7 +75,7 @@ describe("hygiene policies", () => {
             assert.equal(found.length, 2);
             assert.match(found[0], /env\[0\]\.value names environment dev in the prod stack: s3:\/\/acme-models-dev/);
             assert.match(found[1], /names environment lab/);
-            assert.match((await check(resource("docker:index/remoteImage:RemoteImage", { name: "registry.example/dev/m:1" })))[0], /name names environment dev/);
+            assert.match((await check(resource(TYPES.remoteImage, { name: "registry.example/dev/m:1" })))[0], /name names environment dev/);
         });
 
         it("passes the environment's own names, words that merely contain another name, and device paths", async () => {
@@ -83,11 +84,11 @@ describe("hygiene policies", () => {
                 { name: "NOTE", value: "device development production /dev/stdout" },
             ]);
             assert.deepEqual(await check(clean), []);
-            assert.deepEqual(await check(resource("docker:index/container:Container", { labels: [{ label: "modelship.dev/track", value: "stable" }] })), [], "label names are keys");
+            assert.deepEqual(await check(resource(TYPES.container, { labels: [{ label: "modelship.dev/track", value: "stable" }] })), [], "label names are keys");
         });
 
         it("checks the resource's own name too, in any environment", async () => {
-            assert.equal((await check(resource("aws:ecr/repository:Repository", {}, "models-prod"), "dev")).length, 1);
+            assert.equal((await check(resource(TYPES.ecrRepository, {}, "models-prod"), "dev")).length, 1);
         });
     });
 
@@ -97,13 +98,13 @@ describe("hygiene policies", () => {
         it("refuses secret-named variables with literal values and known credential shapes anywhere", async () => {
             assert.deepEqual(await check(deployment([{ name: "DB_PASSWORD", value: "hunter2" }])), ["container model-server env DB_PASSWORD looks like a secret and is set in plain text"]);
             assert.deepEqual(await check(deployment([{ name: "SETTINGS", value: "key=AKIAIOSFODNN7EXAMPLE" }])), ["container model-server env SETTINGS holds an AWS access key id in plain text"]);
-            assert.deepEqual(await check(resource("docker:index/container:Container", { envs: ["API_TOKEN=abc123"] })), ["env API_TOKEN looks like a secret and is set in plain text"]);
-            assert.deepEqual(await check(resource("kubernetes:core/v1:ConfigMap", { data: { "tls.key": "-----BEGIN RSA PRIVATE KEY-----\nMIIB" } })), ["data tls.key holds a private key in plain text"]);
+            assert.deepEqual(await check(resource(TYPES.container, { envs: ["API_TOKEN=abc123"] })), ["env API_TOKEN looks like a secret and is set in plain text"]);
+            assert.deepEqual(await check(resource(TYPES.configMap, { data: { "tls.key": "-----BEGIN RSA PRIVATE KEY-----\nMIIB" } })), ["data tls.key holds a private key in plain text"]);
         });
 
         it("accepts secrets by reference, empty values and ordinary settings", async () => {
             assert.deepEqual(await check(deployment([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }, { name: "API_KEY", value: "" }, { name: "FEATURE_FLAGS", value: "{}" }])), []);
-            assert.deepEqual(await check(resource("docker:index/container:Container", { envs: ["MODEL_NAME=fraud-scorer", "PORT=8080"] })), []);
+            assert.deepEqual(await check(resource(TYPES.container, { envs: ["MODEL_NAME=fraud-scorer", "PORT=8080"] })), []);
         });
 
         it("accepts a secret-named *_FILE variable that names where a secret is mounted, and not one that holds a value", async () => {

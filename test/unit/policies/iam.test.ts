@@ -3,6 +3,7 @@ import type { PolicyStatement } from "../../../components/iam";
 import { iamPolicies } from "../../../policies/iam";
 import type { ModelshipPolicy } from "../../../policies/lib";
 import { resource, violationsOf } from "../../support/policies";
+import { IAM_TYPES, S3_TYPES } from "../../../components/type-tokens";
 
 function policy(name: string): ModelshipPolicy {
     const found = iamPolicies.find((p) => p.name === name);
@@ -10,11 +11,11 @@ function policy(name: string): ModelshipPolicy {
     return found;
 }
 
-const POLICY = "aws:iam/policy:Policy";
-const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
-const USER_POLICY = "aws:iam/userPolicy:UserPolicy";
-const GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy";
-const ROLE = "aws:iam/role:Role";
+const POLICY = IAM_TYPES.policy;
+const ROLE_POLICY = IAM_TYPES.rolePolicy;
+const USER_POLICY = IAM_TYPES.userPolicy;
+const GROUP_POLICY = IAM_TYPES.groupPolicy;
+const ROLE = IAM_TYPES.role;
 
 /** A policy document as an object. */
 function doc(...statements: PolicyStatement[]) {
@@ -109,7 +110,7 @@ describe("policies: IAM", () => {
         });
 
         it("ignores resources that carry no permission document", async () => {
-            assert.deepEqual(await violationsOf(subject, resource("aws:s3/bucket:Bucket", { policy: json(allow("*")) })), []);
+            assert.deepEqual(await violationsOf(subject, resource(S3_TYPES.bucket, { policy: json(allow("*")) })), []);
         });
     });
 
@@ -152,10 +153,10 @@ describe("policies: IAM", () => {
     describe("iam-no-admin-managed-policies", () => {
         const subject = policy("iam-no-admin-managed-policies");
         const attachments = [
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-            "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-            "aws:iam/policyAttachment:PolicyAttachment",
+            IAM_TYPES.rolePolicyAttachment,
+            IAM_TYPES.userPolicyAttachment,
+            IAM_TYPES.groupPolicyAttachment,
+            IAM_TYPES.policyAttachment,
         ];
         const admin = [
             "arn:aws:iam::aws:policy/AdministratorAccess",

@@ -10,7 +10,8 @@ import { enforcementLevel, policyConfig, type Violation } from "../../../policie
 import type { RecordedResource } from "../../../tools/mock-runtime";
 import { checkStack, policyConfigPath, readPackConfig } from "../../../tools/policy";
 import { findProjectDir, renderFiles, renderStack } from "../../../tools/render";
-import { readStackFiles, stackNames } from "../../../tools/stack-files";
+import { readStackFiles, stackNames } from "../../../tools/project-files";
+import { IAM_TYPES, TYPES } from "../../../components/type-tokens";
 
 const projectDir = findProjectDir();
 const cli = path.join(projectDir, "dist", "tools", "policy.js");
@@ -99,12 +100,12 @@ describe("the policy pack", () => {
             const dir = tempDir();
             try {
                 const resources = JSON.parse(JSON.stringify((await renderStack(projectDir, "prod")).resources)) as RecordedResource[];
-                const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "fraud-scorer-candidate")!;
+                const deployment = resources.find((r) => r.type === TYPES.deployment && r.name === "fraud-scorer-candidate")!;
                 const container = (deployment.inputs.spec as { template: { spec: { containers: Array<{ image: string; env: Array<{ name: string; value: string }> }> } } }).template.spec.containers[0];
                 container.image = "registry.example/fraud-scorer:latest";
                 container.env.find((e) => e.name === "MODEL_ARTIFACT")!.value = "s3://example-models-dev/fraud-scorer/";
                 resources.push({
-                    type: "aws:iam/rolePolicy:RolePolicy",
+                    type: IAM_TYPES.rolePolicy,
                     name: "fraud-scorer-artifacts",
                     custom: true,
                     inputs: { role: "fraud-scorer", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::example-models-prod/fraud-scorer/*" }] }) },
@@ -153,7 +154,7 @@ describe("the policy pack", () => {
 
         it("refuses a prod render that reads the lab bucket, and takes a new stack file's environment as foreign without a config change", async () => {
             const resources = JSON.parse(JSON.stringify((await renderStack(projectDir, "prod")).resources)) as RecordedResource[];
-            const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "fraud-scorer-candidate")!;
+            const deployment = resources.find((r) => r.type === TYPES.deployment && r.name === "fraud-scorer-candidate")!;
             const env = (deployment.inputs.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } }).template.spec.containers[0].env;
             env.find((e) => e.name === "MODEL_ARTIFACT")!.value = "s3://example-models-lab/fraud-scorer/";
             env.push({ name: "NOTE", value: "copied from s3://example-models-qa/fraud-scorer/" });
@@ -185,7 +186,7 @@ describe("the policy pack", () => {
             const dir = tempDir();
             try {
                 const resources = JSON.parse(JSON.stringify((await renderStack(projectDir, "dev")).resources)) as RecordedResource[];
-                delete resources.find((r) => r.type === "docker:index/container:Container" && r.name === "router")!.inputs.user;
+                delete resources.find((r) => r.type === TYPES.container && r.name === "router")!.inputs.user;
                 const file = path.join(dir, "resources.json");
                 fs.writeFileSync(file, JSON.stringify(resources));
                 const result = runCli(["--stack", "dev", "--resources", file]);

@@ -1,8 +1,10 @@
 import { strict as assert } from "assert";
 import type { PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import type { ModelshipPolicy } from "../../../policies/lib";
-import { S3_TYPES, storagePolicies } from "../../../policies/storage";
+import { S3_TYPES } from "../../../components/type-tokens";
+import { storagePolicies } from "../../../policies/storage";
 import { resource, violationsOf } from "../../support/policies";
+import { TYPES } from "../../../components/type-tokens";
 
 /** The engine's representation of unknown preview values, reached by path: it is internal to the SDK. */
 const engine = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T extends object>(value: T): T; unknownStringValue: string };
@@ -13,7 +15,7 @@ function policy(name: string): ModelshipPolicy {
     return found;
 }
 
-const REPOSITORY = "aws:ecr/repository:Repository";
+const REPOSITORY = TYPES.ecrRepository;
 const GOOD_REPOSITORY = { name: "modelship/fraud-scorer", imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE" };
 
 const BUCKET_POLICIES = ["s3-bucket-private", "s3-bucket-versioned", "s3-bucket-encrypted"] as const;

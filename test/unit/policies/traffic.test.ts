@@ -9,25 +9,26 @@ import { abortedCanaryPlan, abTestPlan, canaryPlan, plan, shadowPlan, track } fr
 import { resource, violationsOf } from "../../support/policies";
 import { evaluate } from "../../../policies/offline";
 import { findProjectDir, renderFiles } from "../../../tools/render";
-import { readStackFiles } from "../../../tools/stack-files";
+import { readStackFiles } from "../../../tools/project-files";
+import { TYPES } from "../../../components/type-tokens";
 
 const policy = (name: string) => trafficPolicies.find((p) => p.name === name)!;
 const SERVICES = { stable: { name: "m-stable", port: 80 }, candidate: { name: "m-candidate", port: 80 } };
 
 function httpRoute(p: TrafficPlan) {
     const route = renderHttpRoute({ name: p.model, namespace: "models", plan: p, services: SERVICES, parentRefs: [{ name: "gw", namespace: "gw" }] });
-    return resource("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", JSON.parse(JSON.stringify(route)) as Record<string, unknown>, p.model);
+    return resource(TYPES.httpRoute, JSON.parse(JSON.stringify(route)) as Record<string, unknown>, p.model);
 }
 
 const renderConf = (plans: TrafficPlan[]) => renderNginxConf({ listenPort: 8080, routes: plans.map((p) => ({ plan: p, backends: { stable: ["s:80"], candidate: ["c:80"] } })) });
 
 function nginxConfigMap(plans: TrafficPlan[], conf = renderConf(plans)) {
-    return resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: plansAnnotation(plans) } }, data: { "nginx.conf": conf } });
+    return resource(TYPES.configMap, { metadata: { annotations: { [PLANS_ANNOTATION]: plansAnnotation(plans) } }, data: { "nginx.conf": conf } });
 }
 
 /** The command that writes the docker router's config (its stdin) into the container, as the docker target registers it. */
 function dockerReload(plans: TrafficPlan[], conf = renderConf(plans)) {
-    return resource("command:local:Command", { create: "set -eu", stdin: conf, triggers: ["hash", "router-id"], environment: { [PLANS_ENVIRONMENT]: plansAnnotation(plans) } }, "router-reload");
+    return resource(TYPES.command, { create: "set -eu", stdin: conf, triggers: ["hash", "router-id"], environment: { [PLANS_ENVIRONMENT]: plansAnnotation(plans) } }, "router-reload");
 }
 
 /** The two objects that carry an nginx router's config and plans. */
@@ -39,7 +40,7 @@ const NGINX_CARRIERS = [
 /** The listener rule that splits the plan's traffic on the aws-vm target, as the target registers it. */
 function listenerRule(p: TrafficPlan) {
     const split = splitRule(p, 0, { stable: "arn:stable", candidate: "arn:candidate" });
-    return resource("aws:lb/listenerRule:ListenerRule", { priority: split.priority, conditions: split.conditions, actions: [{ type: "forward", forward: split.forward }], tags: { "modelship:environment": "prod", ...split.tags } }, `${p.model}-split`);
+    return resource(TYPES.listenerRule, { priority: split.priority, conditions: split.conditions, actions: [{ type: "forward", forward: split.forward }], tags: { "modelship:environment": "prod", ...split.tags } }, `${p.model}-split`);
 }
 
 function forwardOf(rule: ReturnType<typeof listenerRule>) {
@@ -76,7 +77,7 @@ describe("traffic policies", () => {
 
         it("reads no plan and no config from a command that is not the docker router's reload (a gate)", async () => {
             const conf = 'split_clients "$request_id" $ms_m_split {\n    70% stable;\n    40% candidate;\n}';
-            const gate = resource("command:local:Command", { create: "node dist/tools/gate.js smoke", stdin: conf, environment: { OTHER: "[]" } }, "m-gates-candidate-smoke");
+            const gate = resource(TYPES.command, { create: "node dist/tools/gate.js smoke", stdin: conf, environment: { OTHER: "[]" } }, "m-gates-candidate-smoke");
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), gate), []);
         });
 
@@ -103,12 +104,12 @@ describe("traffic policies", () => {
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), rule), [
                 "the listener rule's plan tags are unreadable: modelship:traffic-tracks names 1 tracks but the rule forwards to 2 target groups; modelship:traffic-mirror \"0 0\" is not a share per track",
             ]);
-            const pin = resource("aws:lb/listenerRule:ListenerRule", { actions: [{ type: "forward", forward: { targetGroups: [{ arn: "arn:stable", weight: 1 }] } }], tags: { "modelship:model": "fraud-scorer" } });
+            const pin = resource(TYPES.listenerRule, { actions: [{ type: "forward", forward: { targetGroups: [{ arn: "arn:stable", weight: 1 }] } }], tags: { "modelship:model": "fraud-scorer" } });
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), pin), []);
         });
 
         it("refuses unreadable plans in an annotation and in the docker router reload's environment", async () => {
-            const broken = resource("kubernetes:core/v1:ConfigMap", { metadata: { annotations: { [PLANS_ANNOTATION]: "{not json" } }, data: {} });
+            const broken = resource(TYPES.configMap, { metadata: { annotations: { [PLANS_ANNOTATION]: "{not json" } }, data: {} });
             assert.match((await violationsOf(policy("traffic-weights-valid"), broken))[0], /is not a JSON list of plans/);
             const reload = dockerReload([canaryPlan()]);
             (reload.props.environment as Record<string, string>)[PLANS_ENVIRONMENT] = "{not json";

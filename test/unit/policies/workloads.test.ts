@@ -2,10 +2,11 @@ import { strict as assert } from "assert";
 import { workloadPolicies } from "../../../policies/workloads";
 import { DIGEST } from "../../fixtures";
 import { resource, violationsOf } from "../../support/policies";
+import { TYPES } from "../../../components/type-tokens";
 
 const policy = (name: string) => workloadPolicies.find((p) => p.name === name)!;
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
-const CONTAINER = "docker:index/container:Container";
+const DEPLOYMENT = TYPES.deployment;
+const CONTAINER = TYPES.container;
 
 /** A Deployment that passes every workload policy; tests break one thing at a time. */
 function deployment(change: (pod: Record<string, any>, container: Record<string, any>) => void = () => undefined) {
@@ -130,7 +131,7 @@ describe("workload policies", () => {
     });
 
     describe("no-public-load-balancer", () => {
-        const lb = (annotations: Record<string, string> = {}) => resource("kubernetes:core/v1:Service", { metadata: { annotations }, spec: { type: "LoadBalancer" } });
+        const lb = (annotations: Record<string, string> = {}) => resource(TYPES.service, { metadata: { annotations }, spec: { type: "LoadBalancer" } });
 
         it("refuses a public LoadBalancer Service where forbidPublic is set (prod), unless annotated internal", async () => {
             assert.equal((await violationsOf(policy("no-public-load-balancer"), lb(), { forbidPublic: true })).length, 1);
@@ -139,11 +140,11 @@ describe("workload policies", () => {
         });
 
         it("refuses an internet-facing AWS load balancer where forbidPublic is set (prod): internal false, or unset (AWS's default scheme)", async () => {
-            const alb = (props: Record<string, unknown>) => resource("aws:lb/loadBalancer:LoadBalancer", { loadBalancerType: "application", ...props }, "vms");
+            const alb = (props: Record<string, unknown>) => resource(TYPES.loadBalancer, { loadBalancerType: "application", ...props }, "vms");
             const message = "the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC";
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: true }), [message]);
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({}), { forbidPublic: true }), [message]);
-            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), resource("aws:alb/loadBalancer:LoadBalancer", { internal: false }), { forbidPublic: true }), [message], "the legacy alb module's type");
+            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), resource(TYPES.albLoadBalancer, { internal: false }), { forbidPublic: true }), [message], "the legacy alb module's type");
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: true }), { forbidPublic: true }), []);
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: false }), []);
         });

@@ -5,11 +5,8 @@
  * install and exits 2; any other failure prints its message and exits 1 (or the command's own code).
  */
 import * as path from "path";
-
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-/** "A prerequisite is missing", distinct from a failed deployment. */
-export const EXIT_MISSING_PREREQUISITE = 2;
+import { COMMAND_ENV } from "./env-vars";
+import { EXIT_FAILED, EXIT_MISSING_PREREQUISITE, EXIT_OK, EXIT_USAGE } from "./exit-codes";
 
 /** An error that ends the command with its own exit code. */
 export class ExitError extends Error {
@@ -36,9 +33,11 @@ export class MissingPrerequisite extends ExitError {
 
 export type FlagSpec<K extends string> = Readonly<Record<string, K>>;
 
-export interface ParsedFlags<V extends string, S extends string> {
+export interface ParsedFlags<V extends string, S extends string, L extends string = never> {
     values: Partial<Record<V, string>>;
     switches: ReadonlySet<S>;
+    /** With `lists`: every value of a flag that may be given more than once, in order (empty when not given). */
+    lists: Record<L, string[]>;
     /** With `passThrough`: the arguments that are not this command's, in order. */
     rest: string[];
 }
@@ -47,22 +46,26 @@ export interface ParsedFlags<V extends string, S extends string> {
  * @param values flags that take a value (`--stack` -> "stack"); a missing value, or another flag
  *   where the value should be, is a usage error
  * @param options.switches flags without a value (`--yes` -> "yes")
+ * @param options.lists flags that take a value and may be given more than once (`--model a --model b`)
  * @param options.passThrough hand unknown arguments back in `rest` instead of refusing them
  */
-export function parseFlags<V extends string, S extends string = never>(
+export function parseFlags<V extends string, S extends string = never, L extends string = never>(
     argv: readonly string[],
     values: FlagSpec<V>,
-    options: { switches?: FlagSpec<S>; passThrough?: boolean } = {},
-): ParsedFlags<V, S> {
-    const parsed: ParsedFlags<V, S> = { values: {}, switches: new Set<S>(), rest: [] };
+    options: { switches?: FlagSpec<S>; lists?: FlagSpec<L>; passThrough?: boolean } = {},
+): ParsedFlags<V, S, L> {
     const switches = options.switches ?? {};
+    const lists = options.lists ?? {};
+    const parsed: ParsedFlags<V, S, L> = { values: {}, switches: new Set<S>(), lists: Object.fromEntries(Object.values(lists).map((name) => [name, []])) as unknown as Record<L, string[]>, rest: [] };
+    const has = (spec: FlagSpec<string>, flag: string) => Object.prototype.hasOwnProperty.call(spec, flag);
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        if (Object.prototype.hasOwnProperty.call(values, flag)) {
+        if (has(values, flag) || has(lists, flag)) {
             const value = inline ?? argv[++i];
             if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-            parsed.values[values[flag]] = value;
-        } else if (Object.prototype.hasOwnProperty.call(switches, flag) && inline === undefined) {
+            if (has(values, flag)) parsed.values[values[flag]] = value;
+            else parsed.lists[lists[flag]].push(value);
+        } else if (has(switches, flag) && inline === undefined) {
             (parsed.switches as Set<S>).add(switches[flag]);
         } else if (options.passThrough) {
             parsed.rest.push(argv[i]);
@@ -78,10 +81,10 @@ export function parseFlags<V extends string, S extends string = never>(
  * in the project folder and says where it was called from in INIT_CWD.
  */
 export function userPath(typed: string, env: NodeJS.ProcessEnv = process.env): string {
-    return path.resolve(env.INIT_CWD ?? process.cwd(), typed);
+    return path.resolve(env[COMMAND_ENV.initCwd] ?? process.cwd(), typed);
 }
 
-export function wantsHelp(argv: readonly string[]): boolean {
+function wantsHelp(argv: readonly string[]): boolean {
     return argv.includes("--help") || argv.includes("-h");
 }
 
@@ -99,7 +102,7 @@ export function runCommand(usage: string, main: (argv: readonly string[]) => num
     const argv = process.argv.slice(2);
     if (wantsHelp(argv)) {
         process.stdout.write(`${usage}\n`);
-        process.exitCode = 0;
+        process.exitCode = EXIT_OK;
         return;
     }
     // The exit code is the command's verdict: exit at once, before anything left pending (a

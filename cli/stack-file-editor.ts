@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isCollection, isMap, type Document } from "yaml";
-import { parseYamlFile, stackNames } from "../tools/stack-files";
+import { parseYamlFile, stackNames } from "../tools/project-files";
 import type { Edit } from "../components/strategies/strategy";
 
 const MODELS_KEY = "modelship:models";
