@@ -45,8 +45,8 @@ type Base = Pick<GateSpec, "track" | "version">;
  */
 const GATE_RULES: Readonly<Record<GateKind, (t: TrackGates, base: Base) => GateSpec | undefined>> = {
     lint: ({ model, track }, base) => {
-        const source = model.tracks[track.track]?.source;
-        if (!model.gates.lint.enabled || !source || !("build" in source)) return undefined;
+        const source = track.source;
+        if (!model.gates.lint.enabled || !("build" in source)) return undefined;
         return { ...base, kind: "lint", required: model.gates.lint.required ?? true, timeoutSeconds: model.gates.lint.timeoutSeconds, triggers: [track.version], dockerfile: path.join(source.build.context, source.build.dockerfile ?? "Dockerfile") };
     },
     scan: ({ model, track, environment }, base) => {
