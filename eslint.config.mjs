@@ -1,0 +1,28 @@
+// The linter for the whole repository, model-server/ included: each TypeScript file is checked
+// with the types of the tsconfig.json nearest to it (the root's, or model-server's own).
+import eslint from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["**/node_modules/", "**/dist/", "out/", ".pulumi-state/", "engine/"] },
+    eslint.configs.recommended,
+    tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: {
+            parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+        },
+        linterOptions: { reportUnusedDisableDirectives: "error" },
+        rules: {
+            // A new member of a union (a target type, a strategy, a gate kind) must reach every switch over it.
+            "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false }],
+            "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/no-explicit-any": "error",
+        },
+    },
+    {
+        files: ["**/*.mjs", "**/*.js"],
+        extends: [tseslint.configs.disableTypeChecked],
+        languageOptions: { globals: globals.node },
+    },
+);
