@@ -18,6 +18,20 @@ export default tseslint.config(
             "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false }],
             "@typescript-eslint/no-floating-promises": "error",
             "@typescript-eslint/no-explicit-any": "error",
+            // `import x = require("...")` is TypeScript's own import of a CommonJS module.
+            "@typescript-eslint/no-require-imports": ["error", { allowAsImport: true }],
+        },
+    },
+    {
+        // Tests read parsed JSON (response bodies, rendered objects, schemas) and let the assertions
+        // check its shape; an explicit `any` still has to say why.
+        files: ["test/**/*.ts", "model-server/test/**/*.ts"],
+        rules: {
+            "@typescript-eslint/no-unsafe-argument": "off",
+            "@typescript-eslint/no-unsafe-assignment": "off",
+            "@typescript-eslint/no-unsafe-call": "off",
+            "@typescript-eslint/no-unsafe-member-access": "off",
+            "@typescript-eslint/no-unsafe-return": "off",
         },
     },
     {
