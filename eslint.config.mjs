@@ -1,10 +1,11 @@
 // The linter for the whole repository, model-server/ included: each TypeScript file is checked
 // with the types of the tsconfig.json nearest to it (the root's, or model-server's own).
 import eslint from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
     { ignores: ["**/node_modules/", "**/dist/", "out/", ".pulumi-state/", "engine/"] },
     eslint.configs.recommended,
     tseslint.configs.recommendedTypeChecked,
