@@ -14,10 +14,15 @@ import type { TrackName } from "./traffic/types";
 import { COMPONENT_TYPES } from "./type-tokens";
 
 export interface ModelImageArgs {
+    /** The model's name: a build arg and label of the image, and part of its tag. */
     model: string;
+    /** The track this image runs on (stable or candidate). */
     track: TrackName;
+    /** The model version the image serves: its tag, and a build arg and label. */
     version: string;
+    /** A prebuilt image reference, used as given, or a build (context, Dockerfile, args, base image). */
     source: ImageSource;
+    /** Where a built image is pushed, or that it stays in the local engine. */
     repository: RepositoryRef;
     /**
      * The versions of this model the stack builds (every track's): once pushed, their images carry

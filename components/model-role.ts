@@ -13,18 +13,21 @@ import type { RepositoryRef } from "./registry";
 export interface ModelRoleArgs {
     /** The logical name, e.g. `fraud-scorer-pods`; the role's own name adds the product and environment (roles are account-wide). */
     name: string;
+    /** The stack's environment: part of the role's name, and of its log group and metric namespace. */
     environment: string;
+    /** The model whose workloads assume the role: its log group, metric namespace and image are all the role may use. */
     model: string;
     /** s3://bucket/prefix/: the only objects the role may read. */
     artifact: string;
     /** The model's repository: the role may pull from it, so it must be ECR. */
     repository: RepositoryRef;
+    /** Who may assume the role, as the target says: its pods' service account (web identity) or EC2. */
     trust: PolicyDocument;
 }
 
 export function modelRole(args: ModelRoleArgs, parent: pulumi.Resource): aws.iam.Role {
     const repositoryArn = args.repository.arn;
-    if (!repositoryArn) throw new Error(`model ${args.model}: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR`);
+    if (!repositoryArn) throw new pulumi.ResourceError(`model ${args.model}: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR`, parent);
     const tags = awsTags(args.environment, args.model);
     const artifact = parseS3Uri(args.artifact);
     const role = new aws.iam.Role(args.name, { name: iamRoleName(args.environment, args.name), assumeRolePolicy: JSON.stringify(args.trust), tags }, { parent });

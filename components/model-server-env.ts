@@ -37,7 +37,9 @@ export function fetchArtifactCommand(args: { source: string; version: string; de
 
 /** Where a one-shot fetch container writes: a host directory or a named volume, later mounted read-only by the server. */
 export interface FetchDestination {
+    /** A host directory mounted in (`bind`), or a Docker volume (`volume`). */
     type: "bind" | "volume";
+    /** The host directory's absolute path, or the volume's name. */
     source: string;
 }
 
@@ -48,9 +50,13 @@ export interface FetchDestination {
  * checksum rule hold on every target. Hardened like the server: read-only root, no capabilities.
  */
 export function fetchArtifactContainer(args: {
+    /** The model whose artifact is fetched: the directory under the destination it lands in. */
     model: string;
+    /** The artifact's location as the stack gives it: an s3:// URI or a local directory. */
     source: string;
+    /** The model version to fetch and verify. */
     version: string;
+    /** Where it is written, for the server to mount read-only. */
     into: FetchDestination;
     /** Who writes: the owner of the destination (a volume's root is root's; a host directory can be chowned). */
     user: string;
@@ -58,6 +64,7 @@ export function fetchArtifactContainer(args: {
     network: "none" | "host";
     /** A local source directory, mounted read-only at the same path so messages name the real path. */
     sourceMount?: string;
+    /** Environment of the fetch (the store's endpoint and region, where credentials come from). */
     env?: Readonly<Record<string, string>>;
     /** Extra `docker run` options (a log driver). */
     extra?: readonly string[];
@@ -65,6 +72,8 @@ export function fetchArtifactContainer(args: {
     const dest = `${MODEL_MOUNT_DIR}/${args.model}`;
     const [entrypoint, ...command] = fetchArtifactCommand({ source: args.source, version: args.version, dest });
     return {
+        // Each option beside its value, as `docker run --help` lists them.
+        // prettier-ignore
         options: [
             "--rm",
             "--network", args.network,
@@ -85,6 +94,8 @@ export function fetchArtifactContainer(args: {
  * and on failure, after fetch-artifact's own line, one line saying what did not happen; exit 1.
  */
 export function fetchArtifactStep(run: { options: readonly string[]; command: readonly string[] }, image: string, consequence: string): string {
+    // One line of the script per line.
+    // prettier-ignore
     return [
         `if ! docker run ${run.options.map(shellQuote).join(" ")} ${image} ${run.command.map(shellQuote).join(" ")}; then`,
         `    echo ${shellQuote(consequence)} >&2`,

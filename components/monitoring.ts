@@ -86,9 +86,13 @@ export function rulesFile(groups: readonly RuleGroup[]): string {
 }
 
 interface MonitoringObjectArgs {
+    /** The stack's environment, in the objects' labels. */
     environment: string;
+    /** The Kubernetes namespace the objects are created in (the model's workloads'). */
     namespace: string;
+    /** The model the rules watch: it names the objects and labels them. */
     model: string;
+    /** The alert rule groups the objects carry. */
     groups: readonly RuleGroup[];
 }
 

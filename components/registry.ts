@@ -29,8 +29,11 @@ export interface RepositoryRef {
 }
 
 export interface ContainerRegistryArgs {
+    /** The stack's `registry`: ECR (a repository per model, optionally a deployer role), an external registry, or the local engine. */
     config: RegistryConfig;
+    /** The stack's environment: it names the deployer role, and tags the repositories and the role. */
     environment: string;
+    /** Every model the stack deploys: each gets its own repository. */
     models: readonly string[];
 }
 
@@ -70,7 +73,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
 
     repository(model: string): RepositoryRef {
         const ref = this.repositories.get(model);
-        if (!ref) throw new Error(`no repository declared for model ${model}`);
+        if (!ref) throw new pulumi.ResourceError(`no repository declared for model ${model}`, this);
         return ref;
     }
 

@@ -218,6 +218,8 @@ export function describe(value: unknown): string {
         } else if (typeof item === "string") {
             text += JSON.stringify(item.slice(0, DESCRIBE_MAX));
         } else {
+            // Arrays and objects were written above: what is left is undefined, a bigint, a symbol or a function.
+            // eslint-disable-next-line @typescript-eslint/no-base-to-string
             text += typeof item === "number" || typeof item === "boolean" || item === null ? JSON.stringify(item) : String(item);
         }
     };

@@ -101,7 +101,7 @@ export function parseInferRequest(body: unknown, model: ModelInput): InferReques
     if (rows < 1) throw new ProtocolError(400, `inputs[0].shape is ${describe(shape)}: expected at least one row`);
 
     const data = toRows(input.data, rows, columns, datatype);
-    return { ...(body.id !== undefined ? { id: body.id as string } : {}), rows: data };
+    return { ...(body.id !== undefined ? { id: body.id } : {}), rows: data };
 }
 
 /** A v1 `:predict` body {"instances": [[...], ...]} to rows of features. */

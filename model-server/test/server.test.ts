@@ -6,7 +6,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { version as packageVersion } from "../package.json";
-import { MODELS_DIR, request, sample, spawnServer, startServer, stopAll, waitForStatus, type Running } from "./support/process";
+import { MODELS_DIR, request, sample, spawnServer, startServer, stopAll, waitForStatus, type ParsedJson, type Running } from "./support/process";
 
 const INFER = "/v2/models/fraud-scorer/infer";
 const ROW_A = [1, 0.5, 0, 2];
@@ -16,7 +16,7 @@ const tensor = (data: unknown, shape: unknown = [2, 4], datatype = "FP32") => ({
 const p14 = (x: number[]) => 1 / (1 + Math.exp(-(-0.3 + 0.85 * x[0]! + 1.6 * x[1]! - 0.25 * x[2]! + 0.7 * x[3]!)));
 /** The 1.5.0 artifact: weights [0.92, 1.45, -0.4, 0.95], bias -0.45. */
 const p15 = (x: number[]) => 1 / (1 + Math.exp(-(-0.45 + 0.92 * x[0]! + 1.45 * x[1]! - 0.4 * x[2]! + 0.95 * x[3]!)));
-const close = (actual: unknown, expected: number, tolerance = 1e-9) => assert.ok(typeof actual === "number" && Math.abs(actual - expected) < tolerance, `${actual} ≉ ${expected}`);
+const close = (actual: unknown, expected: number, tolerance = 1e-9) => assert.ok(typeof actual === "number" && Math.abs(actual - expected) < tolerance, `${String(actual)} ≉ ${expected}`);
 
 function assertModelHeaders(headers: http.IncomingHttpHeaders, track = "stable", version = "1.4.0"): void {
     assert.equal(headers["x-model-name"], "fraud-scorer");
@@ -114,7 +114,7 @@ describe("model server process: a ready server", function () {
         assertModelHeaders(answer.headers);
     });
 
-    const badRequests: [string, () => Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }>, number, RegExp][] = [
+    const badRequests: [string, () => Promise<{ status: number; body: ParsedJson; headers: http.IncomingHttpHeaders }>, number, RegExp][] = [
         ["malformed JSON", () => request(server.base, "POST", INFER, '{"inputs": [}'), 400, /^malformed JSON/],
         ["a wrong shape", () => request(server.base, "POST", INFER, tensor([...ROW_A, ...ROW_B], [2, 3])), 400, /takes 4 features per row/],
         ["data that disagrees with the shape", () => request(server.base, "POST", INFER, tensor(ROW_A, [2, 4])), 400, /has 4 values but the shape \[2, 4\] needs 8/],
@@ -200,7 +200,7 @@ describe("model server process: a ready server", function () {
 });
 
 /** POSTs `size` bytes with Transfer-Encoding: chunked (no Content-Length). */
-function chunked(base: string, pathname: string, size: number): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
+function chunked(base: string, pathname: string, size: number): Promise<{ status: number; body: ParsedJson; headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
         const req = http.request(new URL(pathname, base), { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
             let text = "";
@@ -215,7 +215,7 @@ function chunked(base: string, pathname: string, size: number): Promise<{ status
 }
 
 /** Announces `size` bytes with Expect: 100-continue and sends them only if the server says 100 Continue. */
-function expectContinue(base: string, pathname: string, size: number): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
+function expectContinue(base: string, pathname: string, size: number): Promise<{ status: number; body: ParsedJson; headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
         const req = http.request(new URL(pathname, base), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": size, expect: "100-continue" } }, (res) => {
             let text = "";

@@ -2,12 +2,11 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import * as net from "net";
-import type { AddressInfo } from "net";
 import * as path from "path";
 import { parseConfig } from "../src/config";
 import type { Logger } from "../src/log";
 import { createServer, type ModelServer } from "../src/server";
-import { BASE_ENV, MODELS_DIR, request, startServer, stopAll, waitForStatus } from "./support/process";
+import { BASE_ENV, MODELS_DIR, request, startServer, stopAll, waitForStatus, type ParsedJson } from "./support/process";
 
 const INFER = "/v2/models/fraud-scorer/infer";
 const ONE_ROW = { inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1, 0.5, 0, 2] }] };
@@ -25,7 +24,7 @@ function connect(port: number): Promise<string> {
 }
 
 /** POSTs on a keep-alive connection and resolves with the status, the Connection header and the body. */
-function keepAliveInfer(port: number, agent: http.Agent): Promise<{ status: number; connection: string | undefined; body: any }> {
+function keepAliveInfer(port: number, agent: http.Agent): Promise<{ status: number; connection: string | undefined; body: ParsedJson }> {
     return new Promise((resolve, reject) => {
         const payload = JSON.stringify(ONE_ROW);
         const req = http.request({ host: "127.0.0.1", port, method: "POST", path: INFER, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
@@ -93,7 +92,7 @@ describe("graceful shutdown of the server object", function () {
         const config = parseConfig({ ...BASE_ENV, MODEL_ARTIFACT: path.join(MODELS_DIR, "fraud-scorer"), ...env });
         const server = createServer({ config, log: quiet });
         servers.push(server);
-        const { port } = (await server.listen()) as AddressInfo;
+        const { port } = await server.listen();
         assert.ok(await server.load());
         return { server, port, base: `http://127.0.0.1:${port}` };
     }

@@ -76,9 +76,9 @@ function emittedObjects(resources: readonly RecordedResource[], viaRender: boole
         }
         const apiVersion = r.inputs.apiVersion ?? token.apiVersion;
         const kind = r.inputs.kind ?? token.kind;
-        if (apiVersion !== token.apiVersion || kind !== token.kind) problems.push(`${resource}: inputs say ${String(apiVersion)} ${String(kind)}, the type token says ${token.apiVersion} ${token.kind}`);
+        if (apiVersion !== token.apiVersion || kind !== token.kind) problems.push(`${resource}: inputs say ${JSON.stringify(apiVersion)} ${JSON.stringify(kind)}, the type token says ${token.apiVersion} ${token.kind}`);
         if (viaRender && !isKubernetesObject(r)) problems.push(`${resource}: not in the render's kubernetes.yaml (isKubernetesObject is false)`);
-        objects.push({ resource, object: { ...r.inputs, apiVersion: String(apiVersion), kind: String(kind) } as KubernetesObject });
+        objects.push({ resource, object: { ...r.inputs, apiVersion: token.apiVersion, kind: token.kind } });
     }
     return { objects, problems };
 }

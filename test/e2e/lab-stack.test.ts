@@ -401,7 +401,7 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         timings.destroy = result.ms;
         assert.deepEqual((await stack.resources()).map((r) => r.type), []);
         const deadline = Date.now() + 60_000;
-        let left: KubeObject[] = [];
+        let left: KubeObject[];
         do {
             left = await cluster.list("all,configmaps,httproutes,poddisruptionbudgets,serviceaccounts,jobs", ENVIRONMENT_LABEL);
             if (left.length === 0) break;

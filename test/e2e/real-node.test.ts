@@ -323,7 +323,7 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         timings.destroy = result.ms;
         assert.deepEqual((await stack.resources()).map((r) => r.type), []);
         const deadline = Date.now() + 120_000;
-        let left: KubeObject[] = [];
+        let left: KubeObject[];
         do {
             left = await node!.list("all,configmaps,httproutes,poddisruptionbudgets,serviceaccounts,jobs", ENVIRONMENT_LABEL);
             const remaining = [...(await pods(GATEWAY_NS, "")), ...(await pods(NGINX_NS, ""))];

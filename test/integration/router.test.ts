@@ -148,7 +148,7 @@ function assertAllAnswered(samples: readonly Sample[]): void {
     for (const s of samples) {
         assert.ok(s.track === "stable" || s.track === "candidate", `answer without a track: ${JSON.stringify(s)}`);
         assert.equal(s.routerTrack, s.track, "X-Modelship-Track names the track whose server answered");
-        assert.equal(s.version, VERSIONS[s.track as Track], "the answering server's version is its track's");
+        assert.equal(s.version, VERSIONS[s.track], "the answering server's version is its track's");
     }
 }
 

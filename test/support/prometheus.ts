@@ -21,6 +21,8 @@ function scrapeConfig(targets: Readonly<Record<string, string>>): string {
     const staticConfigs = Object.entries(targets).map(
         ([pool, address]) => `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${pool}" }`,
     );
+    // One line of the file per line.
+    // prettier-ignore
     return [
         "global:",
         "  scrape_interval: 1s",

@@ -64,8 +64,8 @@ export function spawnServer(env: Record<string, string | undefined> = {}) {
     const logs: LogLine[] = [];
     const waiters: { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
     let stderrText = "";
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderrText += chunk));
-    readline.createInterface({ input: child.stdout! }).on("line", (text) => {
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderrText += chunk));
+    readline.createInterface({ input: child.stdout }).on("line", (text) => {
         let line: LogLine;
         try {
             line = JSON.parse(text) as LogLine;
@@ -111,12 +111,16 @@ export async function stopAll(): Promise<void> {
     running.clear();
 }
 
+/** A body parsed from JSON, of whatever shape the server sent: each test's assertions check it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field by the tests, which is what they check
+export type ParsedJson = any;
+
 export interface Answer {
     readonly status: number;
     readonly headers: http.IncomingHttpHeaders;
     readonly text: string;
     /** The body parsed as JSON (undefined if it is not JSON). */
-    readonly body: any;
+    readonly body: ParsedJson;
 }
 
 /** One HTTP request on a fresh connection (no pooling, so no connection outlives a test). */

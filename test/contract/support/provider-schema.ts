@@ -177,6 +177,8 @@ function schemaType(spec: TypeSpec, schema: PackageSchema): string {
             return `array<${spec.items ? schemaType(spec.items, schema) : "any"}>`;
         case "object":
             return `map<${spec.additionalProperties ? schemaType(spec.additionalProperties, schema) : "any"}>`;
+        case undefined:
+            break;
     }
     return `unknown type ${JSON.stringify(spec)}`;
 }

@@ -80,7 +80,7 @@ export function goModuleDir(module: GoModule): string {
         stdout = execFileSync("go", ["mod", "download", "-json", `${module.path}@${module.version}`], { cwd: os.tmpdir(), encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "pipe"] });
     } catch (error) {
         const e = error as { stdout?: string; stderr?: string; message: string };
-        throw new Error(`go mod download ${module.path}@${module.version} failed: ${e.stdout || e.stderr || e.message}`);
+        throw new Error(`go mod download ${module.path}@${module.version} failed: ${e.stdout || e.stderr || e.message}`, { cause: error });
     }
     const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
     if (info.Error || !info.Dir) throw new Error(`go mod download ${module.path}@${module.version}: ${info.Error ?? "no Dir in the answer"}`);
@@ -93,6 +93,7 @@ export function goModuleDir(module: GoModule): string {
 // Built-in kinds: kubernetes-models (ESM only, so loaded with a real dynamic import).
 
 // TypeScript compiles `import()` to `require()` under CommonJS; kubernetes-models only exports `import`.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body: the one way to keep a real import()
 const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
 
 type ModelClass = new (data: Record<string, unknown>) => { validate(): void };
