@@ -22,7 +22,7 @@ describe("the commands' HTTP client (tools/http-client)", () => {
             let body = "";
             req.setEncoding("utf8").on("data", (c: string) => (body += c));
             req.on("end", () => {
-                res.writeHead(201, { "x-seen": `${req.method} ${req.headers["content-type"]} ${req.headers.accept} ${req.headers["x-pin"]}` }).end(body.toUpperCase());
+                res.writeHead(201, { "x-seen": `${req.method} ${String(req.headers["content-type"])} ${String(req.headers.accept)} ${String(req.headers["x-pin"])}` }).end(body.toUpperCase());
             });
         });
         const answer = await httpRequest(url, { method: "POST", timeoutMs: 5_000, body: '{"a":1}', headers: { "x-pin": "candidate" } });

@@ -36,7 +36,7 @@ describe("the Node.js the project declares", () => {
         it(`${dir}/package.json declares a current LTS (22 or newer) that every locked dependency accepts, so npm prints no EBADENGINE`, () => {
             assert.ok(range, `${dir}/package.json has no engines.node`);
             const floor = semver.minVersion(range);
-            assert.ok(floor && semver.major(floor) >= 22, `engines.node ${range} allows Node.js ${floor}, past its end of life`);
+            assert.ok(floor && semver.major(floor) >= 22, `engines.node ${range} allows Node.js ${String(floor)}, past its end of life`);
             const refused = declaredEngines(path.join(dir, "package-lock.json")).filter((dep) => !semver.subset(range, dep.range));
             assert.deepEqual(
                 refused.map((dep) => `${dep.name} wants node ${dep.range}`),

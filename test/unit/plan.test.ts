@@ -23,7 +23,7 @@ function weights(plan: TrafficPlan): [number, number] {
 /** The invariants of design.md that hold for every plan of every strategy. */
 function assertInvariants(plan: TrafficPlan): void {
     const live = plan.tracks.map((t) => t.weight);
-    assert.ok(live.every((w) => Number.isInteger(w) && w >= 0 && w <= 100), `weights ${live}`);
+    assert.ok(live.every((w) => Number.isInteger(w) && w >= 0 && w <= 100), `weights ${live.join(",")}`);
     assert.equal(live.reduce((a, b) => a + b, 0), 100);
     assert.ok(plan.tracks.every((t) => Number.isInteger(t.mirrorPercent) && t.mirrorPercent >= 0 && t.mirrorPercent <= 100));
     assert.ok(plan.tracks.every((t) => Number.isInteger(t.replicas) && t.replicas >= 1));
@@ -85,8 +85,8 @@ describe("traffic plans", () => {
             fc.assert(
                 fc.property(steps, replicas, replicas, (s, stable, candidate) => {
                     const sizes = s.map((_, step) => trackPlan(planTraffic("m", model({ type: "canary", steps: s, step }, { stable, candidate })), "candidate")!.replicas);
-                    assert.ok(sizes.every((n) => n >= 1 && n <= candidate), `sizes ${sizes}`);
-                    assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]), `sizes ${sizes}`);
+                    assert.ok(sizes.every((n) => n >= 1 && n <= candidate), `sizes ${sizes.join(",")}`);
+                    assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]), `sizes ${sizes.join(",")}`);
                     if (s[s.length - 1] === 100) assert.equal(sizes[sizes.length - 1], candidate);
                     const stableSizes = s.map((_, step) => trackPlan(planTraffic("m", model({ type: "canary", steps: s, step }, { stable, candidate })), "stable")!.replicas);
                     assert.ok(stableSizes.every((n) => n === stable), "stable keeps its full size until the candidate is promoted");
