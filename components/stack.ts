@@ -3,10 +3,10 @@
  * them all. index.ts runs it with the loaded config; the render tool and tests run it under mocks.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AwsVmTarget } from "./aws-vm/target";
+import { AwsVmTarget } from "./targets/aws-vm/target";
 import type { ModelshipConfig, TargetConfig } from "./config/schema";
-import { DockerTarget } from "./docker/target";
-import { KubernetesTarget } from "./kubernetes/target";
+import { DockerTarget } from "./targets/docker/target";
+import { KubernetesTarget } from "./targets/kubernetes/target";
 import { ModelService } from "./model-service";
 import { ContainerRegistry } from "./registry";
 import type { ModelTarget } from "./target";

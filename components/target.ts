@@ -10,7 +10,7 @@ import type { ImageRef, ModelImage } from "./image";
 import type { ModelRoute } from "./traffic/nginx";
 import type { TrackName, TrafficPlan } from "./traffic/types";
 
-export interface ModelDeployment {
+export interface ModelToDeploy {
     name: string;
     config: ModelConfig;
     plan: TrafficPlan;
@@ -38,7 +38,7 @@ export interface DeployedModel {
 
 /** One smoke gate to create: which track, and the image it checks (its change re-runs the gate). */
 export interface SmokeGateRequest {
-    model: ModelDeployment;
+    model: ModelToDeploy;
     spec: GateSpec;
     image: ImageRef;
     /** The track's workloads: the gate checks them once they are up, never the version they replace. */
@@ -57,7 +57,7 @@ export interface ModelTarget {
     /** Present where the target can smoke-test a track's own server. */
     readonly smoke?: SmokeGates;
     /** Creates the model's workloads as children of `parent` (its ModelService). */
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel;
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel;
     /** Creates the router in front of every model; returns each model's endpoint URL by model name. */
     route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>>;
 }

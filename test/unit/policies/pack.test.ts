@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { allPolicies } from "../../../policies/all";
+import { allPolicies } from "../../../policies/catalog";
 import type { ModelshipPolicy } from "../../../policies/lib";
 import { enforcementLevel, policyConfig, type Violation } from "../../../policies/offline";
 import type { RecordedResource } from "../../../tools/mock-runtime";

@@ -8,17 +8,17 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AnalysisConfig, AwsVmTargetConfig } from "../config/schema";
-import { awsScope } from "../aws-scope";
-import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../iam";
-import { modelRole } from "../model-role";
-import { READY_PATH } from "../model-server-env";
-import { awsTags, physicalName, PRODUCT, trackName } from "../naming";
-import type { ContainerRegistry } from "../registry";
-import { localSmokeGate } from "../gates/model-gates";
-import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
-import type { TrackName, TrackPlan } from "../traffic/types";
+import type { AnalysisConfig, AwsVmTargetConfig } from "../../config/schema";
+import { awsScope } from "../../aws-scope";
+import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../../iam";
+import { modelRole } from "../../model-role";
+import { READY_PATH } from "../../model-server-env";
+import { awsTags, physicalName, PRODUCT, trackName } from "../../naming";
+import type { ContainerRegistry } from "../../registry";
+import { localSmokeGate } from "../../gates/model-gates";
+import { routeDependencies, type DeployedModel, type ModelToDeploy, type ModelTarget, type SmokeGates, type TrackBackend } from "../../target";
+import { UNKNOWN_MODEL_BODY } from "../../traffic/nginx";
+import type { TrackName, TrackPlan } from "../../traffic/types";
 import { instanceRefreshPreferences, pinRules, splitRule, type ListenerRuleSpec } from "./alb";
 import { userDataScript } from "./user-data";
 
@@ -140,7 +140,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         );
     }
 
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel {
         const { environment, registry } = this.args;
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
@@ -183,7 +183,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     }
 
     private deployTrack(
-        model: ModelDeployment,
+        model: ModelToDeploy,
         track: TrackPlan,
         shared: { profile: aws.iam.InstanceProfile; logGroup: string; artifact: ReturnType<typeof parseS3Uri> },
         parent: pulumi.Resource,

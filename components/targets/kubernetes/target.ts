@@ -6,17 +6,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { KubernetesTargetConfig } from "../config/schema";
-import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
-import { smokeRequest } from "../gates/plan";
-import { irsaTrustPolicy } from "../iam";
-import { modelRole } from "../model-role";
-import { environmentLabels, podRoleLogicalName, trackName } from "../naming";
-import type { ContainerRegistry } from "../registry";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { renderHttpRoute } from "../traffic/httproute";
-import { renderNginxConf } from "../traffic/nginx";
-import type { TrackPlan } from "../traffic/types";
+import type { KubernetesTargetConfig } from "../../config/schema";
+import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../../monitoring";
+import { smokeRequest } from "../../gates/plan";
+import { irsaTrustPolicy } from "../../iam";
+import { modelRole } from "../../model-role";
+import { environmentLabels, podRoleLogicalName, trackName } from "../../naming";
+import type { ContainerRegistry } from "../../registry";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelToDeploy, type ModelTarget, type SmokeGates, type TrackBackend } from "../../target";
+import { renderHttpRoute } from "../../traffic/httproute";
+import { renderNginxConf } from "../../traffic/nginx";
+import type { TrackPlan } from "../../traffic/types";
 import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
 import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
@@ -98,7 +98,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
      * this model alone, trusted only by its service account and allowed only its own artifacts,
      * image, log group and metric namespace.
      */
-    private podRole(model: ModelDeployment, parent: pulumi.Resource): pulumi.Input<string> | undefined {
+    private podRole(model: ModelToDeploy, parent: pulumi.Resource): pulumi.Input<string> | undefined {
         const { environment, config } = this.args;
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
         const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
@@ -106,7 +106,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return role.arn;
     }
 
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel {
         const { environment, config } = this.args;
         const roleArn = this.podRole(model, parent);
         const serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -131,7 +131,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     }
 
     /** Alerts per track from the model's analysis thresholds; scraping through a ServiceMonitor where the Operator runs. */
-    private monitor(model: ModelDeployment, parent: pulumi.Resource): void {
+    private monitor(model: ModelToDeploy, parent: pulumi.Resource): void {
         const { environment, config } = this.args;
         const args = {
             environment,
@@ -150,7 +150,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);

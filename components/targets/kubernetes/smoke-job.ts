@@ -5,8 +5,8 @@
  * stops the update before the router changes.
  */
 import { createHash } from "crypto";
-import type { GateSpec } from "../gates/plan";
-import { environmentLabels, LABEL, labelValue, physicalName, trackName } from "../naming";
+import type { GateSpec } from "../../gates/plan";
+import { environmentLabels, LABEL, labelValue, physicalName, trackName } from "../../naming";
 import { podSecurityContext, restrictedContainerSecurityContext, RUN_AS_USER } from "./workload";
 
 export interface SmokeCheck {

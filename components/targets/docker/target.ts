@@ -7,16 +7,16 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import type { DockerTargetConfig } from "../config/schema";
-import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
-import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../naming";
-import { localSmokeGate } from "../gates/model-gates";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { renderBootstrapNginxConf, renderNginxConf } from "../traffic/nginx";
-import { plansAnnotation, PLANS_ENVIRONMENT } from "../traffic/plan-annotation";
+import type { DockerTargetConfig } from "../../config/schema";
+import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
+import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
+import { localSmokeGate } from "../../gates/model-gates";
+import { routeDependencies, nginxRoutes, type DeployedModel, type ModelToDeploy, type ModelTarget, type SmokeGates, type TrackBackend } from "../../target";
+import { renderBootstrapNginxConf, renderNginxConf } from "../../traffic/nginx";
+import { plansAnnotation, PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
-import { shellQuote } from "../shell";
-import type { TrackPlan } from "../traffic/types";
+import { shellQuote } from "../../shell";
+import type { TrackPlan } from "../../traffic/types";
 
 export const ROUTER_PORT = 8080;
 /** The model-server image's own user; set here too so the container never runs as root whatever the image says. */
@@ -133,7 +133,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         );
     }
 
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel {
         const backends: DeployedModel["backends"] = {};
         for (const track of model.plan.tracks) {
             const { published, ...backend } = this.deployTrack(model, track, parent);
@@ -143,7 +143,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         return { plan: model.plan, backends };
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend & { published: pulumi.Output<string> } {
+    private deployTrack(model: ModelToDeploy, track: TrackPlan, parent: pulumi.Resource): TrackBackend & { published: pulumi.Output<string> } {
         const { environment } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
