@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../config/schema";
 import type { ImageRef } from "../image";
+import type { SmokeGate } from "../target";
 import { smokeRequest } from "./plan";
 import type { TrackName } from "../traffic/types";
 import { shellQuote } from "../shell";
@@ -21,8 +22,8 @@ export interface ModelGatesArgs {
     specs: readonly GateSpec[];
     /** The image each track runs: a change of its content re-runs the track's gates. */
     images: Partial<Record<TrackName, ImageRef>>;
-    /** Creates a smoke gate the target's way; undefined where the target cannot smoke-test. */
-    smoke?: (spec: GateSpec, image: ImageRef, parent: pulumi.Resource) => pulumi.Resource;
+    /** Each track's smoke gate, as its target's deployModel made it; a track without one cannot be smoke-tested. */
+    smoke: Partial<Record<TrackName, SmokeGate>>;
 }
 
 /** The shell command of a local gate: bounded in time; an advisory gate reports its failure and lets the update go on. */
@@ -64,15 +65,16 @@ export class ModelGates extends pulumi.ComponentResource {
         for (const spec of args.specs) {
             const image = args.images[spec.track];
             if (!image) throw new Error(`model ${args.model}: no image for the ${spec.track} track's ${spec.kind} gate`);
-            const gate = spec.kind === "smoke" ? this.smoke(spec, args, image) : this.local(name, spec, args, image);
+            const gate = spec.kind === "smoke" ? this.smoke(spec, args) : this.local(name, spec, args, image);
             (this.byTrack[spec.track] ??= []).push(gate);
         }
         this.registerOutputs({});
     }
 
-    private smoke(spec: GateSpec, args: ModelGatesArgs, image: ImageRef): pulumi.Resource {
-        if (!args.smoke) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
-        return args.smoke(spec, image, this);
+    private smoke(spec: GateSpec, args: ModelGatesArgs): pulumi.Resource {
+        const gate = args.smoke[spec.track];
+        if (!gate) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
+        return gate(spec, this);
     }
 
     private local(name: string, spec: GateSpec, args: ModelGatesArgs, image: ImageRef): command.local.Command {

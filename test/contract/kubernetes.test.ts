@@ -9,7 +9,7 @@
  * are skipped, unless MODELSHIP_REQUIRE_GO=1.
  */
 import { strict as assert } from "assert";
-import { kubernetesTargetSchema } from "../../components/config/schema";
+import { kubernetesTargetSchema } from "../../components/targets/kubernetes/config";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, isKubernetesObject, renderStack } from "../../tools/render";
 import { GATEWAY_ROUTER, kubernetesConfig, LONGEST, longestKubernetesStack, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter, type RawModel } from "../fixtures";

@@ -6,14 +6,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { KubernetesTargetConfig } from "../../config/schema";
+import type { KubernetesTargetConfig } from "./config";
 import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../../monitoring";
 import { smokeRequest } from "../../gates/plan";
 import { irsaTrustPolicy } from "../../iam";
 import { modelRole } from "../../model-role";
 import { environmentLabels, podRoleLogicalName, trackName } from "../../naming";
 import type { ContainerRegistry } from "../../registry";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelToDeploy, type ModelTarget, type SmokeGates, type TrackBackend } from "../../target";
+import { routeDependencies, nginxRoutes, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget, type SmokeGate } from "../../target";
 import { renderHttpRoute } from "../../traffic/httproute";
 import { renderNginxConf } from "../../traffic/nginx";
 import type { TrackPlan } from "../../traffic/types";
@@ -24,53 +24,26 @@ import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
 export interface KubernetesTargetArgs {
+    /** The target's entry under `targets`. */
     config: KubernetesTargetConfig;
+    /** The stack's environment: in every label, and in the names of the roles IRSA creates. */
     environment: string;
+    /** Each model's repository, which the role made for its pods (IRSA) may pull from. */
     registry: ContainerRegistry;
 }
 
-export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget {
+/** Where the router finds one track: its Service, by address (nginx) and by name (HTTPRoute). */
+export interface KubernetesBackend {
+    addresses: readonly string[];
+    service: { name: string; port: number };
+}
+
+export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget<KubernetesBackend> {
     readonly namespace: pulumi.Output<string>;
     private readonly args: KubernetesTargetArgs;
     /** Prefixes the names of the target's own children: URNs carry the parent's type, not its name, so two targets would collide. */
     private readonly targetName: string;
     private readonly namespaceResource?: k8s.core.v1.Namespace;
-
-    /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
-    readonly smoke: SmokeGates = {
-        byDefault: (config) => config.gates.smoke.request !== undefined,
-        gate: ({ model, spec, image, workloads }, parent) => {
-            const { environment, config } = this.args;
-            const smoke = model.config.gates.smoke;
-            const requestFile = smokeRequest(model.config);
-            if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
-            const job = image.ref.apply((ref) =>
-                smokeJobObject({
-                    environment,
-                    namespace: config.namespace,
-                    spec,
-                    model: model.name,
-                    image: ref,
-                    retries: smoke.retries,
-                    timeoutSeconds: smoke.timeoutSeconds,
-                    triggers: spec.triggers,
-                    check: {
-                        url: `http://${serviceHost(trackName(model.name, spec.track), config.namespace)}:${SERVICE_PORT}`,
-                        model: model.name,
-                        version: spec.version,
-                        request: fs.readFileSync(requestFile, "utf8"),
-                        min: smoke.expect.min,
-                        max: smoke.expect.max,
-                        timeoutMs: smoke.timeoutSeconds * 1000,
-                    },
-                }),
-            );
-            // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
-            const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
-            // After the track's Deployment has rolled out: its Service then reaches only the version under test.
-            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent, workloads));
-        },
-    };
 
     constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("modelship:kubernetes:KubernetesTarget", name, {}, opts);
@@ -106,7 +79,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return role.arn;
     }
 
-    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel {
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel<KubernetesBackend> {
         const { environment, config } = this.args;
         const roleArn = this.podRole(model, parent);
         const serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -122,12 +95,50 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             },
             this.childOptions(parent),
         );
-        const backends: DeployedModel["backends"] = {};
+        const tracks: DeployedModel<KubernetesBackend>["tracks"] = {};
         for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
+            tracks[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
         }
         this.monitor(model, parent);
-        return { plan: model.plan, backends };
+        // The Job needs a recorded request in the project: the artifact is in the model registry.
+        return { plan: model.plan, tracks, smokeByDefault: model.config.gates.smoke.request !== undefined };
+    }
+
+    /** The track's smoke gate: a Job in the cluster against the track's own Service, once its Deployment rolled out. */
+    private smokeJob(model: ModelToDeploy, track: TrackPlan, workloads: readonly pulumi.Resource[]): SmokeGate {
+        return (spec, parent) => {
+            const { environment, config } = this.args;
+            const image = model.images[track.track];
+            if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+            const smoke = model.config.gates.smoke;
+            const requestFile = smokeRequest(model.config);
+            if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
+            const job = image.ref.apply((ref) =>
+                smokeJobObject({
+                    environment,
+                    namespace: config.namespace,
+                    spec,
+                    model: model.name,
+                    image: ref,
+                    retries: smoke.retries,
+                    timeoutSeconds: smoke.timeoutSeconds,
+                    triggers: spec.triggers,
+                    check: {
+                        url: `http://${serviceHost(trackName(model.name, spec.track), config.namespace)}:${SERVICE_PORT}`,
+                        model: model.name,
+                        version: spec.version,
+                        request: fs.readFileSync(requestFile, "utf8"),
+                        min: smoke.expect.min,
+                        max: smoke.expect.max,
+                        timeoutMs: smoke.timeoutSeconds * 1000,
+                    },
+                }),
+            );
+            // An advisory gate is not waited for: its failure shows in the cluster, not in the update.
+            const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
+            // After the track's Deployment has rolled out: its Service then reaches only the version under test.
+            return new k8s.batch.v1.Job(`${model.name}-gates-${spec.track}-smoke`, { metadata, spec: job.spec }, this.childOptions(parent, workloads));
+        };
     }
 
     /** Alerts per track from the model's analysis thresholds; scraping through a ServiceMonitor where the Operator runs. */
@@ -150,7 +161,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): DeployedTrack<KubernetesBackend> {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
@@ -177,14 +188,15 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
         const service = new k8s.core.v1.Service(name, serviceObject(common), options);
         new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetObject(common), options);
+        const resources = [workload, service];
         return {
-            addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`],
-            service: { name, port: SERVICE_PORT },
-            resources: [workload, service],
+            backend: { addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`], service: { name, port: SERVICE_PORT } },
+            resources,
+            smoke: this.smokeJob(model, track, resources),
         };
     }
 
-    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+    route(models: readonly DeployedModel<KubernetesBackend>[]): Record<string, pulumi.Output<string>> {
         const router = this.args.config.router;
         let endpoints: Record<string, pulumi.Output<string>>;
         switch (router.type) {
@@ -205,12 +217,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return endpoints;
     }
 
-    private gatewayRoutes(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "gateway-api" }>) {
+    private gatewayRoutes(models: readonly DeployedModel<KubernetesBackend>[], router: Extract<KubernetesTargetConfig["router"], { type: "gateway-api" }>) {
         const { environment, config } = this.args;
         const host = router.hostnames[0] ?? `${router.gateway.name}.${router.gateway.namespace}`;
         return Object.fromEntries(
             models.map((m) => {
-                const services = Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.service]));
+                const services = Object.fromEntries(Object.entries(m.tracks).map(([track, deployed]) => [track, deployed.backend.service]));
                 const route = renderHttpRoute({
                     name: m.plan.model,
                     namespace: config.namespace,
@@ -230,7 +242,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
     }
 
-    private nginxRouter(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "nginx" }>) {
+    private nginxRouter(models: readonly DeployedModel<KubernetesBackend>[], router: Extract<KubernetesTargetConfig["router"], { type: "nginx" }>) {
         const { environment, config } = this.args;
         const args = {
             environment,

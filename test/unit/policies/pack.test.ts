@@ -181,6 +181,18 @@ describe("the policy pack", () => {
             );
         });
 
+        it("refuses a prod aws-vm canary whose step adds more than prod's cap, on the listener rule that splits it", async () => {
+            const files = readStackFiles(projectDir, "prod");
+            const models = JSON.parse(files.config["modelship:models"]) as Record<string, Record<string, unknown>>;
+            models["price-estimator"].strategy = { type: "canary", steps: [10, 50, 100], step: 0 };
+            const render = await renderFiles(projectDir, { ...files, config: { ...files.config, "modelship:models": JSON.stringify(models) } });
+            const found = (await checkStack(projectDir, "prod", { resources: render.resources })).filter((v) => v.policy === "canary-step-cap");
+            assert.deepEqual(
+                found.map((v) => `${v.level} ${v.resource} ${v.message}`),
+                ["mandatory aws:lb/listenerRule:ListenerRule::price-estimator-split price-estimator: canary steps 10 -> 50, 50 -> 100 add more than 25 points; add intermediate steps"],
+            );
+        });
+
         it("exits 0 when every violation is advisory (dev), printing them", async () => {
             const dir = tempDir();
             try {
