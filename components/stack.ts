@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ModelshipConfig } from "./config/schema";
-import type { TargetModels } from "./model-service";
+import { targetModels, type TargetModels } from "./model-service";
 import { ContainerRegistry } from "./registry";
 import { targetDefinition, type TargetConfig } from "./targets/registry";
 import { perTrack, type StepPosition, type TrackName } from "./traffic/types";
@@ -28,7 +28,7 @@ export interface StackOutputs {
 
 function createTarget(name: string, target: TargetConfig, config: ModelshipConfig, registry: ContainerRegistry): TargetModels {
     const models = Object.keys(config.models).filter((m) => config.models[m].target === name);
-    return targetDefinition(target.type).create(name, target, { environment: config.environment, registry, models });
+    return targetDefinition(target.type).create(name, target, { environment: config.environment, registry, models }, targetModels);
 }
 
 export function deployModelship(config: ModelshipConfig): StackOutputs {

@@ -4,7 +4,6 @@
  * the same functions run under the Pulumi engine and offline over a render.
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { targets } from "../components/targets/registry";
 import { PLANS_ANNOTATION, readPlansAnnotation, type PlanSummary } from "../components/traffic/plan-annotation";
 import { AWS_TAG } from "../components/naming";
 import { findProjectDir, stackNames } from "../tools/stack-files";
@@ -128,37 +127,6 @@ export function listEntry(props: Props, list: string, keyField: string, key: str
 export function plansFromJson(value: string | undefined): RouterPlans {
     const plans = readPlansAnnotation(value);
     return plans ? { plans } : { plans: [], problem: `the ${PLANS_ANNOTATION} annotation is not a JSON list of plans` };
-}
-
-/**
- * The traffic plans a router object carries, whichever target made it: each target's folder says
- * how its router objects carry them (policy.ts there). Undefined for anything that declares no plan.
- */
-export function routerPlans(type: string, props: Props): RouterPlans | undefined {
-    for (const target of targets()) {
-        const declared = target.policy.routerPlans?.(type, props);
-        if (declared) return declared;
-    }
-    return undefined;
-}
-
-/** The nginx.conf a router object carries, on the targets whose router is nginx. */
-export function routerNginxConf(type: string, props: Props): string | undefined {
-    for (const target of targets()) {
-        const conf = target.policy.routerNginxConf?.(type, props);
-        if (conf !== undefined) return conf;
-    }
-    return undefined;
-}
-
-/** Every image reference a workload object of any target runs or pulls, with where it sits. */
-export function workloadImages(type: string, props: Props): Array<{ where: string; image: string }> {
-    return targets().flatMap((target) => target.policy.images?.(type, props) ?? []);
-}
-
-/** Why an object of any target faces the internet, one reason per finding. */
-export function publicExposure(type: string, props: Props): string[] {
-    return targets().flatMap((target) => target.policy.publicExposure?.(type, props) ?? []);
 }
 
 /** A policy that checks each resource, with the args narrowed to what policies here use. */

@@ -3,7 +3,8 @@
  * resources, and unable to act as root or reach the host.
  */
 import { imageTag, isPinnedByDigest } from "../components/config/schema";
-import { arrayAt, containersOf, isRecord, podSpecOf, publicExposure, recordAt, resourcePolicy, stringAt, TYPES, workloadImages, type ContainerSpec, type ModelshipPolicy, type Props } from "./lib";
+import { arrayAt, containersOf, isRecord, podSpecOf, recordAt, resourcePolicy, stringAt, TYPES, type ContainerSpec, type ModelshipPolicy, type Props } from "./lib";
+import { publicExposure, workloadImages } from "./target-readers";
 
 /** An image ID (`sha256:...`) names exactly one image, like a digest reference. */
 function isImageId(image: string): boolean {

@@ -15,11 +15,6 @@ export function isProduction(environment: string): boolean {
     return environment === PRODUCTION_ENVIRONMENT;
 }
 
-/** A path like `s3://bucket/prefix/`; anything without a scheme is a local path. */
-export function hasUriScheme(location: string): boolean {
-    return /^[a-z][a-z0-9+.-]*:\/\//.test(location);
-}
-
 type Issue = Omit<ConfigIssue, "path"> & { path: string };
 
 /**
@@ -49,12 +44,7 @@ export function targetsRules(configs: Readonly<Record<string, TargetConfig>>): I
 
 /** Rules for one target; paths are relative to `targets.<name>`. */
 export function targetRules(target: TargetConfig, registry: RegistryConfig | undefined, stack: string): Issue[] {
-    return targetDefinition(target.type).targetRules?.(target, { registry, stack }) ?? [];
-}
-
-/** A router image a target runs: pinned by digest in prod, like every image. */
-export function routerImageRules(path: string, image: string, stack: string): Issue[] {
-    return isProduction(stack) && !isPinnedByDigest(image) ? [{ path, value: image, expected: "an image pinned by digest (name@sha256:...) in prod" }] : [];
+    return targetDefinition(target.type).targetRules?.(target, { registry, production: isProduction(stack) }) ?? [];
 }
 
 /** Rules for one model; paths are relative to `models.<name>`. */

@@ -9,7 +9,6 @@ import type { z } from "zod";
 import type { ConfigIssue } from "../config/errors";
 import type { ModelConfig, RegistryConfig, StrategyConfig } from "../config/schema";
 import type { ContainerRegistry } from "../registry";
-import { targetModels, type TargetModels } from "../model-service";
 import type { ModelTarget } from "../target";
 import type { RouterOffer } from "../traffic/features";
 import type { PlanSummary } from "../traffic/plan-annotation";
@@ -64,7 +63,7 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
     /** The zod schema of the target's config, with `type` as a literal. */
     schema: z.ZodType<C> & z.core.$ZodTypeDiscriminable;
     /** Rules for one target of this type; paths relative to `targets.<name>`. */
-    targetRules?(config: C, context: { registry: RegistryConfig | undefined; stack: string }): TargetIssue[];
+    targetRules?(config: C, context: { registry: RegistryConfig | undefined; production: boolean }): TargetIssue[];
     /** Rules across the targets of this type in one stack (name to config, config order); paths relative to the namespace. */
     targetsRules?(targets: ReadonlyArray<[string, C]>): TargetIssue[];
     /** What the target's router offers, for this config: strategies are accepted or refused by it. */
@@ -89,10 +88,10 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
 
 /**
  * A definition seen through the registry: its config is any target's, checked against its type
- * before use, and what it creates is held with its backend type hidden.
+ * before use, and what it creates is handed to `use`, which sees it with its backend type hidden.
  */
 export type RegisteredTarget = Omit<TargetDefinition<TargetConfigBase>, "create"> & {
-    create(name: string, config: TargetConfigBase, context: TargetContext): TargetModels;
+    create<R>(name: string, config: TargetConfigBase, context: TargetContext, use: <B>(target: ModelTarget<B>) => R): R;
 };
 
 /**
@@ -109,7 +108,7 @@ export function defineTarget<C extends TargetConfigBase, B>(definition: TargetDe
     return {
         ...definition,
         router: (config) => definition.router(own(config)),
-        create: (name, config, context) => targetModels(definition.create(name, own(config), context)),
+        create: (name, config, context, use) => use(definition.create(name, own(config), context)),
         ...(targetRules ? { targetRules: (config, context) => targetRules(own(config), context) } : {}),
         ...(targetsRules ? { targetsRules: (targets) => targetsRules(targets.map(([name, config]) => [name, own(config)])) } : {}),
         ...(strategyFit ? { strategyFit: (strategy, config, targetName) => strategyFit(strategy, own(config), targetName) } : {}),

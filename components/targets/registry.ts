@@ -9,35 +9,37 @@ import type { RegisteredTarget } from "./definition";
 import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
 
-const BUILT_IN = [
-    dockerTarget,
-    kubernetesTarget,
-    awsVmTarget,
-] as const;
+// Read when asked, not at load: a target's own modules may load this one before they finish loading.
+const builtIn = () =>
+    [
+        dockerTarget,
+        kubernetesTarget,
+        awsVmTarget,
+    ] as const;
 
 /** The config of any built-in target; narrow it by `type`. */
-export type TargetConfig = z.output<(typeof BUILT_IN)[number]["schema"]>;
+export type TargetConfig = z.output<ReturnType<typeof builtIn>[number]["schema"]>;
 
-let registered: readonly RegisteredTarget[] = BUILT_IN;
+let added: readonly RegisteredTarget[] = [];
 
 /** The registered targets, in the order their checks and messages run. */
 export function targets(): readonly RegisteredTarget[] {
-    return registered;
+    return [...builtIn(), ...added];
 }
 
 /** The definition of a target type; the config schema admits no other. */
 export function targetDefinition(type: string): RegisteredTarget {
-    const found = registered.find((t) => t.type === type);
-    if (!found) throw new Error(`no target type ${JSON.stringify(type)} is registered (${registered.map((t) => t.type).join(", ")})`);
+    const found = targets().find((t) => t.type === type);
+    if (!found) throw new Error(`no target type ${JSON.stringify(type)} is registered (${targets().map((t) => t.type).join(", ")})`);
     return found;
 }
 
 /** Tests: registers more targets after the built-in ones, until the returned function is called. */
 export function registerTargets(extra: readonly RegisteredTarget[]): () => void {
-    const before = registered;
-    registered = [...before, ...extra];
+    const before = added;
+    added = [...before, ...extra];
     return () => {
-        registered = before;
+        added = before;
     };
 }
 
@@ -51,7 +53,7 @@ function listed(names: readonly string[]): string {
  * config: a target registered by a test is handled through its own definition only.
  */
 export function targetSchema(): z.ZodType<TargetConfig> {
-    const [first, ...rest] = registered.map((t) => t.schema);
+    const [first, ...rest] = targets().map((t) => t.schema);
     if (!first) throw new Error("no target is registered");
-    return z.discriminatedUnion("type", [first, ...rest], { error: `a target type: ${listed(registered.map((t) => t.type))}` }) as z.ZodType<unknown> as z.ZodType<TargetConfig>;
+    return z.discriminatedUnion("type", [first, ...rest], { error: `a target type: ${listed(targets().map((t) => t.type))}` }) as z.ZodType<unknown> as z.ZodType<TargetConfig>;
 }

@@ -1,7 +1,7 @@
 /** The docker target's config, and the rules it and the models on it must meet. */
 import { z } from "zod";
 import { imageRefSchema, portSchema } from "../../config/schema";
-import { hasUriScheme, routerImageRules } from "../../config/rules";
+import { hasUriScheme, routerImageRules } from "../checks";
 import type { TargetIssue } from "../definition";
 
 export const dockerTargetSchema = z.strictObject({
@@ -14,8 +14,8 @@ export const dockerTargetSchema = z.strictObject({
 
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 
-export function dockerTargetRules(config: DockerTargetConfig, context: { stack: string }): TargetIssue[] {
-    return routerImageRules("routerImage", config.routerImage, context.stack);
+export function dockerTargetRules(config: DockerTargetConfig, context: { production: boolean }): TargetIssue[] {
+    return routerImageRules("routerImage", config.routerImage, context.production);
 }
 
 /** One local Docker engine can host one docker target: it creates the network and router under fixed names. */

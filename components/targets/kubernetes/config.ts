@@ -1,7 +1,7 @@
 /** The kubernetes target's config, and the rules it and the models on it must meet. */
 import { z } from "zod";
 import { imageRefSchema, nameSchema } from "../../config/schema";
-import { hasUriScheme, routerImageRules } from "../../config/rules";
+import { hasUriScheme, routerImageRules } from "../checks";
 import type { ModelPartsView, TargetIssue } from "../definition";
 import { GATEWAY_IMPLEMENTATION_NAMES } from "./gateway-implementations";
 
@@ -75,12 +75,12 @@ export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
 export type ArtifactStoreConfig = z.infer<typeof artifactStoreSchema>;
 export type RouterConfig = z.infer<typeof routerSchema>;
 
-export function kubernetesTargetRules(config: KubernetesTargetConfig, context: { registry: { type: string } | undefined; stack: string }): TargetIssue[] {
+export function kubernetesTargetRules(config: KubernetesTargetConfig, context: { registry: { type: string } | undefined; production: boolean }): TargetIssue[] {
     const issues: TargetIssue[] = [];
     if (context.registry?.type === "local") {
         issues.push({ path: "type", value: config.type, expected: "a docker target, or a registry other than local (ecr or external): a cluster cannot pull images that exist only in the local Docker engine" });
     }
-    if (config.router.type === "nginx") issues.push(...routerImageRules("router.image", config.router.image, context.stack));
+    if (config.router.type === "nginx") issues.push(...routerImageRules("router.image", config.router.image, context.production));
     return issues;
 }
 
