@@ -33,7 +33,9 @@ export const RUN_ELSEWHERE = "run the model on a kubernetes target (router gatew
 
 /** What a target is created with besides its own config. */
 export interface TargetContext {
+    /** The stack's environment (dev, lab, prod). */
     environment: string;
+    /** The stack's container registry: each model's repository. */
     registry: ContainerRegistry;
     /** The names of the models that run on this target, in config order. */
     models: readonly string[];
@@ -80,8 +82,8 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
     create(name: string, config: C, context: TargetContext): ModelTarget<B>;
     /** Provider resource type token to the outputs the mock runtime fakes for it. */
     mocks: Readonly<Record<string, MockOutputs>>;
-    /** Throws a MissingPrerequisite when `npm run up` of a stack with this target cannot work on this machine. */
-    prerequisites?(env: NodeJS.ProcessEnv): void;
+    /** What `npm run up` of a stack with this target lacks on this machine and how to get it, or undefined when nothing is missing. */
+    prerequisites?(env: NodeJS.ProcessEnv): string | undefined;
     /** How the policy pack reads its router and workload objects. */
     policy: TargetPolicyReaders;
 }
