@@ -8,25 +8,29 @@ import { ModelGates } from "./gates/model-gates";
 import { gatePlan } from "./gates/plan";
 import { ModelImage } from "./image";
 import type { ContainerRegistry } from "./registry";
-import type { DeployedModel, ModelTarget } from "./target";
+import type { DeployedModel, ModelTarget, SmokeGate } from "./target";
 import { planTraffic } from "./traffic/plan";
-import { perTrack, type TrackName, type TrafficPlan } from "./traffic/types";
+import { perTrack, TRACK_NAMES, type TrackName, type TrafficPlan } from "./traffic/types";
 import { COMPONENT_TYPES } from "./type-tokens";
 
-export interface ModelServiceArgs {
+export interface ModelServiceArgs<B> {
+    /** The stack's environment (dev, lab, prod): gates are required in prod, advisory elsewhere. */
     environment: string;
+    /** The model's config, its target resolved. */
     config: ModelConfig;
+    /** Where the model's built images are pushed, and prebuilt ones are read from. */
     registry: ContainerRegistry;
-    target: ModelTarget;
+    /** The target that runs the model's tracks; its router is created later, for all its models at once. */
+    target: ModelTarget<B>;
 }
 
-export class ModelService extends pulumi.ComponentResource {
+export class ModelService<B> extends pulumi.ComponentResource {
     readonly plan: TrafficPlan;
-    readonly deployed: DeployedModel;
+    readonly deployed: DeployedModel<B>;
     /** The image reference each track runs. */
     readonly images: pulumi.Output<Partial<Record<TrackName, string>>>;
 
-    constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ModelServiceArgs<B>, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.modelService, name, {}, opts);
         this.plan = planTraffic(name, args.config);
         const repository = args.registry.repository(name);
@@ -42,19 +46,34 @@ export class ModelService extends pulumi.ComponentResource {
         const refs: Partial<Record<TrackName, pulumi.Output<string>>> = Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref]));
         this.images = pulumi.all(refs);
         const deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
-        const smoke = args.target.smoke;
-        const specs = gatePlan(args.config, this.plan, args.environment, smoke?.byDefault(args.config) ?? false);
-        const model = { name, config: args.config, plan: this.plan, images };
-        const gates =
-            specs.length === 0
-                ? undefined
-                : new ModelGates(
-                      `${name}-gates`,
-                      { model: name, config: args.config, specs, images, ...(smoke ? { smoke: (spec, image, parent) => smoke.gate({ model, spec, image, workloads: deployed.backends[spec.track]?.resources ?? [] }, parent) } : {}) },
-                      { parent: this },
-                  );
+        const specs = gatePlan(args.config, this.plan, args.environment, deployed.smokeByDefault);
+        const smoke: Partial<Record<TrackName, SmokeGate>> = {};
+        for (const track of TRACK_NAMES) {
+            const gate = deployed.tracks[track]?.smoke;
+            if (gate) smoke[track] = gate;
+        }
+        const gates = specs.length === 0 ? undefined : new ModelGates(`${name}-gates`, { model: name, config: args.config, specs, images, smoke }, { parent: this });
         this.deployed = { ...deployed, ...(gates ? { gates: gates.byTrack } : {}) };
         this.registerOutputs({ images: this.images, weights: perTrack(this.plan, (t) => t.weight) });
     }
 }
 
+/** A target as the stack program holds it, its backend type hidden: models are deployed onto it one by one, then routed together. */
+export interface TargetModels {
+    /** Creates one model's ModelService on this target. */
+    deploy(name: string, args: Omit<ModelServiceArgs<unknown>, "target">): ModelService<unknown>;
+    /** Creates the target's router in front of the models deployed so far; each model's endpoint URL by name. */
+    route(): Record<string, pulumi.Output<string>>;
+}
+
+export function targetModels<B>(target: ModelTarget<B>): TargetModels {
+    const deployed: DeployedModel<B>[] = [];
+    return {
+        deploy(name, args) {
+            const service = new ModelService<B>(name, { ...args, target });
+            deployed.push(service.deployed);
+            return service;
+        },
+        route: () => target.route(deployed),
+    };
+}

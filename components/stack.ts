@@ -3,13 +3,10 @@
  * them all. index.ts runs it with the loaded config; the render tool and tests run it under mocks.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AwsVmTarget } from "./aws-vm/target";
-import type { ModelshipConfig, TargetConfig } from "./config/schema";
-import { DockerTarget } from "./docker/target";
-import { KubernetesTarget } from "./kubernetes/target";
-import { ModelService } from "./model-service";
+import type { ModelshipConfig } from "./config/schema";
+import { targetModels, type TargetModels } from "./model-service";
 import { ContainerRegistry } from "./registry";
-import type { ModelTarget } from "./target";
+import { targetDefinition, type TargetConfig } from "./targets/registry";
 import { perTrack, type StepPosition, type TrackName } from "./traffic/types";
 
 export interface ModelOutputs {
@@ -29,33 +26,24 @@ export interface StackOutputs {
     models: Record<string, ModelOutputs>;
 }
 
-function createTarget(name: string, target: TargetConfig, config: ModelshipConfig, registry: ContainerRegistry): ModelTarget {
-    const environment = config.environment;
-    switch (target.type) {
-        case "docker":
-            return new DockerTarget(name, { config: target, environment });
-        case "kubernetes":
-            return new KubernetesTarget(name, { config: target, environment, registry });
-        case "aws-vm":
-            return new AwsVmTarget(name, { config: target, environment, registry, models: Object.keys(config.models).filter((m) => config.models[m].target === name) });
-    }
+function createTarget(name: string, target: TargetConfig, config: ModelshipConfig, registry: ContainerRegistry): TargetModels {
+    const models = Object.keys(config.models).filter((m) => config.models[m].target === name);
+    return targetDefinition(target.type).create(name, target, { environment: config.environment, registry, models }, targetModels);
 }
 
 export function deployModelship(config: ModelshipConfig): StackOutputs {
     const names = Object.keys(config.models);
     const registry = new ContainerRegistry("registry", { config: config.registry, environment: config.environment, models: names });
     const targets = new Map(Object.entries(config.targets).map(([name, target]) => [name, createTarget(name, target, config, registry)]));
-    const targetOf = (model: string): ModelTarget => {
+    const targetOf = (model: string): TargetModels => {
         const target = targets.get(config.models[model].target);
         if (!target) throw new Error(`model ${model}: no target ${config.models[model].target}`);
         return target;
     };
-    const services = names.map((name) => new ModelService(name, { environment: config.environment, config: config.models[name], registry, target: targetOf(name) }));
+    const services = names.map((name) => targetOf(name).deploy(name, { environment: config.environment, config: config.models[name], registry }));
     // One router per target, in front of the models it runs.
     const endpoints: Record<string, pulumi.Output<string>> = {};
-    for (const [name, target] of targets) {
-        Object.assign(endpoints, target.route(services.filter((s) => config.models[s.plan.model].target === name).map((s) => s.deployed)));
-    }
+    for (const target of targets.values()) Object.assign(endpoints, target.route());
     return {
         environment: config.environment,
         models: Object.fromEntries(

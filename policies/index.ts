@@ -4,7 +4,7 @@
  * otherwise (dev: advisory, prod: mandatory). The same policies run offline with `npm run policy`.
  */
 import { PolicyPack } from "@pulumi/policy";
-import { allPolicies } from "./all";
+import { allPolicies } from "./catalog";
 
 new PolicyPack("modelship", {
     description: "IAM least privilege, registry and storage settings, workload hardening, environment hygiene and traffic weights for modelship stacks.",

@@ -4,7 +4,7 @@
  * the same functions run under the Pulumi engine and offline over a render.
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PLANS_ANNOTATION, PLANS_ENVIRONMENT, readPlansAnnotation, readPlanTags, type PlanSummary } from "../components/traffic/plan-annotation";
+import { PLANS_ANNOTATION, readPlansAnnotation, type PlanSummary } from "../components/traffic/plan-annotation";
 import { AWS_TAG } from "../components/naming";
 import { TYPES } from "../components/type-tokens";
 import { findProjectDir, stackNames } from "../tools/project-files";
@@ -106,44 +106,10 @@ export function listEntry(props: Props, list: string, keyField: string, key: str
     return isRecord(entry) ? entry : undefined;
 }
 
-/**
- * The traffic plans a router object carries, whichever target made it: the annotation of a
- * Gateway API HTTPRoute or of the Kubernetes nginx router's ConfigMap, the environment of the
- * command that reloads the docker router's config, or the tags and forward weights of the
- * listener rule that splits a model's traffic on an AWS load balancer. Undefined for anything
- * that declares no plan.
- */
-export function routerPlans(type: string, props: Props): RouterPlans | undefined {
-    const fromJson = (value: string | undefined): RouterPlans => {
-        const plans = readPlansAnnotation(value);
-        return plans ? { plans } : { plans: [], problem: `the ${PLANS_ANNOTATION} annotation is not a JSON list of plans` };
-    };
-    if (type === TYPES.httpRoute || type === TYPES.configMap) {
-        const annotations = recordAt(props, "metadata", "annotations");
-        return annotations && PLANS_ANNOTATION in annotations ? fromJson(stringAt(annotations, PLANS_ANNOTATION)) : undefined;
-    }
-    if (type === TYPES.command) {
-        const environment = recordAt(props, "environment");
-        return environment && PLANS_ENVIRONMENT in environment ? fromJson(stringAt(environment, PLANS_ENVIRONMENT)) : undefined;
-    }
-    if (type === TYPES.listenerRule || type === TYPES.albListenerRule) {
-        const forward = arrayAt(props, "actions").find((a) => isRecord(a) && recordAt(a, "forward") !== undefined);
-        const weights = arrayAt(forward, "forward", "targetGroups").map((group) => (isRecord(group) ? group.weight : undefined));
-        const reading = readPlanTags(recordAt(props, "tags") ?? {}, weights);
-        if (!reading) return undefined;
-        return "plan" in reading ? { plans: [reading.plan] } : { plans: [], problem: reading.problem };
-    }
-    return undefined;
-}
-
-/**
- * The nginx.conf a router object carries: the Kubernetes nginx router's ConfigMap data, or what
- * the docker router's reload command writes into the container (its stdin).
- */
-export function routerNginxConf(type: string, props: Props): string | undefined {
-    if (type === TYPES.configMap) return stringAt(props, "data", "nginx.conf");
-    if (type === TYPES.command && routerPlans(type, props) !== undefined) return stringAt(props, "stdin");
-    return undefined;
+/** The plans of a router object's JSON (an annotation, an environment entry), or the problem reading them. */
+export function plansFromJson(value: string | undefined): RouterPlans {
+    const plans = readPlansAnnotation(value);
+    return plans ? { plans } : { plans: [], problem: `the ${PLANS_ANNOTATION} annotation is not a JSON list of plans` };
 }
 
 /** A policy that checks each resource, with the args narrowed to what policies here use. */

@@ -2,12 +2,13 @@
  * Traffic: the router objects split by valid weights, a canary moves in steps no larger than the
  * environment allows, and a shadow rollout really mirrors. Router objects of every target carry
  * the plans they were rendered from (plan-annotation.ts), read by one reader (routerPlans in
- * lib.ts), so these checks read the plan beside the weights wherever the model runs.
+ * target-readers.ts), so these checks read the plan beside the weights wherever the model runs.
  */
 import { findStrategy } from "../components/strategies";
 import { MIRROR_LOCATION_PREFIX } from "../components/traffic/nginx";
 import type { PlanSummary } from "../components/traffic/plan-annotation";
-import { arrayAt, isRecord, resourcePolicy, routerNginxConf, routerPlans, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
+import { arrayAt, isRecord, resourcePolicy, TYPES, type ModelshipPolicy, type Props, type ReportViolation } from "./lib";
+import { routerNginxConf, routerPlans } from "./target-readers";
 
 function plansOf(type: string, props: Props, report: ReportViolation): PlanSummary[] {
     const declared = routerPlans(type, props);

@@ -4,19 +4,11 @@
  */
 import { imageTag, isPinnedByDigest } from "../components/config/schema";
 import { arrayAt, containersOf, isRecord, podSpecOf, recordAt, resourcePolicy, stringAt, TYPES, type ContainerSpec, type ModelshipPolicy, type Props } from "./lib";
+import { publicExposure, workloadImages } from "./target-readers";
 
 /** An image ID (`sha256:...`) names exactly one image, like a digest reference. */
 function isImageId(image: string): boolean {
     return /^sha256:[a-f0-9]{64}$/.test(image);
-}
-
-/** Every image reference a resource runs or pulls, with where it sits. */
-function imagesOf(type: string, props: Props): Array<{ where: string; image: string }> {
-    const podSpec = podSpecOf(type, props);
-    if (podSpec) return containersOf(podSpec).flatMap((c) => (c.image ? [{ where: `container ${c.name}`, image: c.image }] : []));
-    if (type === TYPES.container) return stringAt(props, "image") ? [{ where: "container", image: stringAt(props, "image")! }] : [];
-    if (type === TYPES.remoteImage) return stringAt(props, "name") ? [{ where: "pulled image", image: stringAt(props, "name")! }] : [];
-    return [];
 }
 
 interface ImageConfig {
@@ -32,7 +24,7 @@ const imagePinned = resourcePolicy(
     },
     (args, report) => {
         const { requireDigest } = args.getConfig<ImageConfig>();
-        for (const { where, image } of imagesOf(args.type, args.props)) {
+        for (const { where, image } of workloadImages(args.type, args.props)) {
             if (isImageId(image) || isPinnedByDigest(image)) continue;
             const tag = imageTag(image);
             if (tag === undefined || tag === "latest") report(`${where} runs ${image}: \`latest\` (or no tag) changes under the same name; use a version tag or a digest`);
@@ -168,13 +160,6 @@ interface ExposureConfig {
     forbidPublic: boolean;
 }
 
-const INTERNAL_ANNOTATIONS: ReadonlyArray<[string, string]> = [
-    ["service.beta.kubernetes.io/aws-load-balancer-internal", "true"],
-    ["service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"],
-    ["networking.gke.io/load-balancer-type", "Internal"],
-    ["service.beta.kubernetes.io/azure-load-balancer-internal", "true"],
-];
-
 const noPublicLoadBalancer = resourcePolicy(
     {
         name: "no-public-load-balancer",
@@ -184,19 +169,7 @@ const noPublicLoadBalancer = resourcePolicy(
     },
     (args, report) => {
         if (!args.getConfig<ExposureConfig>().forbidPublic) return;
-        if (args.type === TYPES.service && stringAt(args.props, "spec", "type") === "LoadBalancer") {
-            const annotations = recordAt(args.props, "metadata", "annotations") ?? {};
-            const internal = INTERNAL_ANNOTATIONS.some(([key, value]) => String(annotations[key] ?? "").toLowerCase() === value.toLowerCase());
-            if (!internal) report("a LoadBalancer Service without an internal-scheme annotation is public; annotate it internal or route through the Gateway");
-        } else if (args.type === TYPES.loadBalancer || args.type === TYPES.albLoadBalancer) {
-            // AWS's default scheme is internet-facing: only an explicit internal: true keeps it private.
-            if (args.props.internal !== true) report("the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC");
-        } else if (args.type === TYPES.container) {
-            for (const port of arrayAt(args.props, "ports").filter(isRecord)) {
-                const ip = port.ip === undefined ? "0.0.0.0" : String(port.ip);
-                if (ip === "0.0.0.0" || ip === "::") report(`port ${String(port.external ?? port.internal)} is published on every interface; publish it on 127.0.0.1`);
-            }
-        }
+        for (const reason of publicExposure(args.type, args.props)) report(reason);
     },
 );
 

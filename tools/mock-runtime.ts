@@ -4,8 +4,9 @@
  * reads the same on every machine. Used by `npm run render` and by the unit tests.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 import { recordedGate, type RecordedGate } from "../components/gates/recorded";
+import { MOCK_ACCOUNT, MOCK_REGION, mockDigest } from "../components/targets/mocks";
+import { targets } from "../components/targets/registry";
 
 export interface RecordedResource {
     type: string;
@@ -45,12 +46,7 @@ export interface MockRunOptions {
 /** The marker Pulumi puts on a secret value in serialized inputs. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export const SECRET_PLACEHOLDER = "[secret]";
-export const MOCK_ACCOUNT = "123456789012";
-export const MOCK_REGION = "us-east-1";
-
-function fakeDigest(seed: string): string {
-    return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
-}
+export { MOCK_ACCOUNT, MOCK_REGION } from "../components/targets/mocks";
 
 /** Replaces secret values so that nothing secret-shaped reaches a render file. */
 export function redactSecrets(value: unknown): unknown {
@@ -72,47 +68,29 @@ function builtImage(inputs: Record<string, unknown>): Record<string, unknown> {
     const tags = Array.isArray(inputs.tags) ? inputs.tags.map(String) : [];
     const exported = inputs.push === true || inputs.load === true || (Array.isArray(inputs.exports) && inputs.exports.length > 0);
     const built = JSON.stringify([tags, inputs.context, inputs.dockerfile, inputs.buildArgs, inputs.platforms, inputs.target]);
-    const digest = exported ? fakeDigest(built) : "";
+    const digest = exported ? mockDigest(built) : "";
     const ref = tags[0] ?? "";
     const namesRegistry = /^([^/]*[.:][^/]*|localhost)\//.test(ref);
-    return { digest, ref: digest && namesRegistry ? `${ref}@${digest}` : ref, contextHash: fakeDigest(JSON.stringify(inputs.context)) };
+    return { digest, ref: digest && namesRegistry ? `${ref}@${digest}` : ref, contextHash: mockDigest(JSON.stringify(inputs.context)) };
 }
 
-/** Outputs a real provider would compute, for the resource types the program reads outputs of. */
+/** Outputs a real provider would compute, for the resource types the program reads outputs of: the shared ones here, each target's in its folder. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
         case "docker-build:index:Image":
             return builtImage(inputs);
-        case "docker:index/remoteImage:RemoteImage":
-            return { imageId: fakeDigest(String(inputs.name)), repoDigest: String(inputs.name) };
         case "aws:ecr/repository:Repository":
             return {
                 registryId: MOCK_ACCOUNT,
                 arn: `arn:aws:ecr:us-east-1:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
                 repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
             };
-        case "docker:index/volume:Volume":
-            // Named by the provider when the program names none: the resource's name and a suffix.
-            return { name: String(inputs.name ?? `${name}-${fakeDigest(name).slice(-7)}`) };
-        case "docker:index/network:Network":
-            return { id: `${name}-network-id` };
-        case "aws:lb/loadBalancer:LoadBalancer": {
-            const physical = String(inputs.name ?? name);
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`, arnSuffix: `app/${physical}/0123456789abcdef`, dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com` };
-        }
-        case "aws:lb/targetGroup:TargetGroup": {
-            const physical = String(inputs.name ?? name);
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
-        }
-        case "aws:lb/listener:Listener":
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` };
         case "aws:iam/role:Role":
         case "aws:iam/instanceProfile:InstanceProfile":
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${String(inputs.name ?? name)}`, name: String(inputs.name ?? name) };
-        case "aws:ec2/launchTemplate:LaunchTemplate":
-            return { latestVersion: 1 };
         default:
-            return {};
+            // A target's own provider resources: its folder says what a real provider would compute.
+            return targets().find((t) => type in t.mocks)?.mocks[type](name, inputs) ?? {};
     }
 }
 

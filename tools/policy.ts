@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { allPolicies } from "../policies/all";
+import { allPolicies } from "../policies/catalog";
 import { withProjectEnvironments } from "../policies/hygiene";
 import { evaluate, type OfflineResource, type PackConfig, type Violation } from "../policies/offline";
 import { parseFlags, runCommand, UsageError } from "./command-line";

@@ -10,6 +10,7 @@ import * as path from "path";
 import { namespaceValues } from "../components/config/load";
 import { parseConfig } from "../components/config/parse";
 import type { ModelshipConfig } from "../components/config/schema";
+import { targetDefinition } from "../components/targets/registry";
 import { MissingPrerequisite, parseFlags, runCommand, UsageError, userPath } from "./command-line";
 import { PULUMI_ENV } from "./env-vars";
 import { findProjectDir, readStackFiles } from "./project-files";
@@ -37,11 +38,11 @@ export function requirePulumi(env: NodeJS.ProcessEnv = process.env): void {
     );
 }
 
-function requireDocker(env: NodeJS.ProcessEnv): void {
-    const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { env, encoding: "utf8" });
-    if (info.error) throw new MissingPrerequisite("The docker CLI is not on PATH: the dev stack runs its models on the local Docker engine. Install Docker and run this again.");
-    if (info.status !== 0) {
-        throw new MissingPrerequisite(`The Docker engine is not reachable (docker info: ${(info.stderr || "").trim().split("\n")[0] || `exit ${info.status}`}). Start it (dockerd, or Docker Desktop) and run this again.`);
+/** What each target the stack uses needs on this machine (the docker target: a reachable Docker engine). */
+function requireTargetPrerequisites(config: ModelshipConfig, env: NodeJS.ProcessEnv): void {
+    for (const type of new Set(Object.values(config.targets).map((t) => t.type))) {
+        const missing = targetDefinition(type).prerequisites?.(env);
+        if (missing) throw new MissingPrerequisite(missing);
     }
 }
 
@@ -112,7 +113,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     const config = loadStackConfig(projectDir, stack, configFile);
     const childEnv = localPulumiEnv(projectDir, env);
     requirePulumi(childEnv);
-    if (Object.values(config.targets).some((t) => t.type === "docker")) requireDocker(childEnv);
+    requireTargetPrerequisites(config, childEnv);
     const selected = selectStack(projectDir, stack, configFile, childEnv);
     if (selected !== 0) return selected;
     return run("pulumi", [command, "--stack", stack, ...(configFile ? ["--config-file", configFile] : []), ...passThrough], childEnv, projectDir);

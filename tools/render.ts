@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../components/config/load";
-import { routerNginxConf } from "../policies/lib";
+import { routerNginxConf } from "../policies/target-readers";
 import { deployModelship, type StackOutputs } from "../components/stack";
 import { STACK_TYPE } from "../components/type-tokens";
 import { GATE_KINDS } from "../components/gates/kinds";

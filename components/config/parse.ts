@@ -13,15 +13,14 @@ import {
     modelSchema,
     registrySchema,
     targetEntriesSchema,
-    targetSchema,
     trackSchema,
     type ModelConfig,
     type ModelshipConfig,
     type ResolvedModelConfig,
-    type TargetConfig,
 } from "./schema";
 import { TRACK_NAMES } from "./tracks";
 import { zodExpected } from "./zod-messages";
+import { targetSchema, type TargetConfig } from "../targets/registry";
 
 export const NAMESPACE = "modelship";
 
@@ -145,7 +144,7 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
     }
     const environment = parseKey(environmentSchema, raw, "environment", issues);
     const registry = parseKey(registrySchema, raw, "registry", issues);
-    const targets = parseEntries(raw, "targets", targetEntriesSchema, targetSchema, issues);
+    const targets = parseEntries(raw, "targets", targetEntriesSchema, targetSchema(), issues);
     const models = parseEntries(raw, "models", modelEntriesSchema, modelSchema, issues);
 
     if (environment !== undefined) issues.push(...prefixed("", environmentRules(environment, stack)));

@@ -4,8 +4,8 @@
  */
 import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
-import { GATEWAY_IMPLEMENTATION_NAMES } from "../capabilities";
 import { strategySchema } from "../strategies";
+import type { TargetConfig } from "../targets/registry";
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /** name[:tag][@sha256:digest], with a registry host and path allowed in the name. */
@@ -33,8 +33,8 @@ export const imageRefSchema = z
         error: "an explicit tag other than `latest`, or a digest: `latest` (or no tag) names a different image on every push; prod needs the digest too, e.g. repo/name:1.2.3@sha256:<64 hex>",
     });
 
-const nameSchema = z.string().regex(DNS_LABEL, { error: "a DNS label: lower-case letters, digits and '-', at most 40 characters, starting with a letter" });
-const portSchema = z.number().int().min(1).max(65535);
+export const nameSchema = z.string().regex(DNS_LABEL, { error: "a DNS label: lower-case letters, digits and '-', at most 40 characters, starting with a letter" });
+export const portSchema = z.number().int().min(1).max(65535);
 const stringMap = z.record(z.string(), z.string());
 
 export const buildSchema = z.strictObject({
@@ -156,102 +156,6 @@ export const modelSchema = z.strictObject({
     serviceAccountRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_\/-]+$/, { error: "an IAM role ARN" }).optional(),
 });
 
-export const dockerTargetSchema = z.strictObject({
-    type: z.literal("docker"),
-    /** Published on 127.0.0.1 only: the dev router is not meant to face a network. */
-    port: portSchema.default(8080),
-    routerImage: imageRefSchema,
-});
-
-export const routerSchema = z.discriminatedUnion(
-    "type",
-    [
-        z.strictObject({
-            type: z.literal("gateway-api"),
-            gateway: z.strictObject({ name: z.string().min(1), namespace: z.string().min(1), sectionName: z.string().optional() }),
-            hostnames: z.array(z.string().min(1)).default([]),
-            /** The Gateway's implementation: what it does with RequestMirror (components/capabilities.ts) decides whether shadow can run. */
-            implementation: z.enum(GATEWAY_IMPLEMENTATION_NAMES, { error: `a Gateway API implementation: ${GATEWAY_IMPLEMENTATION_NAMES.join(", ")}` }).optional(),
-        }),
-        z.strictObject({
-            type: z.literal("nginx"),
-            image: imageRefSchema,
-            replicas: z.number().int().min(1).default(2),
-        }),
-        z.strictObject({ type: z.literal("none") }),
-    ],
-    { error: "a router type: gateway-api, nginx or none" },
-);
-
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
-/** An endpoint URL: http(s), a host, maybe a port and path; no credentials, query or fragment (the SDK would drop or misuse them). */
-function isEndpointUrl(value: string): boolean {
-    if (!URL.canParse(value)) return false;
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
-}
-
-const endpointSchema = (what: string) =>
-    z.string().refine(isEndpointUrl, { error: `an http:// or https:// URL of ${what}, such as https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000, without credentials, query or fragment` });
-
-/**
- * How the pods' fetch-artifact init container reaches the artifact store; it alone gets these
- * (the model server never reads S3). Unset keys leave the AWS SDK's defaults: AWS S3 and STS of
- * the region the SDK finds.
- */
-export const artifactStoreSchema = z.strictObject({
-    /** An S3-compatible store (MinIO, moto, ...), addressed path-style: AWS_ENDPOINT_URL_S3. */
-    endpoint: endpointSchema("the S3 API the pods read artifacts from").optional(),
-    /** Where the pods exchange their service account token for the role's credentials (AssumeRoleWithWebIdentity): AWS_ENDPOINT_URL_STS. */
-    stsEndpoint: endpointSchema("the STS API that exchanges the pods' service account token for credentials").optional(),
-    /** The region requests are signed for: AWS_REGION. */
-    region: z.string().regex(AWS_REGION, { error: "an AWS region name such as eu-west-1 (the region the store and STS sign requests for)" }).optional(),
-});
-
-export const kubernetesTargetSchema = z.strictObject({
-    type: z.literal("kubernetes"),
-    namespace: nameSchema,
-    createNamespace: z.boolean().default(true),
-    router: routerSchema,
-    /** EKS: create each model's IAM role for its service account (IRSA), trusted through this OIDC provider. */
-    irsa: z
-        .strictObject({ oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }) })
-        .optional(),
-    /** How pods reach the model artifacts' store and STS; default: AWS's own. */
-    artifactStore: artifactStoreSchema.default({}),
-    monitoring: z
-        .strictObject({
-            /** The cluster runs the Prometheus Operator: ServiceMonitor and PrometheusRule objects; otherwise a rules ConfigMap. */
-            prometheusOperator: z.boolean().default(false),
-        })
-        .default({ prometheusOperator: false }),
-});
-
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
-
-export const awsVmTargetSchema = z.strictObject({
-    type: z.literal("aws-vm"),
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "a VPC id such as vpc-0abc1234" }),
-    /** At least two, in different availability zones: the load balancer needs both. */
-    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "a subnet id such as subnet-0abc1234" })).min(2),
-    /** Who may reach the load balancer; nobody else can. */
-    allowedCidrs: z.array(z.string().regex(CIDR, { error: "an IPv4 CIDR such as 10.0.0.0/16" })).min(1),
-    /** Internal by default: model endpoints face the VPC, not the internet. */
-    internal: z.boolean().default(true),
-    listenerPort: portSchema.default(80),
-    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as t3.medium" }).default("t3.medium"),
-    /** The machine image: baking it is out of scope; it needs Docker and the AWS CLI (e.g. Amazon Linux 2023 ECS-optimized). */
-    ami: z.union([z.strictObject({ id: z.string().regex(/^ami-[0-9a-f]{8,17}$/) }), z.strictObject({ ssmParameter: z.string().startsWith("/") })]),
-    instanceRefresh: z
-        .strictObject({ minHealthyPercentage: z.number().int().min(0).max(100).default(90), warmupSeconds: z.number().int().min(0).default(120) })
-        .default({ minHealthyPercentage: 90, warmupSeconds: 120 }),
-});
-
-export const targetSchema = z.discriminatedUnion("type", [dockerTargetSchema, kubernetesTargetSchema, awsVmTargetSchema], {
-    error: "a target type: docker, kubernetes or aws-vm",
-});
-
 /** The targets map with each target left unparsed: targets are parsed one at a time. */
 export const targetEntriesSchema = z
     .record(nameSchema, z.unknown())
@@ -292,12 +196,6 @@ export type DependencyConfig = z.infer<typeof dependencySchema>;
 export type AnalysisConfig = z.infer<typeof analysisSchema>;
 export type GatesConfig = z.infer<typeof gatesSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
-export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
-export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
-export type ArtifactStoreConfig = z.infer<typeof artifactStoreSchema>;
-export type RouterConfig = z.infer<typeof routerSchema>;
-export type AwsVmTargetConfig = z.infer<typeof awsVmTargetSchema>;
-export type TargetConfig = z.infer<typeof targetSchema>;
 export type RegistryConfig = z.infer<typeof registrySchema>;
 
 /** The whole `modelship:` namespace after parsing and every rule. */

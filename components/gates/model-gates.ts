@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../config/schema";
 import type { ImageRef } from "../image";
+import type { SmokeGate } from "../target";
 import { smokeRequest } from "./plan";
 import type { TrackName } from "../traffic/types";
 import { shellQuote } from "../shell";
@@ -27,8 +28,8 @@ export interface ModelGatesArgs {
     specs: readonly GateSpec[];
     /** The image each track runs: a change of its content re-runs the track's gates. */
     images: Partial<Record<TrackName, ImageRef>>;
-    /** Creates a smoke gate the target's way; undefined where the target cannot smoke-test. */
-    smoke?: (spec: GateSpec, image: ImageRef, parent: pulumi.Resource) => pulumi.Resource;
+    /** Each track's smoke gate, as its target's deployModel made it; a track without one cannot be smoke-tested. */
+    smoke: Partial<Record<TrackName, SmokeGate>>;
 }
 
 /** The shell command of a local gate: bounded in time; an advisory gate reports its failure and lets the update go on. */
@@ -82,9 +83,10 @@ const GATE_RESOURCES: Readonly<Record<GateKind, (gate: GateToCreate) => pulumi.R
     lint: ({ spec, args, image, parent }) => localGate(args.model, spec, image, `${GATE_PROGRAM} lint --dockerfile ${shellQuote(spec.dockerfile ?? "Dockerfile")} ${required(spec)}`, { parent }),
     scan: ({ spec, args, image, parent }) =>
         localGate(args.model, spec, image, image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required(spec)}`), { parent }),
-    smoke: ({ spec, args, image, parent }) => {
-        if (!args.smoke) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
-        return args.smoke(spec, image, parent);
+    smoke: ({ spec, args, parent }) => {
+        const gate = args.smoke[spec.track];
+        if (!gate) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
+        return gate(spec, parent);
     },
 };
 

@@ -9,7 +9,7 @@
  * are skipped, unless MODELSHIP_REQUIRE_GO=1.
  */
 import { strict as assert } from "assert";
-import { kubernetesTargetSchema } from "../../components/config/schema";
+import { kubernetesTargetSchema } from "../../components/targets/kubernetes/config";
 import { isTwoTrack } from "../../components/strategies";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, isKubernetesObject, renderStack } from "../../tools/render";

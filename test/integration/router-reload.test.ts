@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { routerReloadScript } from "../../components/docker/router-reload";
+import { routerReloadScript } from "../../components/targets/docker/router-reload";
 import { nginxPidFile, renderBootstrapNginxConf, renderNginxConf, type ModelRoute } from "../../components/traffic/nginx";
 import { fakeBin } from "../support/fake-bin";
 import { freePort, listen, request, sleep, type Answer } from "../support/http";

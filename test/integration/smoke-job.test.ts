@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { smokeCommand, type SmokeCheck } from "../../components/kubernetes/smoke-job";
+import { smokeCommand, type SmokeCheck } from "../../components/targets/kubernetes/smoke-job";
 import { findProjectDir } from "../../tools/render";
 import { startModelServer, stopAll } from "../support/model-server";
 

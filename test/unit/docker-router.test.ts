@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readPlansAnnotation } from "../../components/traffic/plan-annotation";
-import { routerPlans } from "../../policies/lib";
+import { routerPlans } from "../../policies/target-readers";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { canaryModel, dockerConfig, modelFor } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { GATEWAY_IMPLEMENTATION_NAMES, GATEWAY_IMPLEMENTATIONS } from "../../components/capabilities";
+import { GATEWAY_IMPLEMENTATION_NAMES, GATEWAY_IMPLEMENTATIONS } from "../../components/targets/kubernetes/gateway-implementations";
 import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { findProjectDir } from "../../tools/render";

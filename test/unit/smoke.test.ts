@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { smokeCommand, SMOKE_PROGRAM, type SmokeCheck } from "../../components/kubernetes/smoke-job";
+import { smokeCommand, SMOKE_PROGRAM, type SmokeCheck } from "../../components/targets/kubernetes/smoke-job";
 import { checkInfer, checkReady, checkV1Deprecation, checkVersion, type Answer, type CheckOutcome, type Expected } from "../../model-server/src/smoke/checks";
 import { parseSmokeArgv } from "../../model-server/src/smoke/main";
 import { SMOKE_FLAGS, smokeSettings } from "../../model-server/src/smoke/settings";

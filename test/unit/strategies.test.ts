@@ -5,8 +5,8 @@
  */
 import { strict as assert } from "assert";
 import { z } from "zod";
-import { routerOf } from "../../components/capabilities";
-import { targetSchema, trackSchema } from "../../components/config/schema";
+import { trackSchema } from "../../components/config/schema";
+import { targetDefinition, targetSchema } from "../../components/targets/registry";
 import { isTwoTrack, STRATEGIES, strategyUnion } from "../../components/strategies";
 import { abortSchema } from "../../components/strategies/fields";
 import { strategyRules } from "../../components/strategies/rules";
@@ -49,7 +49,10 @@ const tracks = {
     candidate: trackSchema.parse({ version: "2.0.0", image: `registry.example/m:2.0.0@${DIGEST}`, replicas: 2 }),
 };
 
-const offerOf = (raw: unknown) => routerOf(targetSchema.parse(raw));
+const offerOf = (raw: unknown) => {
+    const config = targetSchema().parse(raw);
+    return targetDefinition(config.type).router(config);
+};
 const ALB = offerOf(AWS_VM_TARGET);
 const KUBERNETES_NGINX = offerOf({ type: "kubernetes", namespace: "models", router: NGINX_ROUTER });
 const GATEWAY = offerOf({ type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER });

@@ -2,10 +2,10 @@ import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as net from "net";
 import { modelSchema } from "../../components/config/schema";
-import { routerDeploymentObject } from "../../components/kubernetes/router";
+import { routerDeploymentObject } from "../../components/targets/kubernetes/router";
 import { SHADOW_COPIES_IN_FLIGHT } from "../../components/traffic/nginx";
 import { MAX_ARTIFACT_BYTES, MAX_BODY_BYTES } from "../../model-server/src/limits";
-import { deploymentObject, podDisruptionBudgetObject, serviceObject, waitForDependenciesScript, type TrackWorkloadArgs } from "../../components/kubernetes/workload";
+import { deploymentObject, podDisruptionBudgetObject, serviceObject, waitForDependenciesScript, type TrackWorkloadArgs } from "../../components/targets/kubernetes/workload";
 import { STS_AUDIENCE } from "../../components/iam";
 import { planTraffic } from "../../components/traffic/plan";
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { allPolicies } from "../../../policies/all";
+import { allPolicies } from "../../../policies/catalog";
 import type { ModelshipPolicy } from "../../../policies/lib";
 import { enforcementLevel, policyConfig, type Violation } from "../../../policies/offline";
 import type { RecordedResource } from "../../../tools/mock-runtime";
@@ -179,6 +179,18 @@ describe("the policy pack", () => {
             assert.deepEqual(
                 found.map((v) => `${v.level} ${v.resource}`),
                 ["mandatory aws:lb/loadBalancer:LoadBalancer::vms"],
+            );
+        });
+
+        it("refuses a prod aws-vm canary whose step adds more than prod's cap, on the listener rule that splits it", async () => {
+            const files = readStackFiles(projectDir, "prod");
+            const models = JSON.parse(files.config["modelship:models"]) as Record<string, Record<string, unknown>>;
+            models["price-estimator"].strategy = { type: "canary", steps: [10, 50, 100], step: 0 };
+            const render = await renderFiles(projectDir, { ...files, config: { ...files.config, "modelship:models": JSON.stringify(models) } });
+            const found = (await checkStack(projectDir, "prod", { resources: render.resources })).filter((v) => v.policy === "canary-step-cap");
+            assert.deepEqual(
+                found.map((v) => `${v.level} ${v.resource} ${v.message}`),
+                ["mandatory aws:lb/listenerRule:ListenerRule::price-estimator-split price-estimator: canary steps 10 -> 50, 50 -> 100 add more than 25 points; add intermediate steps"],
             );
         });
 

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { plansAnnotation, PLANS_ANNOTATION, PLANS_ENVIRONMENT } from "../../../components/traffic/plan-annotation";
 import { renderHttpRoute } from "../../../components/traffic/httproute";
 import { renderNginxConf } from "../../../components/traffic/nginx";
-import { splitRule } from "../../../components/aws-vm/alb";
+import { splitRule } from "../../../components/targets/aws-vm/alb";
 import type { TrafficPlan } from "../../../components/traffic/types";
 import { trafficPolicies } from "../../../policies/traffic";
 import { abortedCanaryPlan, abTestPlan, canaryPlan, plan, shadowPlan, track } from "../../support/plans";

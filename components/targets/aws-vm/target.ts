@@ -8,34 +8,43 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AnalysisConfig, AwsVmTargetConfig } from "../config/schema";
-import { awsScope } from "../aws-scope";
-import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../iam";
-import { modelRole } from "../model-role";
-import { READY_PATH } from "../model-server-env";
-import { awsTags, physicalName, PRODUCT, trackName } from "../naming";
-import type { ContainerRegistry } from "../registry";
-import { localSmokeGate } from "../gates/model-gates";
-import { routeDependencies, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { UNKNOWN_MODEL_BODY } from "../traffic/nginx";
-import type { TrackName, TrackPlan } from "../traffic/types";
+import type { AnalysisConfig } from "../../config/schema";
+import type { AwsVmTargetConfig } from "./config";
+import { awsScope } from "../../aws-scope";
+import { ec2TrustPolicy, logGroupName, parseS3Uri, type AwsScope } from "../../iam";
+import { modelRole } from "../../model-role";
+import { READY_PATH } from "../../model-server-env";
+import { awsTags, physicalName, PRODUCT, trackName } from "../../naming";
+import type { ContainerRegistry } from "../../registry";
+import { localSmokeGate } from "../../gates/model-gates";
+import { routeDependencies, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget, type SmokeGate } from "../../target";
+import { UNKNOWN_MODEL_BODY } from "../../traffic/nginx";
+import type { TrackName, TrackPlan } from "../../traffic/types";
 import { instanceRefreshPreferences, pinRules, splitRule, type ListenerRuleSpec } from "./alb";
 import { userDataScript } from "./user-data";
-import { COMPONENT_TYPES } from "../type-tokens";
+import { COMPONENT_TYPES } from "../../type-tokens";
 
 export interface AwsVmTargetArgs {
+    /** The target's entry under `targets`. */
     config: AwsVmTargetConfig;
+    /** The stack's environment: in every physical name and tag. */
     environment: string;
+    /** Each model's ECR repository, which its instance role may pull from. */
     registry: ContainerRegistry;
     /** The models this target runs: each gets its own block of listener rule priorities. */
     models: readonly string[];
+}
+
+/** Where the load balancer sends one track: its target group. */
+export interface AwsVmBackend {
+    targetGroupArn: pulumi.Output<string>;
 }
 
 const ANYWHERE = "0.0.0.0/0";
 /** Instances reach ECR, S3 and CloudWatch over HTTPS; nothing else leaves them. */
 const HTTPS = 443;
 
-export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget {
+export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget<AwsVmBackend> {
     readonly loadBalancer: aws.lb.LoadBalancer;
     private readonly listener: aws.lb.Listener;
     private readonly albSecurityGroup: aws.ec2.SecurityGroup;
@@ -45,26 +54,6 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     private readonly args: AwsVmTargetArgs;
     /** Prefixes the names of the target's own children: URNs carry the parent's type, not its name. */
     private readonly targetName: string;
-    /** Each track's pin rule and Auto Scaling group, by `<model>/<track>`: what its smoke gate needs in place. */
-    private readonly pinned = new Map<string, pulumi.Resource[]>();
-
-    /**
-     * The gate program from the deployer's machine through the load balancer, pinned to the
-     * track by header (instances take requests only from the load balancer). On by default only
-     * for an internet-facing load balancer; for an internal one, enable it where the deployer
-     * runs inside the VPC.
-     */
-    readonly smoke: SmokeGates = {
-        byDefault: (config) => config.gates.smoke.request !== undefined && !this.args.config.internal,
-        gate: ({ model, spec, image, workloads }, parent) => {
-            const needs = this.pinned.get(`${model.name}/${spec.track}`);
-            if (!needs) throw new Error(`model ${model.name}: the ${spec.track} track has no pin rule for its smoke gate`);
-            const port = this.args.config.listenerPort === 80 ? "" : `:${this.args.config.listenerPort}`;
-            const url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}`;
-            return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: [...needs, ...workloads] });
-        },
-    };
-
     constructor(name: string, args: AwsVmTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.awsVmTarget, name, {}, opts);
         this.args = args;
@@ -141,25 +130,43 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         );
     }
 
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel<AwsVmBackend> {
         const { environment, registry } = this.args;
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
         const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() }, parent);
         const profile = new aws.iam.InstanceProfile(`${model.name}`, { name: physicalName("aws-instance-profile", [PRODUCT, environment, model.name]), role: role.name, tags }, { parent });
-        const backends: DeployedModel["backends"] = {};
+        const tracks: DeployedModel<AwsVmBackend>["tracks"] = {};
         const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
         for (const track of model.plan.tracks) {
-            const backend = this.deployTrack(model, track, { profile, logGroup: logGroupName(environment, model.name), artifact: parseS3Uri(model.config.artifact) }, parent);
-            backends[track.track] = backend;
-            groups[track.track] = backend.targetGroupArn;
+            const deployed = this.deployTrack(model, track, { profile, logGroup: logGroupName(environment, model.name), artifact: parseS3Uri(model.config.artifact) }, parent);
+            tracks[track.track] = deployed;
+            groups[track.track] = deployed.backend.targetGroupArn;
         }
         for (const rule of pinRules(model.plan, this.priorityIndex(model.name), groups)) {
             const track = rule.kind.slice("pin-".length) as TrackName;
-            const pin = this.listenerRule(model.name, rule, backends[track]?.resources ?? []);
-            this.pinned.set(`${model.name}/${track}`, [pin, ...(backends[track]?.resources ?? [])]);
+            const deployed = tracks[track];
+            if (!deployed) continue;
+            const pin = this.listenerRule(model.name, rule, deployed.resources);
+            tracks[track] = { ...deployed, smoke: this.smokeGate(model, track, [pin, ...deployed.resources]) };
         }
-        return { plan: model.plan, backends };
+        // On by default only for an internet-facing load balancer; for an internal one, enable it where the deployer runs inside the VPC.
+        return { plan: model.plan, tracks, smokeByDefault: model.config.gates.smoke.request !== undefined && !this.args.config.internal };
+    }
+
+    /**
+     * A track's smoke gate: the gate program from the deployer's machine through the load balancer,
+     * pinned to the track by header (instances take requests only from the load balancer), once the
+     * track's pin rule and instances are in place.
+     */
+    private smokeGate(model: ModelToDeploy, track: TrackName, needs: readonly pulumi.Resource[]): SmokeGate {
+        return (spec, parent) => {
+            const image = model.images[track];
+            if (!image) throw new Error(`model ${model.name}: no image for the ${track} track`);
+            const port = this.args.config.listenerPort === 80 ? "" : `:${this.args.config.listenerPort}`;
+            const url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}`;
+            return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: [...needs] });
+        };
     }
 
     /** The model's place in this target's sorted model list: its block of rule priorities. */
@@ -184,11 +191,11 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     }
 
     private deployTrack(
-        model: ModelDeployment,
+        model: ModelToDeploy,
         track: TrackPlan,
         shared: { profile: aws.iam.InstanceProfile; logGroup: string; artifact: ReturnType<typeof parseS3Uri> },
         parent: pulumi.Resource,
-    ): TrackBackend {
+    ): DeployedTrack<AwsVmBackend> {
         const { config, environment } = this.args;
         const name = trackName(model.name, track.track);
         const tags = { ...awsTags(environment, model.name), "modelship:track": track.track, "modelship:version": track.version };
@@ -249,7 +256,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             { parent },
         );
         this.alarms(name, model.config.analysis, targetGroup, tags, parent);
-        return { addresses: [], targetGroupArn: targetGroup.arn, resources: [targetGroup, group] };
+        return { backend: { targetGroupArn: targetGroup.arn }, resources: [targetGroup, group] };
     }
 
     /** 5xx share, p95 response time and unhealthy hosts of one target group, at the model's thresholds. */
@@ -316,11 +323,11 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         );
     }
 
-    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+    route(models: readonly DeployedModel<AwsVmBackend>[]): Record<string, pulumi.Output<string>> {
         const { config } = this.args;
         for (const m of models) {
             const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
-            for (const [track, backend] of Object.entries(m.backends) as Array<[TrackName, TrackBackend]>) groups[track] = backend.targetGroupArn;
+            for (const [track, deployed] of Object.entries(m.tracks) as Array<[TrackName, DeployedTrack<AwsVmBackend>]>) groups[track] = deployed.backend.targetGroupArn;
             this.listenerRule(m.plan.model, splitRule(m.plan, this.priorityIndex(m.plan.model), groups), routeDependencies([m]));
         }
         const port = config.listenerPort === 80 ? "" : `:${config.listenerPort}`;

@@ -6,43 +6,112 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { KubernetesTargetConfig } from "../config/schema";
-import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../monitoring";
-import { gateResourceName } from "../gates/kinds";
-import { smokeRequest } from "../gates/plan";
-import { irsaTrustPolicy } from "../iam";
-import { modelRole } from "../model-role";
-import { environmentLabels, podRoleLogicalName, trackName } from "../naming";
-import type { ContainerRegistry } from "../registry";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { renderHttpRoute } from "../traffic/httproute";
-import { renderNginxConf } from "../traffic/nginx";
-import type { TrackPlan } from "../traffic/types";
+import type { KubernetesTargetConfig } from "./config";
+import { alertRuleGroups, prometheusRuleObject, rulesConfigMapObject, serviceMonitorObject } from "../../monitoring";
+import { gateResourceName } from "../../gates/kinds";
+import { smokeRequest } from "../../gates/plan";
+import { irsaTrustPolicy } from "../../iam";
+import { modelRole } from "../../model-role";
+import { environmentLabels, podRoleLogicalName, trackName } from "../../naming";
+import type { ContainerRegistry } from "../../registry";
+import { routeDependencies, nginxRoutes, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget, type SmokeGate } from "../../target";
+import { renderHttpRoute } from "../../traffic/httproute";
+import { renderNginxConf } from "../../traffic/nginx";
+import type { TrackPlan } from "../../traffic/types";
+import { COMPONENT_TYPES } from "../../type-tokens";
 import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
 import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
-import { COMPONENT_TYPES } from "../type-tokens";
 
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
 export interface KubernetesTargetArgs {
+    /** The target's entry under `targets`. */
     config: KubernetesTargetConfig;
+    /** The stack's environment: in every label, and in the names of the roles IRSA creates. */
     environment: string;
+    /** Each model's repository, which the role made for its pods (IRSA) may pull from. */
     registry: ContainerRegistry;
 }
 
-export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget {
+/** Where the router finds one track: its Service, by address (nginx) and by name (HTTPRoute). */
+export interface KubernetesBackend {
+    addresses: readonly string[];
+    service: { name: string; port: number };
+}
+
+export class KubernetesTarget extends pulumi.ComponentResource implements ModelTarget<KubernetesBackend> {
     readonly namespace: pulumi.Output<string>;
     private readonly args: KubernetesTargetArgs;
     /** Prefixes the names of the target's own children: URNs carry the parent's type, not its name, so two targets would collide. */
     private readonly targetName: string;
     private readonly namespaceResource?: k8s.core.v1.Namespace;
 
-    /** A Job in the cluster against the track's own Service; on where the model names a recorded request. */
-    readonly smoke: SmokeGates = {
-        byDefault: (config) => config.gates.smoke.request !== undefined,
-        gate: ({ model, spec, image, workloads }, parent) => {
+    constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(COMPONENT_TYPES.kubernetesTarget, name, {}, opts);
+        this.args = args;
+        this.targetName = name;
+        if (args.config.createNamespace) {
+            this.namespaceResource = new k8s.core.v1.Namespace(
+                `${name}-namespace`,
+                { metadata: { name: args.config.namespace, labels: { ...environmentLabels(args.environment), "pod-security.kubernetes.io/enforce": "restricted" } } },
+                { parent: this },
+            );
+            this.namespace = this.namespaceResource.metadata.name;
+        } else {
+            this.namespace = pulumi.output(args.config.namespace);
+        }
+    }
+
+    /** Children wait for the namespace when this stack creates it. */
+    private childOptions(parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+        return { parent, dependsOn: [...(this.namespaceResource ? [this.namespaceResource] : []), ...dependsOn] };
+    }
+
+    /**
+     * The role the model's pods assume: the configured one, or (with IRSA set up) one made for
+     * this model alone, trusted only by its service account and allowed only its own artifacts,
+     * image, log group and metric namespace.
+     */
+    private podRole(model: ModelToDeploy, parent: pulumi.Resource): pulumi.Input<string> | undefined {
+        const { environment, config } = this.args;
+        if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
+        const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
+        const role = modelRole({ name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
+        return role.arn;
+    }
+
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel<KubernetesBackend> {
+        const { environment, config } = this.args;
+        const roleArn = this.podRole(model, parent);
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            model.name,
+            {
+                metadata: {
+                    name: model.name,
+                    namespace: config.namespace,
+                    labels: { ...environmentLabels(environment), "app.kubernetes.io/name": model.name },
+                    ...(roleArn ? { annotations: { [IRSA_ANNOTATION]: roleArn } } : {}),
+                },
+                automountServiceAccountToken: false,
+            },
+            this.childOptions(parent),
+        );
+        const tracks: DeployedModel<KubernetesBackend>["tracks"] = {};
+        for (const track of model.plan.tracks) {
+            tracks[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
+        }
+        this.monitor(model, parent);
+        // The Job needs a recorded request in the project: the artifact is in the model registry.
+        return { plan: model.plan, tracks, smokeByDefault: model.config.gates.smoke.request !== undefined };
+    }
+
+    /** The track's smoke gate: a Job in the cluster against the track's own Service, once its Deployment rolled out. */
+    private smokeJob(model: ModelToDeploy, track: TrackPlan, workloads: readonly pulumi.Resource[]): SmokeGate {
+        return (spec, parent) => {
             const { environment, config } = this.args;
+            const image = model.images[track.track];
+            if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
             if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
@@ -71,69 +140,11 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             const metadata = spec.required ? job.metadata : job.metadata.apply((m) => ({ ...m, annotations: { "pulumi.com/skipAwait": "true" } }));
             // After the track's Deployment has rolled out: its Service then reaches only the version under test.
             return new k8s.batch.v1.Job(gateResourceName(model.name, spec.track, spec.kind), { metadata, spec: job.spec }, this.childOptions(parent, workloads));
-        },
-    };
-
-    constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(COMPONENT_TYPES.kubernetesTarget, name, {}, opts);
-        this.args = args;
-        this.targetName = name;
-        if (args.config.createNamespace) {
-            this.namespaceResource = new k8s.core.v1.Namespace(
-                `${name}-namespace`,
-                { metadata: { name: args.config.namespace, labels: { ...environmentLabels(args.environment), "pod-security.kubernetes.io/enforce": "restricted" } } },
-                { parent: this },
-            );
-            this.namespace = this.namespaceResource.metadata.name;
-        } else {
-            this.namespace = pulumi.output(args.config.namespace);
-        }
-    }
-
-    /** Children wait for the namespace when this stack creates it. */
-    private childOptions(parent: pulumi.Resource, dependsOn: readonly pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-        return { parent, dependsOn: [...(this.namespaceResource ? [this.namespaceResource] : []), ...dependsOn] };
-    }
-
-    /**
-     * The role the model's pods assume: the configured one, or (with IRSA set up) one made for
-     * this model alone, trusted only by its service account and allowed only its own artifacts,
-     * image, log group and metric namespace.
-     */
-    private podRole(model: ModelDeployment, parent: pulumi.Resource): pulumi.Input<string> | undefined {
-        const { environment, config } = this.args;
-        if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
-        const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
-        const role = modelRole({ name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
-        return role.arn;
-    }
-
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
-        const { environment, config } = this.args;
-        const roleArn = this.podRole(model, parent);
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            model.name,
-            {
-                metadata: {
-                    name: model.name,
-                    namespace: config.namespace,
-                    labels: { ...environmentLabels(environment), "app.kubernetes.io/name": model.name },
-                    ...(roleArn ? { annotations: { [IRSA_ANNOTATION]: roleArn } } : {}),
-                },
-                automountServiceAccountToken: false,
-            },
-            this.childOptions(parent),
-        );
-        const backends: DeployedModel["backends"] = {};
-        for (const track of model.plan.tracks) {
-            backends[track.track] = this.deployTrack(model, track, serviceAccount, roleArn, parent);
-        }
-        this.monitor(model, parent);
-        return { plan: model.plan, backends };
+        };
     }
 
     /** Alerts per track from the model's analysis thresholds; scraping through a ServiceMonitor where the Operator runs. */
-    private monitor(model: ModelDeployment, parent: pulumi.Resource): void {
+    private monitor(model: ModelToDeploy, parent: pulumi.Resource): void {
         const { environment, config } = this.args;
         const args = {
             environment,
@@ -152,7 +163,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): TrackBackend {
+    private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): DeployedTrack<KubernetesBackend> {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
@@ -179,14 +190,15 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
         const service = new k8s.core.v1.Service(name, serviceObject(common), options);
         new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetObject(common), options);
+        const resources = [workload, service];
         return {
-            addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`],
-            service: { name, port: SERVICE_PORT },
-            resources: [workload, service],
+            backend: { addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`], service: { name, port: SERVICE_PORT } },
+            resources,
+            smoke: this.smokeJob(model, track, resources),
         };
     }
 
-    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+    route(models: readonly DeployedModel<KubernetesBackend>[]): Record<string, pulumi.Output<string>> {
         const router = this.args.config.router;
         let endpoints: Record<string, pulumi.Output<string>>;
         switch (router.type) {
@@ -207,12 +219,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return endpoints;
     }
 
-    private gatewayRoutes(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "gateway-api" }>) {
+    private gatewayRoutes(models: readonly DeployedModel<KubernetesBackend>[], router: Extract<KubernetesTargetConfig["router"], { type: "gateway-api" }>) {
         const { environment, config } = this.args;
         const host = router.hostnames[0] ?? `${router.gateway.name}.${router.gateway.namespace}`;
         return Object.fromEntries(
             models.map((m) => {
-                const services = Object.fromEntries(Object.entries(m.backends).map(([track, backend]) => [track, backend.service]));
+                const services = Object.fromEntries(Object.entries(m.tracks).map(([track, deployed]) => [track, deployed.backend.service]));
                 const route = renderHttpRoute({
                     name: m.plan.model,
                     namespace: config.namespace,
@@ -232,7 +244,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
     }
 
-    private nginxRouter(models: readonly DeployedModel[], router: Extract<KubernetesTargetConfig["router"], { type: "nginx" }>) {
+    private nginxRouter(models: readonly DeployedModel<KubernetesBackend>[], router: Extract<KubernetesTargetConfig["router"], { type: "nginx" }>) {
         const { environment, config } = this.args;
         const args = {
             environment,

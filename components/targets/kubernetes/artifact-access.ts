@@ -14,8 +14,8 @@
  * `eks.amazonaws.com/skip-containers` annotation lists, which names every other container here.
  * Without that annotation the webhook would mount the token into the model server too.
  */
-import type { ArtifactStoreConfig } from "../config/schema";
-import { STS_AUDIENCE } from "../iam";
+import type { ArtifactStoreConfig } from "./config";
+import { STS_AUDIENCE } from "../../iam";
 
 /** The webhook's own volume name: with it present, the webhook adds no second token volume. */
 export const WEB_IDENTITY_VOLUME = "aws-iam-token";

@@ -6,10 +6,10 @@
  * own log group. An artifact that is missing, forbidden or corrupt stops the boot before the
  * server starts, so the instance never becomes healthy and the refresh fails.
  */
-import type { S3Location } from "../iam";
-import { shellQuote } from "../shell";
-import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
-import type { TrackPlan } from "../traffic/types";
+import type { S3Location } from "../../iam";
+import { shellQuote } from "../../shell";
+import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
+import type { TrackPlan } from "../../traffic/types";
 
 export const MODEL_SERVER_UID = "10001:10001";
 const HOST_MODEL_DIR = "/opt/modelship/models";

@@ -4,8 +4,8 @@
  * (sticky by the load balancer's own cookie for an A/B test). Pure; the ARNs are whatever the
  * caller passes (Outputs in the component, strings in tests).
  */
-import { planTags } from "../traffic/plan-annotation";
-import type { TrackName, TrafficPlan } from "../traffic/types";
+import { planTags } from "../../traffic/plan-annotation";
+import type { TrackName, TrafficPlan } from "../../traffic/types";
 
 /** Rules are evaluated by priority; each model gets a block of priorities of its own. */
 export const PRIORITY_BLOCK = 100;

@@ -2,11 +2,12 @@
  * Pure builders for the Kubernetes objects of one track: Deployment, Service and
  * PodDisruptionBudget. Kept apart from the component so they are tested as plain objects.
  */
-import type { ArtifactStoreConfig, DependencyConfig, GpuConfig, ModelConfig } from "../config/schema";
-import { MAX_ARTIFACT_BYTES } from "../../model-server/src/limits";
-import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../model-server-env";
-import { poolLabels, trackLabels, trackName, trackSelector } from "../naming";
-import type { PoolUpdate, TrackPlan } from "../traffic/types";
+import type { DependencyConfig, GpuConfig, ModelConfig } from "../../config/schema";
+import type { ArtifactStoreConfig } from "./config";
+import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
+import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
+import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
+import type { PoolUpdate, TrackPlan } from "../../traffic/types";
 import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
 
 export const SERVICE_PORT = 80;

@@ -7,17 +7,17 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import type { DockerTargetConfig } from "../config/schema";
-import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../model-server-env";
-import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../naming";
-import { localSmokeGate } from "../gates/model-gates";
-import { routeDependencies, nginxRoutes, type DeployedModel, type ModelDeployment, type ModelTarget, type SmokeGates, type TrackBackend } from "../target";
-import { renderBootstrapNginxConf, renderNginxConf } from "../traffic/nginx";
-import { plansAnnotation, PLANS_ENVIRONMENT } from "../traffic/plan-annotation";
+import type { DockerTargetConfig } from "./config";
+import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
+import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
+import { localSmokeGate } from "../../gates/model-gates";
+import { routeDependencies, nginxRoutes, type AddressedBackend, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget } from "../../target";
+import { renderBootstrapNginxConf, renderNginxConf } from "../../traffic/nginx";
+import { plansAnnotation, PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
-import { shellQuote } from "../shell";
-import type { TrackPlan } from "../traffic/types";
-import { COMPONENT_TYPES } from "../type-tokens";
+import { shellQuote } from "../../shell";
+import type { TrackPlan } from "../../traffic/types";
+import { COMPONENT_TYPES } from "../../type-tokens";
 
 export const ROUTER_PORT = 8080;
 /** The model-server image's own user; set here too so the container never runs as root whatever the image says. */
@@ -26,7 +26,9 @@ export const MODEL_SERVER_USER = "10001:10001";
 export const ROUTER_USER = "101:101";
 
 export interface DockerTargetArgs {
+    /** The target's entry under `targets`. */
     config: DockerTargetConfig;
+    /** The stack's environment: in every physical name and label. */
     environment: string;
 }
 
@@ -104,25 +106,13 @@ function fetchedArtifact(
 }
 
 /** The ids of every replica container the routes send traffic to. */
-function replicaIds(models: readonly DeployedModel[]): pulumi.Output<string>[] {
-    return models.flatMap((m) => Object.values(m.backends).flatMap((b) => (b?.resources ?? []).flatMap((r) => (r instanceof docker.Container ? [r.id] : []))));
+function replicaIds(models: readonly DeployedModel<AddressedBackend>[]): pulumi.Output<string>[] {
+    return models.flatMap((m) => Object.values(m.tracks).flatMap((t) => t.resources.flatMap((r) => (r instanceof docker.Container ? [r.id] : []))));
 }
 
-export class DockerTarget extends pulumi.ComponentResource implements ModelTarget {
+export class DockerTarget extends pulumi.ComponentResource implements ModelTarget<AddressedBackend> {
     readonly network: docker.Network;
     private readonly args: DockerTargetArgs;
-    /** Each track's first replica on its loopback port, by track name: where its smoke gate knocks. */
-    private readonly published = new Map<string, pulumi.Output<string>>();
-
-    /** The gate program from this machine against the track's published port. */
-    readonly smoke: SmokeGates = {
-        byDefault: () => true,
-        gate: ({ model, spec, image, workloads }, parent) => {
-            const url = this.published.get(trackName(model.name, spec.track));
-            if (!url) throw new Error(`model ${model.name}: the ${spec.track} track has no published port for its smoke gate`);
-            return localSmokeGate({ model: model.name, config: model.config, spec, image, url }, { parent, dependsOn: [...workloads] });
-        },
-    };
 
     constructor(name: string, args: DockerTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.dockerTarget, name, {}, opts);
@@ -134,17 +124,14 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         );
     }
 
-    deployModel(model: ModelDeployment, parent: pulumi.Resource): DeployedModel {
-        const backends: DeployedModel["backends"] = {};
-        for (const track of model.plan.tracks) {
-            const { published, ...backend } = this.deployTrack(model, track, parent);
-            backends[track.track] = backend;
-            this.published.set(trackName(model.name, track.track), published);
-        }
-        return { plan: model.plan, backends };
+    deployModel(model: ModelToDeploy, parent: pulumi.Resource): DeployedModel<AddressedBackend> {
+        const tracks: DeployedModel<AddressedBackend>["tracks"] = {};
+        for (const track of model.plan.tracks) tracks[track.track] = this.deployTrack(model, track, parent);
+        // The smoke gate runs from this machine, which reaches every track's published port.
+        return { plan: model.plan, tracks, smokeByDefault: true };
     }
 
-    private deployTrack(model: ModelDeployment, track: TrackPlan, parent: pulumi.Resource): TrackBackend & { published: pulumi.Output<string> } {
+    private deployTrack(model: ModelToDeploy, track: TrackPlan, parent: pulumi.Resource): DeployedTrack<AddressedBackend> {
         const { environment } = this.args;
         const image = model.images[track.track];
         if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
@@ -189,14 +176,16 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                 { parent, deleteBeforeReplace: recreate, dependsOn: [...held, artifact.fetch] },
             );
         });
+        // The first replica on its loopback port: where the track's smoke gate knocks, without the router.
+        const published = containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`);
         return {
-            addresses: containers.map((_, replica) => `${containerAlias(environment, model.name, track, replica)}:${port}`),
+            backend: { addresses: containers.map((_, replica) => `${containerAlias(environment, model.name, track, replica)}:${port}`) },
             resources: containers,
-            published: containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`),
+            smoke: (spec, gateParent) => localSmokeGate({ model: model.name, config: model.config, spec, image, url: published }, { parent: gateParent, dependsOn: [...containers] }),
         };
     }
 
-    route(models: readonly DeployedModel[]): Record<string, pulumi.Output<string>> {
+    route(models: readonly DeployedModel<AddressedBackend>[]): Record<string, pulumi.Output<string>> {
         const { config, environment } = this.args;
         // Nothing here depends on the routes: a step reloads the router's config, it never replaces the router.
         const router = new docker.Container(

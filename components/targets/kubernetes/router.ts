@@ -3,10 +3,10 @@
  * a Deployment that rolls when the config changes, and a Service in front of it.
  */
 import { createHash } from "crypto";
-import { environmentLabels, LABEL } from "../naming";
-import { LONGEST_LIVE_REQUEST_SECONDS, RUN_DIR_BYTES } from "../traffic/nginx";
-import { plansAnnotation, PLANS_ANNOTATION } from "../traffic/plan-annotation";
-import type { TrafficPlan } from "../traffic/types";
+import { environmentLabels, LABEL } from "../../naming";
+import { LONGEST_LIVE_REQUEST_SECONDS, RUN_DIR_BYTES } from "../../traffic/nginx";
+import { plansAnnotation, PLANS_ANNOTATION } from "../../traffic/plan-annotation";
+import type { TrafficPlan } from "../../traffic/types";
 import { podSecurityContext, restrictedContainerSecurityContext, SERVICE_PORT } from "./workload";
 
 export const ROUTER_NAME = "modelship-router";

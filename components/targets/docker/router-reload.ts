@@ -5,8 +5,8 @@
  * the old ones finish the requests they hold). Pure: the shell of the command that does it.
  */
 import { createHash } from "crypto";
-import { shellQuote } from "../shell";
-import { nginxPidFile } from "../traffic/nginx";
+import { shellQuote } from "../../shell";
+import { nginxPidFile } from "../../traffic/nginx";
 
 /** Where the router image's nginx reads its config. */
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";

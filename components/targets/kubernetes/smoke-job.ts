@@ -6,9 +6,9 @@
  * the Job, so a failed smoke test stops the update before the router changes.
  */
 import { createHash } from "crypto";
-import { smokeArgv } from "../../model-server/src/smoke/settings";
-import type { GateSpec } from "../gates/plan";
-import { environmentLabels, LABEL, labelValue, physicalName, trackName } from "../naming";
+import { smokeArgv } from "../../../model-server/src/smoke/settings";
+import type { GateSpec } from "../../gates/plan";
+import { environmentLabels, LABEL, labelValue, physicalName, trackName } from "../../naming";
 import { podSecurityContext, restrictedContainerSecurityContext, RUN_AS_USER } from "./workload";
 
 /**

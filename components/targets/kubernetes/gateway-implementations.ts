@@ -1,25 +1,8 @@
 /**
- * What each router can do. Config validation reads this table, so an unsupported
- * strategy/target pair is refused at preview time with the alternative named.
+ * The Gateway API implementations the kubernetes target's gateway-api router may sit behind, and
+ * what each does with a mirror: whether a shadow can run there is decided at preview from this table.
  */
-import type { TargetConfig } from "./config/schema";
-import { ROUTER_FEATURES, type RouterOffer } from "./traffic/features";
-
-export type RouterKind = "docker-nginx" | "kubernetes-nginx" | "gateway-api" | "none" | "alb";
-
-const EVERYTHING = new Set(ROUTER_FEATURES);
-const ON_KUBERNETES = "set router.type to gateway-api or nginx on this target";
-const ELSEWHERE = "run the model on a kubernetes target (router gateway-api or nginx) or on the docker target";
-
-const ROUTERS: Record<RouterKind, RouterOffer> = {
-    "docker-nginx": { label: "the docker target's nginx router", features: EVERYTHING, instead: ELSEWHERE },
-    "kubernetes-nginx": { label: "the kubernetes nginx router", features: EVERYTHING, instead: ON_KUBERNETES },
-    // Whether the Gateway mirrors depends on its implementation: unsupportedMirror below.
-    "gateway-api": { label: "the Gateway API HTTPRoute router", features: new Set(["split", "sticky", "mirror", "pin"]), instead: ON_KUBERNETES },
-    none: { label: "a kubernetes target without a router", features: new Set(), instead: ON_KUBERNETES },
-    // An ALB forwards by weight and sticks by its own cookie, but cannot copy requests anywhere.
-    alb: { label: "the aws-vm target's Application Load Balancer", features: new Set(["split", "sticky", "pin"]), instead: ELSEWHERE },
-};
+import type { KubernetesTargetConfig } from "./config";
 
 /**
  * What a Gateway API implementation does with an HTTPRoute's RequestMirror filter, from its Gateway
@@ -58,10 +41,11 @@ const mirroring = (support: MirrorSupport) => GATEWAY_IMPLEMENTATION_NAMES.filte
 /**
  * Undefined when the target's router can mirror `mirrorPercent`% of requests; otherwise the key at
  * fault (the model's strategy, for want of a known implementation, or its share) and the fix.
- * Only the Gateway API router depends on an implementation; the others are decided by `unsupportedStrategy`.
+ * Only the Gateway API router depends on an implementation; the others are decided by `unsupportedStrategy`
+ * against the router's offer.
  */
-export function unsupportedMirror(target: TargetConfig, targetName: string, mirrorPercent: number): { path: "strategy.type" | "strategy.mirrorPercent"; value: unknown; expected: string } | undefined {
-    if (target.type !== "kubernetes" || target.router.type !== "gateway-api") return undefined;
+export function unsupportedMirror(target: KubernetesTargetConfig, targetName: string, mirrorPercent: number): { path: "strategy.type" | "strategy.mirrorPercent"; value: unknown; expected: string } | undefined {
+    if (target.router.type !== "gateway-api") return undefined;
     const key = `targets.${targetName}.router.implementation`;
     const implementation = target.router.implementation;
     const support = implementation ? GATEWAY_IMPLEMENTATIONS[implementation].mirror : undefined;
@@ -75,15 +59,4 @@ export function unsupportedMirror(target: TargetConfig, targetName: string, mirr
         ? `${key} is ${implementation}, which does not implement HTTPRoute RequestMirror (it may accept the route and fail the mirrored requests)`
         : `${key} is not set, so whether the Gateway mirrors requests is unknown (some accept a RequestMirror route and fail its requests)`;
     return { path: "strategy.type", value: "shadow", expected: `a strategy this router can run: shadow needs HTTPRoute RequestMirror, and ${problem}; set ${key} to the Gateway's implementation if it is one of ${which}, ${orNginx}` };
-}
-
-export function routerOf(target: TargetConfig): RouterOffer {
-    switch (target.type) {
-        case "docker":
-            return ROUTERS["docker-nginx"];
-        case "aws-vm":
-            return ROUTERS.alb;
-        case "kubernetes":
-            return ROUTERS[target.router.type === "nginx" ? "kubernetes-nginx" : target.router.type];
-    }
 }

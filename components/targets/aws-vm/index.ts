@@ -1,0 +1,34 @@
+/** The aws-vm target: models on EC2 Auto Scaling groups behind one Application Load Balancer. */
+import type { RouterOffer } from "../../traffic/features";
+import { defineTarget, RUN_ELSEWHERE } from "../definition";
+import { MOCK_ACCOUNT, MOCK_REGION } from "../mocks";
+import { awsVmArtifactRule, awsVmTargetRules, awsVmTargetSchema } from "./config";
+import { awsVmPolicyReaders } from "./policy";
+import { AwsVmTarget } from "./target";
+
+// An ALB forwards by weight and sticks by its own cookie, but cannot copy requests anywhere.
+const ALB: RouterOffer = { label: "the aws-vm target's Application Load Balancer", features: new Set(["split", "sticky", "pin"]), instead: RUN_ELSEWHERE };
+
+export const awsVmTarget = defineTarget({
+    type: "aws-vm",
+    schema: awsVmTargetSchema,
+    targetRules: awsVmTargetRules,
+    router: () => ALB,
+    smokeRequestFor: "the smoke gate through the load balancer",
+    modelKeys: [],
+    artifactRule: awsVmArtifactRule,
+    create: (name, config, context) => new AwsVmTarget(name, { config, environment: context.environment, registry: context.registry, models: context.models }),
+    mocks: {
+        "aws:lb/loadBalancer:LoadBalancer": (name, inputs) => {
+            const physical = String(inputs.name ?? name);
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`, arnSuffix: `app/${physical}/0123456789abcdef`, dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com` };
+        },
+        "aws:lb/targetGroup:TargetGroup": (name, inputs) => {
+            const physical = String(inputs.name ?? name);
+            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+        },
+        "aws:lb/listener:Listener": (name) => ({ arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` }),
+        "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+    },
+    policy: awsVmPolicyReaders,
+});

@@ -1,0 +1,28 @@
+/** The docker target's config, and the rules it and the models on it must meet. */
+import { z } from "zod";
+import { imageRefSchema, portSchema } from "../../config/schema";
+import { hasUriScheme, routerImageRules } from "../checks";
+import type { TargetIssue } from "../definition";
+
+export const dockerTargetSchema = z.strictObject({
+    type: z.literal("docker"),
+    /** Published on 127.0.0.1 only: the dev router is not meant to face a network. */
+    port: portSchema.default(8080),
+    routerImage: imageRefSchema,
+});
+
+
+export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
+
+export function dockerTargetRules(config: DockerTargetConfig, context: { production: boolean }): TargetIssue[] {
+    return routerImageRules("routerImage", config.routerImage, context.production);
+}
+
+/** One local Docker engine can host one docker target: it creates the network and router under fixed names. */
+export function dockerTargetsRules(targets: ReadonlyArray<[string, DockerTargetConfig]>): TargetIssue[] {
+    return targets.slice(1).map(([name]) => ({ path: `targets.${name}.type`, value: "docker", expected: `one docker target per stack; ${targets[0][0]} is already one` }));
+}
+
+export function dockerArtifactRule(artifact: string): TargetIssue | undefined {
+    return hasUriScheme(artifact) ? { path: "artifact", value: artifact, expected: "a local path: the docker target mounts the model files from this machine" } : undefined;
+}

@@ -1,0 +1,31 @@
+/** The kubernetes target: models as Deployments in a namespace, behind Gateway API HTTPRoutes, an nginx router, or none. */
+import { ROUTER_FEATURES, type RouterOffer } from "../../traffic/features";
+import { defineTarget } from "../definition";
+import { kubernetesArtifactRule, kubernetesTargetRules, kubernetesTargetSchema, kubernetesTargetsRules, type KubernetesTargetConfig } from "./config";
+import { unsupportedMirror } from "./gateway-implementations";
+import { kubernetesPolicyReaders } from "./policy";
+import { KubernetesTarget } from "./target";
+
+const ON_KUBERNETES = "set router.type to gateway-api or nginx on this target";
+
+const ROUTERS: Record<KubernetesTargetConfig["router"]["type"], RouterOffer> = {
+    nginx: { label: "the kubernetes nginx router", features: new Set(ROUTER_FEATURES), instead: ON_KUBERNETES },
+    // Whether the Gateway mirrors depends on its implementation: strategyFit below.
+    "gateway-api": { label: "the Gateway API HTTPRoute router", features: new Set(["split", "sticky", "mirror", "pin"]), instead: ON_KUBERNETES },
+    none: { label: "a kubernetes target without a router", features: new Set(), instead: ON_KUBERNETES },
+};
+
+export const kubernetesTarget = defineTarget({
+    type: "kubernetes",
+    schema: kubernetesTargetSchema,
+    targetRules: kubernetesTargetRules,
+    targetsRules: kubernetesTargetsRules,
+    router: (config) => ROUTERS[config.router.type],
+    strategyFit: (strategy, config, targetName) => (strategy.type === "shadow" ? unsupportedMirror(config, targetName, strategy.mirrorPercent) : undefined),
+    smokeRequestFor: "the in-cluster smoke Job",
+    modelKeys: ["gpu", "dependsOn", "serviceAccountRoleArn"],
+    artifactRule: kubernetesArtifactRule,
+    create: (name, config, context) => new KubernetesTarget(name, { config, environment: context.environment, registry: context.registry }),
+    mocks: {},
+    policy: kubernetesPolicyReaders,
+});
