@@ -91,6 +91,9 @@ export function containersOf(podSpec: Props): ContainerSpec[] {
     return [...of("containers", false), ...of("initContainers", true)];
 }
 
+/** Capabilities that give a container its host's powers, whatever else isolates it. */
+export const DANGEROUS_CAPABILITIES: ReadonlySet<string> = new Set(["ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH"]);
+
 export interface RouterPlans {
     plans: PlanSummary[];
     /** Why the plans the object declares could not be read (the traffic policies report it). */

@@ -3,6 +3,7 @@
  * readers (components/targets/<type>/policy.ts), so that a policy written once applies to every
  * target, including one added later.
  */
+import type { WorkloadCheck } from "../components/targets/definition";
 import { targets } from "../components/targets/registry";
 import type { Props, RouterPlans } from "./lib";
 
@@ -35,4 +36,9 @@ export function workloadImages(type: string, props: Props): Array<{ where: strin
 /** Why an object of any target faces the internet, one reason per finding. */
 export function publicExposure(type: string, props: Props): string[] {
     return targets().flatMap((target) => target.policy.publicExposure?.(type, props) ?? []);
+}
+
+/** What a workload object of any target breaks, for one workload policy: one message per finding. */
+export function workloadFindings(check: WorkloadCheck, type: string, props: Props): string[] {
+    return targets().flatMap((target) => target.policy.workloadFindings?.[check]?.(type, props) ?? []);
 }

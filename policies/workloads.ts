@@ -3,8 +3,8 @@
  * resources, and unable to act as root or reach the host.
  */
 import { imageTag, isPinnedByDigest } from "../components/config/schema";
-import { arrayAt, containersOf, isRecord, podSpecOf, recordAt, resourcePolicy, stringAt, TYPES, type ContainerSpec, type ModelshipPolicy, type Props } from "./lib";
-import { publicExposure, workloadImages } from "./target-readers";
+import { resourcePolicy, type ModelshipPolicy } from "./lib";
+import { publicExposure, workloadFindings, workloadImages } from "./target-readers";
 
 /** An image ID (`sha256:...`) names exactly one image, like a digest reference. */
 function isImageId(image: string): boolean {
@@ -33,10 +33,6 @@ const imagePinned = resourcePolicy(
     },
 );
 
-function dockerHealthcheck(props: Props): string[] {
-    return arrayAt(props, "healthcheck", "tests").filter((t): t is string => typeof t === "string");
-}
-
 const probesRequired = resourcePolicy(
     {
         name: "probes-required",
@@ -44,18 +40,7 @@ const probesRequired = resourcePolicy(
         theme: "workloads",
     },
     (args, report) => {
-        const podSpec = podSpecOf(args.type, args.props);
-        // A Job runs to completion and serves nothing: there is no readiness to probe.
-        if (podSpec && args.type !== TYPES.job) {
-            for (const c of containersOf(podSpec).filter((c) => !c.init)) {
-                for (const probe of ["readinessProbe", "livenessProbe"]) {
-                    if (!recordAt(c.spec, probe)) report(`container ${c.name} has no ${probe}`);
-                }
-            }
-        } else if (args.type === TYPES.container) {
-            const tests = dockerHealthcheck(args.props);
-            if (tests.length === 0 || tests[0] === "NONE") report("the container has no health check: Docker cannot tell a loaded model from a starting one");
-        }
+        for (const finding of workloadFindings("probes", args.type, args.props)) report(finding);
     },
 );
 
@@ -66,18 +51,9 @@ const resourceLimits = resourcePolicy(
         theme: "workloads",
     },
     (args, report) => {
-        const podSpec = podSpecOf(args.type, args.props);
-        if (!podSpec) return;
-        for (const c of containersOf(podSpec)) {
-            const missing = ["cpu", "memory"].filter((r) => recordAt(c.spec, "resources", "limits")?.[r] === undefined);
-            if (missing.length > 0) report(`container ${c.name} has no ${missing.join(" or ")} limit`);
-        }
+        for (const finding of workloadFindings("limits", args.type, args.props)) report(finding);
     },
 );
-
-function isRootUser(user: string | undefined): boolean {
-    return user === undefined || user === "" || /^(root|0)(:.*)?$/.test(user);
-}
 
 const nonRoot = resourcePolicy(
     {
@@ -86,33 +62,9 @@ const nonRoot = resourcePolicy(
         theme: "workloads",
     },
     (args, report) => {
-        const podSpec = podSpecOf(args.type, args.props);
-        if (podSpec) {
-            const pod = recordAt(podSpec, "securityContext") ?? {};
-            for (const c of containersOf(podSpec)) {
-                const own = recordAt(c.spec, "securityContext") ?? {};
-                const nonRootSet = (own.runAsNonRoot ?? pod.runAsNonRoot) === true;
-                const uid = own.runAsUser ?? pod.runAsUser;
-                if (!nonRootSet) report(`container ${c.name} does not set runAsNonRoot: true (pod or container securityContext)`);
-                if (uid === 0) report(`container ${c.name} runs as uid 0`);
-            }
-        } else if (args.type === TYPES.container && isRootUser(stringAt(args.props, "user"))) {
-            report(`the container runs as ${stringAt(args.props, "user") ?? "the image's user, unchecked"}; set user to a non-root uid`);
-        }
+        for (const finding of workloadFindings("nonRoot", args.type, args.props)) report(finding);
     },
 );
-
-const DANGEROUS_CAPABILITIES = new Set(["ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH"]);
-
-function privilegeProblems(c: ContainerSpec): string[] {
-    const context = recordAt(c.spec, "securityContext") ?? {};
-    const added = arrayAt(context, "capabilities", "add").filter((cap): cap is string => typeof cap === "string");
-    return [
-        ...(context.privileged === true ? [`container ${c.name} is privileged`] : []),
-        ...(context.allowPrivilegeEscalation === true ? [`container ${c.name} allows privilege escalation`] : []),
-        ...added.filter((cap) => DANGEROUS_CAPABILITIES.has(cap.toUpperCase())).map((cap) => `container ${c.name} adds capability ${cap}`),
-    ];
-}
 
 const noPrivileged = resourcePolicy(
     {
@@ -121,13 +73,7 @@ const noPrivileged = resourcePolicy(
         theme: "workloads",
     },
     (args, report) => {
-        const podSpec = podSpecOf(args.type, args.props);
-        if (podSpec) containersOf(podSpec).flatMap(privilegeProblems).forEach((problem) => report(problem));
-        else if (args.type === TYPES.container) {
-            if (args.props.privileged === true) report("the container is privileged");
-            const added = arrayAt(args.props, "capabilities", "adds").filter((cap): cap is string => typeof cap === "string");
-            for (const cap of added.filter((c) => DANGEROUS_CAPABILITIES.has(c.toUpperCase()))) report(`the container adds capability ${cap}`);
-        }
+        for (const finding of workloadFindings("privileged", args.type, args.props)) report(finding);
     },
 );
 
@@ -138,21 +84,7 @@ const noHostAccess = resourcePolicy(
         theme: "workloads",
     },
     (args, report) => {
-        const podSpec = podSpecOf(args.type, args.props);
-        if (podSpec) {
-            for (const flag of ["hostNetwork", "hostPID", "hostIPC"]) if (podSpec[flag] === true) report(`the pod sets ${flag}`);
-            for (const volume of arrayAt(podSpec, "volumes").filter(isRecord)) {
-                if (recordAt(volume, "hostPath")) report(`volume ${stringAt(volume, "name") ?? "(unnamed)"} mounts a hostPath`);
-            }
-            for (const c of containersOf(podSpec)) {
-                if (arrayAt(c.spec, "ports").some((p) => isRecord(p) && p.hostPort !== undefined)) report(`container ${c.name} binds a hostPort`);
-            }
-        } else if (args.type === TYPES.container) {
-            for (const mode of ["networkMode", "pidMode", "ipcMode"]) if (args.props[mode] === "host") report(`the container sets ${mode}: host`);
-            for (const mount of arrayAt(args.props, "mounts").filter(isRecord)) {
-                if (mount.type === "bind" && mount.readOnly !== true) report(`bind mount of ${String(mount.source)} is writable; mount host files read-only`);
-            }
-        }
+        for (const finding of workloadFindings("hostAccess", args.type, args.props)) report(finding);
     },
 );
 

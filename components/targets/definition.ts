@@ -45,6 +45,10 @@ export interface TargetContext {
 /** The outputs a real provider computes for one resource type, faked for renders and unit tests. */
 export type MockOutputs = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 
+/** The workload policies whose findings depend on how a target describes a workload. */
+export const WORKLOAD_CHECKS = ["probes", "limits", "nonRoot", "privileged", "hostAccess"] as const;
+export type WorkloadCheck = (typeof WORKLOAD_CHECKS)[number];
+
 /** What the policy pack reads of the objects a target makes; every reader gets a resource's type token and inputs. */
 export interface TargetPolicyReaders {
     /**
@@ -58,6 +62,8 @@ export interface TargetPolicyReaders {
     images?(type: string, props: Record<string, unknown>): Array<{ where: string; image: string }>;
     /** Why an object faces the internet (a public load balancer, a port on every interface), one reason per finding. */
     publicExposure?(type: string, props: Record<string, unknown>): string[];
+    /** What a workload object breaks, per workload policy (policies/workloads.ts says why each matters): one message per finding. */
+    workloadFindings?: Partial<Record<WorkloadCheck, (type: string, props: Record<string, unknown>) => string[]>>;
 }
 
 export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {

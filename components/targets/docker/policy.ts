@@ -1,7 +1,15 @@
 /** How the policy pack reads the docker target's objects: its router reload command, containers and pulled images. */
-import { arrayAt, isRecord, plansFromJson, recordAt, stringAt, TYPES } from "../../../policies/lib";
+import { arrayAt, DANGEROUS_CAPABILITIES, isRecord, plansFromJson, recordAt, stringAt, TYPES, type Props } from "../../../policies/lib";
 import { PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import type { TargetPolicyReaders } from "../definition";
+
+function dockerHealthcheck(props: Props): string[] {
+    return arrayAt(props, "healthcheck", "tests").filter((t): t is string => typeof t === "string");
+}
+
+function isRootUser(user: string | undefined): boolean {
+    return user === undefined || user === "" || /^(root|0)(:.*)?$/.test(user);
+}
 
 export const dockerPolicyReaders: TargetPolicyReaders = {
     // The object that changes with the routes is the command that reloads the router's config.
@@ -26,5 +34,31 @@ export const dockerPolicyReaders: TargetPolicyReaders = {
                 const ip = port.ip === undefined ? "0.0.0.0" : String(port.ip);
                 return ip === "0.0.0.0" || ip === "::" ? [`port ${String(port.external ?? port.internal)} is published on every interface; publish it on 127.0.0.1`] : [];
             });
+    },
+    // A container's own settings; the docker target sets no resource limits (the local engine is the developer's machine).
+    workloadFindings: {
+        probes(type, props) {
+            if (type !== TYPES.container) return [];
+            const tests = dockerHealthcheck(props);
+            return tests.length === 0 || tests[0] === "NONE" ? ["the container has no health check: Docker cannot tell a loaded model from a starting one"] : [];
+        },
+        nonRoot(type, props) {
+            return type === TYPES.container && isRootUser(stringAt(props, "user")) ? [`the container runs as ${stringAt(props, "user") ?? "the image's user, unchecked"}; set user to a non-root uid`] : [];
+        },
+        privileged(type, props) {
+            if (type !== TYPES.container) return [];
+            const added = arrayAt(props, "capabilities", "adds").filter((cap): cap is string => typeof cap === "string");
+            return [...(props.privileged === true ? ["the container is privileged"] : []), ...added.filter((c) => DANGEROUS_CAPABILITIES.has(c.toUpperCase())).map((cap) => `the container adds capability ${cap}`)];
+        },
+        hostAccess(type, props) {
+            if (type !== TYPES.container) return [];
+            return [
+                ...["networkMode", "pidMode", "ipcMode"].filter((mode) => props[mode] === "host").map((mode) => `the container sets ${mode}: host`),
+                ...arrayAt(props, "mounts")
+                    .filter(isRecord)
+                    .filter((mount) => mount.type === "bind" && mount.readOnly !== true)
+                    .map((mount) => `bind mount of ${String(mount.source)} is writable; mount host files read-only`),
+            ];
+        },
     },
 };
