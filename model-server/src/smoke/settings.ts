@@ -66,9 +66,9 @@ function numberFlag(value: string | undefined, flag: SmokeFlag, options: { fallb
 
 /** `--pin x-modelship-track=candidate`: the header a router pins a request to one track by. */
 export function parsePin(value: string): { header: string; value: string } {
-    const match = /^([A-Za-z0-9-]+)=(\S+)$/.exec(value);
-    if (!match) throw new SmokeUsageError(`--pin ${value}: expected <header>=<track>, e.g. x-modelship-track=candidate`);
-    return { header: match[1].toLowerCase(), value: match[2] };
+    const match = /^(?<header>[A-Za-z0-9-]+)=(?<track>\S+)$/.exec(value);
+    if (!match?.groups?.header || !match.groups.track) throw new SmokeUsageError(`--pin ${value}: expected <header>=<track>, e.g. x-modelship-track=candidate`);
+    return { header: match.groups.header.toLowerCase(), value: match.groups.track };
 }
 
 /** Inline JSON (the Job's way: the request travels in its command), or a file (the local way). */
