@@ -106,7 +106,7 @@ const bucketPrivate = stackPolicy(
                 report(`${describe(bucket)} has no aws.s3.BucketPublicAccessBlock: add one with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.`, bucket.urn);
                 continue;
             }
-            const missing = accessBlocks.map((block) => PUBLIC_ACCESS_FLAGS.filter((flag) => known(() => block.props[flag]) !== true));
+            const missing = accessBlocks.map((block) => PUBLIC_ACCESS_FLAGS.filter((flag) => known((): unknown => block.props[flag]) !== true));
             if (missing.every((flags) => flags.length > 0)) {
                 const fewest = missing.reduce((a, b) => (b.length < a.length ? b : a));
                 report(`${describe(bucket)} has a public access block without ${fewest.join(", ")}: set all four of blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true.`, bucket.urn);
@@ -123,7 +123,7 @@ const bucketVersioned = stackPolicy(
     },
     (args, report) => {
         for (const bucket of args.resources.filter(isBucket)) {
-            const inline = blocks(known(() => bucket.props.versioning ?? bucket.props.versionings)).some((block) => known(() => block.enabled) === true);
+            const inline = blocks(known((): unknown => bucket.props.versioning ?? bucket.props.versionings)).some((block) => known(() => block.enabled) === true);
             const companion = companionsOf(bucket, args.resources, [S3_TYPES.versioning, S3_TYPES.versioningV2]).some(
                 (resource) => known(() => stringAt(resource.props, "versioningConfiguration", "status")) === "Enabled",
             );
@@ -150,7 +150,7 @@ const bucketEncrypted = stackPolicy(
     },
     (args, report) => {
         for (const bucket of args.resources.filter(isBucket)) {
-            const inline = blocks(known(() => bucket.props.serverSideEncryptionConfiguration ?? bucket.props.serverSideEncryptionConfigurations)).some((configuration) =>
+            const inline = blocks(known((): unknown => bucket.props.serverSideEncryptionConfiguration ?? bucket.props.serverSideEncryptionConfigurations)).some((configuration) =>
                 blocks(known(() => configuration.rule ?? configuration.rules)).some(encryptsByDefault),
             );
             const companion = companionsOf(bucket, args.resources, [S3_TYPES.encryption, S3_TYPES.encryptionV2]).some((resource) =>

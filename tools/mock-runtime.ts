@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { recordedGate, type RecordedGate } from "../components/gates/recorded";
 import { MOCK_ACCOUNT, MOCK_REGION, mockDigest } from "../components/targets/mocks";
 import { targets } from "../components/targets/registry";
+import { scalarText } from "../components/scalar-text";
 
 export interface RecordedResource {
     type: string;
@@ -87,7 +88,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             };
         case "aws:iam/role:Role":
         case "aws:iam/instanceProfile:InstanceProfile":
-            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${String(inputs.name ?? name)}`, name: String(inputs.name ?? name) };
+            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${scalarText(inputs.name, name)}`, name: scalarText(inputs.name, name) };
         default:
             // A target's own provider resources: its folder says what a real provider would compute.
             return targets().find((t) => type in t.mocks)?.mocks[type](name, inputs) ?? {};
@@ -106,6 +107,7 @@ function mockCall(token: string): Record<string, unknown> {
 
 /** The engine-side queue of pending registrations; `@internal` in the SDK, so reached by name. */
 async function waitForPendingRegistrations(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is not in the module's declarations
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
     if (typeof settings.waitForRPCs === "function") await settings.waitForRPCs();
 }
@@ -150,7 +152,7 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
         false,
     );
     pulumi.runtime.setAllConfig({ ...options.config });
-    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+    const outputs = (await pulumi.runtime.runInPulumiStack(() => {
         pulumi.runtime.registerStackTransformation((args) => {
             const key = resourceKey(args.type, args.name);
             keys.set(args.resource, key);
@@ -176,7 +178,7 @@ export async function runUnderMocks<T>(options: MockRunOptions, program: () => T
             );
             return undefined;
         });
-        return program();
+        return Promise.resolve(program());
     })) as pulumi.Unwrap<T>;
     await waitForPendingRegistrations();
     if (duplicates.length > 0) throw new Error(`duplicate resource URNs (the engine refuses them; give the resources unique names): ${duplicates.join(", ")}`);

@@ -153,7 +153,7 @@ export const modelSchema = z.strictObject({
     /** Services the model needs before it can start: an init container waits for each. */
     dependsOn: z.array(dependencySchema).default([]),
     /** IAM role for the model's pods (IRSA on EKS). */
-    serviceAccountRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_\/-]+$/, { error: "an IAM role ARN" }).optional(),
+    serviceAccountRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, { error: "an IAM role ARN" }).optional(),
 });
 
 /** The targets map with each target left unparsed: targets are parsed one at a time. */
@@ -173,7 +173,7 @@ export const registrySchema = z.discriminatedUnion(
             keepLastImages: z.number().int().min(1).default(30),
             /** A role CI assumes to push images to these repositories, and do nothing else. */
             deployer: z
-                .strictObject({ trustedPrincipalArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@_\/-]+$/, { error: "the ARN of the IAM role or user CI runs as" }) })
+                .strictObject({ trustedPrincipalArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[A-Za-z0-9+=,.@_/-]+$/, { error: "the ARN of the IAM role or user CI runs as" }) })
                 .optional(),
         }),
         z.strictObject({ type: z.literal("external"), url: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, { error: "a registry host[:port][/path]" }) }),

@@ -14,6 +14,7 @@
 
 import { clip, resultLine as anyResultLine, type Verdict } from "../../model-server/src/smoke/output";
 import { GATE_KINDS, type GateKind } from "./kinds";
+import { scalarText } from "../scalar-text";
 
 // The line formats are shared with the smoke program in the model-server image.
 export { clip, type Verdict } from "../../model-server/src/smoke/output";
@@ -73,12 +74,6 @@ function parseToolJson(tool: string, text: string): unknown {
     }
 }
 
-/** A report field as text: scalars as written, anything else as JSON, never "[object Object]". */
-function fieldText(value: unknown, fallback: string): string {
-    if (value === undefined || value === null) return fallback;
-    return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
-}
-
 /** hadolint's JSON report (a list of findings); throws when the text is not one. */
 export function parseHadolintJson(text: string): LintFinding[] {
     const parsed = parseToolJson("hadolint", text);
@@ -86,14 +81,14 @@ export function parseHadolintJson(text: string): LintFinding[] {
     return parsed.map((item: unknown, i: number) => {
         if (typeof item !== "object" || item === null) throw new Error(`hadolint finding ${i} is not an object`);
         const f = item as Record<string, unknown>;
-        const level = fieldText(f.level, "").toLowerCase();
+        const level = scalarText(f.level, "").toLowerCase();
         if (!(LINT_LEVELS as readonly string[]).includes(level)) throw new Error(`hadolint finding ${i} has an unknown level ${JSON.stringify(f.level)}`);
         return {
-            code: fieldText(f.code, "?"),
+            code: scalarText(f.code, "?"),
             level: level as LintLevel,
             line: typeof f.line === "number" ? f.line : 0,
             ...(typeof f.column === "number" ? { column: f.column } : {}),
-            message: fieldText(f.message, ""),
+            message: scalarText(f.message, ""),
         };
     });
 }
@@ -158,7 +153,7 @@ export function notScanned(reason: string): ScanOutcome {
 }
 
 export function severityOf(value: unknown): Severity {
-    const s = fieldText(value, "").toUpperCase();
+    const s = scalarText(value, "").toUpperCase();
     return (SEVERITIES as readonly string[]).includes(s) ? (s as Severity) : "UNKNOWN";
 }
 
@@ -195,25 +190,25 @@ export function parseTrivyReport(text: string): ScanFinding[] {
     for (const raw of (report.Results as unknown[] | null | undefined) ?? []) {
         if (typeof raw !== "object" || raw === null) continue;
         const result = raw as Record<string, unknown>;
-        const target = fieldText(result.Target, "?");
+        const target = scalarText(result.Target, "?");
         for (const v of list(result.Vulnerabilities)) {
             findings.push({
                 kind: "vulnerability",
-                id: fieldText(v.VulnerabilityID, "?"),
+                id: scalarText(v.VulnerabilityID, "?"),
                 severity: severityOf(v.Severity),
                 target,
-                title: fieldText(v.Title, ""),
-                ...(v.PkgName !== undefined ? { pkg: fieldText(v.PkgName, "") } : {}),
-                ...(v.InstalledVersion !== undefined ? { installed: fieldText(v.InstalledVersion, "") } : {}),
-                ...(v.FixedVersion ? { fixed: fieldText(v.FixedVersion, "") } : {}),
+                title: scalarText(v.Title, ""),
+                ...(v.PkgName !== undefined ? { pkg: scalarText(v.PkgName, "") } : {}),
+                ...(v.InstalledVersion !== undefined ? { installed: scalarText(v.InstalledVersion, "") } : {}),
+                ...(v.FixedVersion ? { fixed: scalarText(v.FixedVersion, "") } : {}),
             });
         }
         for (const s of list(result.Secrets)) {
-            findings.push({ kind: "secret", id: fieldText(s.RuleID, "?"), severity: severityOf(s.Severity), target: s.StartLine !== undefined ? `${target}:${fieldText(s.StartLine, "")}` : target, title: fieldText(s.Title ?? s.Category, "") });
+            findings.push({ kind: "secret", id: scalarText(s.RuleID, "?"), severity: severityOf(s.Severity), target: s.StartLine !== undefined ? `${target}:${scalarText(s.StartLine, "")}` : target, title: scalarText(s.Title ?? s.Category, "") });
         }
         for (const m of list(result.Misconfigurations)) {
-            if (m.Status !== undefined && fieldText(m.Status, "").toUpperCase() !== "FAIL") continue;
-            findings.push({ kind: "misconfiguration", id: fieldText(m.AVDID ?? m.ID, "?"), severity: severityOf(m.Severity), target, title: fieldText(m.Title ?? m.Message, "") });
+            if (m.Status !== undefined && scalarText(m.Status, "").toUpperCase() !== "FAIL") continue;
+            findings.push({ kind: "misconfiguration", id: scalarText(m.AVDID ?? m.ID, "?"), severity: severityOf(m.Severity), target, title: scalarText(m.Title ?? m.Message, "") });
         }
     }
     return findings;

@@ -113,7 +113,10 @@ export function defineTarget<C extends TargetConfigBase, B>(definition: TargetDe
         // The schema of this definition produced it: its type literal says so.
         return config as C;
     };
-    const { targetRules, targetsRules, strategyFit, artifactRule } = definition;
+    const targetRules = definition.targetRules?.bind(definition);
+    const targetsRules = definition.targetsRules?.bind(definition);
+    const strategyFit = definition.strategyFit?.bind(definition);
+    const artifactRule = definition.artifactRule?.bind(definition);
     return {
         ...definition,
         router: (config) => definition.router(own(config)),

@@ -125,7 +125,7 @@ const noRouter = kubernetes({ type: "none" }, (resources) => {
 describe("the stack program under mocks", () => {
     describe("every strategy on every target that supports it", () => {
         for (const target of [docker, gatewayApi, nginxRouter, noRouter]) {
-            for (const strategy of Object.keys(STRATEGIES).filter(target.supports)) {
+            for (const strategy of Object.keys(STRATEGIES).filter((s) => target.supports(s))) {
                 it(`${strategy} on ${target.name}`, async () => {
                     const raw = target.raw(strategy);
                     const plan = planTraffic("fraud-scorer", parseConfig(raw, target.stack).models["fraud-scorer"]);

@@ -111,7 +111,7 @@ describe("kubernetes workload objects", () => {
 
     it("an init container of the track's own image fetches the track's version from the registry into the volume the server reads", () => {
         assert.equal(pod.initContainers.length, 1, "no dependencies: only the artifact initializer");
-        const init = pod.initContainers[0]!;
+        const init = pod.initContainers[0];
         assert.equal(init.name, "fetch-artifact");
         assert.equal(init.image, "r/m@sha256:abc", "the track's own image: no other image to trust");
         assert.deepEqual(init.command, ["node", "dist/src/fetch-artifact.js", "--source", "s3://models/fraud-scorer/", "--version", "1.4.0", "--dest", "/models/fraud-scorer"]);
@@ -133,7 +133,7 @@ describe("kubernetes workload objects", () => {
         const canaryPlan = planTraffic("fraud-scorer", canary);
         const candidate = canaryPlan.tracks.find((t) => t.track === "candidate")!;
         const spec = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: canary, track: candidate, poolUpdate: canaryPlan.poolUpdate, image: "r/m@sha256:def", serviceAccountName: "fraud-scorer", artifactStore: {} }).spec.template.spec;
-        const command = spec.initContainers[0]!.command;
+        const command = spec.initContainers[0].command;
         assert.equal(command[command.indexOf("--version") + 1], "1.5.0");
         assert.equal(spec.containers[0].env.find((e) => e.name === "MODEL_VERSION")?.value, "1.5.0");
     });
@@ -160,7 +160,7 @@ describe("kubernetes workload objects", () => {
 
         it("without a store setting or a role the initializer gets no AWS variable (the SDK's defaults) and the pod no token", () => {
             const { spec, annotations } = podOf({});
-            assert.equal(spec.initContainers[0]!.env, undefined);
+            assert.equal(spec.initContainers[0].env, undefined);
             assert.deepEqual(spec.volumes.map((v) => v.name), ["tmp", "model"]);
             assert.equal(annotations["eks.amazonaws.com/skip-containers"], undefined);
         });
@@ -169,7 +169,7 @@ describe("kubernetes workload objects", () => {
             const { spec } = podOf({ roleArn: ROLE, artifactStore: STORE, config: withDeps });
             const tokenVolumes = spec.volumes.filter((v) => v.projected !== undefined);
             assert.equal(tokenVolumes.length, 1);
-            const volume = tokenVolumes[0]!;
+            const volume = tokenVolumes[0];
             assert.equal(volume.name, "aws-iam-token", "the pod identity webhook's own name: it adds no second volume");
             const token = volume.projected!.sources[0].serviceAccountToken;
             assert.equal(token.audience, STS_AUDIENCE);

@@ -6,6 +6,7 @@ import { mockDigest } from "../mocks";
 import { dockerArtifactRule, dockerTargetRules, dockerTargetSchema, dockerTargetsRules } from "./config";
 import { dockerPolicyReaders } from "./policy";
 import { DockerTarget } from "./target";
+import { scalarText } from "../../scalar-text";
 
 /** Why `npm run up` cannot reach the local Docker engine, or undefined when it can. */
 function dockerMissing(env: NodeJS.ProcessEnv): string | undefined {
@@ -32,7 +33,7 @@ export const dockerTarget = defineTarget({
     mocks: {
         "docker:index/remoteImage:RemoteImage": (_, inputs) => ({ imageId: mockDigest(String(inputs.name)), repoDigest: String(inputs.name) }),
         // Named by the provider when the program names none: the resource's name and a suffix.
-        "docker:index/volume:Volume": (name, inputs) => ({ name: String(inputs.name ?? `${name}-${mockDigest(name).slice(-7)}`) }),
+        "docker:index/volume:Volume": (name, inputs) => ({ name: scalarText(inputs.name, `${name}-${mockDigest(name).slice(-7)}`) }),
         "docker:index/network:Network": (name) => ({ id: `${name}-network-id` }),
     },
     prerequisites: dockerMissing,

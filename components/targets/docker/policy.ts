@@ -2,6 +2,7 @@
 import { arrayAt, DANGEROUS_CAPABILITIES, isRecord, plansFromJson, recordAt, stringAt, TYPES, type Props } from "../../../policies/lib";
 import { PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import type { TargetPolicyReaders } from "../definition";
+import { scalarText } from "../../scalar-text";
 
 function dockerHealthcheck(props: Props): string[] {
     return arrayAt(props, "healthcheck", "tests").filter((t): t is string => typeof t === "string");
@@ -31,8 +32,8 @@ export const dockerPolicyReaders: TargetPolicyReaders = {
         return arrayAt(props, "ports")
             .filter(isRecord)
             .flatMap((port) => {
-                const ip = port.ip === undefined ? "0.0.0.0" : String(port.ip);
-                return ip === "0.0.0.0" || ip === "::" ? [`port ${String(port.external ?? port.internal)} is published on every interface; publish it on 127.0.0.1`] : [];
+                const ip = scalarText(port.ip, "0.0.0.0");
+                return ip === "0.0.0.0" || ip === "::" ? [`port ${scalarText(port.external ?? port.internal, "?")} is published on every interface; publish it on 127.0.0.1`] : [];
             });
     },
     // A container's own settings; the docker target sets no resource limits (the local engine is the developer's machine).

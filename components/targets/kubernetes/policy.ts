@@ -2,6 +2,7 @@
 import { arrayAt, containersOf, DANGEROUS_CAPABILITIES, isRecord, plansFromJson, podSpecOf, recordAt, stringAt, TYPES, type ContainerSpec } from "../../../policies/lib";
 import { PLANS_ANNOTATION } from "../../traffic/plan-annotation";
 import type { TargetPolicyReaders } from "../definition";
+import { scalarText } from "../../scalar-text";
 
 /** The annotations cloud controllers read to give a LoadBalancer Service an internal address. */
 const INTERNAL_ANNOTATIONS: ReadonlyArray<[string, string]> = [
@@ -38,7 +39,7 @@ export const kubernetesPolicyReaders: TargetPolicyReaders = {
     publicExposure(type, props) {
         if (type !== TYPES.service || stringAt(props, "spec", "type") !== "LoadBalancer") return [];
         const annotations = recordAt(props, "metadata", "annotations") ?? {};
-        const internal = INTERNAL_ANNOTATIONS.some(([key, value]) => String(annotations[key] ?? "").toLowerCase() === value.toLowerCase());
+        const internal = INTERNAL_ANNOTATIONS.some(([key, value]) => scalarText(annotations[key], "").toLowerCase() === value.toLowerCase());
         return internal ? [] : ["a LoadBalancer Service without an internal-scheme annotation is public; annotate it internal or route through the Gateway"];
     },
     // Every object with a pod template (or a Pod): its pod spec and containers.

@@ -114,9 +114,9 @@ describe("the policy pack", () => {
                 fs.writeFileSync(file, JSON.stringify(resources));
                 const result = runCli(["--stack", "prod", "--resources", file]);
                 assert.equal(result.status, 1, result.stderr);
-                assert.match(result.stdout, /\[mandatory\] iam-no-wildcard-actions  aws:iam\/rolePolicy:RolePolicy::fraud-scorer-artifacts\n.*s3:\*/);
-                assert.match(result.stdout, /\[mandatory\] image-pinned  kubernetes:apps\/v1:Deployment::fraud-scorer-candidate\n.*registry\.example\/fraud-scorer:latest/);
-                assert.match(result.stdout, /\[mandatory\] no-cross-environment-references  kubernetes:apps\/v1:Deployment::fraud-scorer-candidate\n.*s3:\/\/example-models-dev/);
+                assert.match(result.stdout, /\[mandatory\] iam-no-wildcard-actions {2}aws:iam\/rolePolicy:RolePolicy::fraud-scorer-artifacts\n.*s3:\*/);
+                assert.match(result.stdout, /\[mandatory\] image-pinned {2}kubernetes:apps\/v1:Deployment::fraud-scorer-candidate\n.*registry\.example\/fraud-scorer:latest/);
+                assert.match(result.stdout, /\[mandatory\] no-cross-environment-references {2}kubernetes:apps\/v1:Deployment::fraud-scorer-candidate\n.*s3:\/\/example-models-dev/);
                 assert.match(result.stdout, /stack prod: \d+ violations, \d+ mandatory/);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
@@ -139,8 +139,8 @@ describe("the policy pack", () => {
                 fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), JSON.stringify(stack));
                 const mixedUp = runCli(["--stack", "prod", "--project", dir]);
                 assert.equal(mixedUp.status, 1, mixedUp.stderr);
-                assert.match(mixedUp.stdout, /no-cross-environment-references  kubernetes:apps\/v1:Deployment::fraud-scorer-stable\n.*example-models-dev/);
-                assert.match(mixedUp.stdout, /no-cross-environment-references  kubernetes:core\/v1:ServiceAccount::churn-predictor\n.*role\/modelship-dev-churn-predictor/);
+                assert.match(mixedUp.stdout, /no-cross-environment-references {2}kubernetes:apps\/v1:Deployment::fraud-scorer-stable\n.*example-models-dev/);
+                assert.match(mixedUp.stdout, /no-cross-environment-references {2}kubernetes:core\/v1:ServiceAccount::churn-predictor\n.*role\/modelship-dev-churn-predictor/);
 
                 (models["ranker"].tracks as Record<string, Record<string, unknown>>).candidate.image = "registry.example/ranker:latest";
                 fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), JSON.stringify(stack));
@@ -203,7 +203,7 @@ describe("the policy pack", () => {
                 fs.writeFileSync(file, JSON.stringify(resources));
                 const result = runCli(["--stack", "dev", "--resources", file]);
                 assert.equal(result.status, 0, result.stderr);
-                assert.match(result.stdout, /\[advisory\] workload-non-root  docker:index\/container:Container::router/);
+                assert.match(result.stdout, /\[advisory\] workload-non-root {2}docker:index\/container:Container::router/);
                 assert.match(result.stdout, /stack dev: 1 violation, 0 mandatory, 1 advisory/);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });

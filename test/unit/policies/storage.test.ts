@@ -7,6 +7,7 @@ import { resource, violationsOf } from "../../support/policies";
 import { TYPES } from "../../../components/type-tokens";
 
 /** The engine's representation of unknown preview values, reached by path: it is internal to the SDK. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- these two are not in the module's declarations
 const engine = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T extends object>(value: T): T; unknownStringValue: string };
 
 function policy(name: string): ModelshipPolicy {

@@ -8,9 +8,13 @@ const policy = (name: string) => workloadPolicies.find((p) => p.name === name)!;
 const DEPLOYMENT = TYPES.deployment;
 const CONTAINER = TYPES.container;
 
+/** A manifest fragment the tests change one field at a time, at any depth. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- written field by field by the tests, which is what they check
+type Manifest = Record<string, any>;
+
 /** A Deployment that passes every workload policy; tests break one thing at a time. */
-function deployment(change: (pod: Record<string, any>, container: Record<string, any>) => void = () => undefined) {
-    const container: Record<string, any> = {
+function deployment(change: (pod: Manifest, container: Manifest) => void = () => undefined) {
+    const container: Manifest = {
         name: "model-server",
         image: `registry.example/m@${DIGEST}`,
         readinessProbe: { httpGet: { path: "/v2/health/ready", port: "http" } },
@@ -18,7 +22,7 @@ function deployment(change: (pod: Record<string, any>, container: Record<string,
         resources: { limits: { cpu: "1", memory: "512Mi" } },
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
     };
-    const pod: Record<string, any> = { securityContext: { runAsNonRoot: true, runAsUser: 10001 }, containers: [container], volumes: [{ name: "tmp", emptyDir: {} }] };
+    const pod: Manifest = { securityContext: { runAsNonRoot: true, runAsUser: 10001 }, containers: [container], volumes: [{ name: "tmp", emptyDir: {} }] };
     change(pod, container);
     return resource(DEPLOYMENT, { metadata: { name: "m" }, spec: { template: { spec: pod } } });
 }
