@@ -5,7 +5,7 @@
 import { strategyRules } from "../strategies/rules";
 import { TARGET_SPECIFIC_MODEL_KEYS } from "../targets/definition";
 import { targetDefinition, targets, type TargetConfig } from "../targets/registry";
-import { unsupportedStrategy } from "../traffic/features";
+import { unsupportedStrategy } from "../strategies/router-fit";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig } from "./schema";
 import { TRACK_NAMES } from "./tracks";

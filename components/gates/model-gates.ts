@@ -45,9 +45,13 @@ function localGate(model: string, spec: GateSpec, image: ImageRef, program: pulu
 }
 
 export interface LocalSmokeArgs {
+    /** The model's name: the gate resource's name starts with it, and the inference is sent to it. */
     model: string;
+    /** The model's config: the recorded request, the expected range, the timeout and retries. */
     config: ModelConfig;
+    /** The smoke gate to create: its track, version, triggers and whether it is required. */
     spec: GateSpec;
+    /** The track's image: a change of its content runs the gate again. */
     image: ImageRef;
     /** Base URL of the track's server, or of a router that reaches it when `pin` is given. */
     url: pulumi.Output<string>;

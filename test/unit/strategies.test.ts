@@ -12,7 +12,7 @@ import { abortSchema } from "../../components/strategies/fields";
 import { strategyRules } from "../../components/strategies/rules";
 import { fullSize, proportional } from "../../components/strategies/sizing";
 import { twoTrack } from "../../components/strategies/strategy";
-import { unsupportedStrategy } from "../../components/traffic/features";
+import { unsupportedStrategy } from "../../components/strategies/router-fit";
 import { planTraffic } from "../../components/traffic/plan";
 import { trackPlan } from "../../components/traffic/types";
 import { AWS_VM_TARGET, DIGEST, GATEWAY_ROUTER, NGINX_ROUTER } from "../fixtures";

@@ -15,14 +15,21 @@ export const MODEL_SERVER_UID = "10001:10001";
 const HOST_MODEL_DIR = "/opt/modelship/models";
 
 export interface UserDataArgs {
+    /** The region the instance reads its image, artifact and log group in. */
     region: string;
+    /** The stack's environment, passed to the model server. */
     environment: string;
+    /** The model's name: the server serves it under this name. */
     model: string;
+    /** The track the instance serves: its version and feature flags. */
     track: TrackPlan;
     /** A reference by digest: the instance runs exactly the reviewed image. */
     image: string;
+    /** Where the instance's role reads the model's files from, checksum verified by the image's fetch-artifact. */
     artifact: S3Location;
+    /** The port the model server listens on, behind the load balancer's target group. */
     port: number;
+    /** The CloudWatch log group the container logs to. */
     logGroup: string;
 }
 

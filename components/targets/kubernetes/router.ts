@@ -25,10 +25,15 @@ export const ROUTER_DRAIN_DELAY_SECONDS = 5;
 export const ROUTER_TERMINATION_GRACE_SECONDS = ROUTER_DRAIN_DELAY_SECONDS + LONGEST_LIVE_REQUEST_SECONDS + 5;
 
 export interface NginxRouterArgs {
+    /** The stack's environment, as a label on every router object. */
     environment: string;
+    /** The namespace the router runs in: the target's own. */
     namespace: string;
+    /** The nginx image the router runs. */
     image: string;
+    /** How many router pods run behind the router Service. */
     replicas: number;
+    /** The rendered nginx.conf (traffic/nginx.ts); its hash rolls the pods when it changes. */
     nginxConf: string;
     /** The plans the config was rendered from, shown as an annotation (see plan-annotation.ts). */
     plans: readonly TrafficPlan[];

@@ -38,13 +38,21 @@ export function smokeCommand(check: SmokeCheck): string[] {
 }
 
 export interface SmokeJobArgs {
+    /** The stack's environment, as a label on the Job. */
     environment: string;
+    /** The namespace of the track's Service, where the Job runs. */
     namespace: string;
+    /** The smoke gate this Job is: its track, version and whether it is required. */
     spec: GateSpec;
+    /** The model's name, for the Job's name and labels. */
     model: string;
+    /** The track's own image: it ships the smoke program the Job runs. */
     image: string;
+    /** What the smoke program checks: the Service URL, the recorded request and the expected range. */
     check: SmokeCheck;
+    /** How many times a failed check runs again in a new pod (the Job's backoffLimit). */
     retries: number;
+    /** How long the whole Job may run (activeDeadlineSeconds) before it counts as failed. */
     timeoutSeconds: number;
     /** What re-runs the gate: a change makes a new Job (Jobs are immutable). */
     triggers: readonly string[];

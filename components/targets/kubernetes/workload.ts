@@ -18,13 +18,21 @@ export const DEPENDENCY_WAIT_SECONDS = 300;
 export const ARTIFACT_VOLUME_SIZE = `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi`;
 
 export interface TrackWorkloadArgs {
+    /** The stack's environment: a label, and the server's MODELSHIP_ENVIRONMENT. */
     environment: string;
+    /** The namespace the track runs in: the target's own. */
     namespace: string;
+    /** The model's name: the Deployment's and Service's names start with it. */
     model: string;
+    /** The model's config: port, resources, GPU, dependencies, artifact and readiness timeout. */
     config: ModelConfig;
+    /** The track's plan: version, replicas and feature flags. */
     track: TrackPlan;
+    /** How the track's own pool is replaced when its version changes (the Deployment strategy). */
     poolUpdate: PoolUpdate;
+    /** The image reference the pods run (by digest where it was built or pinned). */
     image: string;
+    /** The model's service account: the pods' identity, and the web identity the artifact is read with. */
     serviceAccountName: string;
     /** How the fetch-artifact init container reaches the store; `{}` for AWS's own. */
     artifactStore: ArtifactStoreConfig;
