@@ -89,7 +89,7 @@ const GATE_RESOURCES: Readonly<Record<GateKind, (gate: GateToCreate) => pulumi.R
         localGate(args.model, spec, image, image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required(spec)}`), { parent }),
     smoke: ({ spec, args, parent }) => {
         const gate = args.smoke[spec.track];
-        if (!gate) throw new Error(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`);
+        if (!gate) throw new pulumi.ResourceError(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`, parent);
         return gate(spec, parent);
     },
 };
@@ -102,7 +102,7 @@ export class ModelGates extends pulumi.ComponentResource {
         super(COMPONENT_TYPES.modelGates, name, {}, opts);
         for (const spec of args.specs) {
             const image = args.images[spec.track];
-            if (!image) throw new Error(`model ${args.model}: no image for the ${spec.track} track's ${spec.kind} gate`);
+            if (!image) throw new pulumi.ResourceError(`model ${args.model}: no image for the ${spec.track} track's ${spec.kind} gate`, this);
             const gate = recordGate(GATE_RESOURCES[spec.kind]({ spec, args, image, parent: this }), args.model, spec);
             (this.byTrack[spec.track] ??= []).push(gate);
         }

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { modelRole } from "../../components/model-role";
 import { ContainerRegistry } from "../../components/registry";
 import { runUnderMocks } from "../../tools/mock-runtime";
+import { GATEWAY_ROUTER, kubernetesConfig, prodModel } from "../fixtures";
+import { runStack } from "../mock-stack";
 
 const MOCKS = { project: "modelship", stack: "test", config: {} };
 
@@ -36,5 +38,12 @@ describe("invariant failures inside components", () => {
             };
             assert.throws(() => modelRole(args, registry), resourceError(/^model fraud-scorer: its role pulls images with IAM, which needs an ECR repository; the registry is not ECR$/));
         });
+    });
+
+    it("a smoke gate whose recorded request is missing: a ResourceError against the target, naming the file", async () => {
+        const raw = kubernetesConfig(GATEWAY_ROUTER, {
+            "fraud-scorer": prodModel({ gates: { smoke: { request: "model-server/models/fraud-scorer/no-such-request.json" } } }),
+        });
+        await assert.rejects(runStack(raw, "prod"), resourceError(/^model fraud-scorer: the smoke gate's recorded request model-server\/models\/fraud-scorer\/no-such-request\.json does not exist$/));
     });
 });

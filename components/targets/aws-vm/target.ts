@@ -162,7 +162,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     private smokeGate(model: ModelToDeploy, track: TrackName, needs: readonly pulumi.Resource[]): SmokeGate {
         return (spec, parent) => {
             const image = model.images[track];
-            if (!image) throw new Error(`model ${model.name}: no image for the ${track} track`);
+            if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track} track`, this);
             const port = this.args.config.listenerPort === 80 ? "" : `:${this.args.config.listenerPort}`;
             const url = pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}`;
             return localSmokeGate({ model: model.name, config: model.config, spec, image, url, pin: { header: model.plan.pinHeader, track: spec.track } }, { parent, dependsOn: [...needs] });
@@ -172,7 +172,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
     /** The model's place in this target's sorted model list: its block of rule priorities. */
     private priorityIndex(model: string): number {
         const index = [...this.args.models].sort((a, b) => a.localeCompare(b)).indexOf(model);
-        if (index < 0) throw new Error(`model ${model}: not among the models of this aws-vm target (${this.args.models.join(", ")})`);
+        if (index < 0) throw new pulumi.ResourceError(`model ${model}: not among the models of this aws-vm target (${this.args.models.join(", ")})`, this);
         return index;
     }
 
@@ -200,7 +200,7 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const name = trackName(model.name, track.track);
         const tags = { ...awsTags(environment, model.name), "modelship:track": track.track, "modelship:version": track.version };
         const image = model.images[track.track];
-        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);
         const targetGroup = new aws.lb.TargetGroup(
             name,
             {

@@ -134,7 +134,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
     private deployTrack(model: ModelToDeploy, track: TrackPlan, parent: pulumi.Resource): DeployedTrack<AddressedBackend> {
         const { environment } = this.args;
         const image = model.images[track.track];
-        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);
         // A prebuilt image is pulled and run by its ID, and left in the engine afterwards. An image
         // built here is already in the engine under its tag: it is run by that tag (its build digest
         // is not an ID the engine knows), its containers carry its content in a label so a rebuild

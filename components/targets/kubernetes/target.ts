@@ -111,10 +111,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         return (spec, parent) => {
             const { environment, config } = this.args;
             const image = model.images[track.track];
-            if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+            if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
-            if (!fs.existsSync(requestFile)) throw new Error(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`);
+            if (!fs.existsSync(requestFile)) throw new pulumi.ResourceError(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`, this);
             const job = image.ref.apply((ref) =>
                 smokeJobObject({
                     environment,
@@ -166,7 +166,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): DeployedTrack<KubernetesBackend> {
         const { environment, config } = this.args;
         const image = model.images[track.track];
-        if (!image) throw new Error(`model ${model.name}: no image for the ${track.track} track`);
+        if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);
         const name = trackName(model.name, track.track);
         const common = { environment, namespace: config.namespace, model: model.name, track };
         const options = this.childOptions(parent);
