@@ -53,7 +53,10 @@ function overheadTable(direct: LatencySummary, router: LatencySummary): string[]
         pad(["target", "requests", "errors", "p50 ms", "p99 ms", "req/s"], widths),
         row("direct", direct),
         row("through nginx", router),
-        pad(["nginx / direct", "", "", `${(router.p50Ms / direct.p50Ms).toFixed(2)}x`, `${(router.p99Ms / direct.p99Ms).toFixed(2)}x`, `${(router.throughput / direct.throughput).toFixed(2)}x`], widths),
+        pad(
+            ["nginx / direct", "", "", `${(router.p50Ms / direct.p50Ms).toFixed(2)}x`, `${(router.p99Ms / direct.p99Ms).toFixed(2)}x`, `${(router.throughput / direct.throughput).toFixed(2)}x`],
+            widths,
+        ),
     ];
 }
 
@@ -75,15 +78,14 @@ async function run(): Promise<number> {
     const nginx = new NginxProcess();
     let switchClient: LoopbackClient | undefined;
     try {
-        const [stable, candidate] = await Promise.all([
-            startModelServer({ track: "stable", version: VERSIONS.stable }),
-            startModelServer({ track: "candidate", version: VERSIONS.candidate }),
-        ]);
+        const [stable, candidate] = await Promise.all([startModelServer({ track: "stable", version: VERSIONS.stable }), startModelServer({ track: "candidate", version: VERSIONS.candidate })]);
         const servers: Record<Track, ModelServerProcess> = { stable, candidate };
         await nginx.start(bin, [routeFor({ type: "blueGreen", active: "stable" }, servers)]);
 
         const { direct, nginx: router } = await overhead({ direct: stable.port, nginx: nginx.port });
-        console.log(`router overhead: ${REQUESTS} inference requests per path (interleaved halves, after ${WARMUP} warm-up each), concurrency ${CONCURRENCY}, model server ${VERSIONS.stable}, loopback, ${os.cpus().length} CPUs`);
+        console.log(
+            `router overhead: ${REQUESTS} inference requests per path (interleaved halves, after ${WARMUP} warm-up each), concurrency ${CONCURRENCY}, model server ${VERSIONS.stable}, loopback, ${os.cpus().length} CPUs`,
+        );
         overheadTable(direct, router).forEach((line) => console.log(`  ${line}`));
 
         switchClient = new LoopbackClient(nginx.port, SWITCH_CONCURRENCY);

@@ -109,7 +109,9 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
                 // The stack runs the step now: its config must not get lost with the scratch folder.
                 keep = true;
                 const why = error instanceof StackFileChanged ? "changed while the update ran, so it was not overwritten" : `could not be written (${(error as Error).message})`;
-                throw new RolloutError(`the update applied ${JSON.stringify(planned.description)}, but ${file.file} ${why}: the config the stack now runs is in ${configFile}; merge the step into the stack file and commit it`);
+                throw new RolloutError(
+                    `the update applied ${JSON.stringify(planned.description)}, but ${file.file} ${why}: the config the stack now runs is in ${configFile}; merge the step into the stack file and commit it`,
+                );
             }
             console.log(`done: ${planned.description}`);
             console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);

@@ -55,7 +55,16 @@ export function previewSummary(input: SummaryInput): string {
     lines.push("", `**IAM**: ${iam.length === 0 ? "no change" : iam.map((c) => `${c.op} \`${c.type.replace(/^aws:iam\/\w+:/, "")}\` ${c.name}`).join(", ")}`);
     const byOp = new Map<string, number>();
     for (const c of input.changes) byOp.set(c.op, (byOp.get(c.op) ?? 0) + 1);
-    lines.push(`**Resources**: ${byOp.size === 0 ? "no change" : [...byOp].sort().map(([op, n]) => `${n} ${op}`).join(", ")}`);
+    lines.push(
+        `**Resources**: ${
+            byOp.size === 0
+                ? "no change"
+                : [...byOp]
+                      .sort()
+                      .map(([op, n]) => `${n} ${op}`)
+                      .join(", ")
+        }`,
+    );
     const mandatory = input.violations.filter((v) => v.level === "mandatory");
     lines.push(
         `**Policies**: ${input.violations.length === 0 ? "no violations" : `${input.violations.length} violation${input.violations.length === 1 ? "" : "s"}, ${mandatory.length} mandatory${mandatory.length > 0 ? " (this update is blocked)" : ""}`}`,

@@ -38,7 +38,8 @@ function concludeEdits(raw: Record<string, unknown>): Edit[] {
 
 function needsCandidate(name: string, model: ModelConfig, verb: string): NonNullable<ModelConfig["tracks"]["candidate"]> {
     const candidate = model.tracks.candidate;
-    if (!candidate) throw new RolloutError(`model ${name} has no candidate track (strategy ${model.strategy.type}): nothing to ${verb}; to roll out a version, add tracks.candidate and a two-track strategy`);
+    if (!candidate)
+        throw new RolloutError(`model ${name} has no candidate track (strategy ${model.strategy.type}): nothing to ${verb}; to roll out a version, add tracks.candidate and a two-track strategy`);
     return candidate;
 }
 

@@ -22,7 +22,9 @@ export function formatStatus(stack: string, models: Record<string, ModelStatus>,
         for (const track of ["stable", "candidate"].filter((t) => t in m.versions)) {
             const mirror = m.mirrorPercent[track as keyof typeof m.mirrorPercent] ?? 0;
             const t = track as keyof typeof m.versions;
-            lines.push(`  ${track.padEnd(9)} ${String(m.versions[t]).padEnd(10)} weight ${String(m.weights[t] ?? 0).padStart(3)}%${mirror > 0 ? `, mirror ${mirror}%` : ""}, replicas ${m.replicas[t] ?? 0}`);
+            lines.push(
+                `  ${track.padEnd(9)} ${String(m.versions[t]).padEnd(10)} weight ${String(m.weights[t] ?? 0).padStart(3)}%${mirror > 0 ? `, mirror ${mirror}%` : ""}, replicas ${m.replicas[t] ?? 0}`,
+            );
         }
     }
     return lines.join("\n");

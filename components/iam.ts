@@ -141,14 +141,7 @@ const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"
  * (BatchGetImage) and writes the manifest under its tag (PutImage). Nothing that deletes or
  * re-configures a repository.
  */
-const ECR_PUSH_ACTIONS = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:CompleteLayerUpload",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-    "ecr:UploadLayerPart",
-];
+const ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"];
 
 /**
  * `s3://bucket/models/fraud-scorer/` -> { bucket, prefix: "models/fraud-scorer/" }. A prefix
@@ -170,11 +163,19 @@ function checkS3Location(location: S3Location, source = `s3://${location.bucket}
         throw new Error(`model artifact location ${JSON.stringify(source)} names no prefix: a runtime role may read only its own model's prefix, never a whole bucket; use s3://${bucket}/<model>/`);
     }
     if (!prefix.endsWith("/")) throw new Error(`model artifact location ${JSON.stringify(source)}: the prefix ${JSON.stringify(prefix)} must end with "/"`);
-    if (prefix.startsWith("/") || prefix.slice(0, -1).split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    if (
+        prefix.startsWith("/") ||
+        prefix
+            .slice(0, -1)
+            .split("/")
+            .some((segment) => segment === "" || segment === "." || segment === "..")
+    ) {
         throw new Error(`model artifact location ${JSON.stringify(source)}: the prefix ${JSON.stringify(prefix)} has an empty, "." or ".." path segment`);
     }
     if (IAM_SPECIAL.test(prefix) || /\s/.test(prefix)) {
-        throw new Error(`model artifact location ${JSON.stringify(source)}: the prefix ${JSON.stringify(prefix)} contains whitespace, '*', '?' or '$', which IAM would read as wildcards or policy variables`);
+        throw new Error(
+            `model artifact location ${JSON.stringify(source)}: the prefix ${JSON.stringify(prefix)} contains whitespace, '*', '?' or '$', which IAM would read as wildcards or policy variables`,
+        );
     }
     return { bucket, prefix };
 }

@@ -125,7 +125,11 @@ export function serviceMonitorObject(args: Omit<MonitoringObjectArgs, "groups">)
 /** Without the Operator: the rules as a file in a ConfigMap, labelled for a rules sidecar to pick up. */
 export function rulesConfigMapObject(args: MonitoringObjectArgs) {
     return {
-        metadata: { name: physicalName("kubernetes-object", [args.model, "alert-rules"]), namespace: args.namespace, labels: { ...monitoringLabels(args.environment, args.model), "modelship.dev/prometheus-rules": "true" } },
+        metadata: {
+            name: physicalName("kubernetes-object", [args.model, "alert-rules"]),
+            namespace: args.namespace,
+            labels: { ...monitoringLabels(args.environment, args.model), "modelship.dev/prometheus-rules": "true" },
+        },
         data: { [`${args.model}.rules.yaml`]: rulesFile(args.groups) },
     };
 }

@@ -79,15 +79,17 @@ export class ContainerRegistry extends pulumi.ComponentResource {
 
     /** The role CI assumes to push images: these repositories, push actions only. */
     private deployerRole(trustedPrincipalArn: string, repositories: readonly RepositoryRef[], environment: string): void {
-        const role = new aws.iam.Role("deployer", { name: physicalName("aws-iam-role", [PRODUCT, environment, "deployer"]), assumeRolePolicy: JSON.stringify(deployerTrustPolicy(trustedPrincipalArn)), tags: awsTags(environment) }, { parent: this });
+        const role = new aws.iam.Role(
+            "deployer",
+            { name: physicalName("aws-iam-role", [PRODUCT, environment, "deployer"]), assumeRolePolicy: JSON.stringify(deployerTrustPolicy(trustedPrincipalArn)), tags: awsTags(environment) },
+            { parent: this },
+        );
         new aws.iam.RolePolicy(
             "deployer-push",
             {
                 name: physicalName("aws-iam-role-policy", ["deployer-push"]),
                 role: role.id,
-                policy: pulumi
-                    .all([awsScope(this), pulumi.all(repositories.flatMap((r) => (r.arn ? [r.arn] : [])))])
-                    .apply(([scope, arns]) => JSON.stringify(deployerPolicy(scope, arns))),
+                policy: pulumi.all([awsScope(this), pulumi.all(repositories.flatMap((r) => (r.arn ? [r.arn] : [])))]).apply(([scope, arns]) => JSON.stringify(deployerPolicy(scope, arns))),
             },
             { parent: this },
         );
@@ -112,11 +114,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
                     },
                     { parent: this },
                 );
-                new aws.ecr.LifecyclePolicy(
-                    model,
-                    { repository: repository.name, policy: ecrLifecyclePolicy(config.expireUntaggedAfterDays, config.keepLastImages) },
-                    { parent: this },
-                );
+                new aws.ecr.LifecyclePolicy(model, { repository: repository.name, policy: ecrLifecyclePolicy(config.expireUntaggedAfterDays, config.keepLastImages) }, { parent: this });
                 const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
                 return {
                     url: repository.repositoryUrl,

@@ -114,7 +114,8 @@ function namesEnvironment(value: string, environment: string): boolean {
 const noCrossEnvironment = resourcePolicy(
     {
         name: CROSS_ENVIRONMENT,
-        description: "A name, image, bucket or ARN that names another environment (a dev bucket in prod, a lab role) is the classic config mix-up: the stack would read, write or run the wrong environment's things. The other environments are the project's other stack files.",
+        description:
+            "A name, image, bucket or ARN that names another environment (a dev bucket in prod, a lab role) is the classic config mix-up: the stack would read, write or run the wrong environment's things. The other environments are the project's other stack files.",
         theme: "hygiene",
         configSchema: {
             properties: { ...ENVIRONMENT_CONFIG.properties, environments: { type: "array", items: { type: "string", minLength: 1 } } },

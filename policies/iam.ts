@@ -84,7 +84,10 @@ export function wildcardActionProblem(action: string): string | undefined {
 
 /** Whether an IAM action pattern (with `*` and `?`) covers `action`; IAM matches actions case-insensitively. */
 function actionCovers(pattern: string, action: string): boolean {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const source = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${source}$`, "i").test(action);
 }
 
@@ -113,7 +116,8 @@ export function adminManagedPolicyProblem(arn: string): string | undefined {
 const wildcardActions = resourcePolicy(
     {
         name: "iam-no-wildcard-actions",
-        description: "Allow statements must name the actions they grant: `*`, `svc:*`, NotAction and partial wildcards that can expand to write actions grant more than the workload needs, including actions AWS adds later.",
+        description:
+            "Allow statements must name the actions they grant: `*`, `svc:*`, NotAction and partial wildcards that can expand to write actions grant more than the workload needs, including actions AWS adds later.",
         theme: "iam",
     },
     (args, report) => {

@@ -42,9 +42,7 @@ export function enforcementLevel(policy: ModelshipPolicy, config: PackConfig): E
 
 /** The policy's properties: schema defaults, then the config file's values. */
 export function policyConfig(policy: ModelshipPolicy, config: PackConfig): Record<string, unknown> {
-    const defaults = Object.fromEntries(
-        Object.entries(policy.configSchema?.properties ?? {}).flatMap(([key, schema]) => ("default" in schema ? [[key, schema.default]] : [])),
-    );
+    const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).flatMap(([key, schema]) => ("default" in schema ? [[key, schema.default]] : [])));
     const own = config[policy.name];
     const values = own !== null && typeof own === "object" ? Object.fromEntries(Object.entries(own).filter(([key]) => key !== "enforcementLevel")) : {};
     const merged = { ...defaults, ...values };
@@ -84,7 +82,7 @@ export async function evaluate(policies: readonly ModelshipPolicy[], resources: 
         const properties = policyConfig(policy, config);
         const getConfig = <T extends object>() => properties as T;
         const reporter = (resource?: string) => (message: string, urn?: string) =>
-            violations.push({ policy: policy.name, level, ...(resource ?? urn ? { resource: resource ?? resourceOfUrn(urn ?? "", resources) } : {}), message });
+            violations.push({ policy: policy.name, level, ...((resource ?? urn) ? { resource: resource ?? resourceOfUrn(urn ?? "", resources) } : {}), message });
         try {
             if ("validateResource" in policy) {
                 const validators = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];

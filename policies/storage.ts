@@ -109,7 +109,10 @@ const bucketPrivate = stackPolicy(
             const missing = accessBlocks.map((block) => PUBLIC_ACCESS_FLAGS.filter((flag) => known((): unknown => block.props[flag]) !== true));
             if (missing.every((flags) => flags.length > 0)) {
                 const fewest = missing.reduce((a, b) => (b.length < a.length ? b : a));
-                report(`${describe(bucket)} has a public access block without ${fewest.join(", ")}: set all four of blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true.`, bucket.urn);
+                report(
+                    `${describe(bucket)} has a public access block without ${fewest.join(", ")}: set all four of blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true.`,
+                    bucket.urn,
+                );
             }
         }
     },

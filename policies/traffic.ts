@@ -54,7 +54,8 @@ function checkNginxSplits(conf: string, report: ReportViolation): void {
 const weightsValid = resourcePolicy(
     {
         name: "traffic-weights-valid",
-        description: "Weights are integers 0..100 that add up to 100, an aborted rollout is all stable, and a shadow candidate gets no live traffic: otherwise requests go nowhere, or somewhere unreviewed.",
+        description:
+            "Weights are integers 0..100 that add up to 100, an aborted rollout is all stable, and a shadow candidate gets no live traffic: otherwise requests go nowhere, or somewhere unreviewed.",
         theme: "traffic",
     },
     (args, report) => {
@@ -84,9 +85,7 @@ const canaryStepCap = resourcePolicy(
             // A canary whose steps end below 100 (allowFinalStepBelow100) still concludes at 100: `promote` at its last step.
             const last = plan.steps[plan.steps.length - 1] ?? 0;
             const ladder = last < 100 ? [...plan.steps, 100] : plan.steps;
-            const jumps = ladder
-                .map((weight, i) => ({ from: i === 0 ? 0 : ladder[i - 1], to: weight, concludes: i === plan.steps!.length }))
-                .filter(({ from, to }) => to - from > maxStepPoints);
+            const jumps = ladder.map((weight, i) => ({ from: i === 0 ? 0 : ladder[i - 1], to: weight, concludes: i === plan.steps!.length })).filter(({ from, to }) => to - from > maxStepPoints);
             const named = jumps.map((j) => `${j.from} -> ${j.to}${j.concludes ? " (the promote that concludes)" : ""}`);
             if (jumps.length > 0) report(`${plan.model}: canary steps ${named.join(", ")} add more than ${maxStepPoints} points; add intermediate steps`);
         }

@@ -95,7 +95,8 @@ interface ExposureConfig {
 const noPublicLoadBalancer = resourcePolicy(
     {
         name: "no-public-load-balancer",
-        description: "Model endpoints are reached through the router and the Gateway from inside the network; an internet-facing AWS load balancer, a LoadBalancer Service without an internal scheme, or a port published on every interface faces the internet.",
+        description:
+            "Model endpoints are reached through the router and the Gateway from inside the network; an internet-facing AWS load balancer, a LoadBalancer Service without an internal scheme, or a port published on every interface faces the internet.",
         theme: "workloads",
         configSchema: { properties: { forbidPublic: { type: "boolean", default: false } } },
     },

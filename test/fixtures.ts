@@ -128,13 +128,17 @@ export function longestKubernetesStack(router: KubernetesRouter): Mutable<RawCon
 /** Stacks of the longest names on every target (stack name: LONGEST.stack), by target. */
 export function longestNamesStacks(): Record<string, Mutable<RawConfig>> {
     return {
-        docker: longestStack({ type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" }, { type: "local" }, {
-            ...canaryModel({ target: LONGEST.target }),
-            tracks: {
-                stable: { version: LONGEST.stableVersion, build: { context: "model-server" }, replicas: 2 },
-                candidate: { version: LONGEST.candidateVersion, build: { context: "model-server" }, replicas: 2 },
+        docker: longestStack(
+            { type: "docker", port: 8080, routerImage: "nginx:1.27-bookworm" },
+            { type: "local" },
+            {
+                ...canaryModel({ target: LONGEST.target }),
+                tracks: {
+                    stable: { version: LONGEST.stableVersion, build: { context: "model-server" }, replicas: 2 },
+                    candidate: { version: LONGEST.candidateVersion, build: { context: "model-server" }, replicas: 2 },
+                },
             },
-        }),
+        ),
         "kubernetes, router gateway-api": longestKubernetesStack(GATEWAY_ROUTER),
         "kubernetes, router nginx": longestKubernetesStack(NGINX_ROUTER),
         "kubernetes, router none": longestKubernetesStack({ type: "none" }),

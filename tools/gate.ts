@@ -180,13 +180,18 @@ export function scanGate(argv: readonly string[]): number {
     const image = need(args.image, "--image");
     const scannerName = args.scanner ?? "trivy";
     const scanner = SCANNERS[scannerName];
-    if (!scanner || !Object.prototype.hasOwnProperty.call(SCANNERS, scannerName)) throw new UsageError(`--scanner is ${JSON.stringify(scannerName)}: expected one of ${Object.keys(SCANNERS).join(", ")}`);
+    if (!scanner || !Object.prototype.hasOwnProperty.call(SCANNERS, scannerName))
+        throw new UsageError(`--scanner is ${JSON.stringify(scannerName)}: expected one of ${Object.keys(SCANNERS).join(", ")}`);
     const required = booleanFlag(args.required, "--required", true);
     const started = performance.now();
     const outcome = scanner(image);
     if (outcome.scanned === false) {
         out(`scan: NOT SCANNED: ${outcome.reason}`);
-        out(required ? `scan: image ${image} was not scanned and the scan gate is required (--required true): failing` : `scan: warning: image ${image} was not scanned; --required false, so this does not block`);
+        out(
+            required
+                ? `scan: image ${image} was not scanned and the scan gate is required (--required true): failing`
+                : `scan: warning: image ${image} was not scanned; --required false, so this does not block`,
+        );
         out(resultLine("scan", "NOT SCANNED", since(started), required ? "required" : "advisory"));
         return required ? EXIT_FAILED : EXIT_PASS;
     }
@@ -209,7 +214,11 @@ export function scanGate(argv: readonly string[]): number {
     }
     if (outcome.scanned === "partly") {
         out(`scan: NOT SCANNED: ${outcome.missing}`);
-        out(required ? `scan: image ${image} was only partly scanned and the scan gate is required (--required true): failing` : `scan: warning: image ${image} was only partly scanned; --required false, so this does not block`);
+        out(
+            required
+                ? `scan: image ${image} was only partly scanned and the scan gate is required (--required true): failing`
+                : `scan: warning: image ${image} was only partly scanned; --required false, so this does not block`,
+        );
         out(resultLine("scan", "NOT SCANNED", since(started), required ? "required" : "advisory"));
         return required ? EXIT_FAILED : EXIT_PASS;
     }

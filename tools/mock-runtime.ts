@@ -91,7 +91,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${scalarText(inputs.name, name)}`, name: scalarText(inputs.name, name) };
         default:
             // A target's own provider resources: its folder says what a real provider would compute.
-            return targets().find((t) => type in t.mocks)?.mocks[type](name, inputs) ?? {};
+            return (
+                targets()
+                    .find((t) => type in t.mocks)
+                    ?.mocks[type](name, inputs) ?? {}
+            );
     }
 }
 

@@ -41,7 +41,9 @@ function readYaml(file: string): Record<string, unknown> {
 function stackConfig(file: string, stackYaml: Record<string, unknown>): Record<string, unknown> {
     const unknown = Object.keys(stackYaml).filter((key) => !(STACK_FILE_KEYS as readonly string[]).includes(key));
     if (unknown.length > 0) {
-        throw new Error(`${file}: unknown top-level key${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => JSON.stringify(k)).join(", ")}; a stack file's keys are ${STACK_FILE_KEYS.join(", ")} (the settings go under config:)`);
+        throw new Error(
+            `${file}: unknown top-level key${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => JSON.stringify(k)).join(", ")}; a stack file's keys are ${STACK_FILE_KEYS.join(", ")} (the settings go under config:)`,
+        );
     }
     const config = stackYaml.config ?? {};
     if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: config is not a mapping of keys such as modelship:environment to values`);

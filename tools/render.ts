@@ -41,9 +41,7 @@ export async function renderFiles(projectDir: string, files: StackFiles): Promis
     process.chdir(projectDir);
     try {
         const run = await runUnderMocks(files, () => deployModelship(loadConfig()));
-        const resources = run.resources
-            .filter((r) => r.type !== STACK_TYPE)
-            .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+        const resources = run.resources.filter((r) => r.type !== STACK_TYPE).sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
         return { stack, resources, gates: run.gates, outputs: run.outputs };
     } finally {
         process.chdir(previous);
@@ -113,7 +111,9 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`rendered stack ${args.stack}: ${render.resources.filter((r) => r.custom).length} resources of ${kinds.size} types -> ${path.relative(process.cwd(), outDir) || "."}`);
     for (const file of written) console.log(`  ${file}`);
     for (const [model, m] of Object.entries(render.outputs.models)) {
-        const weights = Object.entries(m.weights).map(([t, w]) => `${t} ${m.versions[t as "stable"]}: ${w}%`).join(", ");
+        const weights = Object.entries(m.weights)
+            .map(([t, w]) => `${t} ${m.versions[t as "stable"]}: ${w}%`)
+            .join(", ");
         console.log(`  ${model} (${m.strategy}${m.step ? ` step ${m.step.index + 1}/${m.step.count}` : ""}${m.aborted ? ", aborted" : ""}): ${weights}`);
         const gates = gateSummary(render.gates, model);
         if (gates) console.log(`    gates: ${gates}`);

@@ -78,7 +78,13 @@ function prefixed(prefix: string, found: ReadonlyArray<{ path: string; value: un
  * Map entries (models, targets) are parsed one by one, so that a type error in one does not keep
  * the cross-key rules of the others from running.
  */
-function parseEntries<S extends z.ZodType>(raw: RawConfig, key: string, entriesSchema: z.ZodType<Record<string, unknown>>, schema: S, issues: ConfigIssue[]): { entries: Record<string, z.infer<S>>; failed: Record<string, unknown>; complete: boolean } {
+function parseEntries<S extends z.ZodType>(
+    raw: RawConfig,
+    key: string,
+    entriesSchema: z.ZodType<Record<string, unknown>>,
+    schema: S,
+    issues: ConfigIssue[],
+): { entries: Record<string, z.infer<S>>; failed: Record<string, unknown>; complete: boolean } {
     const entries = parseKey(entriesSchema, raw, key, issues);
     const parsed: Record<string, z.infer<S>> = {};
     const failed: Record<string, unknown> = {};
@@ -174,7 +180,11 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
     if (targets.complete && models.complete && Object.keys(resolved).length === Object.keys(models.entries).length) {
         const used = new Set(Object.values(resolved).map((m) => m.target));
         for (const name of Object.keys(targets.entries).filter((n) => !used.has(n))) {
-            issues.push({ path: keyPath(["targets", name]), value: { type: targets.entries[name].type }, expected: "a target some model runs on (models.<name>.target); remove it or point a model at it" });
+            issues.push({
+                path: keyPath(["targets", name]),
+                value: { type: targets.entries[name].type },
+                expected: "a target some model runs on (models.<name>.target); remove it or point a model at it",
+            });
         }
     }
 

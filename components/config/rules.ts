@@ -72,13 +72,19 @@ function targetFitRules(model: ModelParts, target: TargetConfig, targetName: str
     if (misfit) issues.push(misfit);
     const smoke = model.gates?.smoke;
     if (smoke?.enabled === true && definition.smokeRequestFor !== undefined && smoke.request === undefined) {
-        issues.push({ path: "gates.smoke.request", value: undefined, expected: `a recorded inference request (a JSON file in the project) for ${definition.smokeRequestFor}; the artifact is in the model registry, not here` });
+        issues.push({
+            path: "gates.smoke.request",
+            value: undefined,
+            expected: `a recorded inference request (a JSON file in the project) for ${definition.smokeRequestFor}; the artifact is in the model registry, not here`,
+        });
     }
     if (smoke && smoke.expect.min > smoke.expect.max) issues.push({ path: "gates.smoke.expect", value: smoke.expect, expected: "min no greater than max" });
     for (const key of TARGET_SPECIFIC_MODEL_KEYS) {
         const present = key === "dependsOn" ? (model.dependsOn ?? []).length > 0 : model[key] !== undefined;
         if (!present || definition.modelKeys.includes(key)) continue;
-        const honouring = targets().filter((t) => t.modelKeys.includes(key)).map((t) => t.type);
+        const honouring = targets()
+            .filter((t) => t.modelKeys.includes(key))
+            .map((t) => t.type);
         issues.push({ path: key, value: model[key], expected: `nothing on the ${target.type} target; this setting is for the ${honouring.join(" or ")} target` });
     }
     if (model.artifact === undefined) return issues;

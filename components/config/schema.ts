@@ -72,9 +72,7 @@ function imageSource(image: string | undefined, build: BuildConfig | undefined):
 }
 
 const QUANTITY = "a Kubernetes quantity such as 250m, 0.5, 2 or 512Mi";
-const quantity = z
-    .union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, { error: QUANTITY }), z.number().positive()], { error: QUANTITY })
-    .transform((v) => String(v));
+const quantity = z.union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, { error: QUANTITY }), z.number().positive()], { error: QUANTITY }).transform((v) => String(v));
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
 
 export const resourcesSchema = z.strictObject({
@@ -153,13 +151,14 @@ export const modelSchema = z.strictObject({
     /** Services the model needs before it can start: an init container waits for each. */
     dependsOn: z.array(dependencySchema).default([]),
     /** IAM role for the model's pods (IRSA on EKS). */
-    serviceAccountRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, { error: "an IAM role ARN" }).optional(),
+    serviceAccountRoleArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, { error: "an IAM role ARN" })
+        .optional(),
 });
 
 /** The targets map with each target left unparsed: targets are parsed one at a time. */
-export const targetEntriesSchema = z
-    .record(nameSchema, z.unknown())
-    .refine((targets) => Object.keys(targets).length > 0, { error: "at least one target" });
+export const targetEntriesSchema = z.record(nameSchema, z.unknown()).refine((targets) => Object.keys(targets).length > 0, { error: "at least one target" });
 
 export const registrySchema = z.discriminatedUnion(
     "type",
@@ -182,9 +181,7 @@ export const registrySchema = z.discriminatedUnion(
 );
 
 /** The models map with each model left unparsed: models are parsed one at a time. */
-export const modelEntriesSchema = z
-    .record(nameSchema, z.unknown())
-    .refine((models) => Object.keys(models).length > 0, { error: "at least one model" });
+export const modelEntriesSchema = z.record(nameSchema, z.unknown()).refine((models) => Object.keys(models).length > 0, { error: "at least one model" });
 
 export const environmentSchema = nameSchema;
 

@@ -86,7 +86,13 @@ const required = (spec: GateSpec) => `--required ${spec.required}`;
 const GATE_RESOURCES: Readonly<Record<GateKind, (gate: GateToCreate) => pulumi.Resource>> = {
     lint: ({ spec, args, image, parent }) => localGate(args.model, spec, image, `${GATE_PROGRAM} lint --dockerfile ${shellQuote(spec.dockerfile ?? "Dockerfile")} ${required(spec)}`, { parent }),
     scan: ({ spec, args, image, parent }) =>
-        localGate(args.model, spec, image, image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required(spec)}`), { parent }),
+        localGate(
+            args.model,
+            spec,
+            image,
+            image.ref.apply((ref) => `${GATE_PROGRAM} scan --image ${shellQuote(ref)} --scanner ${args.config.gates.scan.scanner} ${required(spec)}`),
+            { parent },
+        ),
     smoke: ({ spec, args, parent }) => {
         const gate = args.smoke[spec.track];
         if (!gate) throw new pulumi.ResourceError(`model ${args.model}: its target cannot run the ${spec.track} track's smoke gate`, parent);

@@ -47,7 +47,14 @@ const GATE_RULES: Readonly<Record<GateKind, (t: TrackGates, base: Base) => GateS
     lint: ({ model, track }, base) => {
         const source = track.source;
         if (!model.gates.lint.enabled || !("build" in source)) return undefined;
-        return { ...base, kind: "lint", required: model.gates.lint.required ?? true, timeoutSeconds: model.gates.lint.timeoutSeconds, triggers: [track.version], dockerfile: path.join(source.build.context, source.build.dockerfile ?? "Dockerfile") };
+        return {
+            ...base,
+            kind: "lint",
+            required: model.gates.lint.required ?? true,
+            timeoutSeconds: model.gates.lint.timeoutSeconds,
+            triggers: [track.version],
+            dockerfile: path.join(source.build.context, source.build.dockerfile ?? "Dockerfile"),
+        };
     },
     scan: ({ model, track, environment }, base) => {
         if (!model.gates.scan.enabled) return undefined;

@@ -204,7 +204,13 @@ export function parseTrivyReport(text: string): ScanFinding[] {
             });
         }
         for (const s of list(result.Secrets)) {
-            findings.push({ kind: "secret", id: scalarText(s.RuleID, "?"), severity: severityOf(s.Severity), target: s.StartLine !== undefined ? `${target}:${scalarText(s.StartLine, "")}` : target, title: scalarText(s.Title ?? s.Category, "") });
+            findings.push({
+                kind: "secret",
+                id: scalarText(s.RuleID, "?"),
+                severity: severityOf(s.Severity),
+                target: s.StartLine !== undefined ? `${target}:${scalarText(s.StartLine, "")}` : target,
+                title: scalarText(s.Title ?? s.Category, ""),
+            });
         }
         for (const m of list(result.Misconfigurations)) {
             if (m.Status !== undefined && scalarText(m.Status, "").toUpperCase() !== "FAIL") continue;
@@ -219,14 +225,18 @@ function list(value: unknown): Record<string, unknown>[] {
 }
 
 /** stderr lines that say trivy could not download or open its vulnerability (or Java) database. */
-const TRIVY_DB_PROBLEM = /DB error|failed to download (?:vulnerability|java) DB|vulnerability DB|trivy-db|trivy-java-db|first run cannot skip|--skip-db-update cannot be specified|db\/metadata\.json|OCI artifact error/i;
+const TRIVY_DB_PROBLEM =
+    /DB error|failed to download (?:vulnerability|java) DB|vulnerability DB|trivy-db|trivy-java-db|first run cannot skip|--skip-db-update cannot be specified|db\/metadata\.json|OCI artifact error/i;
 
 /** How trivyFailureReason's message starts when the database was the problem. */
 export const TRIVY_DB_FAILURE = "trivy could not download or open its vulnerability DB";
 
 /** Why a trivy run that produced no report did not scan: its database, or something else. */
 export function trivyFailureReason(status: number | null, signal: string | null, stderr: string): string {
-    const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== "");
     const fatal = lines.find((l) => /\bFATAL\b/.test(l)) ?? lines[lines.length - 1] ?? "";
     const how = signal ? `killed by ${signal}` : `exit code ${status}`;
     if (TRIVY_DB_PROBLEM.test(stderr)) {

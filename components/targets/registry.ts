@@ -10,12 +10,7 @@ import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
 
 // Read when asked, not at load: a target's own modules may load this one before they finish loading.
-const builtIn = () =>
-    [
-        dockerTarget,
-        kubernetesTarget,
-        awsVmTarget,
-    ] as const;
+const builtIn = () => [dockerTarget, kubernetesTarget, awsVmTarget] as const;
 
 /** The config of any built-in target; narrow it by `type`. */
 export type TargetConfig = z.output<ReturnType<typeof builtIn>[number]["schema"]>;
@@ -30,7 +25,12 @@ export function targets(): readonly RegisteredTarget[] {
 /** The definition of a target type; the config schema admits no other. */
 export function targetDefinition(type: string): RegisteredTarget {
     const found = targets().find((t) => t.type === type);
-    if (!found) throw new Error(`no target type ${JSON.stringify(type)} is registered (${targets().map((t) => t.type).join(", ")})`);
+    if (!found)
+        throw new Error(
+            `no target type ${JSON.stringify(type)} is registered (${targets()
+                .map((t) => t.type)
+                .join(", ")})`,
+        );
     return found;
 }
 

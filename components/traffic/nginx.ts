@@ -282,10 +282,7 @@ function keepaliveLines(): string[] {
 function upstreamBlocks(route: ModelRoute, names: ModelNames): string[] {
     return route.plan.tracks.flatMap((t) => {
         const backups = route.plan.fallback ? liveTracks(route.plan).filter((other) => other.track !== t.track) : [];
-        const servers = [
-            ...serverLines(backendsOf(route, t.track), ""),
-            ...backups.flatMap((b) => serverLines(backendsOf(route, b.track), " backup")),
-        ];
+        const servers = [...serverLines(backendsOf(route, t.track), ""), ...backups.flatMap((b) => serverLines(backendsOf(route, b.track), " backup"))];
         return block(`upstream ${names.upstream(t.track)}`, [...servers, ...keepaliveLines()]);
     });
 }
@@ -445,12 +442,7 @@ function mirrors(routes: readonly ModelRoute[]): boolean {
  */
 function relayBlocks(options: NginxRouterOptions, routes: readonly ModelRoute[]): string[] {
     if (!mirrors(routes)) return [];
-    return [
-        ...block(`upstream ${RELAY_UPSTREAM}`, serverLines([`${RELAY_HOST}:${options.listenPort}`], "")),
-        `limit_conn_zone "shadow" zone=ms_shadow:1m;`,
-        "limit_conn_log_level warn;",
-        "",
-    ];
+    return [...block(`upstream ${RELAY_UPSTREAM}`, serverLines([`${RELAY_HOST}:${options.listenPort}`], "")), `limit_conn_zone "shadow" zone=ms_shadow:1m;`, "limit_conn_log_level warn;", ""];
 }
 
 function serverBlock(options: NginxRouterOptions, routes: readonly ModelRoute[]): string[] {

@@ -93,7 +93,12 @@ function listTags(key: string, items: readonly string[]): Record<string, string>
 function readList(tags: Readonly<Record<string, unknown>>, key: string): string[] | undefined {
     const parts: string[] = [];
     for (let i = 0; typeof tags[continuationKey(key, i)] === "string"; i++) parts.push(tags[continuationKey(key, i)] as string);
-    return parts.length === 0 ? undefined : parts.join(" ").split(" ").filter((item) => item !== "");
+    return parts.length === 0
+        ? undefined
+        : parts
+              .join(" ")
+              .split(" ")
+              .filter((item) => item !== "");
 }
 
 /** The plan of the listener rule that splits `plan.model`'s traffic, as tags; the weights stay in its forward action. */
@@ -101,8 +106,14 @@ export function planTags(plan: TrafficPlan): Record<string, string> {
     return {
         [PLAN_TAG.model]: plan.model,
         [PLAN_TAG.strategy]: plan.strategy,
-        ...listTags(PLAN_TAG.tracks, plan.tracks.map((t) => t.track)),
-        ...listTags(PLAN_TAG.mirror, plan.tracks.map((t) => String(t.mirrorPercent))),
+        ...listTags(
+            PLAN_TAG.tracks,
+            plan.tracks.map((t) => t.track),
+        ),
+        ...listTags(
+            PLAN_TAG.mirror,
+            plan.tracks.map((t) => String(t.mirrorPercent)),
+        ),
         [PLAN_TAG.aborted]: String(plan.aborted),
         ...(plan.step ? { [PLAN_TAG.step]: String(plan.step.index), ...listTags(PLAN_TAG.steps, plan.step.steps.map(String)) } : {}),
     };

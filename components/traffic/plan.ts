@@ -47,10 +47,7 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
     const replicas = shape.sizing(both, split);
     return {
         ...base,
-        tracks: [
-            track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable),
-            track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate),
-        ],
+        tracks: [track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate)],
         ...(shape.sticky ? { sticky: shape.sticky } : {}),
         ...(shape.step ? { step: shape.step } : {}),
         aborted: config.abort,

@@ -12,9 +12,7 @@ export { TRACK_NAMES, type TrackName } from "../config/tracks";
 export const PIN_HEADER = "x-modelship-track";
 
 /** How a track's own pool is replaced when its version changes. */
-export type PoolUpdate =
-    | { kind: "recreate" }
-    | { kind: "rolling"; maxSurge: number | string; maxUnavailable: number | string };
+export type PoolUpdate = { kind: "recreate" } | { kind: "rolling"; maxSurge: number | string; maxUnavailable: number | string };
 
 export type StickyKey = { header: string } | { cookie: string };
 
@@ -70,5 +68,5 @@ export function trackPlan(plan: TrafficPlan, track: TrackName): TrackPlan | unde
 
 /** One value per track of the plan, e.g. `{ stable: 90, candidate: 10 }` for the weights. */
 export function perTrack<T>(plan: TrafficPlan, pick: (track: TrackPlan) => T): Partial<Record<TrackName, T>> {
-        return Object.fromEntries(plan.tracks.map((t) => [t.track, pick(t)]));
+    return Object.fromEntries(plan.tracks.map((t) => [t.track, pick(t)]));
 }

@@ -50,8 +50,7 @@ export async function fetchArtifact(options: FetchOptions): Promise<{ file: stri
     const key = `${options.version}/${ARTIFACT_FILE}`;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
-    const fail = (kind: ArtifactFetchError["kind"], problem: string, fix: string) =>
-        new ArtifactFetchError(kind, `cannot fetch version ${options.version} from ${options.source}: ${problem}; ${fix}`);
+    const fail = (kind: ArtifactFetchError["kind"], problem: string, fix: string) => new ArtifactFetchError(kind, `cannot fetch version ${options.version} from ${options.source}: ${problem}; ${fix}`);
 
     const [artifactRead, checksumRead] = await Promise.allSettled([
         read(source, key, { maxBytes: options.maxBytes ?? MAX_ARTIFACT_BYTES, signal }, timeoutMs, fail),
@@ -94,7 +93,12 @@ async function read(
         switch (error.kind) {
             case "missing":
                 // No checksum means the artifact cannot be verified: corrupt, not merely missing.
-                if (role === "checksum") throw fail("corrupt", `no checksum file: ${what} does not exist`, `record one beside ${ARTIFACT_FILE}: \`sha256sum ${ARTIFACT_FILE} > ${ARTIFACT_FILE}${CHECKSUM_SUFFIX}\`, then upload it`);
+                if (role === "checksum")
+                    throw fail(
+                        "corrupt",
+                        `no checksum file: ${what} does not exist`,
+                        `record one beside ${ARTIFACT_FILE}: \`sha256sum ${ARTIFACT_FILE} > ${ARTIFACT_FILE}${CHECKSUM_SUFFIX}\`, then upload it`,
+                    );
                 throw fail("missing", `${what} does not exist`, "upload the version's model.json and model.json.sha256 there, or point --source at the directory that holds <version>/model.json");
             case "forbidden":
                 throw fail("forbidden", `access to ${what} is denied`, "grant the pod's role (or these credentials) read access to the source's prefix, e.g. s3:GetObject on <bucket>/<prefix>/*");
@@ -171,7 +175,8 @@ export function parseCli(argv: readonly string[]): FetchOptions | undefined {
     if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => "--" + m).join(", ")}`);
     const version = parsed.version!;
     // The version becomes a path segment and an object key: no traversal, no separators.
-    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new UsageError(`--version ${JSON.stringify(version)} is not a version: letters, digits, ".", "_", "+", "-", starting with a letter or digit`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
+        throw new UsageError(`--version ${JSON.stringify(version)} is not a version: letters, digits, ".", "_", "+", "-", starting with a letter or digit`);
     let timeoutMs: number | undefined;
     if (parsed["timeout-ms"] !== undefined) {
         timeoutMs = Number(parsed["timeout-ms"]);
@@ -208,7 +213,8 @@ export async function main(argv: readonly string[]): Promise<number> {
             process.stderr.write(`fetch-artifact: --source ${options.source}: ${error.message}\n`);
             return 2;
         }
-        const message = error instanceof ArtifactFetchError ? error.message : `cannot fetch version ${options.version} from ${options.source}: ${(error as Error).message}; check --dest is a writable directory`;
+        const message =
+            error instanceof ArtifactFetchError ? error.message : `cannot fetch version ${options.version} from ${options.source}: ${(error as Error).message}; check --dest is a writable directory`;
         process.stderr.write(`fetch-artifact: ${message}\n`);
         return 1;
     }

@@ -133,7 +133,13 @@ export async function resolveArtifactFile(artifact: string, version: string, cwd
     if (!stat.isDirectory()) return location.path;
     const candidates = [path.join(location.path, version, ARTIFACT_FILE), path.join(location.path, ARTIFACT_FILE)];
     for (const candidate of candidates) {
-        if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+        if (
+            await fs.stat(candidate).then(
+                (s) => s.isFile(),
+                () => false,
+            )
+        )
+            return candidate;
     }
     throw new ArtifactError(location.path, `is a directory without ${path.join(version, ARTIFACT_FILE)} or ${ARTIFACT_FILE}`);
 }

@@ -124,7 +124,10 @@ export class ModelServer {
         this.cwd = options.cwd;
         this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
         this.context = { track: this.config.track, featureFlags: this.config.featureFlags };
-        this.metrics = new Metrics(identity, ROUTES.filter((r) => r.kind === "infer" || r.kind === "predictV1").map((r) => r.template));
+        this.metrics = new Metrics(
+            identity,
+            ROUTES.filter((r) => r.kind === "infer" || r.kind === "predictV1").map((r) => r.template),
+        );
         this.http = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => this.handle(req, res));
         // Expect: 100-continue: refuse an oversized body before the client sends it.
         this.http.on("checkContinue", (req, res) => {

@@ -62,9 +62,14 @@ async function serve(routes: Record<string, Route>): Promise<{ base: string; ask
     };
 }
 
-const body = (data: Buffer | string, status = 200): Route => (res) => res.writeHead(status, { "content-length": Buffer.byteLength(data) }).end(data);
-const s3Error = (status: number, code: string): Route => (res) =>
-    res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
+const body =
+    (data: Buffer | string, status = 200): Route =>
+    (res) =>
+        res.writeHead(status, { "content-length": Buffer.byteLength(data) }).end(data);
+const s3Error =
+    (status: number, code: string): Route =>
+    (res) =>
+        res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
 
 describe("fetch-artifact", function () {
     this.timeout(30_000);
@@ -222,7 +227,12 @@ describe("fetch-artifact", function () {
                 res.writeHead(200);
                 res.end(big);
             };
-            const server = await http({ [key]: body(big), [key + ".sha256"]: body(checksumFileText(big, "model.json")), [`/chunked/${VERSION}/model.json`]: chunked, [`/chunked/${VERSION}/model.json.sha256`]: body(checksumFileText(big, "model.json")) });
+            const server = await http({
+                [key]: body(big),
+                [key + ".sha256"]: body(checksumFileText(big, "model.json")),
+                [`/chunked/${VERSION}/model.json`]: chunked,
+                [`/chunked/${VERSION}/model.json.sha256`]: body(checksumFileText(big, "model.json")),
+            });
             for (const prefix of ["models", "chunked"]) {
                 const outcome = await runCli(["--source", `${server.base}/${prefix}`, "--version", VERSION, "--dest", dest]);
                 assert.equal(outcome.code, 1);
@@ -284,7 +294,10 @@ describe("fetch-artifact", function () {
             });
             const missing = await runCli(["--source", "s3://bucket/models/fraud-scorer", "--version", VERSION, "--dest", dest, "--endpoint", server.base], credentials);
             assert.equal(missing.code, 1);
-            assert.match(missing.stderr, /cannot fetch version 1\.4\.0 from s3:\/\/bucket\/models\/fraud-scorer: s3:\/\/bucket\/models\/fraud-scorer\/1\.4\.0\/model\.json \(NoSuchKey, HTTP 404\) does not exist; upload/);
+            assert.match(
+                missing.stderr,
+                /cannot fetch version 1\.4\.0 from s3:\/\/bucket\/models\/fraud-scorer: s3:\/\/bucket\/models\/fraud-scorer\/1\.4\.0\/model\.json \(NoSuchKey, HTTP 404\) does not exist; upload/,
+            );
             await assertNothingWritten();
             const forbidden = await runCli(["--source", "s3://locked/m", "--version", VERSION, "--dest", dest, "--endpoint", server.base], credentials);
             assert.equal(forbidden.code, 1);

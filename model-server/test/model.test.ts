@@ -73,7 +73,16 @@ describe("artifact validation", () => {
         ["a wrong format", artifact({ format: "onnx" }), /format is "onnx": expected "modelship-logreg\/v1"/],
         ["no name", artifact({ name: "" }), /name is "": expected a non-empty string/],
         ["no version", artifact({ version: undefined }), /version is missing/],
-        ["two inputs", artifact({ inputs: [{ name: "a", size: 1 }, { name: "b", size: 1 }] }), /exactly one input/],
+        [
+            "two inputs",
+            artifact({
+                inputs: [
+                    { name: "a", size: 1 },
+                    { name: "b", size: 1 },
+                ],
+            }),
+            /exactly one input/,
+        ],
         ["a zero size", artifact({ inputs: [{ name: "features", size: 0 }] }), /inputs\[0\]\.size is 0/],
         ["a fractional size", artifact({ inputs: [{ name: "features", size: 2.5 }] }), /inputs\[0\]\.size is 2\.5/],
         ["too few weights", artifact({ weights: [1, 2, 3] }), /weights has 3 values but inputs\[0\]\.size is 4/],

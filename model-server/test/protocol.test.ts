@@ -53,7 +53,16 @@ describe("request validation (v2 infer)", () => {
         ["a negative dimension", body({ shape: [-1, 4] }), /expected \[rows, 4\]/],
         ["data shorter than the shape", body({ data: [1, 2, 3] }), /has 3 values but the shape \[2, 4\] needs 8/],
         ["nested rows that disagree with the shape", body({ data: [[1, 2, 3, 4]] }), /has 1 rows but the shape says 2/],
-        ["a short nested row", body({ data: [[1, 2, 3, 4], [5, 6, 7]] }), /data\[1\] has 3 values/],
+        [
+            "a short nested row",
+            body({
+                data: [
+                    [1, 2, 3, 4],
+                    [5, 6, 7],
+                ],
+            }),
+            /data\[1\] has 3 values/,
+        ],
         ["a string value", body({ data: [1, 2, "three", 4, 5, 6, 7, 8] }), /data\[2\] is "three": expected a number \(FP32\)/],
         ["a null value", body({ data: [1, 2, 3, null, 5, 6, 7, 8] }), /data\[3\] is null/],
         ["a boolean value", body({ data: [true, 2, 3, 4, 5, 6, 7, 8] }), /data\[0\] is true/],

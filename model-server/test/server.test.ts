@@ -130,9 +130,24 @@ describe("model server process: a ready server", function () {
         ["a wrong method on infer", () => request(server.base, "GET", INFER), 405, /GET is not allowed on \/v2\/models\/:name\/infer/],
         ["a wrong method on health", () => request(server.base, "DELETE", "/v2/health/live"), 405, /DELETE is not allowed/],
         ["JSON nested 5,000 levels deep (v2)", () => request(server.base, "POST", INFER, "[".repeat(5000) + "]".repeat(5000)), 400, /nested more than \d+ levels deep/],
-        ["JSON nested 100,000 levels deep inside inputs (v2)", () => request(server.base, "POST", INFER, '{"inputs":' + "[".repeat(100_000) + "]".repeat(100_000) + "}"), 400, /nested more than \d+ levels deep/],
-        ["JSON nested 5,000 levels deep (v1)", () => request(server.base, "POST", "/v1/models/fraud-scorer:predict", '{"instances":' + "[".repeat(5000) + "]".repeat(5000) + "}"), 400, /nested more than \d+ levels deep/],
-        ["a body that is not UTF-8", () => request(server.base, "POST", INFER, Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","inputs":[]}')])), 400, /not valid UTF-8/],
+        [
+            "JSON nested 100,000 levels deep inside inputs (v2)",
+            () => request(server.base, "POST", INFER, '{"inputs":' + "[".repeat(100_000) + "]".repeat(100_000) + "}"),
+            400,
+            /nested more than \d+ levels deep/,
+        ],
+        [
+            "JSON nested 5,000 levels deep (v1)",
+            () => request(server.base, "POST", "/v1/models/fraud-scorer:predict", '{"instances":' + "[".repeat(5000) + "]".repeat(5000) + "}"),
+            400,
+            /nested more than \d+ levels deep/,
+        ],
+        [
+            "a body that is not UTF-8",
+            () => request(server.base, "POST", INFER, Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","inputs":[]}')])),
+            400,
+            /not valid UTF-8/,
+        ],
         ["a 2 MiB body", () => request(server.base, "POST", INFER, Buffer.alloc(2 * 1024 * 1024, " ")), 413, /larger than 1048576 bytes/],
         ["a 2 MiB chunked body", () => chunked(server.base, INFER, 2 * 1024 * 1024), 413, /larger than 1048576 bytes/],
         ["a 2 MiB body announced with Expect: 100-continue", () => expectContinue(server.base, INFER, 2 * 1024 * 1024), 413, /larger than 1048576 bytes/],
@@ -195,7 +210,10 @@ describe("model server process: a ready server", function () {
         assert.equal(line.track, "stable");
         assert.equal(line.version, "1.4.0");
         assert.equal(typeof line.duration_ms, "number");
-        assert.ok(server.logs.every((l) => l.event !== "not-json"), "every stdout line is JSON");
+        assert.ok(
+            server.logs.every((l) => l.event !== "not-json"),
+            "every stdout line is JSON",
+        );
     });
 });
 

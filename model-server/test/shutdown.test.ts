@@ -27,11 +27,14 @@ function connect(port: number): Promise<string> {
 function keepAliveInfer(port: number, agent: http.Agent): Promise<{ status: number; connection: string | undefined; body: ParsedJson }> {
     return new Promise((resolve, reject) => {
         const payload = JSON.stringify(ONE_ROW);
-        const req = http.request({ host: "127.0.0.1", port, method: "POST", path: INFER, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-            let text = "";
-            res.setEncoding("utf8").on("data", (d: string) => (text += d));
-            res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) }));
-        });
+        const req = http.request(
+            { host: "127.0.0.1", port, method: "POST", path: INFER, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+            (res) => {
+                let text = "";
+                res.setEncoding("utf8").on("data", (d: string) => (text += d));
+                res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) }));
+            },
+        );
         req.on("error", reject);
         req.end(payload);
     });

@@ -123,7 +123,7 @@ describe("contract: IAM documents (components/iam.ts)", () => {
             assert.equal(JSON.stringify(modelRuntimePolicy({ ...access })), JSON.stringify(runtime), "the same inputs give the same JSON");
         });
 
-        it("every document: actions sorted, and Resource \"*\" only for RESOURCE_WILDCARD_EXCEPTIONS", () => {
+        it('every document: actions sorted, and Resource "*" only for RESOURCE_WILDCARD_EXCEPTIONS', () => {
             for (const { name, document } of DOCUMENTS) {
                 for (const statement of document.Statement) {
                     const actions = asList(statement.Action);
@@ -161,7 +161,13 @@ describe("contract: IAM documents (components/iam.ts)", () => {
                     Condition: { StringEquals: { [`${ISSUER}:aud`]: "sts.amazonaws.com", [`${ISSUER}:sub`]: "system:serviceaccount:models:fraud-scorer" } },
                 },
             ]);
-            for (const arn of ["oidc.eks.eu-west-1.amazonaws.com/id/ABC", "arn:aws:iam::111122223333:role/x", "arn:aws:iam::111122223333:oidc-provider/", "arn:aws:iam::*:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", "arn:aws:iam::111122223333:oidc-provider/oidc.eks.*.amazonaws.com/id/ABC"]) {
+            for (const arn of [
+                "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+                "arn:aws:iam::111122223333:role/x",
+                "arn:aws:iam::111122223333:oidc-provider/",
+                "arn:aws:iam::*:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+                "arn:aws:iam::111122223333:oidc-provider/oidc.eks.*.amazonaws.com/id/ABC",
+            ]) {
                 assert.throws(() => irsaTrustPolicy({ ...irsa, oidcProviderArn: arn }), /not an IAM OIDC provider ARN/, arn);
             }
             assert.throws(() => irsaTrustPolicy({ ...irsa, namespace: "*" }), /namespace/);
@@ -171,7 +177,10 @@ describe("contract: IAM documents (components/iam.ts)", () => {
         it("deployerPolicy sorts and de-duplicates its repositories; it and its trust refuse wildcards", () => {
             const reversed = deployerPolicy(scope, [...DEPLOYER_REPOSITORIES].reverse().concat(REPOSITORY));
             assert.deepEqual(reversed, deployer);
-            assert.deepEqual(deployer.Statement.map((s) => s.Sid), ["PushImage", "RegistryLogin"]);
+            assert.deepEqual(
+                deployer.Statement.map((s) => s.Sid),
+                ["PushImage", "RegistryLogin"],
+            );
             assert.throws(() => deployerPolicy(scope, []), /at least one/);
             assert.throws(() => deployerPolicy(scope, ["arn:aws:ecr:eu-west-1:111122223333:repository/*"]), /not an ECR repository ARN/);
             for (const principal of ["*", "111122223333", "arn:aws:iam::111122223333:root", "arn:aws:iam::*:role/ci"]) {
@@ -252,7 +261,10 @@ describe("contract: IAM documents (components/iam.ts)", () => {
 
         it("the conditions are what deny: without them the simulator allows listing other prefixes and writing other namespaces", async () => {
             // Not counted in the tally: these documents are deliberately broken.
-            const without = (sid: string): PolicyDocument => ({ ...runtime, Statement: runtime.Statement.map(({ Condition, ...rest }) => (rest.Sid === sid ? rest : { ...rest, ...(Condition ? { Condition } : {}) })) });
+            const without = (sid: string): PolicyDocument => ({
+                ...runtime,
+                Statement: runtime.Statement.map(({ Condition, ...rest }) => (rest.Sid === sid ? rest : { ...rest, ...(Condition ? { Condition } : {}) })),
+            });
             assert.equal(await simulateIdentity(RUNTIME_ROLE, without("ListModelArtifact"), { action: "s3:ListBucket", resource: BUCKET_ARN, context: { "s3:prefix": "ranker/" } }), "Allowed");
             assert.equal(await simulateIdentity(RUNTIME_ROLE, without("ListModelArtifact"), { action: "s3:ListBucket", resource: BUCKET_ARN }), "Allowed");
             assert.equal(await simulateIdentity(RUNTIME_ROLE, without("PutMetrics"), { action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": "AWS/EC2" } }), "Allowed");
@@ -279,7 +291,11 @@ describe("contract: IAM documents (components/iam.ts)", () => {
                 ["a wrong audience", OIDC_PROVIDER, token("system:serviceaccount:models:fraud-scorer", "https://kubernetes.default.svc")],
                 ["no audience", OIDC_PROVIDER, token("system:serviceaccount:models:fraud-scorer", undefined)],
                 ["no subject", OIDC_PROVIDER, token(undefined, "sts.amazonaws.com")],
-                ["another cluster's OIDC provider", "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER", token("system:serviceaccount:models:fraud-scorer", "sts.amazonaws.com")],
+                [
+                    "another cluster's OIDC provider",
+                    "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER",
+                    token("system:serviceaccount:models:fraud-scorer", "sts.amazonaws.com"),
+                ],
                 ["plain AssumeRole by a role", "arn:aws:iam::111122223333:role/admin", { action: "sts:AssumeRole", resource: ROLE }],
             ];
             for (const [name, principal, request] of cases) await expectResult("ImplicitlyDenied", () => simulateTrust(principal, irsaTrust, request), `IRSA: ${name}`);
@@ -303,7 +319,10 @@ describe("contract: IAM documents (components/iam.ts)", () => {
 
     describe("deployer under the simulator", () => {
         const pushActions = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"];
-        const allowed: IamRequest[] = [...DEPLOYER_REPOSITORIES.flatMap((repository) => pushActions.map((action) => ({ action, resource: repository }))), { action: "ecr:GetAuthorizationToken", resource: "*" }];
+        const allowed: IamRequest[] = [
+            ...DEPLOYER_REPOSITORIES.flatMap((repository) => pushActions.map((action) => ({ action, resource: repository }))),
+            { action: "ecr:GetAuthorizationToken", resource: "*" },
+        ];
         const another = repositoryArn(scope, "modelship/other");
         const denied: IamRequest[] = [
             { action: "ecr:PutImage", resource: another },
@@ -344,7 +363,7 @@ describe("contract: IAM documents (components/iam.ts)", () => {
             assert.equal(catalogue.actions.size, new Set(actionsIn(DOCUMENTS.map((d) => d.document)).map((a) => a.toLowerCase())).size, "every distinct action was found");
         });
 
-        it("the catalogue check is not vacuous: it reports a misspelt action, a wrong ARN, \"*\" for a scoped action, a foreign condition key", async () => {
+        it('the catalogue check is not vacuous: it reports a misspelt action, a wrong ARN, "*" for a scoped action, a foreign condition key', async () => {
             const { problems } = await catalogueProblems({
                 Version: "2012-10-17",
                 Statement: [
@@ -358,7 +377,7 @@ describe("contract: IAM documents (components/iam.ts)", () => {
             assert.equal(problems.length, 5, problems.join("\n"));
         });
 
-        it("every RESOURCE_WILDCARD_EXCEPTIONS entry is an action the catalogue gives no resource type it acts on: \"*\" is still required", async () => {
+        it('every RESOURCE_WILDCARD_EXCEPTIONS entry is an action the catalogue gives no resource type it acts on: "*" is still required', async () => {
             assert.deepEqual(await wildcardExceptionProblems(RESOURCE_WILDCARD_EXCEPTIONS), []);
         });
 
@@ -396,7 +415,10 @@ describe("contract: IAM documents (components/iam.ts)", () => {
 
         it("and does report a widened runtime policy and an IRSA trust without aud (the check is not vacuous)", async () => {
             const widened: PolicyDocument = { ...runtime, Statement: runtime.Statement.map((s) => (s.Sid === "ReadModelArtifact" ? { ...s, Resource: "*" } : s)) };
-            const loose: PolicyDocument = { ...irsaTrust, Statement: irsaTrust.Statement.map((s) => ({ ...s, Condition: { StringEquals: { [`${ISSUER}:sub`]: "system:serviceaccount:models:fraud-scorer" } } })) };
+            const loose: PolicyDocument = {
+                ...irsaTrust,
+                Statement: irsaTrust.Statement.map((s) => ({ ...s, Condition: { StringEquals: { [`${ISSUER}:sub`]: "system:serviceaccount:models:fraud-scorer" } } })),
+            };
             const found = [];
             for (const policy of iamPolicies) {
                 found.push(...(await violationsOf(policy, asResource({ name: "widened", kind: "permissions", document: widened }))));

@@ -76,7 +76,8 @@ function emittedObjects(resources: readonly RecordedResource[], viaRender: boole
         }
         const apiVersion = r.inputs.apiVersion ?? token.apiVersion;
         const kind = r.inputs.kind ?? token.kind;
-        if (apiVersion !== token.apiVersion || kind !== token.kind) problems.push(`${resource}: inputs say ${JSON.stringify(apiVersion)} ${JSON.stringify(kind)}, the type token says ${token.apiVersion} ${token.kind}`);
+        if (apiVersion !== token.apiVersion || kind !== token.kind)
+            problems.push(`${resource}: inputs say ${JSON.stringify(apiVersion)} ${JSON.stringify(kind)}, the type token says ${token.apiVersion} ${token.kind}`);
         if (viaRender && !isKubernetesObject(r)) problems.push(`${resource}: not in the render's kubernetes.yaml (isKubernetesObject is false)`);
         objects.push({ resource, object: { ...r.inputs, apiVersion: token.apiVersion, kind: token.kind } });
     }
@@ -139,7 +140,11 @@ const CASES: RenderCase[] = [
             .map((strategy) => mockCase(`${strategy} on router ${router.type}`, router, modelFor(prodModel(), strategy))),
     ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) => mockCase(`gpu, dependsOn and serviceAccountRoleArn on router ${router.type}`, router, optionsModel())),
-    ...ROUTERS.map((router): RenderCase => ({ label: `the longest names the config accepts on router ${router.type}`, viaRender: false, run: async () => (await runStack(longestKubernetesStack(router), LONGEST.stack)).resources })),
+    ...ROUTERS.map((router): RenderCase => ({
+        label: `the longest names the config accepts on router ${router.type}`,
+        viaRender: false,
+        run: async () => (await runStack(longestKubernetesStack(router), LONGEST.stack)).resources,
+    })),
     ...(HAS_MONITORING_SWITCH
         ? [
               mockCase("Prometheus Operator monitoring, abTest with every optional field", GATEWAY_ROUTER, { ...optionsModel(), strategy: STRATEGIES.abTest }, { prometheusOperator: true }),
@@ -256,7 +261,9 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
             console.log(`  HTTPRoute fields only the Gateway API experimental channel accepts: ${[...experimentalOnly.entries()].map(([f, n]) => `${f} (${n} objects)`).join(", ")}`);
         }
         const evaluated = [...celStats.evaluated.values()].reduce((a, b) => a + b, 0);
-        console.log(`  CEL (x-kubernetes-validations): ${celStats.evaluated.size} distinct rules evaluated by hand (${evaluated} evaluations); ${celStats.notEvaluated.size} distinct rules met but not evaluated`);
+        console.log(
+            `  CEL (x-kubernetes-validations): ${celStats.evaluated.size} distinct rules evaluated by hand (${evaluated} evaluations); ${celStats.notEvaluated.size} distinct rules met but not evaluated`,
+        );
         for (const [rule, { message, count: n }] of celStats.notEvaluated) console.log(`    not evaluated (${n}x): ${message} [${rule.length > 120 ? `${rule.slice(0, 117)}...` : rule}]`);
         if (!HAS_MONITORING_SWITCH) console.log("  note: the config has no target.monitoring switch yet; the Prometheus Operator render cases were not run");
     });
@@ -269,7 +276,10 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
             spec: {
                 replicas: 3,
                 selector: { matchLabels: { app: "demo" } },
-                template: { metadata: { labels: { app: "demo" } }, spec: { containers: [{ name: "demo", image: "registry.example/demo@sha256:" + "a".repeat(64), ports: [{ containerPort: 8080, name: "http" }] }] } },
+                template: {
+                    metadata: { labels: { app: "demo" } },
+                    spec: { containers: [{ name: "demo", image: "registry.example/demo@sha256:" + "a".repeat(64), ports: [{ containerPort: 8080, name: "http" }] }] },
+                },
             },
         });
         const service = (): KubernetesObject => ({
@@ -296,7 +306,9 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
                 ],
             },
         });
-        type Route = { spec: { rules: Array<Record<string, unknown> & { backendRefs: Array<Record<string, unknown>>; matches: Array<{ path: { value: string } }>; filters: Array<Record<string, unknown>> }> } };
+        type Route = {
+            spec: { rules: Array<Record<string, unknown> & { backendRefs: Array<Record<string, unknown>>; matches: Array<{ path: { value: string } }>; filters: Array<Record<string, unknown>> }> };
+        };
         const mutate = <T>(object: KubernetesObject, change: (o: T) => void): KubernetesObject => {
             const copy = structuredClone(object);
             change(copy as unknown as T);
@@ -304,14 +316,14 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
         };
         const paths = (issues: readonly Issue[]) => issues.map((i) => i.path);
 
-        it("kubernetes-models: a valid Deployment passes; replicas \"three\" fails at /spec/replicas", async function () {
+        it('kubernetes-models: a valid Deployment passes; replicas "three" fails at /spec/replicas', async function () {
             assert.deepEqual(await validateCore(deployment()), []);
             assert.deepEqual(apimachineryIssues(deployment()), []);
             const issues = await validateCore(mutate<{ spec: { replicas: unknown } }>(deployment(), (d) => (d.spec.replicas = "three")));
             assert.ok(issues && paths(issues).includes("/spec/replicas"), `expected an error at /spec/replicas, got ${formatIssues(issues ?? [])}`);
         });
 
-        it("kubernetes-models: a valid Service passes; a port given as \"http\" fails at /spec/ports/0/port", async function () {
+        it('kubernetes-models: a valid Service passes; a port given as "http" fails at /spec/ports/0/port', async function () {
             assert.deepEqual(await validateCore(service()), []);
             const issues = await validateCore(mutate<{ spec: { ports: Array<{ port: unknown }> } }>(service(), (s) => (s.spec.ports[0].port = "http")));
             assert.ok(issues && paths(issues).includes("/spec/ports/0/port"), `expected an error at /spec/ports/0/port, got ${formatIssues(issues ?? [])}`);
@@ -368,15 +380,42 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
                     `expected ${what} at ${where}, got ${formatIssues(issues) || "no issues"}`,
                 );
             };
-            expectIssue(mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].backendRefs[0].weight = -1)), "/spec/rules/0/backendRefs/0/weight", />= 0/);
-            expectIssue(mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].weights = [90, 10])), "/spec/rules/0", /unknown field "weights"/);
+            expectIssue(
+                mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].backendRefs[0].weight = -1)),
+                "/spec/rules/0/backendRefs/0/weight",
+                />= 0/,
+            );
+            expectIssue(
+                mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].weights = [90, 10])),
+                "/spec/rules/0",
+                /unknown field "weights"/,
+            );
             // CEL, by hand: a filter whose type and field disagree, a relative path, a Service ref without a port
-            expectIssue(mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].filters[0] = { type: "RequestMirror" })), "/spec/rules/0/filters/0", /requestMirror must be specified/);
-            expectIssue(mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].matches[0].path.value = "v2/models/demo")), "/spec/rules/0/matches/0/path", /absolute path/);
-            expectIssue(mutate<Route>(httpRoute(), (r) => delete r.spec.rules[0].backendRefs[1].port), "/spec/rules/0/backendRefs/1", /Must have port for Service reference/);
+            expectIssue(
+                mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].filters[0] = { type: "RequestMirror" })),
+                "/spec/rules/0/filters/0",
+                /requestMirror must be specified/,
+            );
+            expectIssue(
+                mutate<Route>(httpRoute(), (r) => (r.spec.rules[0].matches[0].path.value = "v2/models/demo")),
+                "/spec/rules/0/matches/0/path",
+                /absolute path/,
+            );
+            expectIssue(
+                mutate<Route>(httpRoute(), (r) => delete r.spec.rules[0].backendRefs[1].port),
+                "/spec/rules/0/backendRefs/1",
+                /Must have port for Service reference/,
+            );
             // x-kubernetes-list-type: map keyed by header name
             expectIssue(
-                mutate<Route>(httpRoute(), (r) => ((r.spec.rules[0].backendRefs[0].filters as Array<{ responseHeaderModifier: { set: unknown[] } }>)[0].responseHeaderModifier.set = [{ name: "X-Track", value: "a" }, { name: "X-Track", value: "b" }])),
+                mutate<Route>(
+                    httpRoute(),
+                    (r) =>
+                        ((r.spec.rules[0].backendRefs[0].filters as Array<{ responseHeaderModifier: { set: unknown[] } }>)[0].responseHeaderModifier.set = [
+                            { name: "X-Track", value: "a" },
+                            { name: "X-Track", value: "b" },
+                        ]),
+                ),
                 "/spec/rules/0/backendRefs/0/filters/0/responseHeaderModifier/set",
                 /duplicate key/,
             );
@@ -407,7 +446,15 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
                     groups: [
                         {
                             name: "demo",
-                            rules: [{ alert: "DemoHighErrorRate", expr: "sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0.01", for: "2m", labels: { severity: "page" }, annotations: { summary: "errors" } }],
+                            rules: [
+                                {
+                                    alert: "DemoHighErrorRate",
+                                    expr: "sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0.01",
+                                    for: "2m",
+                                    labels: { severity: "page" },
+                                    annotations: { summary: "errors" },
+                                },
+                            ],
                         },
                     ],
                 },
@@ -434,7 +481,11 @@ describe("kubernetes contract: emitted objects against upstream schemas", functi
 
     it("the web identity case renders what it claims: every model Deployment has the projected STS token, mounted by fetch-artifact alone", async function () {
         const { objects } = await rendered(WEB_IDENTITY_CASE);
-        type Pod = { volumes: Array<{ name: string; projected?: { sources: Array<{ serviceAccountToken?: { audience: string } }> } }>; initContainers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>; containers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }> };
+        type Pod = {
+            volumes: Array<{ name: string; projected?: { sources: Array<{ serviceAccountToken?: { audience: string } }> } }>;
+            initContainers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>;
+            containers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>;
+        };
         const pods = objects
             .filter((e) => e.object.kind === "Deployment" && e.object.metadata?.name !== "modelship-router")
             .map((e) => ({ name: String(e.object.metadata?.name), pod: (e.object.spec as { template: { spec: Pod } }).template.spec }));

@@ -81,7 +81,12 @@ describe("contract: the IAM documents the prod stack emits", function () {
             await expectDenied(role, policy, { action: "ecr:PutImage", resource: repository(model.name) }, `${model.name} cannot push`);
             for (const other of models.filter((m) => m.name !== model.name)) {
                 const theirs = parseS3Uri(other.artifact);
-                await expectDenied(role, policy, { action: "s3:GetObject", resource: `arn:aws:s3:::${theirs.bucket}/${theirs.prefix}1.0.0/model.json` }, `${model.name} cannot read ${other.name}'s model`);
+                await expectDenied(
+                    role,
+                    policy,
+                    { action: "s3:GetObject", resource: `arn:aws:s3:::${theirs.bucket}/${theirs.prefix}1.0.0/model.json` },
+                    `${model.name} cannot read ${other.name}'s model`,
+                );
                 await expectDenied(role, policy, { action: "ecr:BatchGetImage", resource: repository(other.name) }, `${model.name} cannot pull ${other.name}'s image`);
             }
         }

@@ -18,7 +18,11 @@ const workflows = path.join(projectDir, ".github", "workflows");
 type Step = { uses?: string; run?: string; if?: string; with?: Record<string, unknown> };
 type Job = { needs?: string | string[]; environment?: string; strategy?: { matrix?: Record<string, unknown> }; steps: Step[] };
 const read = (file: string) => parse(fs.readFileSync(path.join(workflows, file), "utf8")) as { on: Record<string, unknown>; jobs: Record<string, Job> };
-const stacks = () => fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? []).sort();
+const stacks = () =>
+    fs
+        .readdirSync(projectDir)
+        .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.slice(1) ?? [])
+        .sort();
 
 describe("GitHub workflows", () => {
     it("actionlint finds nothing in .github/workflows", function () {
@@ -31,7 +35,9 @@ describe("GitHub workflows", () => {
         const actionlint = toolOrSkip(this, ACTIONLINT);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-"));
         try {
-            const broken = fs.readFileSync(path.join(workflows, "preview.yml"), "utf8").replace("stack-name: ${{ matrix.stack }}", "stack-name: ${{ matrix.stak }}") + "\n  later:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n";
+            const broken =
+                fs.readFileSync(path.join(workflows, "preview.yml"), "utf8").replace("stack-name: ${{ matrix.stack }}", "stack-name: ${{ matrix.stak }}") +
+                "\n  later:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n";
             fs.writeFileSync(path.join(dir, "preview.yml"), broken);
             const result = spawnSync(actionlint, ["-no-color", path.join(dir, "preview.yml")], { encoding: "utf8" });
             assert.equal(result.status, 1, result.stdout + result.stderr);
@@ -52,8 +58,14 @@ describe("GitHub workflows", () => {
         assert.equal(pulumi?.with?.policyPacks, "policies");
         assert.equal(pulumi?.with?.policyPackConfigs, "policies/config/${{ matrix.stack }}.json");
         for (const stack of stacks()) assert.ok(fs.existsSync(path.join(projectDir, "policies", "config", `${stack}.json`)), `policies/config/${stack}.json`);
-        assert.ok(job.steps.some((s) => s.run?.includes("npm run --silent preview:summary")), "the summary is made");
-        assert.ok(job.steps.some((s) => s.uses?.startsWith("actions/github-script@")), "and posted");
+        assert.ok(
+            job.steps.some((s) => s.run?.includes("npm run --silent preview:summary")),
+            "the summary is made",
+        );
+        assert.ok(
+            job.steps.some((s) => s.uses?.startsWith("actions/github-script@")),
+            "and posted",
+        );
     });
 
     it("a merge updates dev, then prod once the production environment is approved", () => {

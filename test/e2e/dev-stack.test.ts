@@ -116,7 +116,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const builder = must("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh")], { timeout: 20 * 60_000 }).split("\n");
         assert.equal(builder[0], "modelship");
         startedBuildkit = /^started (\d+)$/.exec(builder[1] ?? "")?.[1];
-        const routerImage = must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
+        const routerImage =
+            must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 })
+                .split("\n")
+                .pop() ?? "";
         assert.match(routerImage, /@sha256:[a-f0-9]{64}$/, "the router image is named by digest");
         shippedDevFile = fs.readFileSync(devFile(), "utf8");
         // A user's own override of the shipped stack file: this machine's images and a free port.
@@ -151,7 +154,12 @@ describe("the dev stack under the real engine on the local Docker engine", funct
             fs.writeFileSync(devFile(), shippedDevFile);
             assert.equal(now, shippedDevFile, "Pulumi.dev.yaml is left as shipped");
         }
-        if (Object.keys(timings).length > 0) console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
+        if (Object.keys(timings).length > 0)
+            console.log(
+                `      engine timings: ${Object.entries(timings)
+                    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+                    .join(", ")}`,
+            );
         for (const line of figures) console.log(`      ${line}`);
         // Whatever a failed step left behind.
         if (stack && containers().size > 0) await stack.destroy();
@@ -174,7 +182,9 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const running = containers();
         assert.deepEqual([...running.keys()].sort(), ["model-server candidate 1.5.0", "model-server stable 1.4.0", "router"]);
         for (const [key, { name, status }] of running) if (key.startsWith("model-server")) assert.match(status, /\(healthy\)/, `${name}: ${status}`);
-        const built = must("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `modelship/${MODEL}`]).split("\n").sort();
+        const built = must("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `modelship/${MODEL}`])
+            .split("\n")
+            .sort();
         assert.deepEqual(built, [`modelship/${MODEL}:1.4.0`, `modelship/${MODEL}:1.5.0`], "both versions were built into the local engine");
         await shares("after up (canary 10%)", 0.1);
     });
@@ -182,7 +192,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     it("a second preview right after `up` shows no change", async () => {
         const preview = await stack.preview();
         timings["preview, no change"] = preview.run.ms;
-        assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
+        assert.deepEqual(
+            preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`),
+            [],
+        );
     });
 
     it("`modelship promote --yes` under a steady load: the preview lists only the router's reload, the candidate's replicas and its smoke gate; 0 failed requests; the new shares", async () => {
@@ -193,7 +206,11 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         stack.writeConfig(config);
         const changed = preview.changes.map((c) => `${c.type} ${c.name}`);
         const allowed = [/^command:local:Command router-reload$/, /^docker:index\/container:Container fraud-scorer-candidate-\d+$/, /^command:local:Command fraud-scorer-gates-candidate-smoke$/];
-        assert.deepEqual(changed.filter((c) => !allowed.some((a) => a.test(c))), [], `only the reload, replicas and the candidate's gate change:\n${changed.join("\n")}`);
+        assert.deepEqual(
+            changed.filter((c) => !allowed.some((a) => a.test(c))),
+            [],
+            `only the reload, replicas and the candidate's gate change:\n${changed.join("\n")}`,
+        );
         assert.ok(changed.includes(`${TYPES.command} router-reload`), changed.join("\n"));
 
         const { load, result, startedMs, doneMs } = await loadDuring(client, modelship("promote", "--yes"));
@@ -210,7 +227,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const faulty = SMOKE_FAILS;
         const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
         // A broken build of the candidate: every inference fails.
-        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=1\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=1\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], {
+            env: { ...process.env, DOCKER_BUILDKIT: "0" },
+            timeout: 5 * 60_000,
+        });
         const confBefore = routerConf();
         const broken = structuredClone(config);
         model(broken).tracks.candidate = { version: faulty, image: ref, replicas: 1 };
@@ -245,7 +265,10 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const promBin = prometheusOrSkip(this);
         const faulty = FAULTY;
         const ref = `${docker?.registry}/modelship/${MODEL}:${faulty}`;
-        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=0.15\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 5 * 60_000 });
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV FAULT_ERROR_RATE=0.15\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], {
+            env: { ...process.env, DOCKER_BUILDKIT: "0" },
+            timeout: 5 * 60_000,
+        });
         const next = structuredClone(config);
         model(next).tracks.candidate = { version: faulty, image: ref, replicas: 1 };
         model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
@@ -264,7 +287,12 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         assert.equal(result.status, 1, result.all);
         assert.match(result.stdout, new RegExp(`${MODEL}: ROLLBACK`), result.all);
         assert.match(result.stdout, /auto: rolling back: /, result.all);
-        figures.push(`auto: ${result.stdout.split("\n").filter((l) => /ROLLBACK|error rate|rolling back/.test(l)).join(" | ")}; load ${load.samples.length} requests`);
+        figures.push(
+            `auto: ${result.stdout
+                .split("\n")
+                .filter((l) => /ROLLBACK|error rate|rolling back/.test(l))
+                .join(" | ")}; load ${load.samples.length} requests`,
+        );
         config = readConfig();
         assert.equal(model().strategy.abort, true, "the config file holds the rollback");
         await shares("after the automatic rollback (0%)", 0);

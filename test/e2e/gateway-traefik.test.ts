@@ -74,14 +74,25 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
     const readConfig = (): Config => (parse(fs.readFileSync(stack.configFile, "utf8")) as { config: Config }).config;
     const load = async (args: readonly string[]): Promise<NetnsLoadOutput> => {
         const script = path.join(findProjectDir(), "dist/test/e2e/support/netns-load.js");
-        const result = await node!.exec(process.execPath, [script, "--host", nodeAddress, "--port", String(ENTRYPOINT_PORT), "--path", `/v2/models/${MODEL}/infer`, "--concurrency", "8", ...args], 5 * 60_000);
+        const result = await node!.exec(
+            process.execPath,
+            [script, "--host", nodeAddress, "--port", String(ENTRYPOINT_PORT), "--path", `/v2/models/${MODEL}/infer`, "--concurrency", "8", ...args],
+            5 * 60_000,
+        );
         assert.equal(result.status, 0, result.all);
         return JSON.parse(result.stdout) as NetnsLoadOutput;
     };
     const shares = async (label: string, candidateShare: number) => {
         const { samples } = await load(["--total", String(SHARE_REQUESTS)]);
         const failures = samples.filter(failed);
-        assert.equal(failures.length, 0, `${failures.length} failed: ${failures.slice(0, 3).map((s) => s.error ?? s.status).join("; ")}`);
+        assert.equal(
+            failures.length,
+            0,
+            `${failures.length} failed: ${failures
+                .slice(0, 3)
+                .map((s) => s.error ?? s.status)
+                .join("; ")}`,
+        );
         const counts = countBy(samples, (s) => s.track);
         const bounds = binomialBounds(SHARE_REQUESTS, candidateShare);
         figures.push(`Traefik, ${label}: candidate ${counts.candidate ?? 0}/${SHARE_REQUESTS} (bounds ${bounds.low}..${bounds.high} for ${candidateShare * 100}%)`);
@@ -110,7 +121,14 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
         const log = fs.openSync(traefikLog(), "w");
         traefik = spawn(
             "bash",
-            [...RealNode.launcher.slice(1), traefikBin, `--entryPoints.web.address=:${ENTRYPOINT_PORT}`, "--providers.kubernetesgateway=true", "--providers.kubernetesgateway.experimentalChannel=true", "--log.level=INFO"],
+            [
+                ...RealNode.launcher.slice(1),
+                traefikBin,
+                `--entryPoints.web.address=:${ENTRYPOINT_PORT}`,
+                "--providers.kubernetesgateway=true",
+                "--providers.kubernetesgateway.experimentalChannel=true",
+                "--log.level=INFO",
+            ],
             { env: { ...process.env, KUBECONFIG: node.kubeconfig }, stdio: ["ignore", log, log] },
         );
 
@@ -122,7 +140,11 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
             router: { ...(targets.gateway.router as Record<string, unknown>), implementation: "traefik" },
             artifactStore: { endpoint: store.endpoint, stsEndpoint: store.endpoint, region: "us-east-1" },
         };
-        config = { ...lab, "modelship:targets": { gateway }, "modelship:models": { [MODEL]: { ...(lab["modelship:models"] as Record<string, Record<string, unknown>>)[MODEL], serviceAccountRoleArn: seeded[MODEL].roleArn } } };
+        config = {
+            ...lab,
+            "modelship:targets": { gateway },
+            "modelship:models": { [MODEL]: { ...(lab["modelship:models"] as Record<string, Record<string, unknown>>)[MODEL], serviceAccountRoleArn: seeded[MODEL].roleArn } },
+        };
         stack.writeConfig(config);
     });
 
@@ -155,7 +177,10 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
     it("a header pin sends every request to the track it names", async () => {
         for (const track of ["candidate", "stable"]) {
             const { samples } = await load(["--total", "200", "--header", `${PIN_HEADER}:${track}`]);
-            assert.deepEqual(countBy(samples, (s) => s.track), { [track]: 200 });
+            assert.deepEqual(
+                countBy(samples, (s) => s.track),
+                { [track]: 200 },
+            );
         }
     });
 

@@ -150,7 +150,11 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
     after(async function () {
         if (committedLabFile) fs.writeFileSync(labFile(), committedLabFile);
         if (Object.keys(timings).length > 0) {
-            console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
+            console.log(
+                `      engine timings: ${Object.entries(timings)
+                    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+                    .join(", ")}`,
+            );
         }
         stack?.cleanup();
         if (cluster && !isOn(TEST_ENV.keepCluster)) await cluster.down();
@@ -164,7 +168,13 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         stack.adoptSalt(fs.readFileSync(labFile(), "utf8"));
         fs.writeFileSync(labFile(), committedLabFile);
 
-        for (const [ns, name] of [[GATEWAY_NS, "fraud-scorer-stable"], [GATEWAY_NS, "fraud-scorer-candidate"], [NGINX_NS, "churn-predictor-stable"], [NGINX_NS, "churn-predictor-candidate"], [NGINX_NS, "modelship-router"]]) {
+        for (const [ns, name] of [
+            [GATEWAY_NS, "fraud-scorer-stable"],
+            [GATEWAY_NS, "fraud-scorer-candidate"],
+            [NGINX_NS, "churn-predictor-stable"],
+            [NGINX_NS, "churn-predictor-candidate"],
+            [NGINX_NS, "modelship-router"],
+        ]) {
             const deployment = await cluster.get("deployment", name, ns);
             assert.ok(deployment, `Deployment ${ns}/${name}`);
             assert.equal(deployment.status?.availableReplicas, (deployment.spec as { replicas: number }).replicas, `${name} is available`);
@@ -172,7 +182,11 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         assert.deepEqual(routeWeights(await route()), plannedWeights(base));
         assert.deepEqual(routeWeights(await route()), { stable: 90, candidate: 10 });
         const jobs = await cluster.list("jobs", "app.kubernetes.io/component=smoke-gate");
-        assert.deepEqual(jobs.map((j) => (j.status as { succeeded?: number }).succeeded), [1, 1], "both tracks' smoke Jobs passed before the route");
+        assert.deepEqual(
+            jobs.map((j) => (j.status as { succeeded?: number }).succeeded),
+            [1, 1],
+            "both tracks' smoke Jobs passed before the route",
+        );
         const resources = await stack.resources();
         assert.ok(resources.some((r) => r.type === TYPES.httpRoute));
     });
@@ -182,12 +196,12 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         stack.writeConfig(next);
         const preview = await stack.preview();
         const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
-        const allowed = new Set([
-            `${TYPES.httpRoute} fraud-scorer-route`,
-            `${TYPES.deployment} fraud-scorer-candidate`,
-            `${TYPES.job} fraud-scorer-gates-candidate-smoke`,
-        ]);
-        assert.deepEqual(changed.filter((c) => !allowed.has(c)), [], `only router, replicas and the candidate's gate change:\n${changed.join("\n")}`);
+        const allowed = new Set([`${TYPES.httpRoute} fraud-scorer-route`, `${TYPES.deployment} fraud-scorer-candidate`, `${TYPES.job} fraud-scorer-gates-candidate-smoke`]);
+        assert.deepEqual(
+            changed.filter((c) => !allowed.has(c)),
+            [],
+            `only router, replicas and the candidate's gate change:\n${changed.join("\n")}`,
+        );
         assert.ok(changed.includes(`${TYPES.httpRoute} fraud-scorer-route`), changed.join("\n"));
         assert.ok(changed.includes(`${TYPES.job} fraud-scorer-gates-candidate-smoke`), changed.join("\n"));
         assert.ok(!changed.some((c) => c.includes("churn-predictor") || c.includes("router")), "nothing of the nginx target changes");
@@ -219,7 +233,11 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         stack.writeConfig(next);
         const preview = await stack.preview();
         const changed = preview.changes.map((s) => `${s.type} ${s.name}`);
-        assert.deepEqual(changed.filter((c) => !/(ConfigMap|Deployment) nginx-modelship-router/.test(c)), [], changed.join("\n"));
+        assert.deepEqual(
+            changed.filter((c) => !/(ConfigMap|Deployment) nginx-modelship-router/.test(c)),
+            [],
+            changed.join("\n"),
+        );
         await upOk("blue-green switch", next);
         const router = await cluster.get("configmap", "modelship-router", NGINX_NS);
         const plans = readPlansAnnotation(router?.metadata.annotations?.[PLANS_ANNOTATION]);
@@ -362,7 +380,10 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             const history = await stack.pulumi(["stack", "history", "--json", "--page-size", "7", "--stack", STACK], 60_000);
             const messages = (JSON.parse(history.stdout) as Array<{ message: string }>).map((u) => u.message);
             assert.match(messages[0], /^fraud-scorer: abort: .*\(auto: error rate: candidate \d+(\.\d+)?% over 1% \(stable 0%\)/, "the rollback's message gives its reason");
-            assert.ok(messages.some((m) => /^fraud-scorer: canary step 2\/5: .*\(auto: error rate [\d.]+% within 1%; p95 latency/.test(m)), `each promotion's message gives its analysis:\n${messages.join("\n")}`);
+            assert.ok(
+                messages.some((m) => /^fraud-scorer: canary step 2\/5: .*\(auto: error rate [\d.]+% within 1%; p95 latency/.test(m)),
+                `each promotion's message gives its analysis:\n${messages.join("\n")}`,
+            );
         } finally {
             fs.writeFileSync(labFile(), committedLabFile);
             await prometheus.stop();
@@ -399,7 +420,10 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         const result = await stack.destroy();
         assert.equal(result.status, 0, result.all);
         timings.destroy = result.ms;
-        assert.deepEqual((await stack.resources()).map((r) => r.type), []);
+        assert.deepEqual(
+            (await stack.resources()).map((r) => r.type),
+            [],
+        );
         const deadline = Date.now() + 60_000;
         let left: KubeObject[];
         do {
@@ -407,7 +431,10 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             if (left.length === 0) break;
             await new Promise((r) => setTimeout(r, 1000));
         } while (Date.now() < deadline);
-        assert.deepEqual(left.map((o) => `${o.metadata.namespace}/${o.metadata.name}`), []);
+        assert.deepEqual(
+            left.map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+            [],
+        );
         for (const ns of [GATEWAY_NS, NGINX_NS]) {
             const namespace = await cluster.get("namespace", ns);
             assert.ok(namespace === undefined || (namespace.status as { phase?: string }).phase === "Terminating", `namespace ${ns} is gone or going`);

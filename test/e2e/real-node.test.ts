@@ -42,13 +42,25 @@ type Models = Record<string, Record<string, unknown>>;
 interface PodStatus {
     phase?: string;
     conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }>;
-    initContainerStatuses?: Array<{ name: string; restartCount: number; state: { terminated?: { exitCode: number; reason?: string; message?: string }; waiting?: { reason?: string } }; lastState?: { terminated?: { exitCode: number; message?: string } } }>;
+    initContainerStatuses?: Array<{
+        name: string;
+        restartCount: number;
+        state: { terminated?: { exitCode: number; reason?: string; message?: string }; waiting?: { reason?: string } };
+        lastState?: { terminated?: { exitCode: number; message?: string } };
+    }>;
     containerStatuses?: Array<{ name: string; ready: boolean; restartCount: number; state: Record<string, unknown>; lastState?: { terminated?: { exitCode: number } } }>;
 }
 
 function describeFailures(samples: readonly Sample[]): string {
     const failures = samples.filter(failed);
-    return `${failures.length} of ${samples.length} failed${failures.length > 0 ? `: ${failures.slice(0, 5).map((s) => s.error ?? `HTTP ${s.status}`).join("; ")}` : ""}`;
+    return `${failures.length} of ${samples.length} failed${
+        failures.length > 0
+            ? `: ${failures
+                  .slice(0, 5)
+                  .map((s) => s.error ?? `HTTP ${s.status}`)
+                  .join("; ")}`
+            : ""
+    }`;
 }
 
 describe("the lab stack under the real engine on a real node (real pods, real traffic)", function () {
@@ -100,7 +112,22 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
     /** Load through the nginx router's Service, from inside the node's namespace. */
     const load = async (args: readonly string[]): Promise<NetnsLoadOutput> => {
         const [host, port] = routerAddress.split(":");
-        const result = await node!.exec(process.execPath, [path.join(stack.projectDir, "dist/test/e2e/support/netns-load.js"), "--host", host, "--port", port, "--path", "/v2/models/churn-predictor/infer", "--concurrency", String(CONCURRENCY), ...args], 10 * 60_000);
+        const result = await node!.exec(
+            process.execPath,
+            [
+                path.join(stack.projectDir, "dist/test/e2e/support/netns-load.js"),
+                "--host",
+                host,
+                "--port",
+                port,
+                "--path",
+                "/v2/models/churn-predictor/infer",
+                "--concurrency",
+                String(CONCURRENCY),
+                ...args,
+            ],
+            10 * 60_000,
+        );
         assert.equal(result.status, 0, result.all);
         return JSON.parse(result.stdout) as NetnsLoadOutput;
     };
@@ -155,9 +182,19 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         // A server that exits at start (an invalid fault setting baked into the image): a crash loop.
         const crashing = image("fraud-scorer", CRASHING);
         must("bash", ["-c", `printf 'FROM %s\\nENV FAULT_ERROR_RATE=not-a-rate\\n' "$0" | docker build -q -t "$1" -`, server, crashing], { env: BUILD_ENV, timeout: 5 * 60_000 });
-        const servers = [image("fraud-scorer", "1.4.0"), image("fraud-scorer", "1.5.0"), image("fraud-scorer", CORRUPT), image("fraud-scorer", FORBIDDEN), image("churn-predictor", "2.0.1"), image("churn-predictor", "2.1.0")];
+        const servers = [
+            image("fraud-scorer", "1.4.0"),
+            image("fraud-scorer", "1.5.0"),
+            image("fraud-scorer", CORRUPT),
+            image("fraud-scorer", FORBIDDEN),
+            image("churn-predictor", "2.0.1"),
+            image("churn-predictor", "2.1.0"),
+        ];
         for (const name of servers) must("docker", ["tag", server, name]);
-        const routerDigest = must("bash", [path.join(findProjectDir(), "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 }).split("\n").pop() ?? "";
+        const routerDigest =
+            must("bash", [path.join(findProjectDir(), "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 })
+                .split("\n")
+                .pop() ?? "";
         // The node's containerd gets images without their registry digests: the router is named by tag.
         const router = "127.0.0.1:5000/modelship/router:1.27";
         must("docker", ["tag", routerDigest, router]);
@@ -180,7 +217,13 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
 
         store = await S3Store.up(node, await node.address());
         // A version whose model.json is not the one its checksum names, and one its role is denied.
-        const seeded = await store.seed(`s3://${BUCKET}/`, { models: modelsDir, environment: STACK, namespace: GATEWAY_NS, corrupt: [`fraud-scorer/${CORRUPT}`], forbid: [`fraud-scorer/${FORBIDDEN}`] });
+        const seeded = await store.seed(`s3://${BUCKET}/`, {
+            models: modelsDir,
+            environment: STACK,
+            namespace: GATEWAY_NS,
+            corrupt: [`fraud-scorer/${CORRUPT}`],
+            forbid: [`fraud-scorer/${FORBIDDEN}`],
+        });
         assert.deepEqual(Object.keys(seeded).sort(), ["churn-predictor", "fraud-scorer"], "both models seeded, each with its role");
 
         base = (parse(committedLabFile) as { config: Config }).config;
@@ -198,14 +241,20 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
 
     after(async function () {
         if (committedLabFile) fs.writeFileSync(labFile(), committedLabFile);
-        if (Object.keys(timings).length > 0) console.log(`      engine timings: ${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}`);
+        if (Object.keys(timings).length > 0)
+            console.log(
+                `      engine timings: ${Object.entries(timings)
+                    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+                    .join(", ")}`,
+            );
         for (const line of figures) console.log(`      ${line}`);
         if (node && !isOn(TEST_ENV.keepCluster)) {
             await store?.down();
             await node.down();
         }
         stack?.cleanup();
-        if (docker) runSync("bash", ["-c", "docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^127\\.0\\.0\\.1:5000/modelship/(fraud-scorer|churn-predictor|router):' | xargs -r docker rmi"]);
+        if (docker)
+            runSync("bash", ["-c", "docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^127\\.0\\.0\\.1:5000/modelship/(fraud-scorer|churn-predictor|router):' | xargs -r docker rmi"]);
         stopDocker(docker);
     });
 
@@ -217,7 +266,10 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         assert.equal(fs.readFileSync(labFile(), "utf8"), committedLabFile, "Pulumi.lab.yaml is left as shipped");
 
         let lastReady = started;
-        for (const [namespace, model, versions] of [[GATEWAY_NS, "fraud-scorer", { stable: "1.4.0", candidate: "1.5.0" }], [NGINX_NS, "churn-predictor", { stable: "2.0.1", candidate: "2.1.0" }]] as const) {
+        for (const [namespace, model, versions] of [
+            [GATEWAY_NS, "fraud-scorer", { stable: "1.4.0", candidate: "1.5.0" }],
+            [NGINX_NS, "churn-predictor", { stable: "2.0.1", candidate: "2.1.0" }],
+        ] as const) {
             for (const [track, version] of Object.entries(versions)) {
                 const trackPods = await pods(namespace, `${LABEL.name}=${model},${LABEL.track}=${track},${LABEL.component}=model-server`);
                 assert.ok(trackPods.length > 0, `${model} ${track} has pods`);
@@ -250,7 +302,10 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
     it("a second preview right after `up` shows no change", async () => {
         const preview = await stack.preview();
         timings["preview, no change"] = preview.run.ms;
-        assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
+        assert.deepEqual(
+            preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`),
+            [],
+        );
     });
 
     it("a blue-green switch and `modelship rollback --yes` under a steady load through the router's Service lose no request", async () => {
@@ -270,7 +325,9 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         const { samples } = await running;
         const byTrack = countBy(samples, (s) => s.track);
         const retried = samples.filter((s) => s.retried).length;
-        figures.push(`blue-green switch + rollback under load: ${describeFailures(samples)}, ${retried} connections a retiring router closed before answering (sent again), answers ${JSON.stringify(byTrack)}`);
+        figures.push(
+            `blue-green switch + rollback under load: ${describeFailures(samples)}, ${retried} connections a retiring router closed before answering (sent again), answers ${JSON.stringify(byTrack)}`,
+        );
         assert.equal(samples.filter(failed).length, 0, describeFailures(samples));
         assert.ok((byTrack.candidate ?? 0) > 0 && (byTrack.stable ?? 0) > 0, `both pools answered: ${JSON.stringify(byTrack)}`);
         const last = samples.slice(-50);
@@ -294,25 +351,39 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
     it("a candidate whose artifact does not match its checksum never becomes ready: the update fails before the route", async () => {
         const { pods: candidates } = await failingCandidate("candidate with a corrupt artifact", CORRUPT);
         const messages = candidates.flatMap((p) => (p.initContainerStatuses ?? []).map((c) => c.lastState?.terminated?.message ?? c.state.terminated?.message ?? ""));
-        assert.ok(messages.some((m) => /does not match its checksum/.test(m)), `the init container says why:\n${messages.join("\n")}`);
+        assert.ok(
+            messages.some((m) => /does not match its checksum/.test(m)),
+            `the init container says why:\n${messages.join("\n")}`,
+        );
     });
 
     it("a candidate whose artifact its role may not read never becomes ready: the update fails before the route", async () => {
         const { pods: candidates } = await failingCandidate("candidate with a forbidden artifact", FORBIDDEN);
         const messages = candidates.flatMap((p) => (p.initContainerStatuses ?? []).map((c) => c.lastState?.terminated?.message ?? c.state.terminated?.message ?? ""));
-        assert.ok(messages.some((m) => /forbidden|AccessDenied/i.test(m)), `the init container says why:\n${messages.join("\n")}`);
+        assert.ok(
+            messages.some((m) => /forbidden|AccessDenied/i.test(m)),
+            `the init container says why:\n${messages.join("\n")}`,
+        );
     });
 
     it("a candidate that crash-loops fails the update before the route", async () => {
         const { pods: candidates } = await failingCandidate("candidate that crash-loops", CRASHING);
-        const restarts = candidates.flatMap((p) => (p.containerStatuses ?? []).filter((c) => c.name === "model-server").map((c) => ({ restarts: c.restartCount, exit: c.lastState?.terminated?.exitCode })));
-        assert.ok(restarts.some((r) => r.restarts >= 1 && r.exit === 1), `the server exited 1 and was restarted: ${JSON.stringify(restarts)}`);
+        const restarts = candidates.flatMap((p) =>
+            (p.containerStatuses ?? []).filter((c) => c.name === "model-server").map((c) => ({ restarts: c.restartCount, exit: c.lastState?.terminated?.exitCode })),
+        );
+        assert.ok(
+            restarts.some((r) => r.restarts >= 1 && r.exit === 1),
+            `the server exited 1 and was restarted: ${JSON.stringify(restarts)}`,
+        );
     });
 
     it("back to a good candidate: the update succeeds, and a second preview shows no change", async () => {
         await upOk("a good candidate again", withModels({ fraud: fraudCandidate("1.5.0") }));
         const preview = await stack.preview();
-        assert.deepEqual(preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`), []);
+        assert.deepEqual(
+            preview.changes.map((c) => `${c.op} ${c.type} ${c.name}`),
+            [],
+        );
         const candidates = await pods(GATEWAY_NS, `${LABEL.track}=candidate,${LABEL.component}=model-server`);
         assert.deepEqual([...new Set(candidates.map((p) => p.metadata.labels?.[LABEL.version]))], ["1.5.0"], "the broken candidates' pods are gone");
     });
@@ -321,7 +392,10 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         const result = await stack.destroy();
         assert.equal(result.status, 0, result.all);
         timings.destroy = result.ms;
-        assert.deepEqual((await stack.resources()).map((r) => r.type), []);
+        assert.deepEqual(
+            (await stack.resources()).map((r) => r.type),
+            [],
+        );
         const deadline = Date.now() + 120_000;
         let left: KubeObject[];
         do {
@@ -330,6 +404,9 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
             if (left.length === 0 && remaining.length === 0) break;
             await new Promise((r) => setTimeout(r, 2000));
         } while (Date.now() < deadline);
-        assert.deepEqual(left.map((o) => `${o.metadata.namespace}/${o.metadata.name}`), []);
+        assert.deepEqual(
+            left.map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+            [],
+        );
     });
 });

@@ -136,6 +136,9 @@ describe("pulumi-resource-command under the real engine (command:local:Command)"
         const exported = await pulumi(["stack", "export"]);
         assert.equal(exported.status, 0, exported.all);
         const resources = (JSON.parse(exported.stdout) as { deployment: { resources?: Array<{ type: string }> } }).deployment.resources ?? [];
-        assert.deepEqual(resources.filter((r) => r.type === TYPES.command), []);
+        assert.deepEqual(
+            resources.filter((r) => r.type === TYPES.command),
+            [],
+        );
     });
 });

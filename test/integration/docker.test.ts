@@ -46,7 +46,11 @@ describe("the model-server image on a real Docker engine", function () {
         const declaredVolume = /type=volume,source=([^,']+),/.exec(create)?.[1];
         assert.ok(declaredVolume, create);
         const volume = `modelship-test-${id}-${track}${artifact ? "-corrupt" : ""}`;
-        let script = create.split(shellQuote(`modelship/${MODEL}:${VERSIONS[track]}`)).join(shellQuote(image)).split(declaredVolume).join(volume);
+        let script = create
+            .split(shellQuote(`modelship/${MODEL}:${VERSIONS[track]}`))
+            .join(shellQuote(image))
+            .split(declaredVolume)
+            .join(volume);
         if (artifact) script = script.split(path.join(projectDir, "model-server", "models", MODEL)).join(artifact);
         assert.ok(script.includes(shellQuote(image)), `the declared step runs the track's image: ${create}`);
         return { script, declaredVolume, volume };
@@ -65,7 +69,19 @@ describe("the model-server image on a real Docker engine", function () {
             const tag = `${environment.registry}/modelship/${MODEL}:${version}`;
             must(
                 "docker",
-                ["build", "--quiet", "--build-arg", `BASE_IMAGE=${environment.baseImage}`, "--build-arg", `MODEL_NAME=${MODEL}`, "--build-arg", `MODEL_VERSION=${version}`, "-t", tag, path.join(projectDir, "model-server")],
+                [
+                    "build",
+                    "--quiet",
+                    "--build-arg",
+                    `BASE_IMAGE=${environment.baseImage}`,
+                    "--build-arg",
+                    `MODEL_NAME=${MODEL}`,
+                    "--build-arg",
+                    `MODEL_VERSION=${version}`,
+                    "-t",
+                    tag,
+                    path.join(projectDir, "model-server"),
+                ],
                 { env: BUILD_ENV, timeout: 15 * 60_000 },
             );
             // Pushed, then run by digest, as the registry-backed targets do.
@@ -105,7 +121,11 @@ describe("the model-server image on a real Docker engine", function () {
 
     it("labels the image with OCI annotations and the model's name and version, and runs it as a non-root user", () => {
         for (const track of ["stable", "candidate"] as const) {
-            const config = JSON.parse(must("docker", ["image", "inspect", "--format", "{{json .Config}}", images[track]!])) as { Labels: Record<string, string>; User: string; Healthcheck?: { Test: string[] } };
+            const config = JSON.parse(must("docker", ["image", "inspect", "--format", "{{json .Config}}", images[track]!])) as {
+                Labels: Record<string, string>;
+                User: string;
+                Healthcheck?: { Test: string[] };
+            };
             assert.equal(config.Labels["org.opencontainers.image.version"], VERSIONS[track]);
             assert.equal(config.Labels["dev.modelship.model.name"], MODEL);
             assert.equal(config.Labels["dev.modelship.model.version"], VERSIONS[track]);

@@ -88,7 +88,15 @@ describe("gate programs (node dist/tools/gate.js)", () => {
 
     describe("usage", () => {
         it("exits 2 with a usage line for an unknown gate, an unknown flag, a missing flag or a bad value", async () => {
-            for (const args of [["deploy"], [], ["lint"], ["lint", "--dockerfile", "x", "--bogus", "1"], ["lint", "--dockerfile", "x", "--required", "maybe"], ["scan", "--image", "x", "--scanner", "grype"], ["smoke", "--url", "http://127.0.0.1:1", "--model", "m", "--version", "1", "--input", smokeRequest, "--expect-min", "0"]]) {
+            for (const args of [
+                ["deploy"],
+                [],
+                ["lint"],
+                ["lint", "--dockerfile", "x", "--bogus", "1"],
+                ["lint", "--dockerfile", "x", "--required", "maybe"],
+                ["scan", "--image", "x", "--scanner", "grype"],
+                ["smoke", "--url", "http://127.0.0.1:1", "--model", "m", "--version", "1", "--input", smokeRequest, "--expect-min", "0"],
+            ]) {
                 const result = await gate(args);
                 assert.equal(result.status, 2, `${args.join(" ")}\n${result.all}`);
                 assert.match(result.stderr, /^usage: node dist\/tools\/gate\.js <lint\|scan\|smoke>/m, result.all);
@@ -128,7 +136,13 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const result = await gate(["lint", "--dockerfile", dockerfile(BROKEN)]);
             assert.equal(result.status, 0, result.all);
             assert.match(result.stdout, /: 6 findings \(0 error, 4 warning, 2 info, 0 style\); failing on error$/m, result.all);
-            for (const [rule, line] of [["DL3007", 1], ["DL3008", 2], ["DL3003", 3], ["DL3025", 4]]) assert.match(result.stdout, new RegExp(`^lint: warning ${rule} line ${line}: \\S`, "m"), `${rule}\n${result.all}`);
+            for (const [rule, line] of [
+                ["DL3007", 1],
+                ["DL3008", 2],
+                ["DL3003", 3],
+                ["DL3025", 4],
+            ])
+                assert.match(result.stdout, new RegExp(`^lint: warning ${rule} line ${line}: \\S`, "m"), `${rule}\n${result.all}`);
             assert.match(result.stdout, /^lint: info DL3015 line 2: /m, result.all);
             assertResult(result, "lint", "passed");
         });
@@ -143,7 +157,11 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         it("without hadolint on PATH: exit 1 when required (the default), 0 with the message when not", async () => {
             const env = barePath();
             const file = dockerfile(BROKEN);
-            for (const [flags, status, detail] of [[[], 1, "required"], [["--required", "true"], 1, "required"], [["--required", "false"], 0, "advisory"]] as const) {
+            for (const [flags, status, detail] of [
+                [[], 1, "required"],
+                [["--required", "true"], 1, "required"],
+                [["--required", "false"], 0, "advisory"],
+            ] as const) {
                 const result = await gate(["lint", "--dockerfile", file, ...flags], env);
                 assert.equal(result.status, status, `${flags.join(" ")}\n${result.all}`);
                 assert.match(result.stdout, /^lint not run: hadolint not found on PATH$/m, result.all);
@@ -182,7 +200,14 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             return JSON.stringify({ SchemaVersion: 2, ArtifactName: IMAGE, ArtifactType: "container_image", ...(results ? { Results: results } : {}) });
         }
 
-        const vuln = (id: string, severity: string, pkg = "openssl") => ({ VulnerabilityID: id, PkgName: pkg, InstalledVersion: "3.0.11-1", FixedVersion: "3.0.13-1", Severity: severity, Title: `${pkg}: something (${id})` });
+        const vuln = (id: string, severity: string, pkg = "openssl") => ({
+            VulnerabilityID: id,
+            PkgName: pkg,
+            InstalledVersion: "3.0.11-1",
+            FixedVersion: "3.0.13-1",
+            Severity: severity,
+            Title: `${pkg}: something (${id})`,
+        });
 
         function assertNotScanned(result: GateRun, status: number, reason: RegExp): void {
             assert.equal(result.status, status, result.all);
@@ -205,7 +230,9 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         });
 
         it("fails on a CRITICAL vulnerability and names it; trivy gets the documented arguments", async () => {
-            const { env, argsFile } = fakeTrivy({ stdout: report([{ Target: "debian 12.5", Class: "os-pkgs", Vulnerabilities: [vuln("CVE-2024-0001", "CRITICAL"), vuln("CVE-2024-0002", "LOW", "zlib")] }]) });
+            const { env, argsFile } = fakeTrivy({
+                stdout: report([{ Target: "debian 12.5", Class: "os-pkgs", Vulnerabilities: [vuln("CVE-2024-0001", "CRITICAL"), vuln("CVE-2024-0002", "LOW", "zlib")] }]),
+            });
             const result = await gate(["scan", "--image", IMAGE, "--required", "false"], env);
             assert.equal(result.status, 1, `a finding fails even an advisory scan's exit code\n${result.all}`);
             assert.deepEqual(JSON.parse(fs.readFileSync(argsFile, "utf8")), ["image", "--quiet", "--format", "json", "--cache-backend", "memory", "--scanners", "vuln,secret,misconfig", IMAGE]);
@@ -219,7 +246,14 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const { env } = fakeTrivy({
                 stdout: report([
                     { Target: "/app/.env", Class: "secret", Secrets: [{ RuleID: "aws-access-key-id", Category: "AWS", Severity: "HIGH", Title: "AWS Access Key ID", StartLine: 3 }] },
-                    { Target: "Dockerfile", Class: "config", Misconfigurations: [{ ID: "DS002", AVDID: "AVD-DS-0002", Title: "Image user should not be 'root'", Severity: "HIGH", Status: "FAIL" }, { ID: "DS026", Title: "No HEALTHCHECK", Severity: "HIGH", Status: "PASS" }] },
+                    {
+                        Target: "Dockerfile",
+                        Class: "config",
+                        Misconfigurations: [
+                            { ID: "DS002", AVDID: "AVD-DS-0002", Title: "Image user should not be 'root'", Severity: "HIGH", Status: "FAIL" },
+                            { ID: "DS026", Title: "No HEALTHCHECK", Severity: "HIGH", Status: "PASS" },
+                        ],
+                    },
                 ]),
             });
             const result = await gate(["scan", "--image", IMAGE], env);
@@ -248,9 +282,13 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         it("a vulnerability DB that cannot be downloaded is NOT SCANNED, never clean", async () => {
             const stderr =
                 "2026-01-10T10:00:00Z\tINFO\t[vulndb] Need to update DB\n" +
-                '2026-01-10T10:00:01Z\tFATAL\tFatal error\tinit error: DB error: failed to download vulnerability DB: OCI artifact error: failed to download artifact from any source: GET https://mirror.gcr.io/v2/aquasec/trivy-db/manifests/2: dial tcp: lookup mirror.gcr.io: no such host\n';
+                "2026-01-10T10:00:01Z\tFATAL\tFatal error\tinit error: DB error: failed to download vulnerability DB: OCI artifact error: failed to download artifact from any source: GET https://mirror.gcr.io/v2/aquasec/trivy-db/manifests/2: dial tcp: lookup mirror.gcr.io: no such host\n";
             const { env } = fakeTrivy({ stderr, exit: 1 });
-            assertNotScanned(await gate(["scan", "--image", IMAGE], env), 1, /^scan: NOT SCANNED: trivy could not download or open its vulnerability DB \(exit code 1\): .*failed to download vulnerability DB/m);
+            assertNotScanned(
+                await gate(["scan", "--image", IMAGE], env),
+                1,
+                /^scan: NOT SCANNED: trivy could not download or open its vulnerability DB \(exit code 1\): .*failed to download vulnerability DB/m,
+            );
             assertNotScanned(await gate(["scan", "--image", IMAGE, "--required", "false"], env), 0, /vulnerability DB/);
         });
 
@@ -277,7 +315,11 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const required = await gate(["scan", "--image", IMAGE], env);
             assertNotScanned(required, 1, /^scan: NOT SCANNED: vulnerabilities: trivy could not download or open its vulnerability DB \(exit code 1\)/m);
             assert.match(required.stdout, /^scan: trivy \S+, secrets and misconfigurations only: 0 findings$/m, required.all);
-            const calls = fs.readFileSync(callsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+            const calls = fs
+                .readFileSync(callsFile, "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l) as string[]);
             assert.deepEqual(calls, [TRIVY_ARGS(IMAGE), TRIVY_OFFLINE_ARGS(IMAGE)]);
             assertNotScanned(await gate(["scan", "--image", IMAGE, "--required", "false"], env), 0, /vulnerabilities: trivy could not download/);
         });
@@ -327,7 +369,11 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const lines = result.stdout.trim().split("\n");
             assert.match(lines[0], /^smoke: ready after \d+\.\d s$/, result.all);
             assert.equal(lines[1], "smoke: infer ok (2 rows, 0.285..0.9743)", result.all);
-            assert.match(lines[2], /^smoke: v1 ok \(2 instances, 0\.285\.\.0\.9743; Deprecation: true, Sunset: .+ GMT, Link: <\/v2\/models\/fraud-scorer\/infer>; rel="successor-version"\)$/, result.all);
+            assert.match(
+                lines[2],
+                /^smoke: v1 ok \(2 instances, 0\.285\.\.0\.9743; Deprecation: true, Sunset: .+ GMT, Link: <\/v2\/models\/fraud-scorer\/infer>; rel="successor-version"\)$/,
+                result.all,
+            );
             assert.equal(lines[3], "smoke: version ok (X-Model-Version 1.4.0 on infer and v1)", result.all);
             assert.match(lines[4], /^smoke: passed in \d+\.\d s$/, result.all);
             assert.equal(lines.length, 5, result.all);
@@ -361,7 +407,11 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             const result = await smoke(failing, "1.5.0", ["--retries", "3"]);
             assert.equal(result.status, 1, result.all);
             assert.match(result.stdout, /^smoke: ready after /m, result.all);
-            assert.match(result.stdout, /^smoke: FAILED infer: POST http:\/\/127\.0\.0\.1:\d+\/v2\/models\/fraud-scorer\/infer failed after 4 attempts: last answer 500 \{"error":"injected fault \(FAULT_ERROR_RATE=1\)"\}$/m, result.all);
+            assert.match(
+                result.stdout,
+                /^smoke: FAILED infer: POST http:\/\/127\.0\.0\.1:\d+\/v2\/models\/fraud-scorer\/infer failed after 4 attempts: last answer 500 \{"error":"injected fault \(FAULT_ERROR_RATE=1\)"\}$/m,
+                result.all,
+            );
             assert.match(result.stdout, /^smoke: FAILED v1: POST .*:predict failed after 4 attempts: last answer 500 /m, result.all);
             assert.match(lastLine(result.stdout), /^smoke: FAILED \(infer, v1\) in \d+\.\d s$/, result.all);
             assert.equal((await inferencesServed(failing!)) - before, 4, "1 attempt + 3 retries reached the server's v2 route");
@@ -384,15 +434,64 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             await nginx.start(nginxOrSkip(this), [routeFor({ type: "canary", steps: [10, 100], step: 0, abort: true }, { stable: stable!, candidate: candidate! })]);
             try {
                 const through = `http://127.0.0.1:${nginx.port}`;
-                const pinned = (track: string, version: string) => gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", version, "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--pin", `x-modelship-track=${track}`]);
+                const pinned = (track: string, version: string) =>
+                    gate([
+                        "smoke",
+                        "--url",
+                        through,
+                        "--model",
+                        "fraud-scorer",
+                        "--version",
+                        version,
+                        "--input",
+                        smokeRequest,
+                        "--expect-min",
+                        "0",
+                        "--expect-max",
+                        "1",
+                        "--pin",
+                        `x-modelship-track=${track}`,
+                    ]);
                 const candidateRun = await pinned("candidate", "1.5.0");
                 assert.equal(candidateRun.status, 0, `the aborted candidate (weight 0) is reached through its pin\n${candidateRun.all}`);
                 const stableRun = await pinned("stable", "1.5.0");
                 assert.equal(stableRun.status, 1, stableRun.all);
                 assert.match(stableRun.stdout, /^smoke: FAILED infer: model_version is "1\.4\.0", expected --version "1\.5\.0"$/m, stableRun.all);
-                const unpinned = await gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", "1.5.0", "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--timeout-ms", "1500"]);
+                const unpinned = await gate([
+                    "smoke",
+                    "--url",
+                    through,
+                    "--model",
+                    "fraud-scorer",
+                    "--version",
+                    "1.5.0",
+                    "--input",
+                    smokeRequest,
+                    "--expect-min",
+                    "0",
+                    "--expect-max",
+                    "1",
+                    "--timeout-ms",
+                    "1500",
+                ]);
                 assert.equal(unpinned.status, 1, `without --pin the router's own readiness path is not a model server's\n${unpinned.all}`);
-                const bad = await gate(["smoke", "--url", through, "--model", "fraud-scorer", "--version", "1.5.0", "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--pin", "candidate"]);
+                const bad = await gate([
+                    "smoke",
+                    "--url",
+                    through,
+                    "--model",
+                    "fraud-scorer",
+                    "--version",
+                    "1.5.0",
+                    "--input",
+                    smokeRequest,
+                    "--expect-min",
+                    "0",
+                    "--expect-max",
+                    "1",
+                    "--pin",
+                    "candidate",
+                ]);
                 assert.equal(bad.status, 2, bad.all);
                 assert.match(bad.stderr + bad.stdout, /--pin candidate: expected <header>=<track>/, bad.all);
             } finally {
@@ -402,9 +501,29 @@ describe("gate programs (node dist/tools/gate.js)", () => {
 
         it("fails naming the URL when nothing listens (--timeout-ms 1500)", async () => {
             const port = await freePort();
-            const result = await gate(["smoke", "--url", `http://127.0.0.1:${port}`, "--model", "fraud-scorer", "--version", "1.4.0", "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", "--timeout-ms", "1500"]);
+            const result = await gate([
+                "smoke",
+                "--url",
+                `http://127.0.0.1:${port}`,
+                "--model",
+                "fraud-scorer",
+                "--version",
+                "1.4.0",
+                "--input",
+                smokeRequest,
+                "--expect-min",
+                "0",
+                "--expect-max",
+                "1",
+                "--timeout-ms",
+                "1500",
+            ]);
             assert.equal(result.status, 1, result.all);
-            assert.match(result.stdout, new RegExp(`^smoke: FAILED ready: GET http://127\\.0\\.0\\.1:${port}/v2/health/ready did not answer 200 within 1\\.5 s \\(last: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`, "m"), result.all);
+            assert.match(
+                result.stdout,
+                new RegExp(`^smoke: FAILED ready: GET http://127\\.0\\.0\\.1:${port}/v2/health/ready did not answer 200 within 1\\.5 s \\(last: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`, "m"),
+                result.all,
+            );
             const seconds = parseGateResult(result.stdout)!.seconds;
             assert.ok(seconds >= 1.4 && seconds < 5, result.all);
             assert.match(lastLine(result.stdout), /^smoke: FAILED \(ready\) in /, result.all);

@@ -22,11 +22,14 @@ interface Reply {
 /** One POST on a fresh connection, with the body's bytes exactly as given. */
 function post(port: number, path: string, body: Uint8Array): Promise<Reply> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path, method: "POST", agent: false, timeout: 10_000, headers: { "content-type": "application/json", "content-length": body.length } }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        });
+        const req = http.request(
+            { host: "127.0.0.1", port, path, method: "POST", agent: false, timeout: 10_000, headers: { "content-type": "application/json", "content-length": body.length } },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (chunk: Buffer) => chunks.push(chunk));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+            },
+        );
         req.on("timeout", () => req.destroy(new Error(`no answer within 10 s to POST ${path}`)));
         req.on("error", reject);
         req.end(body);
@@ -65,23 +68,30 @@ const placements: readonly ((deep: string) => string)[] = [
 ];
 
 const deepBody = fc
-    .record({ kind: fc.constantFrom("array" as const, "object" as const, "mixed" as const), depth: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 4_000, max: MAX_DEPTH }), fc.constant(MAX_DEPTH)), place: fc.integer({ min: 0, max: placements.length - 1 }), unclosed: fc.boolean() })
+    .record({
+        kind: fc.constantFrom("array" as const, "object" as const, "mixed" as const),
+        depth: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 4_000, max: MAX_DEPTH }), fc.constant(MAX_DEPTH)),
+        place: fc.integer({ min: 0, max: placements.length - 1 }),
+        unclosed: fc.boolean(),
+    })
     .map(({ kind, depth, place, unclosed }) => {
         const text = placements[place](nested(kind, depth));
         return unclosed ? text.slice(0, Math.ceil(text.length / 2)) : text;
     });
 
 const hugeNumber = fc.constantFrom("1e400", "-1e400", "1e39", "123456789012345678901234567890", "9007199254740993", "-0", "1e-400", "0.0000000000000000000000000000000001");
-const hugeNumbers = fc.record({ values: fc.array(hugeNumber, { minLength: 4, maxLength: 4 }), datatype: fc.constantFrom("FP32", "FP64", "INT32", "INT64"), v1: fc.boolean() }).map(({ values, datatype, v1 }) =>
-    v1 ? `{"instances":[[${values.join(",")}]]}` : `{"inputs":[{"name":"features","shape":[1,4],"datatype":"${datatype}","data":[${values.join(",")}]}]}`,
-);
+const hugeNumbers = fc
+    .record({ values: fc.array(hugeNumber, { minLength: 4, maxLength: 4 }), datatype: fc.constantFrom("FP32", "FP64", "INT32", "INT64"), v1: fc.boolean() })
+    .map(({ values, datatype, v1 }) => (v1 ? `{"instances":[[${values.join(",")}]]}` : `{"inputs":[{"name":"features","shape":[1,4],"datatype":"${datatype}","data":[${values.join(",")}]}]}`));
 
 /** A valid request with one field replaced by any JSON value (wrong types, wrong shapes, nulls). */
-const wrongTypes = fc.record({ field: fc.constantFrom("inputs", "name", "shape", "datatype", "data", "id", "parameters", "outputs", "instances"), value: fc.jsonValue({ maxDepth: 6 }) }).map(({ field, value }) => {
-    if (field === "instances") return JSON.stringify({ instances: value });
-    if (field === "inputs" || field === "id" || field === "parameters" || field === "outputs") return JSON.stringify({ inputs: [tensor([1, 2, 3, 4])], [field]: value });
-    return JSON.stringify({ inputs: [{ ...tensor([1, 2, 3, 4]), [field]: value }] });
-});
+const wrongTypes = fc
+    .record({ field: fc.constantFrom("inputs", "name", "shape", "datatype", "data", "id", "parameters", "outputs", "instances"), value: fc.jsonValue({ maxDepth: 6 }) })
+    .map(({ field, value }) => {
+        if (field === "instances") return JSON.stringify({ instances: value });
+        if (field === "inputs" || field === "id" || field === "parameters" || field === "outputs") return JSON.stringify({ inputs: [tensor([1, 2, 3, 4])], [field]: value });
+        return JSON.stringify({ inputs: [{ ...tensor([1, 2, 3, 4]), [field]: value }] });
+    });
 
 /** Text of a valid request cut or spliced with invalid UTF-8 (a lone continuation byte, an overlong form, a surrogate, 0xFF). */
 const invalidUtf8 = fc.record({ at: fc.nat(), bytes: fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0xc3]) }).map(({ at, bytes }) => {
@@ -135,6 +145,9 @@ describe("model server process: malformed input of any shape", function () {
         assert.ok(server.running, `the server process exited\n${server.diagnostics()}`);
         assert.equal((await get(server.port, "/v2/health/ready")).status, 200, "still ready");
         assert.equal(sumMetric(await server.metrics(), "modelship_request_errors_total"), errorsBefore, `server errors counted; statuses seen: ${JSON.stringify([...statuses])}`);
-        assert.ok([...statuses.keys()].some((status) => status >= 400), `the bodies reached validation: ${JSON.stringify([...statuses])}`);
+        assert.ok(
+            [...statuses.keys()].some((status) => status >= 400),
+            `the bodies reached validation: ${JSON.stringify([...statuses])}`,
+        );
     });
 });

@@ -72,7 +72,6 @@ describe("nginx -t on rendered configs", function () {
     });
 });
 
-
 /** The real nginx on a free loopback port in front of a stable and a candidate track server. */
 /** The real nginx in front of a stable and a candidate track server. */
 class Harness {
@@ -119,15 +118,24 @@ describe("nginx router end to end (canary 70/30)", function () {
 
     it("splits live requests about 70/30 and the answering track matches the header", async () => {
         const answers = await many(400, 8, () => infer());
-        assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)));
-        assert.ok(answers.every((a) => answeredBy(a) === a.track), "X-Modelship-Track names the track that answered");
+        assert.ok(
+            answers.every((a) => a.status === 200),
+            JSON.stringify(answers.find((a) => a.status !== 200)),
+        );
+        assert.ok(
+            answers.every((a) => answeredBy(a) === a.track),
+            "X-Modelship-Track names the track that answered",
+        );
         const share = answers.filter((a) => a.track === "candidate").length / answers.length;
         assert.ok(share >= 0.2 && share <= 0.4, `candidate share ${share}`);
     });
 
     it("pins requests with x-modelship-track: candidate", async () => {
         const answers = await many(20, 4, () => infer({ "x-modelship-track": "candidate" }));
-        assert.deepEqual(answers.map((a) => [a.status, answeredBy(a)]), Array.from({ length: 20 }, () => [200, "candidate"]));
+        assert.deepEqual(
+            answers.map((a) => [a.status, answeredBy(a)]),
+            Array.from({ length: 20 }, () => [200, "candidate"]),
+        );
     });
 
     it("routes the model's other paths and answers unknown models with a JSON 404", async () => {
@@ -142,7 +150,11 @@ describe("nginx router end to end (canary 70/30)", function () {
 
     it("writes one JSON access log line per request naming the model and track", async () => {
         for (let attempt = 0; attempt < 20 && !router.accessLog().includes("/v2/health/live"); attempt++) await sleep(100);
-        const entries = router.accessLog().split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+        const entries = router
+            .accessLog()
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
         const inferences = entries.filter((e) => e.uri === INFER);
         assert.ok(inferences.length >= 420, `${inferences.length} inference log lines`);
         assert.ok(inferences.every((e) => e.model === "fraud-scorer" && (e.track === "stable" || e.track === "candidate") && e.status === 200 && e.request_id !== ""));
@@ -151,10 +163,19 @@ describe("nginx router end to end (canary 70/30)", function () {
     it("still answers every request from stable when the candidate server is down", async () => {
         await router.stopTrack("candidate");
         const answers = await many(100, 4, () => infer());
-        assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)));
-        assert.ok(answers.every((a) => answeredBy(a) === "stable" && a.track === "stable"), "X-Modelship-Track names the track that answered");
+        assert.ok(
+            answers.every((a) => a.status === 200),
+            JSON.stringify(answers.find((a) => a.status !== 200)),
+        );
+        assert.ok(
+            answers.every((a) => answeredBy(a) === "stable" && a.track === "stable"),
+            "X-Modelship-Track names the track that answered",
+        );
         const pinned = await many(5, 1, () => infer({ "x-modelship-track": "candidate" }));
-        assert.ok(pinned.every((a) => a.status === 200 && answeredBy(a) === "stable" && a.track === "stable"), JSON.stringify(pinned));
+        assert.ok(
+            pinned.every((a) => a.status === 200 && answeredBy(a) === "stable" && a.track === "stable"),
+            JSON.stringify(pinned),
+        );
     });
 });
 
@@ -189,9 +210,11 @@ describe("nginx router end to end (shadow 30% and sticky abTest)", function () {
                 tracksOf.set(`user-${user}`, (tracksOf.get(`user-${user}`) ?? new Set()).add(answeredBy(answer)));
             }
         }
-        assert.ok([...tracksOf.values()].every((t) => t.size === 1), "one track per user");
+        assert.ok(
+            [...tracksOf.values()].every((t) => t.size === 1),
+            "one track per user",
+        );
         const candidateUsers = [...tracksOf.values()].filter((t) => t.has("candidate")).length;
         assert.ok(candidateUsers >= 8 && candidateUsers <= 32, `${candidateUsers} of 40 users on candidate`);
     });
 });
-

@@ -16,7 +16,6 @@ const LOAD_MS = 6000;
 const WINDOW = "1m";
 const INFER = `route="${INFER_ROUTE}"`;
 
-
 /** The model server exports its inference error series at 0 from the start, so a healthy track's rate is 0, not absent. */
 const ERROR_RATE = `sum by (track) (rate(modelship_request_errors_total{${INFER}}[${WINDOW}])) / sum by (track) (rate(modelship_requests_total{${INFER}}[${WINDOW}]))`;
 const P95 = `histogram_quantile(0.95, sum by (le, track) (rate(modelship_request_duration_seconds_bucket{${INFER}}[${WINDOW}])))`;
@@ -52,10 +51,14 @@ describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)
 
         // Done once Prometheus's latest scrape holds every request the clients sent.
         const sent = { stable: loads.stable.samples.length, candidate: loads.candidate.samples.length };
-        await prometheus.waitUntil(async () => {
-            const served = await prometheus.byTrack(SERVED);
-            return served.stable === sent.stable && served.candidate === sent.candidate;
-        }, 15000, `a scrape with every request (${JSON.stringify(sent)})`);
+        await prometheus.waitUntil(
+            async () => {
+                const served = await prometheus.byTrack(SERVED);
+                return served.stable === sent.stable && served.candidate === sent.candidate;
+            },
+            15000,
+            `a scrape with every request (${JSON.stringify(sent)})`,
+        );
     });
 
     after(async () => {
@@ -67,7 +70,10 @@ describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)
 
     it("the clients saw the injected faults (the ground truth for the queries)", () => {
         assert.ok(loads.stable && loads.candidate);
-        assert.deepEqual(countBy(loads.stable.samples, (s) => String(s.status)), { "200": loads.stable.samples.length });
+        assert.deepEqual(
+            countBy(loads.stable.samples, (s) => String(s.status)),
+            { "200": loads.stable.samples.length },
+        );
         const codes = countBy(loads.candidate.samples, (s) => String(s.status));
         assert.deepEqual(Object.keys(codes).sort(), ["200", "500"], JSON.stringify(codes));
     });

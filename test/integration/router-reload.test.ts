@@ -75,7 +75,10 @@ describe("the docker router's reload script with a real nginx", function () {
     const candidateShare = async (count: number) => {
         const answers: Answer[] = [];
         for (let i = 0; i < count; i++) answers.push(await send());
-        assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)));
+        assert.ok(
+            answers.every((a) => a.status === 200),
+            JSON.stringify(answers.find((a) => a.status !== 200)),
+        );
         return answers.filter((a) => a.track === "candidate").length / count;
     };
 
@@ -131,9 +134,14 @@ describe("the docker router's reload script with a real nginx", function () {
             const failures = load.samples.filter(failed);
             const retried = load.samples.filter((s) => s.retried).length;
             const took = actionAtMs.map((at, i) => Math.round(actionDoneMs[i] - at));
-            console.log(`measured: ${load.samples.length} requests through 4 reloads (each ${took.join(", ")} ms): ${failures.length} failed, ${retried} sent again after a retiring worker closed their connection`);
+            console.log(
+                `measured: ${load.samples.length} requests through 4 reloads (each ${took.join(", ")} ms): ${failures.length} failed, ${retried} sent again after a retiring worker closed their connection`,
+            );
             assert.ok(load.samples.length > 100, `only ${load.samples.length} requests`);
-            assert.deepEqual(failures.map((f) => f.error ?? f.status), []);
+            assert.deepEqual(
+                failures.map((f) => f.error ?? f.status),
+                [],
+            );
         } finally {
             client.close();
         }

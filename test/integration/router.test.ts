@@ -40,7 +40,11 @@ function establishedTo(port: number): number {
     return ["/proc/net/tcp", "/proc/net/tcp6"].reduce((total, file) => {
         if (!fs.existsSync(file)) return total;
         // Columns: sl local_address rem_address st ...; state 01 is ESTABLISHED.
-        const rows = fs.readFileSync(file, "utf8").split("\n").slice(1).map((line) => line.trim().split(/\s+/));
+        const rows = fs
+            .readFileSync(file, "utf8")
+            .split("\n")
+            .slice(1)
+            .map((line) => line.trim().split(/\s+/));
         return total + rows.filter((cols) => cols[2]?.endsWith(hexPort) && cols[3] === "01").length;
     }, 0);
 }
@@ -60,7 +64,6 @@ function workerPids(master: number): number[] {
         }
     });
 }
-
 
 /** Two model servers behind one nginx, and a keep-alive client of the router. */
 class Fleet {
@@ -178,7 +181,10 @@ describe("nginx router in front of real model servers", function () {
     });
     after(() => fleet.stop());
 
-    for (const [step, weight] of [[0, 10], [1, 25]] as const) {
+    for (const [step, weight] of [
+        [0, 10],
+        [1, 25],
+    ] as const) {
         it(`canary ${100 - weight}/${weight}: splits 2,000 requests within binomial bounds, every answer 200`, async () => {
             await fleet.apply({ type: "canary", steps: CANARY_STEPS, step });
             const { samples } = await fleet.load(2000);
@@ -207,7 +213,10 @@ describe("nginx router in front of real model servers", function () {
             );
             assert.equal(stableErrors, 1, "stable failed exactly once");
             assertAllAnswered(samples);
-            assert.ok(within(candidate, { low: bounds.low, high: bounds.high + stableErrors }), `candidate answered ${candidate} of ${N}, outside ${bounds.low}..${bounds.high} + ${stableErrors} retried`);
+            assert.ok(
+                within(candidate, { low: bounds.low, high: bounds.high + stableErrors }),
+                `candidate answered ${candidate} of ${N}, outside ${bounds.low}..${bounds.high} + ${stableErrors} retried`,
+            );
         } finally {
             await fleet.replace("stable", {});
         }
@@ -224,7 +233,9 @@ describe("nginx router in front of real model servers", function () {
         assert.deepEqual(split, [], "keys answered by both tracks");
         const candidateKeys = [...tracksOf.values()].filter((t) => t.has("candidate")).length;
         const bounds = binomialBounds(KEYS, 0.5, Z);
-        console.log(`measured: abTest 50/50 sticky: ${KEYS} keys x 5 requests, candidate keys ${share(candidateKeys, KEYS)}, accepted ${bounds.low}..${bounds.high}, keys on both tracks ${split.length}`);
+        console.log(
+            `measured: abTest 50/50 sticky: ${KEYS} keys x 5 requests, candidate keys ${share(candidateKeys, KEYS)}, accepted ${bounds.low}..${bounds.high}, keys on both tracks ${split.length}`,
+        );
         assert.ok(within(candidateKeys, bounds), `${candidateKeys} of ${KEYS} keys on candidate, outside ${bounds.low}..${bounds.high}`);
     });
 
@@ -239,9 +250,15 @@ describe("nginx router in front of real model servers", function () {
             const tracksOf = new Map<number, Set<string>>();
             for (const s of samples) tracksOf.set(s.index % KEYS, (tracksOf.get(s.index % KEYS) ?? new Set<string>()).add(s.track ?? "?"));
             const split = [...tracksOf.entries()].filter(([, tracks]) => tracks.size > 1).map(([key]) => `user-${key}`);
-            console.log(`measured: abTest 50/50 with stable answering its 100th inference 503 once: ${failures.length} client error(s) ${JSON.stringify(failures.map((f) => [f.status, f.routerTrack]))}, keys on both tracks ${split.length}`);
+            console.log(
+                `measured: abTest 50/50 with stable answering its 100th inference 503 once: ${failures.length} client error(s) ${JSON.stringify(failures.map((f) => [f.status, f.routerTrack]))}, keys on both tracks ${split.length}`,
+            );
             assert.deepEqual(split, [], "keys answered by both tracks");
-            assert.deepEqual(failures.map((f) => [f.status, f.track, f.routerTrack]), [[503, "stable", "stable"]], "the one failure is stable's own answer, and says so");
+            assert.deepEqual(
+                failures.map((f) => [f.status, f.track, f.routerTrack]),
+                [[503, "stable", "stable"]],
+                "the one failure is stable's own answer, and says so",
+            );
         } finally {
             await fleet.replace("stable", {});
         }
@@ -275,7 +292,11 @@ describe("nginx router in front of real model servers", function () {
         const N = 2000;
         const { samples } = await fleet.load(N);
         assertAllAnswered(samples);
-        assert.deepEqual(countBy(samples, (s) => s.track), { stable: N }, "clients see stable answers only");
+        assert.deepEqual(
+            countBy(samples, (s) => s.track),
+            { stable: N },
+            "clients see stable answers only",
+        );
         const mirrored = (await settledCount(served("candidate"))) - candidateBefore;
         const bounds = binomialBounds(N, 0.2, Z);
         console.log(`measured: shadow 20%: candidate received ${share(mirrored, N)} mirrored, accepted ${bounds.low}..${bounds.high}; clients: ${N} stable answers`);
@@ -287,9 +308,14 @@ describe("nginx router in front of real model servers", function () {
             const errors = async () => sumMetric(await fleet.server("candidate").metrics(), "modelship_request_errors_total", { route: INFER_ROUTE });
             const failing = await fleet.load(1000);
             assertAllAnswered(failing.samples);
-            assert.deepEqual(countBy(failing.samples, (s) => s.track), { stable: 1000 });
+            assert.deepEqual(
+                countBy(failing.samples, (s) => s.track),
+                { stable: 1000 },
+            );
             const candidateErrors = await settledCount(errors);
-            console.log(`measured: shadow 20% with candidate FAULT_ERROR_RATE=1: client errors ${failing.samples.filter(failed).length}/1000, candidate answered ${candidateErrors} mirrored copies with 500`);
+            console.log(
+                `measured: shadow 20% with candidate FAULT_ERROR_RATE=1: client errors ${failing.samples.filter(failed).length}/1000, candidate answered ${candidateErrors} mirrored copies with 500`,
+            );
             assert.ok(within(candidateErrors, binomialBounds(1000, 0.2, Z)), `candidate saw ${candidateErrors} mirrored copies`);
 
             await fleet.server("candidate").stop();
@@ -346,7 +372,9 @@ describe("nginx router in front of real model servers", function () {
         const sized = (size: number) => `${body.slice(0, -1)}${" ".repeat(size - Buffer.byteLength(body))}}`;
         const under = await fleet.connect().request({ path: INFER_PATH, body: sized(MAX_BODY_BYTES) });
         const over = await fleet.connect().request({ path: INFER_PATH, body: sized(MAX_BODY_BYTES + 1) });
-        console.log(`measured: body of ${MAX_BODY_BYTES} bytes: ${under.status} from ${String(under.headers["x-model-track"])}; ${MAX_BODY_BYTES + 1} bytes: ${over.status} from ${over.headers["x-model-track"] === undefined ? "the router" : `the ${String(over.headers["x-model-track"])} server`}`);
+        console.log(
+            `measured: body of ${MAX_BODY_BYTES} bytes: ${under.status} from ${String(under.headers["x-model-track"])}; ${MAX_BODY_BYTES + 1} bytes: ${over.status} from ${over.headers["x-model-track"] === undefined ? "the router" : `the ${String(over.headers["x-model-track"])} server`}`,
+        );
         assert.equal(under.status, 200, under.body);
         assert.equal(over.status, 413);
         assert.equal(over.headers["x-model-track"], undefined, "the router refused it; no model server saw it");
@@ -363,8 +391,14 @@ describe("nginx router in front of real model servers", function () {
         const logLines = fleet.nginx.accessLog().split("\n").length;
         const { samples } = await fleet.load(200);
         await sleep(200);
-        const retried = fleet.nginx.accessLog().split("\n").slice(logLines - 1).filter((l) => l.includes('"upstream_status":"') && /"upstream_status":"[^"]*,/.test(l));
-        console.log(`measured: connections nginx -> stable ${before} before and ${after} after 6.5 s idle; then ${samples.filter(failed).length} failed and ${retried.length} retried of ${samples.length}`);
+        const retried = fleet.nginx
+            .accessLog()
+            .split("\n")
+            .slice(logLines - 1)
+            .filter((l) => l.includes('"upstream_status":"') && /"upstream_status":"[^"]*,/.test(l));
+        console.log(
+            `measured: connections nginx -> stable ${before} before and ${after} after 6.5 s idle; then ${samples.filter(failed).length} failed and ${retried.length} retried of ${samples.length}`,
+        );
         assert.ok(before > 0, "nginx keeps connections to stable open");
         assert.equal(after, before, "no connection closed while idle");
         assertAllAnswered(samples);
@@ -372,12 +406,19 @@ describe("nginx router in front of real model servers", function () {
     });
 
     it("header pin: x-modelship-track pins every request, including to a 0-weight track", async () => {
-        for (const strategy of [{ type: "canary", steps: CANARY_STEPS, step: 0 }, { type: "blueGreen", active: "stable" }]) {
+        for (const strategy of [
+            { type: "canary", steps: CANARY_STEPS, step: 0 },
+            { type: "blueGreen", active: "stable" },
+        ]) {
             await fleet.apply(strategy);
             for (const track of ["candidate", "stable"] as const) {
                 const { samples } = await fleet.load(200, () => ({ "x-modelship-track": track }));
                 assertAllAnswered(samples);
-                assert.deepEqual(countBy(samples, (s) => s.track), { [track]: 200 }, `${strategy.type} pinned to ${track}`);
+                assert.deepEqual(
+                    countBy(samples, (s) => s.track),
+                    { [track]: 200 },
+                    `${strategy.type} pinned to ${track}`,
+                );
             }
         }
         console.log("measured: header pin: 4 x 200 pinned requests (canary 90/10 and blue-green preview, each track), 100% on the pinned track");
@@ -395,7 +436,10 @@ describe("nginx router in front of real model servers", function () {
                 `connections closed before an answer by retiring nginx workers (sent again by the client): ${figures.retriedDuringSwitch} during switch, ${figures.retriedDuringRollback} during rollback`,
         );
         assertAllAnswered(samples);
-        assert.ok(samples.filter((s) => s.endMs < figures.switchAt).every((s) => s.track === "stable"), "all stable before the switch");
+        assert.ok(
+            samples.filter((s) => s.endMs < figures.switchAt).every((s) => s.track === "stable"),
+            "all stable before the switch",
+        );
         assert.ok(figures.switchMs !== undefined && figures.switchMs < 5000, `the switch settled ${figures.switchMs === undefined ? "never" : `after ${figures.switchMs} ms`}`);
         assert.ok(figures.rollbackMs !== undefined && figures.rollbackMs < 5000, `the rollback settled ${figures.rollbackMs === undefined ? "never" : `after ${figures.rollbackMs} ms`}`);
     });

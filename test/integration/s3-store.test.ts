@@ -78,7 +78,10 @@ describe("the test artifact store (moto, IAM on) read by fetch-artifact through 
             }
         }
         // A token of the shape the kubelet projects; moto does not verify it (the IAM contract tests prove the trust).
-        fs.writeFileSync(tokenFile, "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzLmRlZmF1bHQuc3ZjIiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50Om1vZGVsczpmcmF1ZC1zY29yZXIiLCJhdWQiOlsic3RzLmFtYXpvbmF3cy5jb20iXX0.c2ln\n");
+        fs.writeFileSync(
+            tokenFile,
+            "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzLmRlZmF1bHQuc3ZjIiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50Om1vZGVsczpmcmF1ZC1zY29yZXIiLCJhdWQiOlsic3RzLmFtYXpvbmF3cy5jb20iXX0.c2ln\n",
+        );
         const up = await script("up", "--address", "127.0.0.1", "--port", String(await freePort()));
         assert.equal(up.code, 0, up.stderr);
         endpoint = up.stdout.trim();

@@ -31,7 +31,24 @@ function runJob(check: SmokeCheck): Promise<{ code: number | null; output: strin
 
 /** The same check as the deployer's machine runs it (`node dist/tools/gate.js smoke`), one attempt per request as in the Job. */
 function runLocal(check: SmokeCheck): Promise<{ code: number | null; output: string }> {
-    const flags = ["--url", check.url, "--model", check.model, "--version", check.version, "--input", check.request, "--expect-min", String(check.min), "--expect-max", String(check.max), "--timeout-ms", String(check.timeoutMs), "--retries", "0"];
+    const flags = [
+        "--url",
+        check.url,
+        "--model",
+        check.model,
+        "--version",
+        check.version,
+        "--input",
+        check.request,
+        "--expect-min",
+        String(check.min),
+        "--expect-max",
+        String(check.max),
+        "--timeout-ms",
+        String(check.timeoutMs),
+        "--retries",
+        "0",
+    ];
     return run([path.join(projectDir, "dist", "tools", "gate.js"), "smoke", ...flags], projectDir);
 }
 

@@ -14,7 +14,25 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** The `docker run` options the boot script uses that take a value; any other option is refused, not guessed. */
-const VALUED = new Set(["--network", "--user", "--tmpfs", "--cap-drop", "--security-opt", "--mount", "-e", "--log-driver", "--log-opt", "--entrypoint", "--name", "-p", "-v", "--restart", "--health-cmd", "--health-interval", "--health-retries"]);
+const VALUED = new Set([
+    "--network",
+    "--user",
+    "--tmpfs",
+    "--cap-drop",
+    "--security-opt",
+    "--mount",
+    "-e",
+    "--log-driver",
+    "--log-opt",
+    "--entrypoint",
+    "--name",
+    "-p",
+    "-v",
+    "--restart",
+    "--health-cmd",
+    "--health-interval",
+    "--health-retries",
+]);
 const FLAGS = new Set(["--rm", "--read-only", "-d"]);
 
 function volumes(): string {

@@ -46,7 +46,10 @@ export function prepareDocker(timeoutMs: number): DockerEnvironment {
     const started = /^started (\d+)$/m.exec(engine)?.[1];
     const [registry, registryStarted] = must("bash", [script("local-registry.sh")], { timeout: timeoutMs }).split("\n");
     const startedRegistry = /^started (\d+)$/.exec(registryStarted ?? "")?.[1];
-    const baseImage = must("bash", [script("base-image.sh"), registry], { timeout: timeoutMs }).split("\n").pop() ?? "";
+    const baseImage =
+        must("bash", [script("base-image.sh"), registry], { timeout: timeoutMs })
+            .split("\n")
+            .pop() ?? "";
     assert.match(baseImage, /@sha256:[a-f0-9]{64}$/, "the base image is named by digest");
     return { ...(started ? { startedEngine: started } : {}), ...(startedRegistry ? { startedRegistry } : {}), registry, baseImage };
 }
@@ -77,7 +80,24 @@ export function dockerRunArgs(container: RecordedResource, overrides: { name: st
         labels?: Array<{ label: string; value: string }>;
         networksAdvanced?: Array<{ name: string; aliases?: string[] }>;
     };
-    const understood = new Set(["name", "image", "envs", "labels", "networksAdvanced", "mounts", "healthcheck", "restart", "readOnly", "tmpfs", "capabilities", "securityOpts", "user", "ports", "wait", "waitTimeout"]);
+    const understood = new Set([
+        "name",
+        "image",
+        "envs",
+        "labels",
+        "networksAdvanced",
+        "mounts",
+        "healthcheck",
+        "restart",
+        "readOnly",
+        "tmpfs",
+        "capabilities",
+        "securityOpts",
+        "user",
+        "ports",
+        "wait",
+        "waitTimeout",
+    ]);
     const unknown = Object.keys(container.inputs).filter((k) => !understood.has(k));
     assert.deepEqual(unknown, [], `container inputs this test does not translate: ${unknown.join(", ")}`);
     const args = ["run", "-d", "--name", overrides.name, "--network", overrides.network];

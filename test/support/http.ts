@@ -51,4 +51,3 @@ export async function many(count: number, parallel: number, send: () => Promise<
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const answeredBy = (a: Answer): string => (JSON.parse(a.body) as { track: string }).track;
-

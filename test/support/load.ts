@@ -59,7 +59,10 @@ const MAX_RETRIES = 2;
  * retries POSTs on its upstreams.
  */
 class ClosedBeforeAnswer extends Error {
-    constructor(readonly connection: string, cause: Error) {
+    constructor(
+        readonly connection: string,
+        cause: Error,
+    ) {
         super(`${cause.message} before any answer on ${connection}`);
     }
 }

@@ -160,7 +160,8 @@ export class ModelServerProcess {
         const deadline = performance.now() + timeoutMs;
         const exitedEarly = this.exited.then(() => undefined);
         const port = await Promise.race([this.portLine, exitedEarly, sleep(timeoutMs).then(() => undefined)]);
-        if (port === undefined) throw new Error(`${this.describe()}: no "start" log line with a port ${this.running ? `within ${timeoutMs} ms` : `(exited with ${this.exitStatus()})`}\n${this.diagnostics()}`);
+        if (port === undefined)
+            throw new Error(`${this.describe()}: no "start" log line with a port ${this.running ? `within ${timeoutMs} ms` : `(exited with ${this.exitStatus()})`}\n${this.diagnostics()}`);
         const client = new LoopbackClient(port, 1);
         try {
             while (performance.now() < deadline) {
@@ -229,7 +230,6 @@ export async function stopAll(): Promise<void> {
 
 // A crashed or interrupted test run must not leave servers behind on loopback ports.
 process.once("exit", () => running.forEach((s) => s.killNow()));
-
 
 // ---------------------------------------------------------------------------------------------
 // Requests and metrics.

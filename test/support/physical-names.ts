@@ -68,16 +68,7 @@ const NAMED: Record<string, Named> = {
 export const PROVIDER_NAMED = new Set<string>([TYPES.volume]);
 
 /** Types whose resources have no name of their own (ids, references, commands). */
-const UNNAMED = new Set<string>([
-    TYPES.listener,
-    TYPES.listenerRule,
-    TYPES.securityGroupIngressRule,
-    TYPES.securityGroupEgressRule,
-    TYPES.ecrLifecycle,
-    TYPES.image,
-    TYPES.remoteImage,
-    TYPES.command,
-]);
+const UNNAMED = new Set<string>([TYPES.listener, TYPES.listenerRule, TYPES.securityGroupIngressRule, TYPES.securityGroupEgressRule, TYPES.ecrLifecycle, TYPES.image, TYPES.remoteImage, TYPES.command]);
 
 /**
  * Without an explicit name, the aws provider and the docker one (plugins/pulumi-resource-docker's
@@ -147,7 +138,9 @@ export function nameProblems(resources: readonly RecordedResource[]): string[] {
             : [],
     );
     const labels = labelValues(resources).flatMap(({ resource, key, value }) =>
-        value.length > LABEL_VALUE.max || !LABEL_VALUE.pattern.test(value) ? [`${resource}: label ${key}="${value}" (${value.length} characters) breaks ${LABEL_VALUE.why} (max ${LABEL_VALUE.max})`] : [],
+        value.length > LABEL_VALUE.max || !LABEL_VALUE.pattern.test(value)
+            ? [`${resource}: label ${key}="${value}" (${value.length} characters) breaks ${LABEL_VALUE.why} (max ${LABEL_VALUE.max})`]
+            : [],
     );
     return [...names, ...labels];
 }

@@ -18,9 +18,7 @@ export function prometheusOrSkip(context: Mocha.Context): string {
 
 /** One job, one target per track, scraped every second. */
 function scrapeConfig(targets: Readonly<Record<string, string>>): string {
-    const staticConfigs = Object.entries(targets).map(
-        ([pool, address]) => `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${pool}" }`,
-    );
+    const staticConfigs = Object.entries(targets).map(([pool, address]) => `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${pool}" }`);
     // One line of the file per line.
     // prettier-ignore
     return [
@@ -100,4 +98,3 @@ export class PrometheusProcess {
         if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     }
 }
-

@@ -49,7 +49,10 @@ export const PROMETHEUS: SystemBinary = { name: "prometheus", debianPath: "/usr/
 
 /** The binary at its Debian path, else the first on PATH. */
 export function findBinary(binary: SystemBinary): string | undefined {
-    const onPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "").map((d) => path.join(d, binary.name));
+    const onPath = (process.env.PATH ?? "")
+        .split(path.delimiter)
+        .filter((d) => d !== "")
+        .map((d) => path.join(d, binary.name));
     return [binary.debianPath, ...onPath].find(isExecutable);
 }
 

@@ -9,7 +9,10 @@ const base = { environment: "lab", namespace: "lab-gateway", oidcIssuer: "kubern
 describe("the test store's roles (tools/artifact-store-roles)", () => {
     it("a whole bucket as the parent gives each model its own prefix, and each role reads only that prefix", () => {
         const roles = storeRoles({ ...base, prefix: "s3://lab-models/", models: ["fraud-scorer", "churn-predictor"] });
-        assert.deepEqual(roles.map((r) => r.artifact), ["s3://lab-models/fraud-scorer/", "s3://lab-models/churn-predictor/"]);
+        assert.deepEqual(
+            roles.map((r) => r.artifact),
+            ["s3://lab-models/fraud-scorer/", "s3://lab-models/churn-predictor/"],
+        );
         const resources = JSON.stringify(roles[0].runtimePolicy);
         assert.ok(resources.includes("arn:aws:s3:::lab-models/fraud-scorer/*"), resources);
         assert.ok(!resources.includes("churn-predictor"), "fraud-scorer's role names nothing of churn-predictor's");
@@ -24,7 +27,10 @@ describe("the test store's roles (tools/artifact-store-roles)", () => {
         const run = (...args: string[]) => spawnSync(process.execPath, [path.join(findProjectDir(), "dist/tools/artifact-store-roles.js"), ...args], { encoding: "utf8" });
         const ok = run("--prefix", "s3://lab-models/", "--model", "fraud-scorer", "--model=churn-predictor", "--namespace", "lab-gateway");
         assert.equal(ok.status, 0, ok.stderr);
-        assert.deepEqual((JSON.parse(ok.stdout) as Array<{ model: string }>).map((r) => r.model), ["fraud-scorer", "churn-predictor"]);
+        assert.deepEqual(
+            (JSON.parse(ok.stdout) as Array<{ model: string }>).map((r) => r.model),
+            ["fraud-scorer", "churn-predictor"],
+        );
         for (const [args, problem] of [
             [["--prefix", "s3://lab-models/"], /--prefix and at least one --model are required/],
             [["--prefix", "s3://lab-models/", "--model"], /--model needs a value/],

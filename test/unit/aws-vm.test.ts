@@ -38,17 +38,30 @@ describe("aws-vm target", () => {
     describe("listener rules (pure)", () => {
         it("pin rules come before the split, all on the model's paths", () => {
             const rules = listenerRules(canaryPlan(), 0, TG);
-            assert.deepEqual(rules.map((r) => [r.kind, r.priority]), [["pin-stable", 101], ["pin-candidate", 102], ["split", 150]]);
+            assert.deepEqual(
+                rules.map((r) => [r.kind, r.priority]),
+                [
+                    ["pin-stable", 101],
+                    ["pin-candidate", 102],
+                    ["split", 150],
+                ],
+            );
             for (const rule of rules) assert.deepEqual(rule.conditions[0].pathPattern?.values, modelPaths("fraud-scorer"));
             assert.deepEqual(rules[1].conditions[1].httpHeader, { httpHeaderName: "x-modelship-track", values: ["candidate"] });
             assert.deepEqual(rules[1].forward.targetGroups, [{ arn: TG.candidate, weight: 1 }]);
-            assert.ok(rules.every((r) => r.conditions.reduce((n, c) => n + (c.pathPattern?.values.length ?? 0) + (c.httpHeader?.values.length ?? 0), 0) <= 5), "an ALB rule takes at most 5 condition values");
+            assert.ok(
+                rules.every((r) => r.conditions.reduce((n, c) => n + (c.pathPattern?.values.length ?? 0) + (c.httpHeader?.values.length ?? 0), 0) <= 5),
+                "an ALB rule takes at most 5 condition values",
+            );
         });
 
         it("the split carries the plan's weights; models get priority blocks of their own", () => {
             const split = listenerRules(canaryPlan("fraud-scorer", 25), 2, TG).at(-1)!;
             assert.equal(split.priority, 350);
-            assert.deepEqual(split.forward.targetGroups, [{ arn: TG.stable, weight: 75 }, { arn: TG.candidate, weight: 25 }]);
+            assert.deepEqual(split.forward.targetGroups, [
+                { arn: TG.stable, weight: 75 },
+                { arn: TG.candidate, weight: 25 },
+            ]);
             assert.equal(split.forward.stickiness.enabled, false);
         });
 
@@ -64,7 +77,14 @@ describe("aws-vm target", () => {
                 const rules = listenerRules(plan, 0, groups);
                 for (const pin of rules.slice(0, -1)) assert.equal(pin.tags, undefined, pin.kind);
                 const split = rules.at(-1)!;
-                assert.deepEqual(readPlanTags(split.tags!, split.forward.targetGroups.map((g) => g.weight)), { plan: summarizePlan(plan) }, plan.strategy);
+                assert.deepEqual(
+                    readPlanTags(
+                        split.tags!,
+                        split.forward.targetGroups.map((g) => g.weight),
+                    ),
+                    { plan: summarizePlan(plan) },
+                    plan.strategy,
+                );
             }
             assert.deepEqual(listenerRules(canaryPlan(), 0, TG).at(-1)!.tags, {
                 "modelship:model": "fraud-scorer",
@@ -94,8 +114,16 @@ describe("aws-vm target", () => {
         it("instance refresh: recreate replaces everything at once; rolling keeps capacity and surges", () => {
             const defaults = { minHealthyPercentage: 90, warmupSeconds: 120 };
             assert.deepEqual(instanceRefreshPreferences({ kind: "recreate" }, 4, defaults), { minHealthyPercentage: 0, maxHealthyPercentage: 100, instanceWarmup: "120" });
-            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: 1, maxUnavailable: 1 }, 4, defaults), { minHealthyPercentage: 75, maxHealthyPercentage: 125, instanceWarmup: "120" });
-            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: "25%", maxUnavailable: 0 }, 4, defaults), { minHealthyPercentage: 90, maxHealthyPercentage: 125, instanceWarmup: "120" });
+            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: 1, maxUnavailable: 1 }, 4, defaults), {
+                minHealthyPercentage: 75,
+                maxHealthyPercentage: 125,
+                instanceWarmup: "120",
+            });
+            assert.deepEqual(instanceRefreshPreferences({ kind: "rolling", maxSurge: "25%", maxUnavailable: 0 }, 4, defaults), {
+                minHealthyPercentage: 90,
+                maxHealthyPercentage: 125,
+                instanceWarmup: "120",
+            });
         });
     });
 
@@ -103,7 +131,11 @@ describe("aws-vm target", () => {
         it("refuses shadow, naming the targets that can mirror", () => {
             assert.throws(
                 () => parseConfig(awsVmConfig({ m: modelFor(prodModel(), "shadow") }), "prod"),
-                (error: unknown) => error instanceof ConfigError && /shadow needs a router that mirrors requests, which the aws-vm target's Application Load Balancer is not; run the model on a kubernetes target \(router gateway-api or nginx\) or on the docker target/.test(error.message),
+                (error: unknown) =>
+                    error instanceof ConfigError &&
+                    /shadow needs a router that mirrors requests, which the aws-vm target's Application Load Balancer is not; run the model on a kubernetes target \(router gateway-api or nginx\) or on the docker target/.test(
+                        error.message,
+                    ),
             );
         });
 
@@ -148,7 +180,10 @@ describe("aws-vm target", () => {
                     assert.equal(at(group, "instanceRefresh.preferences.minHealthyPercentage"), plan.poolUpdate.kind === "recreate" ? 0 : 90);
                     assert.equal(ofType(resources, T.alarm).filter((a) => a.name.startsWith(`${name}-`)).length, 3);
                 }
-                assert.deepEqual(splitOf(resources, "fraud-scorer").targetGroups.map((g) => g.weight), plan.tracks.map((t) => t.weight));
+                assert.deepEqual(
+                    splitOf(resources, "fraud-scorer").targetGroups.map((g) => g.weight),
+                    plan.tracks.map((t) => t.weight),
+                );
                 assert.equal(splitOf(resources, "fraud-scorer").stickiness.enabled, strategy === "abTest");
             });
         }
@@ -158,7 +193,14 @@ describe("aws-vm target", () => {
                 const { resources } = await runStack(awsVmConfig({ m: prodModel({ strategy: { type: "canary", steps: [5, 50, 100], step } }) }), "prod");
                 return [splitOf(resources, "m").targetGroups.map((g) => g.weight), at(named(resources, T.group, "m-candidate"), "desiredCapacity")];
             };
-            assert.deepEqual([await at2(0), await at2(1), await at2(2)], [[[95, 5], 1], [[50, 50], 2], [[0, 100], 4]]);
+            assert.deepEqual(
+                [await at2(0), await at2(1), await at2(2)],
+                [
+                    [[95, 5], 1],
+                    [[50, 50], 2],
+                    [[0, 100], 4],
+                ],
+            );
         });
 
         it("an internal load balancer reachable from the allowed CIDRs only; instances from the load balancer only; IMDSv2", async () => {
@@ -225,15 +267,47 @@ describe("aws-vm target", () => {
                 const [fetch, server] = runs;
                 const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer@${DIGEST}`;
                 // The image's own initializer, as the kubernetes init container runs it, into the directory the server mounts.
-                assert.deepEqual(fetch.slice(fetch.indexOf(image) - 2), ["--entrypoint", "node", image, "dist/src/fetch-artifact.js", "--source", "s3://example-models-prod/fraud-scorer/", "--version", "1.5.0", "--dest", "/models/fraud-scorer"]);
-                for (const expected of ["--rm", "--read-only", "ALL", "no-new-privileges:true", "type=bind,source=/opt/modelship/models/fraud-scorer,target=/models/fraud-scorer", "AWS_REGION=us-east-1", "awslogs-group=/modelship/prod/fraud-scorer"]) {
+                assert.deepEqual(fetch.slice(fetch.indexOf(image) - 2), [
+                    "--entrypoint",
+                    "node",
+                    image,
+                    "dist/src/fetch-artifact.js",
+                    "--source",
+                    "s3://example-models-prod/fraud-scorer/",
+                    "--version",
+                    "1.5.0",
+                    "--dest",
+                    "/models/fraud-scorer",
+                ]);
+                for (const expected of [
+                    "--rm",
+                    "--read-only",
+                    "ALL",
+                    "no-new-privileges:true",
+                    "type=bind,source=/opt/modelship/models/fraud-scorer,target=/models/fraud-scorer",
+                    "AWS_REGION=us-east-1",
+                    "awslogs-group=/modelship/prod/fraud-scorer",
+                ]) {
                     assert.ok(fetch.includes(expected), `${expected} in ${fetch.join(" ")}`);
                 }
                 assert.equal(fetch[fetch.indexOf("--network") + 1], "host", "the metadata service answers one hop away");
                 assert.equal(fetch[fetch.indexOf("--user") + 1], "10001:10001");
                 const order = [call("docker", "login"), call("docker", "pull"), call("install", "-d"), fetch, server].map((c) => calls.indexOf(c!));
-                assert.deepEqual([...order].sort((a, b) => a - b), order, "login, pull, directory, fetch, then the server");
-                for (const expected of ["--read-only", "--cap-drop", "no-new-privileges:true", "MODEL_VERSION=1.5.0", "MODEL_TRACK=candidate", "MODEL_ARTIFACT=/models/fraud-scorer", "/opt/modelship/models/fraud-scorer:/models/fraud-scorer:ro", "awslogs-group=/modelship/prod/fraud-scorer"]) {
+                assert.deepEqual(
+                    [...order].sort((a, b) => a - b),
+                    order,
+                    "login, pull, directory, fetch, then the server",
+                );
+                for (const expected of [
+                    "--read-only",
+                    "--cap-drop",
+                    "no-new-privileges:true",
+                    "MODEL_VERSION=1.5.0",
+                    "MODEL_TRACK=candidate",
+                    "MODEL_ARTIFACT=/models/fraud-scorer",
+                    "/opt/modelship/models/fraud-scorer:/models/fraud-scorer:ro",
+                    "awslogs-group=/modelship/prod/fraud-scorer",
+                ]) {
                     assert.ok(server.includes(expected), `${expected} in ${server.join(" ")}`);
                 }
                 assert.ok(server.includes(`FEATURE_FLAGS={"note":"it's $(rm -rf /) \`x\`"}`), "a hostile flag value stays literal");
@@ -300,7 +374,9 @@ describe("aws-vm target", () => {
             }
             const object = (data: Buffer | string) => (res: http.ServerResponse) => res.writeHead(200, { "content-length": Buffer.byteLength(data) }).end(data);
             const s3Error = (status: number, code: string) => (res: http.ServerResponse) =>
-                res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
+                res
+                    .writeHead(status, { "content-type": "application/xml" })
+                    .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
             const checksum = (data: Buffer) => `${createHash("sha256").update(data).digest("hex")}  model.json\n`;
 
             it("a verified artifact is written where the server mounts it, then the server starts", async () => {
@@ -333,7 +409,7 @@ describe("aws-vm target", () => {
         });
 
         it("shellQuote survives single quotes", () => {
-            assert.equal(spawnSync("bash", ["--norc", "--noprofile", "-c", `printf %s ${shellQuote("a'b \"c\" $d")}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).stdout, "a'b \"c\" $d");
+            assert.equal(spawnSync("bash", ["--norc", "--noprofile", "-c", `printf %s ${shellQuote('a\'b "c" $d')}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).stdout, 'a\'b "c" $d');
         });
     });
 });

@@ -38,6 +38,10 @@ describe("npm scripts with nothing changed", function () {
     it("every npm script that runs a compiled command builds incrementally first", () => {
         const scripts = (JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
         const full = Object.entries(scripts).filter(([, command]) => /\btsc\b(?![^&]*\s-b\b)/.test(command));
-        assert.deepEqual(full.map(([name, command]) => `${name}: ${command}`), [], "these compile everything on every run");
+        assert.deepEqual(
+            full.map(([name, command]) => `${name}: ${command}`),
+            [],
+            "these compile everything on every run",
+        );
     });
 });

@@ -42,7 +42,13 @@ describe("config", () => {
 
         it("prod runs at least two models on different strategies, on kubernetes with ECR", () => {
             const config = parseConfig(namespaceValues(readStackFiles(findProjectDir(), "prod").config), "prod");
-            assert.deepEqual(Object.values(config.targets).map((t) => t.type).sort(), ["aws-vm", "kubernetes"], "prod exercises both cloud targets");
+            assert.deepEqual(
+                Object.values(config.targets)
+                    .map((t) => t.type)
+                    .sort(),
+                ["aws-vm", "kubernetes"],
+                "prod exercises both cloud targets",
+            );
             assert.equal(config.registry.type, "ecr");
             const strategies = new Set(Object.values(config.models).map((m) => m.strategy.type));
             assert.ok(strategies.size >= 2, `strategies: ${[...strategies].join(", ")}`);
@@ -103,7 +109,12 @@ describe("config", () => {
         for (const [what, raw, path, expected] of cases) {
             it(`reports ${what} at ${path}`, () => {
                 const issue = configError(raw(), "dev").issues.find((i) => i.path === path);
-                assert.ok(issue, `no issue at ${path}; got ${configError(raw(), "dev").issues.map((i) => i.path).join(", ")}`);
+                assert.ok(
+                    issue,
+                    `no issue at ${path}; got ${configError(raw(), "dev")
+                        .issues.map((i) => i.path)
+                        .join(", ")}`,
+                );
                 assert.match(issue.expected, new RegExp(expected));
             });
         }
@@ -128,7 +139,10 @@ describe("config", () => {
     describe("cross-key rules", () => {
         it("environment must equal the stack name: a config copied from another environment", () => {
             const error = configError({ ...dockerConfig(), environment: "prod" }, "dev");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:environment"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:environment"],
+            );
             assert.equal(error.issues[0].value, "prod");
             assert.match(error.issues[0].expected, /"dev", the name of the stack/);
         });
@@ -137,7 +151,10 @@ describe("config", () => {
             const model = prodModel();
             (model.tracks as { stable: Record<string, unknown> }).stable = { version: "1.4.0", image: "registry.example/fraud-scorer:1.4.0", replicas: 2 };
             const error = configError(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": model }), "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.tracks.stable.image"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:models.fraud-scorer.tracks.stable.image"],
+            );
             assert.match(error.issues[0].expected, /pinned by digest/);
         });
 
@@ -149,21 +166,30 @@ describe("config", () => {
 
         it("the prod nginx router image must be pinned by digest too", () => {
             const error = configError(kubernetesConfig({ type: "nginx", image: "nginx:1.27" }), "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.cluster.router.image"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:targets.cluster.router.image"],
+            );
         });
 
         it("a two-track strategy needs a candidate", () => {
             const model = canaryModel();
             delete (model.tracks as Record<string, unknown>).candidate;
             const error = configError(withModel(model), "dev");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.tracks.candidate"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:models.fraud-scorer.tracks.candidate"],
+            );
             assert.match(error.issues[0].expected, /canary moves traffic from stable to a candidate/);
         });
 
         for (const strategy of ["recreate", "rolling"]) {
             it(`${strategy} refuses a candidate and says to change the stable version`, () => {
                 const error = configError(withModel({ ...canaryModel(), strategy: STRATEGIES[strategy] }), "dev");
-                assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.tracks.candidate"]);
+                assert.deepEqual(
+                    error.issues.map((i) => i.path),
+                    ["modelship:models.fraud-scorer.tracks.candidate"],
+                );
                 assert.match(error.issues[0].expected, /change tracks.stable.version/);
             });
         }
@@ -175,12 +201,18 @@ describe("config", () => {
 
         it("the step must index into the steps", () => {
             const error = configError(withModel({ ...canaryModel(), strategy: { type: "canary", steps: [10, 100], step: 2 } }), "dev");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.strategy.step"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:models.fraud-scorer.strategy.step"],
+            );
             assert.match(error.issues[0].expected, /0\.\.1/);
         });
 
         it("a rolling update needs room to move", () => {
-            const paths = issuePaths(dockerConfig({ m: { ...canaryModel(), tracks: { stable: { version: "1", build: { context: "." } } }, strategy: { type: "rolling", maxSurge: 0, maxUnavailable: "0%" } } }), "dev");
+            const paths = issuePaths(
+                dockerConfig({ m: { ...canaryModel(), tracks: { stable: { version: "1", build: { context: "." } } }, strategy: { type: "rolling", maxSurge: 0, maxUnavailable: "0%" } } }),
+                "dev",
+            );
             assert.deepEqual(paths, ["modelship:models.m.strategy.maxUnavailable"]);
         });
 
@@ -194,7 +226,11 @@ describe("config", () => {
         it("a strategy the router cannot run is refused, naming the routers that can", () => {
             for (const strategy of ["canary", "blueGreen", "abTest", "shadow"]) {
                 const error = configError(kubernetesConfig({ type: "none" }, { "fraud-scorer": prodModel({ strategy: STRATEGIES[strategy] }) }), "prod");
-                assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.strategy.type"], strategy);
+                assert.deepEqual(
+                    error.issues.map((i) => i.path),
+                    ["modelship:models.fraud-scorer.strategy.type"],
+                    strategy,
+                );
                 assert.match(error.issues[0].expected, /set router.type to gateway-api or nginx on this target/);
             }
             const shadow = configError(kubernetesConfig({ type: "none" }, { "fraud-scorer": prodModel({ strategy: STRATEGIES.shadow }) }), "prod");
@@ -205,7 +241,10 @@ describe("config", () => {
             const target = (namespace: string) => ({ type: "kubernetes", namespace, router: NGINX_ROUTER });
             const models = { a: prodModel({ target: "blue" }), b: prodModel({ target: "green" }), c: prodModel({ target: "canary" }) };
             const error = configError({ ...kubernetesConfig(NGINX_ROUTER, models), targets: { blue: target("models"), green: target("models"), canary: target("canary-models") } }, "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.green.namespace"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:targets.green.namespace"],
+            );
             assert.equal(error.issues[0].value, "models");
             assert.match(error.issues[0].expected, /a namespace no other kubernetes target uses: blue deploys into "models" too/);
             assert.match(error.issues[0].expected, /run both targets' models on one target, or give green a namespace of its own/);
@@ -213,15 +252,16 @@ describe("config", () => {
 
         it("a cluster cannot pull from the local engine", () => {
             const error = configError({ ...kubernetesConfig(), registry: { type: "local" } }, "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:targets.cluster.type"]);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:targets.cluster.type"],
+            );
             assert.match(error.issues[0].expected, /a cluster cannot pull images that exist only in the local Docker engine/);
         });
 
         it("the docker target mounts local files; kubernetes needs a registry URI", () => {
             assert.deepEqual(issuePaths(withModel({ ...canaryModel(), artifact: "s3://bucket/m/" }), "dev"), ["modelship:models.fraud-scorer.artifact"]);
-            assert.deepEqual(issuePaths(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact: "./models/x" }) }), "prod"), [
-                "modelship:models.fraud-scorer.artifact",
-            ]);
+            assert.deepEqual(issuePaths(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact: "./models/x" }) }), "prod"), ["modelship:models.fraud-scorer.artifact"]);
         });
 
         it("kubernetes-only settings are refused on the docker target", () => {
@@ -271,8 +311,14 @@ describe("config", () => {
                 assert.doesNotThrow(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact }) }), "prod"), artifact);
             }
             const error = configError(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ artifact: "gs://models/fraud-scorer/" }) }), "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), ["modelship:models.fraud-scorer.artifact"]);
-            assert.match(error.message, /got "gs:\/\/models\/fraud-scorer\/"; expected a model registry URI the pods' fetch-artifact init container reads: s3:\/\/bucket\/models\/name\/ or https:\/\//);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:models.fraud-scorer.artifact"],
+            );
+            assert.match(
+                error.message,
+                /got "gs:\/\/models\/fraud-scorer\/"; expected a model registry URI the pods' fetch-artifact init container reads: s3:\/\/bucket\/models\/name\/ or https:\/\//,
+            );
         });
 
         it("a kubernetes target's artifactStore: endpoints are http(s) URLs and the region a region name, each error naming the key, the value and the fix", () => {
@@ -287,16 +333,22 @@ describe("config", () => {
             const unset = parseConfig(kubernetesConfig(), "prod").targets.cluster;
             assert.deepEqual(unset.type === "kubernetes" ? unset.artifactStore : undefined, {}, "unset: the SDK's defaults");
             const error = configError(withStore({ endpoint: "s3.example.com", stsEndpoint: "http://user:pw@10.0.0.5:9000", region: "Europe" }), "prod");
-            assert.deepEqual(error.issues.map((i) => i.path), [
-                "modelship:targets.cluster.artifactStore.endpoint",
-                "modelship:targets.cluster.artifactStore.stsEndpoint",
-                "modelship:targets.cluster.artifactStore.region",
-            ]);
-            assert.match(error.message, /artifactStore\.endpoint: got "s3\.example\.com"; expected an http:\/\/ or https:\/\/ URL of the S3 API the pods read artifacts from, such as https:\/\/s3\.eu-west-1\.amazonaws\.com/);
+            assert.deepEqual(
+                error.issues.map((i) => i.path),
+                ["modelship:targets.cluster.artifactStore.endpoint", "modelship:targets.cluster.artifactStore.stsEndpoint", "modelship:targets.cluster.artifactStore.region"],
+            );
+            assert.match(
+                error.message,
+                /artifactStore\.endpoint: got "s3\.example\.com"; expected an http:\/\/ or https:\/\/ URL of the S3 API the pods read artifacts from, such as https:\/\/s3\.eu-west-1\.amazonaws\.com/,
+            );
             assert.match(error.message, /artifactStore\.stsEndpoint: got "http:\/\/user:pw@10\.0\.0\.5:9000"; expected .*without credentials/);
             assert.match(error.message, /artifactStore\.region: got "Europe"; expected an AWS region name such as eu-west-1/);
             const unknown = configError(withStore({ endpoint: "http://10.0.0.5:9000", bucket: "x" }), "prod");
-            assert.deepEqual(unknown.issues.map((i) => i.path), ["modelship:targets.cluster.artifactStore.bucket"], "an unknown key is refused");
+            assert.deepEqual(
+                unknown.issues.map((i) => i.path),
+                ["modelship:targets.cluster.artifactStore.bucket"],
+                "an unknown key is refused",
+            );
             assert.match(unknown.message, /endpoint, stsEndpoint, region/, "naming the keys there are");
         });
 
@@ -313,7 +365,12 @@ describe("config", () => {
 
         it("the rules check every track that parsed: a broken stable does not hide an unpinned candidate in prod", () => {
             const raw = kubernetesConfig(GATEWAY_ROUTER, {
-                "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, replicas: -1 }, candidate: { version: "1.5.0", image: "registry.example/fraud-scorer:1.5.0" } } }),
+                "fraud-scorer": prodModel({
+                    tracks: {
+                        stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, replicas: -1 },
+                        candidate: { version: "1.5.0", image: "registry.example/fraud-scorer:1.5.0" },
+                    },
+                }),
             });
             assert.deepEqual(issuePaths(raw, "prod"), ["modelship:models.fraud-scorer.tracks.stable.replicas", "modelship:models.fraud-scorer.tracks.candidate.image"]);
         });
@@ -329,7 +386,19 @@ describe("config", () => {
 
     describe("messages in the project's words", () => {
         /** What zod says in its own English; none of it may reach a user. */
-        const ZOD_PHRASES = [/Too big/i, /Too small/i, /expected record/, /Invalid input/, /expected number to be/, /Invalid option/, /Invalid string/, /Unrecognized key/, /expected (string|number|array|object|boolean|int)\b/, /received \w+/, /must match pattern/];
+        const ZOD_PHRASES = [
+            /Too big/i,
+            /Too small/i,
+            /expected record/,
+            /Invalid input/,
+            /expected number to be/,
+            /Invalid option/,
+            /Invalid string/,
+            /Unrecognized key/,
+            /expected (string|number|array|object|boolean|int)\b/,
+            /received \w+/,
+            /must match pattern/,
+        ];
 
         function assertOwnWording(message: string): void {
             for (const phrase of ZOD_PHRASES) assert.doesNotMatch(message, phrase, message);
@@ -360,7 +429,9 @@ describe("config", () => {
 
         it("any value in any place of a valid config gets a message in the project's words (fast-check)", () => {
             /** Every path of a valid config (kubernetes, so most keys exist), and a random value for one of them. */
-            const base = kubernetesConfig(NGINX_ROUTER, { "fraud-scorer": prodModel({ gates: { smoke: { request: "r.json" } }, resources: {}, gpu: { count: 1 }, dependsOn: [{ name: "db", host: "db", port: 5432 }] }) });
+            const base = kubernetesConfig(NGINX_ROUTER, {
+                "fraud-scorer": prodModel({ gates: { smoke: { request: "r.json" } }, resources: {}, gpu: { count: 1 }, dependsOn: [{ name: "db", host: "db", port: 5432 }] }),
+            });
             const paths: string[][] = [];
             const walk = (value: unknown, at: string[]) => {
                 paths.push(at);
@@ -374,14 +445,18 @@ describe("config", () => {
                 return copy;
             };
             fc.assert(
-                fc.property(fc.constantFrom(...paths.filter((p) => p.length > 0)), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.integer(), fc.constantFrom(-1, 0, 70000, "", "x", [], {}, null, true)), (at, value) => {
-                    try {
-                        parseConfig(setAt(base, at, value) as RawConfig, "prod");
-                    } catch (error) {
-                        if (!(error instanceof ConfigError)) throw error;
-                        assertOwnWording(error.message);
-                    }
-                }),
+                fc.property(
+                    fc.constantFrom(...paths.filter((p) => p.length > 0)),
+                    fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.integer(), fc.constantFrom(-1, 0, 70000, "", "x", [], {}, null, true)),
+                    (at, value) => {
+                        try {
+                            parseConfig(setAt(base, at, value) as RawConfig, "prod");
+                        } catch (error) {
+                            if (!(error instanceof ConfigError)) throw error;
+                            assertOwnWording(error.message);
+                        }
+                    },
+                ),
                 { numRuns: 400 },
             );
         });
@@ -400,7 +475,9 @@ describe("config", () => {
                 assert.equal(error.issues[0].path, "modelship:models.fraud-scorer.tracks.stable.image");
                 assert.match(error.issues[0].expected, /an explicit tag other than `latest`/);
                 assert.match(error.issues[0].expected, /prod needs the digest too, e\.g\. repo\/name:1\.2\.3@sha256:/);
-                const fixed = kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image: `registry.example/fraud-scorer:1.4.0@${DIGEST}` } }, strategy: { type: "rolling" } }) });
+                const fixed = kubernetesConfig(GATEWAY_ROUTER, {
+                    "fraud-scorer": prodModel({ tracks: { stable: { version: "1.4.0", image: `registry.example/fraud-scorer:1.4.0@${DIGEST}` } }, strategy: { type: "rolling" } }),
+                });
                 assert.doesNotThrow(() => parseConfig(fixed, "prod"));
             }
         });
@@ -432,16 +509,22 @@ describe("config", () => {
 
         it("a YAML syntax error names the file, line and column", () => {
             const dir = projectWith("config:\n  modelship:environment: dev\n  modelship:models:\n    a:\n      b: 1\n     c: 2\n");
-            assert.throws(() => readStackFiles(dir, "dev"), (error: Error) => {
-                assert.match(error.message, new RegExp(`^${path.join(dir, "Pulumi.dev.yaml").replace(/[.\\/]/g, "\\$&")}:6:\\d+: invalid YAML: `));
-                return true;
-            });
+            assert.throws(
+                () => readStackFiles(dir, "dev"),
+                (error: Error) => {
+                    assert.match(error.message, new RegExp(`^${path.join(dir, "Pulumi.dev.yaml").replace(/[.\\/]/g, "\\$&")}:6:\\d+: invalid YAML: `));
+                    return true;
+                },
+            );
         });
 
         it("a misspelled `config:` or another unknown top-level key is named, with the keys a stack file has", () => {
             for (const key of ["confg", "modelship:models"]) {
                 const dir = projectWith(`${key}:\n  modelship:environment: dev\n`);
-                assert.throws(() => readStackFiles(dir, "dev"), new RegExp(`unknown top-level key "${key}"; a stack file's keys are config, secretsprovider, encryptedkey, encryptionsalt, environment`));
+                assert.throws(
+                    () => readStackFiles(dir, "dev"),
+                    new RegExp(`unknown top-level key "${key}"; a stack file's keys are config, secretsprovider, encryptedkey, encryptionsalt, environment`),
+                );
             }
             const dir = projectWith("secretsprovider: passphrase\nencryptionsalt: v1:abc\nconfig:\n  modelship:environment: dev\n");
             assert.equal(readStackFiles(dir, "dev").config["modelship:environment"], "dev");

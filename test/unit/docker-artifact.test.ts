@@ -28,10 +28,16 @@ async function render(artifact: string): Promise<RecordedResource[]> {
 describe("docker target: the artifact is fetched and verified into a volume the replicas mount read-only", () => {
     it("per track: a volume labelled with its version, and a fetch into it by the track's image, which every replica waits for and mounts read-only", async () => {
         const resources = await render("model-server/models/fraud-scorer");
-        for (const [track, version, replicas] of [["stable", "1.4.0", 2], ["candidate", "1.5.0", 1]] as const) {
+        for (const [track, version, replicas] of [
+            ["stable", "1.4.0", 2],
+            ["candidate", "1.5.0", 1],
+        ] as const) {
             const volume = named(resources, VOLUME, `fraud-scorer-${track}-artifact`);
             assert.equal(at(volume, "name"), undefined, "named by the provider: a replacement never meets its predecessor's name");
-            assert.ok(at<Array<{ label: string; value: string }>>(volume, "labels").some((l) => l.label === LABEL.version && l.value === version), "a new version, a new volume");
+            assert.ok(
+                at<Array<{ label: string; value: string }>>(volume, "labels").some((l) => l.label === LABEL.version && l.value === version),
+                "a new version, a new volume",
+            );
             const fetch = named(resources, COMMAND, `fraud-scorer-${track}-artifact-fetch`);
             const create = at<string>(fetch, "create");
             const source = path.join(projectDir, "model-server/models/fraud-scorer");
@@ -75,7 +81,13 @@ describe("docker target: the artifact is fetched and verified into a volume the 
             const result = spawnSync("bash", ["--norc", "--noprofile", "-c", create], {
                 encoding: "utf8",
                 stdio: ["ignore", "pipe", "pipe"],
-                env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, STAND_IN_LOG: path.join(dir, "calls"), STAND_IN_HOST_ROOT: "/", STAND_IN_VOLUMES: volumes, STAND_IN_APP_DIR: path.join(projectDir, "model-server") },
+                env: {
+                    PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+                    STAND_IN_LOG: path.join(dir, "calls"),
+                    STAND_IN_HOST_ROOT: "/",
+                    STAND_IN_VOLUMES: volumes,
+                    STAND_IN_APP_DIR: path.join(projectDir, "model-server"),
+                },
             });
             const volume = fs.existsSync(volumes) ? fs.readdirSync(volumes) : [];
             const file = volume.length === 1 ? path.join(volumes, volume[0], "1.5.0", "model.json") : "";

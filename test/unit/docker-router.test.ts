@@ -47,17 +47,30 @@ describe("docker target: the router stays, its config is reloaded", () => {
         assert.equal(at(base, "user"), "101:101");
         assert.equal(at(base, "restart"), "unless-stopped");
         const uploads = at<Array<{ file: string; content: string }>>(base, "uploads");
-        assert.deepEqual(uploads.map((u) => u.file), ["/etc/nginx/nginx.conf"], "a bootstrap config to start with");
+        assert.deepEqual(
+            uploads.map((u) => u.file),
+            ["/etc/nginx/nginx.conf"],
+            "a bootstrap config to start with",
+        );
         assert.doesNotMatch(uploads[0].content, /fraud-scorer/, "the bootstrap config routes no model");
     });
 
     it("the reload command carries the rendered config on stdin and is triggered by its hash, the router container's id and every replica's id (a replaced replica keeps its alias, and nginx resolves it at reload)", async () => {
         const [first, second] = [await render(atStep(0)), await render(atStep(1))];
         const reload = (resources: RecordedResource[]) => named(resources, COMMAND, RELOAD);
-        for (const [resources, candidate] of [[first, 10], [second, 25]] as const) {
+        for (const [resources, candidate] of [
+            [first, 10],
+            [second, 25],
+        ] as const) {
             const stdin = at<string>(reload(resources), "stdin");
             assert.match(stdin, new RegExp(`${100 - candidate}% stable;`));
-            assert.deepEqual(at(reload(resources), "triggers"), [createHash("sha256").update(stdin).digest("hex"), "router-id", "fraud-scorer-stable-0-id", "fraud-scorer-stable-1-id", "fraud-scorer-candidate-0-id"]);
+            assert.deepEqual(at(reload(resources), "triggers"), [
+                createHash("sha256").update(stdin).digest("hex"),
+                "router-id",
+                "fraud-scorer-stable-0-id",
+                "fraud-scorer-stable-1-id",
+                "fraud-scorer-candidate-0-id",
+            ]);
         }
         assert.notDeepEqual(at(reload(first), "triggers"), at(reload(second), "triggers"));
     });
@@ -65,7 +78,10 @@ describe("docker target: the router stays, its config is reloaded", () => {
     it("the reload command carries the plans, for reviewers and the policy pack", async () => {
         const reload = named(await render(atStep(1)), COMMAND, RELOAD);
         const read = routerPlans(COMMAND, reload.inputs);
-        assert.deepEqual(read?.plans.map((p) => [p.model, p.weights, p.step]), [["fraud-scorer", { stable: 75, candidate: 25 }, 1]]);
+        assert.deepEqual(
+            read?.plans.map((p) => [p.model, p.weights, p.step]),
+            [["fraud-scorer", { stable: 75, candidate: 25 }, 1]],
+        );
         assert.equal(read?.problem, undefined);
         const container = named(await render(atStep(1)), T.container, "router");
         assert.equal(routerPlans(T.container, container.inputs), undefined, "the container carries no plan: it does not change with one");
@@ -82,7 +98,10 @@ describe("docker target: the router stays, its config is reloaded", () => {
         // lint, scan and smoke of both tracks; the router, two stable replicas and one candidate (10% of 2).
         assert.deepEqual([gates.length, containers.length], [6, 4]);
         const expected = [...gates, ...containers].map(key);
-        assert.deepEqual(expected.filter((k) => !(reload.dependsOn ?? []).includes(k)), []);
+        assert.deepEqual(
+            expected.filter((k) => !(reload.dependsOn ?? []).includes(k)),
+            [],
+        );
         assert.deepEqual(named(resources, T.container, "router").dependsOn ?? [], [], "the router container waits for nothing of the models");
     });
 
@@ -126,7 +145,13 @@ esac`;
             stdin: at<string>(reload, "stdin"),
             written: fs.existsSync(written) ? fs.readFileSync(written, "utf8") : undefined,
             // One entry per call; the last one's in-container script spans lines.
-            calls: fs.existsSync(bin.log) ? fs.readFileSync(bin.log, "utf8").trim().split(/\n(?=docker )/).map((c) => c.replace(/ \| backend=.*$/, "")) : [],
+            calls: fs.existsSync(bin.log)
+                ? fs
+                      .readFileSync(bin.log, "utf8")
+                      .trim()
+                      .split(/\n(?=docker )/)
+                      .map((c) => c.replace(/ \| backend=.*$/, ""))
+                : [],
         };
     }
 
@@ -144,7 +169,10 @@ esac`;
             `docker exec ${router} sh -c (the reload)`,
         ]);
         // In the container: the workers of the running config, then the reload, then the wait for them to be gone.
-        assert.match(reloadCall, /^tries=0\nwhile \[ ! -s \/tmp\/nginx\.pid \][\s\S]*\nmaster=\$\(cat \/tmp\/nginx\.pid\)\n[\s\S]*\nold=\$\(workers\)\nnginx -s reload\n[\s\S]*\/proc\/\$pid[\s\S]*sleep 0\.1\ndone$/);
+        assert.match(
+            reloadCall,
+            /^tries=0\nwhile \[ ! -s \/tmp\/nginx\.pid \][\s\S]*\nmaster=\$\(cat \/tmp\/nginx\.pid\)\n[\s\S]*\nold=\$\(workers\)\nnginx -s reload\n[\s\S]*\/proc\/\$pid[\s\S]*sleep 0\.1\ndone$/,
+        );
     });
 
     it("a config nginx refuses fails the command with nginx's message, before the move, and the running config stays", async () => {

@@ -21,7 +21,10 @@ describe("documentation links", () => {
         const readme = fs.readFileSync(path.join(projectDir, "README.md"), "utf8");
         const linked = new Set([...readme.matchAll(/\]\(docs\/([^)#]+\.md)(?:#[^)]*)?\)/g)].map(([, page]) => page));
         const pages = fs.readdirSync(path.join(projectDir, "docs")).filter((name) => name.endsWith(".md"));
-        assert.deepEqual(pages.filter((page) => !linked.has(page)), []);
+        assert.deepEqual(
+            pages.filter((page) => !linked.has(page)),
+            [],
+        );
     });
 
     it("a missing file and a missing anchor are reported; code, URLs and numbered repeats are not", () => {

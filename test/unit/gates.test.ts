@@ -29,13 +29,24 @@ describe("deployment gates", () => {
 
         it("a prebuilt image has no Dockerfile to lint; a cluster's tracks get no smoke gate by default", () => {
             const specs = gatesOf(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel() }), "prod", "fraud-scorer", false);
-            assert.deepEqual(specs.map((s) => `${s.track} ${s.kind}`), ["stable scan", "candidate scan"]);
+            assert.deepEqual(
+                specs.map((s) => `${s.track} ${s.kind}`),
+                ["stable scan", "candidate scan"],
+            );
         });
 
         it("scan is required in prod and advisory elsewhere unless configured; lint and smoke are required", () => {
-            assert.ok(gatesOf(dockerConfig(), "dev").filter((s) => s.kind === "scan").every((s) => !s.required));
+            assert.ok(
+                gatesOf(dockerConfig(), "dev")
+                    .filter((s) => s.kind === "scan")
+                    .every((s) => !s.required),
+            );
             assert.ok(gatesOf(kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel() }), "prod", "fraud-scorer", false).every((s) => s.required));
-            assert.ok(gatesOf(dockerConfig(), "dev").filter((s) => s.kind !== "scan").every((s) => s.required));
+            assert.ok(
+                gatesOf(dockerConfig(), "dev")
+                    .filter((s) => s.kind !== "scan")
+                    .every((s) => s.required),
+            );
             const configured = gatesOf(dockerConfig({ "fraud-scorer": canaryModel({ gates: { scan: { required: true }, lint: { enabled: false } } }) }), "dev");
             assert.ok(configured.filter((s) => s.kind === "scan").every((s) => s.required));
             assert.ok(!configured.some((s) => s.kind === "lint"));
@@ -49,8 +60,14 @@ describe("deployment gates", () => {
         });
 
         it("smoke cannot be switched on without a recorded request where the artifact is not local (cluster, load balancer)", () => {
-            assert.throws(() => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request \(a JSON file in the project\) for the smoke gate through the load balancer/);
-            assert.throws(() => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"), /gates\.smoke\.request: got \(missing\); expected a recorded inference request/);
+            assert.throws(
+                () => parseConfig(awsVmConfig({ m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"),
+                /gates\.smoke\.request: got \(missing\); expected a recorded inference request \(a JSON file in the project\) for the smoke gate through the load balancer/,
+            );
+            assert.throws(
+                () => parseConfig(kubernetesConfig(GATEWAY_ROUTER, { m: prodModel({ gates: { smoke: { enabled: true } } }) }), "prod"),
+                /gates\.smoke\.request: got \(missing\); expected a recorded inference request/,
+            );
         });
     });
 
@@ -62,7 +79,11 @@ describe("deployment gates", () => {
             return parseConfig(dockerConfig({ "fraud-scorer": model }), "dev").models["fraud-scorer"].gates;
         };
         const none = parsed(undefined);
-        assert.deepEqual(none, { lint: { enabled: true, timeoutSeconds: 120 }, scan: { enabled: true, timeoutSeconds: 120, scanner: "trivy" }, smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 } });
+        assert.deepEqual(none, {
+            lint: { enabled: true, timeoutSeconds: 120 },
+            scan: { enabled: true, timeoutSeconds: 120, scanner: "trivy" },
+            smoke: { timeoutSeconds: 120, expect: { min: 0, max: 1 }, retries: 3 },
+        });
         assert.deepEqual(parsed({}), none);
         assert.deepEqual(parsed(Object.fromEntries(GATE_KINDS.map((kind) => [kind, {}]))), none);
         assert.deepEqual(parsed({ scan: { timeoutSeconds: 30 } }).lint, none.lint, "a key set for one kind leaves the others at their defaults");
@@ -71,7 +92,11 @@ describe("deployment gates", () => {
     describe("recorded where they are created", () => {
         const stacks: Array<[string, () => ReturnType<typeof dockerConfig>, string]> = [
             ["docker", () => dockerConfig(), "dev"],
-            ["kubernetes", () => kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ gates: { smoke: { enabled: true, request: "model-server/models/fraud-scorer/smoke-request.json" } } }) }), "prod"],
+            [
+                "kubernetes",
+                () => kubernetesConfig(GATEWAY_ROUTER, { "fraud-scorer": prodModel({ gates: { smoke: { enabled: true, request: "model-server/models/fraud-scorer/smoke-request.json" } } }) }),
+                "prod",
+            ],
             ["aws-vm", () => awsVmConfig({ "fraud-scorer": prodModel({ gates: { smoke: { enabled: true, request: "model-server/models/fraud-scorer/smoke-request.json" } } }) }), "prod"],
         ];
         for (const [target, raw, stack] of stacks) {
@@ -79,18 +104,40 @@ describe("deployment gates", () => {
                 const run = await runStack(raw(), stack);
                 const config = parseConfig(raw(), stack).models["fraud-scorer"];
                 const planned = gatePlan(config, planTraffic("fraud-scorer", config), stack, true);
-                assert.ok(run.gates.some((g) => g.kind === "smoke"), "the target's smoke gate is recorded too");
+                assert.ok(
+                    run.gates.some((g) => g.kind === "smoke"),
+                    "the target's smoke gate is recorded too",
+                );
                 assert.deepEqual(
                     run.gates.map(({ resource, model, ...spec }) => [resource.split("::")[1], model, spec.track, spec.kind]),
                     planned.map((spec) => [gateResourceName("fraud-scorer", spec.track, spec.kind), "fraud-scorer", spec.track, spec.kind]),
                 );
-                for (const gate of run.gates) assert.ok(run.resources.some((r) => `${r.type}::${r.name}` === gate.resource), `${gate.resource} is a recorded resource`);
+                for (const gate of run.gates)
+                    assert.ok(
+                        run.resources.some((r) => `${r.type}::${r.name}` === gate.resource),
+                        `${gate.resource} is a recorded resource`,
+                    );
             });
         }
 
         it("the render's summary reads the specs: advisory where not required, stable first, kinds in order", () => {
-            const gate = (track: "stable" | "candidate", kind: (typeof GATE_KINDS)[number], required: boolean, model = "m") => ({ resource: `t::${gateResourceName(model, track, kind)}`, model, track, kind, required, version: "1", timeoutSeconds: 1, triggers: [] });
-            const gates = [gate("candidate", "smoke", true), gate("stable", "smoke", false), gate("stable", "lint", true), gate("candidate", "scan", false), gate("stable", "scan", true, "m-gates-stable")];
+            const gate = (track: "stable" | "candidate", kind: (typeof GATE_KINDS)[number], required: boolean, model = "m") => ({
+                resource: `t::${gateResourceName(model, track, kind)}`,
+                model,
+                track,
+                kind,
+                required,
+                version: "1",
+                timeoutSeconds: 1,
+                triggers: [],
+            });
+            const gates = [
+                gate("candidate", "smoke", true),
+                gate("stable", "smoke", false),
+                gate("stable", "lint", true),
+                gate("candidate", "scan", false),
+                gate("stable", "scan", true, "m-gates-stable"),
+            ];
             assert.equal(gateSummary(gates, "m"), "stable lint, smoke (advisory); candidate scan (advisory), smoke");
             assert.equal(gateSummary(gates, "m-gates-stable"), "stable scan");
             assert.equal(gateSummary(gates, "other"), "");
@@ -103,9 +150,15 @@ describe("deployment gates", () => {
         it("the router's reload waits for the gates of every track it sends requests to", async () => {
             const { resources } = await runStack(dockerConfig(), "dev");
             const reload = named(resources, COMMAND, "router-reload");
-            const gates = ofType(resources, COMMAND).filter((c) => c.name.includes("-gates-")).map((c) => `${COMMAND}::${c.name}`);
+            const gates = ofType(resources, COMMAND)
+                .filter((c) => c.name.includes("-gates-"))
+                .map((c) => `${COMMAND}::${c.name}`);
             assert.equal(gates.length, 6);
-            assert.deepEqual(gates.filter((g) => !(reload.dependsOn ?? []).includes(g)), [], "every gate is a dependency of the reload");
+            assert.deepEqual(
+                gates.filter((g) => !(reload.dependsOn ?? []).includes(g)),
+                [],
+                "every gate is a dependency of the reload",
+            );
         });
 
         it("a gate command runs the gate program with the track's own image and server", async () => {
@@ -114,8 +167,14 @@ describe("deployment gates", () => {
             // The image the candidate's containers run: its tag in the local engine.
             const candidateImage = String(named(resources, TYPES.container, "fraud-scorer-candidate-0").inputs.image);
             assert.equal(candidateImage, "modelship/fraud-scorer:1.5.0");
-            assert.match(String(byName(resources, "candidate-scan").inputs.create), new RegExp(`gate\\.js scan --image '${candidateImage}' --scanner trivy --required false \\|\\| echo 'scan gate of candidate 1\\.5\\.0 failed; advisory here`));
-            assert.match(String(byName(resources, "candidate-smoke").inputs.create), /gate\.js smoke --url 'http:\/\/127\.0\.0\.1:\d+' --model 'fraud-scorer' --version '1\.5\.0' --input 'model-server\/models\/fraud-scorer\/smoke-request\.json'/);
+            assert.match(
+                String(byName(resources, "candidate-scan").inputs.create),
+                new RegExp(`gate\\.js scan --image '${candidateImage}' --scanner trivy --required false \\|\\| echo 'scan gate of candidate 1\\.5\\.0 failed; advisory here`),
+            );
+            assert.match(
+                String(byName(resources, "candidate-smoke").inputs.create),
+                /gate\.js smoke --url 'http:\/\/127\.0\.0\.1:\d+' --model 'fraud-scorer' --version '1\.5\.0' --input 'model-server\/models\/fraud-scorer\/smoke-request\.json'/,
+            );
         });
 
         it("a new candidate version re-runs the candidate's gates only; a change that touches neither re-runs nothing", async () => {
@@ -152,7 +211,8 @@ describe("the in-cluster smoke gate under mocks", () => {
         const { resources } = await runStack(withSmoke(0), "prod");
         const jobs = ofType(resources, JOB);
         assert.deepEqual(jobs.map((j) => j.name).sort(), ["fraud-scorer-gates-candidate-smoke", "fraud-scorer-gates-stable-smoke"]);
-        const command = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec.containers[0].command;
+        const command = (named(resources, JOB, "fraud-scorer-gates-candidate-smoke").inputs as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } }).spec.template.spec
+            .containers[0].command;
         const script = JSON.stringify(parseSmokeArgv(command.slice(2)));
         assert.match(script, /"url":"http:\/\/fraud-scorer-candidate\.models\.svc\.cluster\.local:80"/);
         assert.match(script, /"version":"1\.5\.0"/);
@@ -199,7 +259,11 @@ describe("deployment gates: the smoke gate on aws-vm, through the load balancer"
             assert.ok(gate.dependsOn?.includes(`${RULE}::fraud-scorer-pin-${track}`), `the ${track} gate waits for its pin rule`);
             assert.ok(gate.dependsOn?.includes(`aws:autoscaling/group:Group::fraud-scorer-${track}`), `the ${track} gate waits for its instances`);
             const pin = named(resources, RULE, `fraud-scorer-pin-${track}`);
-            assert.deepEqual((pin.dependsOn ?? []).filter((d) => d.startsWith(COMMAND)), [], "a pin moves no traffic and waits for no gate");
+            assert.deepEqual(
+                (pin.dependsOn ?? []).filter((d) => d.startsWith(COMMAND)),
+                [],
+                "a pin moves no traffic and waits for no gate",
+            );
         }
         const split = named(resources, RULE, "fraud-scorer-split");
         for (const gate of gates) assert.ok(split.dependsOn?.includes(`${COMMAND}::${gate.name}`), `the split waits for ${gate.name}`);
@@ -218,6 +282,9 @@ describe("deployment gates: the smoke gate on aws-vm, through the load balancer"
             return Object.fromEntries(ofType(resources, COMMAND).map((c) => [c.name, JSON.stringify(c.inputs.triggers)]));
         };
         const [first, second] = [await triggers(0), await triggers(1)];
-        assert.deepEqual(Object.keys(first).filter((name) => first[name] !== second[name]), ["fraud-scorer-gates-candidate-smoke"]);
+        assert.deepEqual(
+            Object.keys(first).filter((name) => first[name] !== second[name]),
+            ["fraud-scorer-gates-candidate-smoke"],
+        );
     });
 });

@@ -35,7 +35,10 @@ function issues(raw: RawConfig): ConfigError["issues"] {
 describe("shadow on the Gateway API router: the Gateway's implementation must mirror", () => {
     it("traefik: refused at preview, naming the key, its value and the implementations that mirror", () => {
         const found = issues(shadowOn("traefik"));
-        assert.deepEqual(found.map((i) => [i.path, i.value]), [["modelship:models.fraud-scorer.strategy.type", "shadow"]]);
+        assert.deepEqual(
+            found.map((i) => [i.path, i.value]),
+            [["modelship:models.fraud-scorer.strategy.type", "shadow"]],
+        );
         assert.match(found[0].expected, new RegExp(`${KEY} is traefik, which does not implement HTTPRoute RequestMirror`));
         assert.match(found[0].expected, /one of istio, envoy-gateway, nginx-gateway-fabric, cilium, gke \(any share\); contour, kgateway \(mirrorPercent 100 only\)/);
         assert.match(found[0].expected, /router\.type nginx/);
@@ -43,7 +46,10 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
 
     it("no implementation named: refused, since the Gateway may accept the route and fail its requests", () => {
         const found = issues(shadowOn(undefined));
-        assert.deepEqual(found.map((i) => i.path), ["modelship:models.fraud-scorer.strategy.type"]);
+        assert.deepEqual(
+            found.map((i) => i.path),
+            ["modelship:models.fraud-scorer.strategy.type"],
+        );
         assert.match(found[0].expected, new RegExp(`${KEY} is not set`));
     });
 
@@ -63,7 +69,10 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
     it("an implementation that mirrors every request or none (contour): mirrorPercent 100 runs, a share is refused on mirrorPercent", () => {
         assert.deepEqual(issues(shadowOn("contour", 100)), []);
         const found = issues(shadowOn("contour", 20));
-        assert.deepEqual(found.map((i) => [i.path, i.value]), [["modelship:models.fraud-scorer.strategy.mirrorPercent", 20]]);
+        assert.deepEqual(
+            found.map((i) => [i.path, i.value]),
+            [["modelship:models.fraud-scorer.strategy.mirrorPercent", 20]],
+        );
         assert.match(found[0].expected, new RegExp(`^100: ${KEY} is contour, whose RequestMirror copies every request or none`));
         assert.match(found[0].expected, /one of istio, envoy-gateway, nginx-gateway-fabric, cilium, gke, or run it with router\.type nginx/);
     });
@@ -81,7 +90,10 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
 
     it("an implementation the table does not know is refused, listing the known ones", () => {
         const found = issues(shadowOn("haproxy"));
-        assert.deepEqual(found.map((i) => [i.path, i.value]), [[`modelship:${KEY}`, "haproxy"]]);
+        assert.deepEqual(
+            found.map((i) => [i.path, i.value]),
+            [[`modelship:${KEY}`, "haproxy"]],
+        );
         assert.match(found[0].expected, /a Gateway API implementation: istio, envoy-gateway, .*, aws-load-balancer-controller/);
     });
 

@@ -30,7 +30,11 @@ function localImports(file: string): string[] {
 }
 
 function importsUnder(files: readonly string[], forbidden: readonly string[]): string[] {
-    return files.flatMap((file) => localImports(file).filter((target) => forbidden.some((dir) => target === dir || target.startsWith(`${dir}/`))).map((target) => `${file} imports ${target}`));
+    return files.flatMap((file) =>
+        localImports(file)
+            .filter((target) => forbidden.some((dir) => target === dir || target.startsWith(`${dir}/`)))
+            .map((target) => `${file} imports ${target}`),
+    );
 }
 
 describe("house style: module boundaries", () => {

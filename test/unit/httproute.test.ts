@@ -47,16 +47,28 @@ describe("HTTPRoute renderer", () => {
 
     it("splits by the plan's weights in the last (default) rule, keeping 0-weight backends listed", () => {
         const split = rules(plan([track("stable", 100), track("candidate", 0)])).at(-1)!;
-        assert.deepEqual(split.backendRefs.map((b) => [b.name, b.weight]), [["fraud-scorer-stable", 100], ["fraud-scorer-candidate", 0]]);
-        assert.equal(split.matches.every((m) => m.headers === undefined), true);
+        assert.deepEqual(
+            split.backendRefs.map((b) => [b.name, b.weight]),
+            [
+                ["fraud-scorer-stable", 100],
+                ["fraud-scorer-candidate", 0],
+            ],
+        );
+        assert.equal(
+            split.matches.every((m) => m.headers === undefined),
+            true,
+        );
     });
 
     it("matches the model's Open Inference Protocol prefix and its legacy v1 predict path", () => {
         const split = rules(plan([track("stable", 100)])).at(-1)!;
-        assert.deepEqual(split.matches.map((m) => m.path), [
-            { type: "PathPrefix", value: "/v2/models/fraud-scorer" },
-            { type: "Exact", value: "/v1/models/fraud-scorer:predict" },
-        ]);
+        assert.deepEqual(
+            split.matches.map((m) => m.path),
+            [
+                { type: "PathPrefix", value: "/v2/models/fraud-scorer" },
+                { type: "Exact", value: "/v1/models/fraud-scorer:predict" },
+            ],
+        );
     });
 
     it("a rule per track pins requests carrying the pin header, ahead of the split", () => {
@@ -65,7 +77,10 @@ describe("HTTPRoute renderer", () => {
         for (const [i, name] of (["stable", "candidate"] as const).entries()) {
             const pin = all[i];
             assert.ok(pin.matches.every((m) => m.headers?.[0].name === "x-modelship-track" && m.headers[0].value === name));
-            assert.deepEqual(pin.backendRefs.map((b) => b.name), [`fraud-scorer-${name}`]);
+            assert.deepEqual(
+                pin.backendRefs.map((b) => b.name),
+                [`fraud-scorer-${name}`],
+            );
         }
     });
 
@@ -95,7 +110,10 @@ describe("HTTPRoute renderer", () => {
     });
 
     it("refuses a track without a Service and a route without a Gateway", () => {
-        assert.throws(() => renderHttpRoute(options(plan([track("stable", 90), track("candidate", 10)]), { services: { stable: { name: "s", port: 80 } } })), /no Service given for the candidate track/);
+        assert.throws(
+            () => renderHttpRoute(options(plan([track("stable", 90), track("candidate", 10)]), { services: { stable: { name: "s", port: 80 } } })),
+            /no Service given for the candidate track/,
+        );
         assert.throws(() => renderHttpRoute(options(plan([track("stable", 100)]), { parentRefs: [] })), /at least one parentRef/);
     });
 });

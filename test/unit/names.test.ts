@@ -59,7 +59,10 @@ describe("physical names", () => {
         });
 
         it("DNS-label kinds get DNS labels: lower case, a letter first, no trailing hyphen, 63 at most", () => {
-            for (const parts of [["model-" + "m".repeat(34), "candidate", "smoke", "cd8cb207"], ["a" + "-".repeat(70), "b"]]) {
+            for (const parts of [
+                ["model-" + "m".repeat(34), "candidate", "smoke", "cd8cb207"],
+                ["a" + "-".repeat(70), "b"],
+            ]) {
                 const name = physicalName("kubernetes-dns-label", parts);
                 assert.ok(name.length <= 63, name);
                 assert.match(name, /^[a-z]([-a-z0-9]*[a-z0-9])?$/);
@@ -114,7 +117,10 @@ describe("physical names", () => {
             assert.equal(tags.length, 2);
             // Docker's tag grammar: a word character, then up to 127 word characters, '.' or '-'.
             for (const tag of tags) assert.match(tag ?? "", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
-            assert.ok(tags.some((tag) => tag?.startsWith("1.5.0-build.7")), `the tag still reads as the version: ${tags.join(", ")}`);
+            assert.ok(
+                tags.some((tag) => tag?.startsWith("1.5.0-build.7")),
+                `the tag still reads as the version: ${tags.join(", ")}`,
+            );
         });
     });
 });

@@ -115,7 +115,12 @@ describe("renderNginxConf", () => {
         it("pins to a 0-weight track, which keeps its upstream (blue-green preview QA)", () => {
             const conf = render(route(blueGreenPreviewPlan()));
             assert.ok(pinMapOf(conf, "fraud_scorer").body.includes("candidate candidate;"));
-            assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_candidate")).filter((s) => !s.backup).map((s) => s.address), CANDIDATE);
+            assert.deepEqual(
+                serversOf(upstream(conf, "fraud_scorer_candidate"))
+                    .filter((s) => !s.backup)
+                    .map((s) => s.address),
+                CANDIDATE,
+            );
         });
 
         it("offers only the tracks the plan has", () => {
@@ -163,7 +168,10 @@ describe("renderNginxConf", () => {
             assert.ok(shadow.body.includes("internal;"));
             const mirrorUpstream = /^http:\/\/(\w+)\$ms_relayed_uri$/.exec(directive(shadow, "proxy_pass")[0] ?? "")?.[1];
             assert.ok(mirrorUpstream, shadow.body.join("\n"));
-            assert.deepEqual(serversOf(upstream(conf, mirrorUpstream)), CANDIDATE.map((address) => ({ address, backup: false })));
+            assert.deepEqual(
+                serversOf(upstream(conf, mirrorUpstream)),
+                CANDIDATE.map((address) => ({ address, backup: false })),
+            );
         });
 
         it("also listens on loopback for the relay when listenAddress is another address", () => {
@@ -177,7 +185,10 @@ describe("renderNginxConf", () => {
         it("never gives the mirror track live traffic or makes it a backup", () => {
             const conf = render(route(shadowPlan(20)));
             assert.deepEqual(splitOf(conf, "fraud_scorer").body, ["* stable;"]);
-            assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_stable")), STABLE.map((address) => ({ address, backup: false })));
+            assert.deepEqual(
+                serversOf(upstream(conf, "fraud_scorer_stable")),
+                STABLE.map((address) => ({ address, backup: false })),
+            );
             for (const b of blocks(conf).filter((x) => x.head.startsWith("upstream "))) {
                 assert.ok(!serversOf(b).some((s) => s.backup && CANDIDATE.includes(s.address)), `${b.head} falls back on the mirror track`);
             }
@@ -209,9 +220,18 @@ describe("renderNginxConf", () => {
 
         it("gives no backup track where the plan allows no fallback (an A/B test by default)", () => {
             const conf = render(route(abTestPlan({ header: "x-user" })));
-            for (const name of ["fraud_scorer_stable", "fraud_scorer_candidate"]) assert.ok(serversOf(upstream(conf, name)).every((s) => !s.backup), name);
+            for (const name of ["fraud_scorer_stable", "fraud_scorer_candidate"])
+                assert.ok(
+                    serversOf(upstream(conf, name)).every((s) => !s.backup),
+                    name,
+                );
             const allowed = render(route({ ...abTestPlan({ header: "x-user" }), fallback: true }));
-            assert.deepEqual(serversOf(upstream(allowed, "fraud_scorer_stable")).filter((s) => s.backup).map((s) => s.address), CANDIDATE);
+            assert.deepEqual(
+                serversOf(upstream(allowed, "fraud_scorer_stable"))
+                    .filter((s) => s.backup)
+                    .map((s) => s.address),
+                CANDIDATE,
+            );
         });
 
         it("names the track whose server answered in X-Modelship-Track, the chosen one where none did", () => {
@@ -221,10 +241,7 @@ describe("renderNginxConf", () => {
 
         it("lists each live track's servers as backup of the other live track", () => {
             const conf = render(route(canaryPlan()));
-            assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_stable")), [
-                ...STABLE.map((address) => ({ address, backup: false })),
-                ...CANDIDATE.map((address) => ({ address, backup: true })),
-            ]);
+            assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_stable")), [...STABLE.map((address) => ({ address, backup: false })), ...CANDIDATE.map((address) => ({ address, backup: true }))]);
             assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_candidate")), [
                 ...CANDIDATE.map((address) => ({ address, backup: false })),
                 ...STABLE.map((address) => ({ address, backup: true })),
@@ -234,9 +251,17 @@ describe("renderNginxConf", () => {
         it("never falls back onto a 0-weight or aborted track", () => {
             for (const p of [blueGreenPreviewPlan(), abortedCanaryPlan()]) {
                 const conf = render(route(p));
-                assert.ok(serversOf(upstream(conf, "fraud_scorer_stable")).every((s) => !s.backup), p.strategy);
+                assert.ok(
+                    serversOf(upstream(conf, "fraud_scorer_stable")).every((s) => !s.backup),
+                    p.strategy,
+                );
                 // The 0-weight track, reached only by pin, may still fall back onto live stable.
-                assert.deepEqual(serversOf(upstream(conf, "fraud_scorer_candidate")).filter((s) => s.backup).map((s) => s.address), STABLE);
+                assert.deepEqual(
+                    serversOf(upstream(conf, "fraud_scorer_candidate"))
+                        .filter((s) => s.backup)
+                        .map((s) => s.address),
+                    STABLE,
+                );
             }
         });
 
@@ -268,7 +293,10 @@ describe("renderNginxConf", () => {
         it("sends each model's Open Inference Protocol paths, and only those, to that model", () => {
             const own = (m: string) => [`/v2/models/${m}`, `/v2/models/${m}/ready`, `/v2/models/${m}/infer`, `/v2/models/${m}/versions/1.5.0/infer`, `/v1/models/${m}:predict`];
             const notOwn = (m: string) => [`/v2/models/${m}-v2/infer`, `/v2/models/${m}x`, `/v1/models/${m}`, `/v1/models/${m}:predictx`, "/v2/health/live", "/"];
-            for (const [model, other] of [["fraud-scorer", "churn"], ["churn", "fraud-scorer"]]) {
+            for (const [model, other] of [
+                ["fraud-scorer", "churn"],
+                ["churn", "fraud-scorer"],
+            ]) {
                 const regex = locationRegex(model);
                 for (const p of own(model)) assert.ok(regex.test(p), `${model} should route ${p}`);
                 for (const p of [...notOwn(model), ...own(other)]) assert.ok(!regex.test(p), `${model} should not route ${p}`);
@@ -348,8 +376,20 @@ describe("renderNginxConf", () => {
             assert.ok(!/^\s*(upstream|split_clients|proxy_pass) /m.test(bootstrap), "routes nothing");
             const server = theBlock(bootstrap, (h) => h === "server", "server");
             assert.deepEqual(directive(server, "listen"), ["8080"]);
-            assert.deepEqual(directive(theBlock(bootstrap, (h) => h === "location = /healthz", "health location"), "return"), [`200 '{"status":"ok"}'`]);
-            assert.deepEqual(directive(theBlock(bootstrap, (h) => h === "location /", "fallback location"), "return"), [`404 '${UNKNOWN_MODEL_BODY}'`]);
+            assert.deepEqual(
+                directive(
+                    theBlock(bootstrap, (h) => h === "location = /healthz", "health location"),
+                    "return",
+                ),
+                [`200 '{"status":"ok"}'`],
+            );
+            assert.deepEqual(
+                directive(
+                    theBlock(bootstrap, (h) => h === "location /", "fallback location"),
+                    "return",
+                ),
+                [`404 '${UNKNOWN_MODEL_BODY}'`],
+            );
         });
 
         it("keeps the pid file and temp paths of a routed config, where a reload finds the running nginx", () => {
@@ -404,4 +444,3 @@ describe("renderNginxConf", () => {
         });
     });
 });
-

@@ -23,24 +23,31 @@ function weights(plan: TrafficPlan): [number, number] {
 /** The invariants of design.md that hold for every plan of every strategy. */
 function assertInvariants(plan: TrafficPlan): void {
     const live = plan.tracks.map((t) => t.weight);
-    assert.ok(live.every((w) => Number.isInteger(w) && w >= 0 && w <= 100), `weights ${live.join(",")}`);
-    assert.equal(live.reduce((a, b) => a + b, 0), 100);
+    assert.ok(
+        live.every((w) => Number.isInteger(w) && w >= 0 && w <= 100),
+        `weights ${live.join(",")}`,
+    );
+    assert.equal(
+        live.reduce((a, b) => a + b, 0),
+        100,
+    );
     assert.ok(plan.tracks.every((t) => Number.isInteger(t.mirrorPercent) && t.mirrorPercent >= 0 && t.mirrorPercent <= 100));
     assert.ok(plan.tracks.every((t) => Number.isInteger(t.replicas) && t.replicas >= 1));
     assert.equal(plan.tracks[0].track, "stable");
     assert.equal(trackPlan(plan, "stable")?.mirrorPercent, 0, "stable is never a mirror target");
     if (plan.aborted) {
         assert.deepEqual(weights(plan), [100, 0], "abort sends all live traffic to stable");
-        assert.ok(plan.tracks.every((t) => t.mirrorPercent === 0), "abort stops the mirror");
+        assert.ok(
+            plan.tracks.every((t) => t.mirrorPercent === 0),
+            "abort stops the mirror",
+        );
     }
     if (plan.strategy === "shadow") assert.equal(trackPlan(plan, "candidate")?.weight, 0, "shadow never gives the candidate live traffic");
 }
 
 const replicas = fc.integer({ min: 1, max: 50 });
 const steps = fc.uniqueArray(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 }).map((s) => [...s].sort((a, b) => a - b));
-const canary = fc
-    .record({ steps, abort: fc.boolean(), stepSeed: fc.nat() })
-    .map(({ steps: s, abort, stepSeed }) => ({ type: "canary", steps: s, step: stepSeed % s.length, abort }));
+const canary = fc.record({ steps, abort: fc.boolean(), stepSeed: fc.nat() }).map(({ steps: s, abort, stepSeed }) => ({ type: "canary", steps: s, step: stepSeed % s.length, abort }));
 const twoTrackStrategy = fc.oneof(
     canary,
     fc.record({ type: fc.constant("blueGreen"), active: fc.constantFrom("stable", "candidate"), abort: fc.boolean() }),
@@ -85,11 +92,20 @@ describe("traffic plans", () => {
             fc.assert(
                 fc.property(steps, replicas, replicas, (s, stable, candidate) => {
                     const sizes = s.map((_, step) => trackPlan(planTraffic("m", model({ type: "canary", steps: s, step }, { stable, candidate })), "candidate")!.replicas);
-                    assert.ok(sizes.every((n) => n >= 1 && n <= candidate), `sizes ${sizes.join(",")}`);
-                    assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]), `sizes ${sizes.join(",")}`);
+                    assert.ok(
+                        sizes.every((n) => n >= 1 && n <= candidate),
+                        `sizes ${sizes.join(",")}`,
+                    );
+                    assert.ok(
+                        sizes.every((n, i) => i === 0 || n >= sizes[i - 1]),
+                        `sizes ${sizes.join(",")}`,
+                    );
                     if (s[s.length - 1] === 100) assert.equal(sizes[sizes.length - 1], candidate);
                     const stableSizes = s.map((_, step) => trackPlan(planTraffic("m", model({ type: "canary", steps: s, step }, { stable, candidate })), "stable")!.replicas);
-                    assert.ok(stableSizes.every((n) => n === stable), "stable keeps its full size until the candidate is promoted");
+                    assert.ok(
+                        stableSizes.every((n) => n === stable),
+                        "stable keeps its full size until the candidate is promoted",
+                    );
                 }),
             );
         });
@@ -126,7 +142,12 @@ describe("traffic plans", () => {
             assert.deepEqual(weights(before), [100, 0]);
             assert.deepEqual(weights(after), [0, 100]);
             assert.deepEqual(weights(aborted), [100, 0]);
-            for (const plan of [before, after, aborted]) assert.deepEqual(plan.tracks.map((t) => t.replicas), [3, 3], "the idle pool stays warm");
+            for (const plan of [before, after, aborted])
+                assert.deepEqual(
+                    plan.tracks.map((t) => t.replicas),
+                    [3, 3],
+                    "the idle pool stays warm",
+                );
         });
 
         it("canary: 5% of a 4-replica candidate runs one replica, 50% runs two", () => {
@@ -147,7 +168,10 @@ describe("traffic plans", () => {
             const plan = planTraffic("m", model({ type: "abTest", candidateWeight: 30, stickyBy: { header: "x-user-id" } }, { stable: 2, candidate: 5 }, { boost: "on" }));
             assert.deepEqual(weights(plan), [70, 30]);
             assert.deepEqual(plan.sticky, { header: "x-user-id" });
-            assert.deepEqual(plan.tracks.map((t) => t.replicas), [5, 5]);
+            assert.deepEqual(
+                plan.tracks.map((t) => t.replicas),
+                [5, 5],
+            );
             assert.deepEqual(trackPlan(plan, "candidate")?.featureFlags, { boost: "on" });
             assert.deepEqual(trackPlan(plan, "stable")?.featureFlags, {});
         });

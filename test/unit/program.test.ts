@@ -22,7 +22,6 @@ interface TargetCase {
     check(resources: RecordedResource[], plan: TrafficPlan): void;
 }
 
-
 /** ConfigMaps carrying an nginx.conf (the alert-rules ConfigMaps are not router objects). */
 function routerConfigMaps(resources: RecordedResource[]): RecordedResource[] {
     return ofType(resources, T.configMap).filter((c) => at<Record<string, string> | undefined>(c, "data")?.["nginx.conf"] !== undefined);
@@ -99,13 +98,20 @@ function kubernetes(router: KubernetesRouter, check: (resources: RecordedResourc
 const gatewayApi = kubernetes(GATEWAY_ROUTER, (resources, plan) => {
     const route = named(resources, T.httpRoute, "fraud-scorer-route");
     const rules = at<Array<Record<string, unknown>>>(route, "spec.rules");
-    const split = rules[rules.length - 1] as { backendRefs: Array<{ name: string; weight: number }>; filters?: Array<{ type: string; requestMirror: { percent?: number } }>; sessionPersistence?: unknown };
+    const split = rules[rules.length - 1] as {
+        backendRefs: Array<{ name: string; weight: number }>;
+        filters?: Array<{ type: string; requestMirror: { percent?: number } }>;
+        sessionPersistence?: unknown;
+    };
     assert.deepEqual(
         split.backendRefs.map((b) => [b.name, b.weight]),
         plan.tracks.map((t) => [`fraud-scorer-${t.track}`, t.weight]),
     );
     const mirrored = plan.tracks.find((t) => t.mirrorPercent > 0);
-    assert.deepEqual(split.filters?.map((f) => f.requestMirror.percent), mirrored ? [mirrored.mirrorPercent] : undefined);
+    assert.deepEqual(
+        split.filters?.map((f) => f.requestMirror.percent),
+        mirrored ? [mirrored.mirrorPercent] : undefined,
+    );
     assert.equal(split.sessionPersistence !== undefined, plan.sticky !== undefined);
     assert.equal(routerConfigMaps(resources).length, 0);
 });
@@ -173,7 +179,10 @@ describe("the stack program under mocks", () => {
                 assert.equal(error.issues.length, 2);
                 return true;
             });
-            assert.deepEqual(recorded.filter((r) => r.type !== STACK_TYPE), []);
+            assert.deepEqual(
+                recorded.filter((r) => r.type !== STACK_TYPE),
+                [],
+            );
         });
 
         it("two kubernetes targets in one namespace are refused before anything is registered, naming both", async () => {
@@ -185,11 +194,16 @@ describe("the stack program under mocks", () => {
                 (error: unknown) => error,
             );
             // The same object twice in the cluster: the second target would overwrite (or fail on) the first's.
-            const objects = recorded.filter((r) => r.type.startsWith("kubernetes:") && r.custom).map((r) => `${String(r.inputs.kind)} ${at<string | undefined>(r, "metadata.namespace") ?? ""}/${at<string>(r, "metadata.name")}`);
+            const objects = recorded
+                .filter((r) => r.type.startsWith("kubernetes:") && r.custom)
+                .map((r) => `${String(r.inputs.kind)} ${at<string | undefined>(r, "metadata.namespace") ?? ""}/${at<string>(r, "metadata.name")}`);
             const twice = [...new Set(objects.filter((o, i) => objects.indexOf(o) !== i))];
             assert.ok(outcome instanceof ConfigError, `accepted; the render holds these objects twice: ${twice.join(", ")}`);
             assert.match(outcome.message, /modelship:targets\.green\.namespace: got "models"; expected .*blue/);
-            assert.deepEqual(recorded.filter((r) => r.type !== STACK_TYPE), []);
+            assert.deepEqual(
+                recorded.filter((r) => r.type !== STACK_TYPE),
+                [],
+            );
         });
     });
 
@@ -205,7 +219,10 @@ describe("the stack program under mocks", () => {
                 assert.equal(at<Record<string, string>>(repository, "tags")["modelship:environment"], "prod");
             }
             const policy = JSON.parse(at<string>(named(resources, T.ecrLifecycle, "a"), "policy")) as { rules: Array<{ selection: { tagStatus: string } }> };
-            assert.deepEqual(policy.rules.map((r) => r.selection.tagStatus), ["untagged", "any"]);
+            assert.deepEqual(
+                policy.rules.map((r) => r.selection.tagStatus),
+                ["untagged", "any"],
+            );
         });
 
         it("ECR: a built candidate is pushed with the registry token (kept secret) and deployed by tag@digest", async () => {
@@ -236,7 +253,8 @@ describe("the stack program under mocks", () => {
             assert.deepEqual(at(image, "tags"), ["modelship/fraud-scorer:1.4.0"]);
             assert.equal(at(image, "push"), false);
             assert.equal(at(image, "load"), true);
-            for (const absent of ["registries", "cacheTo", "cacheFrom", "platforms", "exports"]) assert.equal(at(image, absent), undefined, `${absent}: the engine's own build cache serves local rebuilds`);
+            for (const absent of ["registries", "cacheTo", "cacheFrom", "platforms", "exports"])
+                assert.equal(at(image, absent), undefined, `${absent}: the engine's own build cache serves local rebuilds`);
             assert.deepEqual(at(image, "buildArgs"), { MODEL_NAME: "fraud-scorer", MODEL_VERSION: "1.4.0" });
             assert.deepEqual(at(image, "context"), { location: "model-server" });
             assert.deepEqual(at(image, "dockerfile"), { location: "model-server/Dockerfile" });
@@ -258,7 +276,8 @@ describe("the stack program under mocks", () => {
             assert.equal(at(held, "create"), "docker image inspect --format '{{.Id}}' 'modelship/fraud-scorer:1.4.0'");
             assert.match(at<string>(held, "delete"), /^docker image rm 'modelship\/fraud-scorer:1\.4\.0' >\/dev\/null 2>&1 \|\| echo /);
             assert.doesNotMatch(at<string>(held, "delete"), /--force|-f /);
-            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"]) assert.ok(named(resources, T.container, replica).dependsOn?.includes(`${T.command}::fraud-scorer-stable-local-image`), "deleted before the image's tag is removed");
+            for (const replica of ["fraud-scorer-stable-0", "fraud-scorer-stable-1"])
+                assert.ok(named(resources, T.container, replica).dependsOn?.includes(`${T.command}::fraud-scorer-stable-local-image`), "deleted before the image's tag is removed");
         });
 
         it("local: a rebuild under the same version (new base image) replaces the track's containers and re-runs its lint and scan gates", async () => {
@@ -299,7 +318,14 @@ describe("the stack program under mocks", () => {
             const credentials = { address: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com", username: "AWS", password: "token" };
             const { resources } = await runUnderMocks({ project: "modelship", stack: "prod", config: {} }, () => {
                 const repository = { url: pulumi.output("123456789012.dkr.ecr.us-east-1.amazonaws.com/modelship/fraud-scorer"), push: true, credentials: pulumi.output(credentials) };
-                new ModelImage("fraud-scorer-candidate", { model: "fraud-scorer", track: "candidate", version: "1.5.0", source: { build: { context: "model-server", args: {} } }, repository, builtVersions: ["1.5.0"] });
+                new ModelImage("fraud-scorer-candidate", {
+                    model: "fraud-scorer",
+                    track: "candidate",
+                    version: "1.5.0",
+                    source: { build: { context: "model-server", args: {} } },
+                    repository,
+                    builtVersions: ["1.5.0"],
+                });
             });
             assert.deepEqual(at(named(resources, T.image, "fraud-scorer-candidate"), "registries"), [credentials]);
         });
@@ -342,7 +368,11 @@ describe("the stack program under mocks", () => {
             assert.equal(pod.containers[0].resources.limits["nvidia.com/gpu"], "2");
             assert.deepEqual(pod.nodeSelector, { "node.kubernetes.io/instance-type": "g5.xlarge" });
             assert.equal(pod.tolerations.length, 1);
-            assert.deepEqual(pod.initContainers.map((c) => c.name), ["fetch-artifact", "wait-for-dependencies"], "the artifact is fetched first, then dependencies are waited for");
+            assert.deepEqual(
+                pod.initContainers.map((c) => c.name),
+                ["fetch-artifact", "wait-for-dependencies"],
+                "the artifact is fetched first, then dependencies are waited for",
+            );
             assert.match(pod.initContainers[1].command.join(" "), /feature-store\.data.*6379/);
             assert.equal(pod.serviceAccountName, "fraud-scorer");
             const account = named(resources, T.serviceAccount, "fraud-scorer");
@@ -387,7 +417,12 @@ describe("the stack program under mocks", () => {
             const raw = kubernetesConfig(GATEWAY_ROUTER, { a: { ...prodModel(), target: "gateway" }, b: { ...prodModel(), target: "nginx" } });
             raw.targets = { gateway: { type: "kubernetes", namespace: "a", router: GATEWAY_ROUTER }, nginx: { type: "kubernetes", namespace: "b", router: NGINX_ROUTER } };
             const { resources } = await runStack(raw, "prod");
-            assert.deepEqual(ofType(resources, T.namespace).map((n) => n.name).sort(), ["gateway-namespace", "nginx-namespace"]);
+            assert.deepEqual(
+                ofType(resources, T.namespace)
+                    .map((n) => n.name)
+                    .sort(),
+                ["gateway-namespace", "nginx-namespace"],
+            );
             named(resources, T.deployment, "nginx-modelship-router");
             const vms = awsVmConfig({ a: { ...prodModel(), target: "east" }, b: { ...prodModel(), target: "west" } });
             vms.targets = { east: AWS_VM_TARGET, west: AWS_VM_TARGET };
@@ -427,8 +462,18 @@ describe("monitoring under mocks", () => {
         const raw = kubernetesConfig(GATEWAY_ROUTER, { a: prodModel(), b: modelFor(prodModel(), "rolling") });
         raw.targets = { cluster: { type: "kubernetes", namespace: "models", router: GATEWAY_ROUTER, monitoring: { prometheusOperator: true } } };
         const { resources } = await runStack(raw, "prod");
-        assert.deepEqual(ofType(resources, T.prometheusRule).map((r) => r.name).sort(), ["a-alerts", "b-alerts"]);
-        assert.deepEqual(ofType(resources, T.serviceMonitor).map((r) => r.name).sort(), ["a-scrape", "b-scrape"]);
+        assert.deepEqual(
+            ofType(resources, T.prometheusRule)
+                .map((r) => r.name)
+                .sort(),
+            ["a-alerts", "b-alerts"],
+        );
+        assert.deepEqual(
+            ofType(resources, T.serviceMonitor)
+                .map((r) => r.name)
+                .sort(),
+            ["a-scrape", "b-scrape"],
+        );
         const rolling = named(resources, T.prometheusRule, "b-alerts");
         const tracks = at<Array<{ rules: Array<{ labels: { track: string } }> }>>(rolling, "spec.groups")[0].rules.map((r) => r.labels.track);
         assert.deepEqual([...new Set(tracks)], ["stable"], "a single-pool model has alerts for its one track");
@@ -465,16 +510,24 @@ describe("IRSA roles under mocks", () => {
         (raw.targets as Record<string, Record<string, unknown>>).cluster.artifactStore = { endpoint: "http://10.0.0.5:9000", stsEndpoint: "http://10.0.0.5:9000", region: "eu-west-1" };
         const { resources } = await runStack(raw, "prod");
         for (const track of ["stable", "candidate"]) {
-            const pod = at<{ initContainers: Array<{ name: string; env?: Array<{ name: string; value: string }> }>; containers: Array<{ env: Array<{ name: string }> }>; volumes: Array<{ name: string; projected?: unknown }> }>(
-                named(resources, T.deployment, `fraud-scorer-${track}`),
-                "spec.template.spec",
-            );
+            const pod = at<{
+                initContainers: Array<{ name: string; env?: Array<{ name: string; value: string }> }>;
+                containers: Array<{ env: Array<{ name: string }> }>;
+                volumes: Array<{ name: string; projected?: unknown }>;
+            }>(named(resources, T.deployment, `fraud-scorer-${track}`), "spec.template.spec");
             const env = Object.fromEntries((pod.initContainers.find((c) => c.name === "fetch-artifact")!.env ?? []).map((e) => [e.name, e.value]));
             assert.equal(env.AWS_ROLE_ARN, "arn:aws:iam::123456789012:role/modelship-prod-fraud-scorer-pods", `${track}: the role this stack made`);
             assert.equal(env.AWS_ENDPOINT_URL_S3, "http://10.0.0.5:9000");
             assert.equal(env.AWS_REGION, "eu-west-1");
-            assert.ok(pod.volumes.some((v) => v.name === "aws-iam-token" && v.projected), `${track}: the token volume`);
-            assert.deepEqual(pod.containers[0].env.filter((e) => e.name.startsWith("AWS_")), [], `${track}: the model server gets none of it`);
+            assert.ok(
+                pod.volumes.some((v) => v.name === "aws-iam-token" && v.projected),
+                `${track}: the token volume`,
+            );
+            assert.deepEqual(
+                pod.containers[0].env.filter((e) => e.name.startsWith("AWS_")),
+                [],
+                `${track}: the model server gets none of it`,
+            );
         }
     });
 

@@ -46,7 +46,11 @@ describe("npm run up / preview / destroy", () => {
         const fake = bin({ pulumi: "exit 0", docker: "echo 28.2.2" });
         const result = runCli(["up", "--yes"], fake);
         assert.equal(result.status, 0, result.stderr);
-        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
+        const calls = fs
+            .readFileSync(fake.log, "utf8")
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
         const backend = `file://${path.join(projectDir, ".pulumi-state")}`;
         assert.deepEqual(calls, [`pulumi stack select dev --create | backend=${backend} passphrase=set`, `pulumi up --stack dev --yes | backend=${backend} passphrase=set`]);
     });
@@ -55,7 +59,11 @@ describe("npm run up / preview / destroy", () => {
         const fake = bin({ pulumi: "exit 0" });
         const result = runCli(["preview", "--stack", "prod"], fake, { [PULUMI_ENV.backendUrl]: "s3://state-bucket", [PULUMI_ENV.configPassphraseFile]: "/run/secret" });
         assert.equal(result.status, 0, result.stderr);
-        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => !l.startsWith("pulumi version"));
+        const calls = fs
+            .readFileSync(fake.log, "utf8")
+            .trim()
+            .split("\n")
+            .filter((l) => !l.startsWith("pulumi version"));
         assert.deepEqual(calls, ["pulumi stack select prod --create | backend=s3://state-bucket passphrase=", "pulumi preview --stack prod | backend=s3://state-bucket passphrase="]);
     });
 
@@ -72,7 +80,11 @@ describe("npm run up / preview / destroy", () => {
         fs.writeFileSync(devPath, devFile);
         assert.equal(result.status, 0, result.stderr);
         assert.equal(devAfter, devFile, "the shipped stack file is left as it was");
-        const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n").filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
+        const calls = fs
+            .readFileSync(fake.log, "utf8")
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("pulumi ") && !l.startsWith("pulumi version"));
         assert.equal(calls[1].split(" | ")[0], `pulumi up --stack dev --config-file ${path.join(dir, "dev.local.yaml")} --yes`);
 
         fs.writeFileSync(path.join(dir, "broken.yaml"), devFile.replace("port: 8080", "port: 80800"));

@@ -21,12 +21,7 @@ function key(r: RecordedResource): string {
  * reloads its config (router-reload), so like any other resource it must not change.
  */
 function isRouterObject(r: RecordedResource): boolean {
-    return (
-        r.type.endsWith(":HTTPRoute") ||
-        r.type === TYPES.listenerRule ||
-        r.name.includes("-modelship-router") ||
-        (r.type === TYPES.command && r.name === "router-reload")
-    );
+    return r.type.endsWith(":HTTPRoute") || r.type === TYPES.listenerRule || r.name.includes("-modelship-router") || (r.type === TYPES.command && r.name === "router-reload");
 }
 
 /** The inputs without their replica count: a Deployment's spec.replicas, an Auto Scaling group's sizes. */
@@ -84,7 +79,10 @@ describe("npm run render", () => {
                     for (let step = 1; step < steps.length; step++) {
                         const change = diff(renders[step - 1], renders[step]);
                         const label = `${stack}/${model} step ${step - 1} -> ${step}`;
-                        assert.ok(change.changed.some(([, r]) => isRouterObject(r)), `${label}: the router changes`);
+                        assert.ok(
+                            change.changed.some(([, r]) => isRouterObject(r)),
+                            `${label}: the router changes`,
+                        );
                         for (const [was, now] of change.changed) {
                             if (isRouterObject(now)) continue;
                             // The version gaining traffic is checked again at each step; nothing else re-runs.

@@ -12,7 +12,16 @@ import { SMOKE_FLAGS, smokeSettings } from "../../model-server/src/smoke/setting
 import { parseFlags } from "../../tools/command-line";
 import { findProjectDir } from "../../tools/render";
 
-const expected: Expected = { model: "fraud-scorer", version: "1.5.0", rows: [[1, 2], [3, 4]], min: 0, max: 1 };
+const expected: Expected = {
+    model: "fraud-scorer",
+    version: "1.5.0",
+    rows: [
+        [1, 2],
+        [3, 4],
+    ],
+    min: 0,
+    max: 1,
+};
 const INFER = "http://s/v2/models/fraud-scorer/infer";
 const V1 = "http://s/v1/models/fraud-scorer:predict";
 
@@ -81,7 +90,10 @@ describe("smoke checks (pure)", () => {
         it("fails predictions out of range, or one per instance missing, or another version", () => {
             assert.match(problem(checkV1Deprecation(answer({ predictions: [0.25, 2] }, V1_HEADERS), expected, V1)), /predictions outside \[0, 1\]: predictions\[1\] = 2/);
             assert.match(problem(checkV1Deprecation(answer({ predictions: [0.25] }, V1_HEADERS), expected, V1)), /1 predictions for 2 instances/);
-            assert.match(problem(checkV1Deprecation(answer({ predictions: [0.25, 0.75], model_version: "1.4.0" }, V1_HEADERS), expected, V1)), /model_version is "1\.4\.0", expected --version "1\.5\.0"/);
+            assert.match(
+                problem(checkV1Deprecation(answer({ predictions: [0.25, 0.75], model_version: "1.4.0" }, V1_HEADERS), expected, V1)),
+                /model_version is "1\.4\.0", expected --version "1\.5\.0"/,
+            );
         });
     });
 
@@ -89,12 +101,31 @@ describe("smoke checks (pure)", () => {
         const withVersion = (v?: string) => answer({}, v === undefined ? {} : { "X-Model-Version": v });
 
         it("passes when every answer names the expected version", () => {
-            assert.equal(detail(checkVersion([{ check: "infer", answer: withVersion("1.5.0") }, { check: "v1", answer: withVersion("1.5.0") }], "1.5.0")), "X-Model-Version 1.5.0 on infer and v1");
+            assert.equal(
+                detail(
+                    checkVersion(
+                        [
+                            { check: "infer", answer: withVersion("1.5.0") },
+                            { check: "v1", answer: withVersion("1.5.0") },
+                        ],
+                        "1.5.0",
+                    ),
+                ),
+                "X-Model-Version 1.5.0 on infer and v1",
+            );
         });
 
         it("fails an answer from another version, or without the header, naming it; and when there was no answer", () => {
             assert.equal(
-                problem(checkVersion([{ check: "infer", answer: withVersion("1.5.0") }, { check: "v1", answer: withVersion("1.4.0") }], "1.5.0")),
+                problem(
+                    checkVersion(
+                        [
+                            { check: "infer", answer: withVersion("1.5.0") },
+                            { check: "v1", answer: withVersion("1.4.0") },
+                        ],
+                        "1.5.0",
+                    ),
+                ),
                 'X-Model-Version is "1.4.0" on the v1 answer, expected --version "1.5.0"',
             );
             assert.match(problem(checkVersion([{ check: "infer", answer: withVersion() }], "1.5.0")), /X-Model-Version is null on the infer answer/);
@@ -119,7 +150,29 @@ describe("one smoke program for the local gate command and the Kubernetes Job", 
 
     it("the Job's command gives the settings the local command's flags give (a negative bound and inline JSON included), one attempt per request", () => {
         const job = smokeSettings(parseSmokeArgv(smokeCommand(check).slice(2)));
-        const local = smokeSettings(parseFlags(["--url", check.url, "--model", check.model, "--version", check.version, "--input", request, "--expect-min", "-0.5", "--expect-max", "0.995", "--timeout-ms", "120000", "--retries", "0"], SMOKE_FLAGS).values);
+        const local = smokeSettings(
+            parseFlags(
+                [
+                    "--url",
+                    check.url,
+                    "--model",
+                    check.model,
+                    "--version",
+                    check.version,
+                    "--input",
+                    request,
+                    "--expect-min",
+                    "-0.5",
+                    "--expect-max",
+                    "0.995",
+                    "--timeout-ms",
+                    "120000",
+                    "--retries",
+                    "0",
+                ],
+                SMOKE_FLAGS,
+            ).values,
+        );
         assert.deepEqual(job, local);
         assert.equal(job.retries, 0, "the Job's backoffLimit re-runs the whole check");
     });

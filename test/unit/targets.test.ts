@@ -153,7 +153,11 @@ describe("a target added as one folder and one registry line", () => {
         const config = readPackConfig(policyConfigPath(findProjectDir(), "prod"));
         const onFake = async (steps: number[]) => {
             const { resources } = await runStack(fakeConfig(prodModel({ strategy: { type: "canary", steps, step: 1 } })), "prod");
-            const found = await evaluate(allPolicies, resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs, ...(r.parent ? { parent: r.parent } : {}) })), config);
+            const found = await evaluate(
+                allPolicies,
+                resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs, ...(r.parent ? { parent: r.parent } : {}) })),
+                config,
+            );
             return found.filter((v) => v.resource?.startsWith("fake:")).map((v) => [v.policy, v.resource]);
         };
         assert.deepEqual(await onFake([5, 50, 100]), [["canary-step-cap", `${ROUTER}::fake-router`]]);

@@ -57,12 +57,19 @@ const container = pod.containers[0];
 
 describe("kubernetes workload objects", () => {
     it("a track's Service and disruption budget outlive its versions: a new version changes neither (on a real node, each such Service update held the update for the provider's 10-minute wait)", () => {
-        const candidate = planTraffic("fraud-scorer", modelSchema.parse({ ...rawModel, tracks: { ...rawModel.tracks, candidate: { version: "1.5.0", image: "r/m:1.5.0" } }, strategy: { type: "canary", steps: [10, 100] } })).tracks[1];
+        const candidate = planTraffic(
+            "fraud-scorer",
+            modelSchema.parse({ ...rawModel, tracks: { ...rawModel.tracks, candidate: { version: "1.5.0", image: "r/m:1.5.0" } }, strategy: { type: "canary", steps: [10, 100] } }),
+        ).tracks[1];
         const args = { environment: "prod", namespace: "models", model: "fraud-scorer" };
         for (const object of [serviceObject, podDisruptionBudgetObject]) {
             assert.deepEqual(object({ ...args, track: candidate }), object({ ...args, track: { ...candidate, version: "1.6.0" } }), object.name);
         }
-        assert.notEqual(deploymentWith({ track: candidate }).metadata.labels["app.kubernetes.io/version"], deploymentWith({ track: { ...candidate, version: "1.6.0" } }).metadata.labels["app.kubernetes.io/version"], "the Deployment names its version");
+        assert.notEqual(
+            deploymentWith({ track: candidate }).metadata.labels["app.kubernetes.io/version"],
+            deploymentWith({ track: { ...candidate, version: "1.6.0" } }).metadata.labels["app.kubernetes.io/version"],
+            "the Deployment names its version",
+        );
     });
 
     it("Kubernetes gives up on a rollout when the update does: its progress deadline is the model's readyTimeoutSeconds", () => {
@@ -132,7 +139,17 @@ describe("kubernetes workload objects", () => {
         });
         const canaryPlan = planTraffic("fraud-scorer", canary);
         const candidate = canaryPlan.tracks.find((t) => t.track === "candidate")!;
-        const spec = deploymentObject({ environment: "prod", namespace: "models", model: "fraud-scorer", config: canary, track: candidate, poolUpdate: canaryPlan.poolUpdate, image: "r/m@sha256:def", serviceAccountName: "fraud-scorer", artifactStore: {} }).spec.template.spec;
+        const spec = deploymentObject({
+            environment: "prod",
+            namespace: "models",
+            model: "fraud-scorer",
+            config: canary,
+            track: candidate,
+            poolUpdate: canaryPlan.poolUpdate,
+            image: "r/m@sha256:def",
+            serviceAccountName: "fraud-scorer",
+            artifactStore: {},
+        }).spec.template.spec;
         const command = spec.initContainers[0].command;
         assert.equal(command[command.indexOf("--version") + 1], "1.5.0");
         assert.equal(spec.containers[0].env.find((e) => e.name === "MODEL_VERSION")?.value, "1.5.0");
@@ -154,14 +171,21 @@ describe("kubernetes workload objects", () => {
             const fetch = spec.initContainers.find((c) => c.name === "fetch-artifact")!;
             assert.deepEqual(envOf(fetch), { AWS_ENDPOINT_URL_S3: "http://10.0.0.5:9000", AWS_ENDPOINT_URL_STS: "http://10.0.0.5:9000", AWS_REGION: "eu-west-1" });
             for (const other of [...spec.initContainers.filter((c) => c.name !== "fetch-artifact"), ...spec.containers]) {
-                assert.deepEqual(Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)), [], `${other.name} never reads S3`);
+                assert.deepEqual(
+                    Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)),
+                    [],
+                    `${other.name} never reads S3`,
+                );
             }
         });
 
         it("without a store setting or a role the initializer gets no AWS variable (the SDK's defaults) and the pod no token", () => {
             const { spec, annotations } = podOf({});
             assert.equal(spec.initContainers[0].env, undefined);
-            assert.deepEqual(spec.volumes.map((v) => v.name), ["tmp", "model"]);
+            assert.deepEqual(
+                spec.volumes.map((v) => v.name),
+                ["tmp", "model"],
+            );
             assert.equal(annotations["eks.amazonaws.com/skip-containers"], undefined);
         });
 
@@ -185,7 +209,11 @@ describe("kubernetes workload objects", () => {
             for (const other of [...spec.initContainers.filter((c) => c.name !== "fetch-artifact"), ...spec.containers]) {
                 const mounts = ((other as { volumeMounts?: Array<{ name: string }> }).volumeMounts ?? []).map((m) => m.name);
                 assert.ok(!mounts.includes("aws-iam-token"), `${other.name} does not mount the token`);
-                assert.deepEqual(Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)), [], `${other.name} gets no AWS variable`);
+                assert.deepEqual(
+                    Object.keys(envOf(other)).filter((k) => AWS_KEYS.test(k)),
+                    [],
+                    `${other.name} gets no AWS variable`,
+                );
             }
             assert.equal(spec.automountServiceAccountToken, false, "no Kubernetes API token either");
         });

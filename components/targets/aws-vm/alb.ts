@@ -56,7 +56,10 @@ export function splitRule<Arn>(plan: TrafficPlan, index: number, targetGroups: P
         priority: PRIORITY_BLOCK * (index + 1) + 50,
         conditions: [pathCondition(plan)],
         // Weight 0 stays listed, so a preview shows "candidate 10 -> 0" rather than a vanished group.
-        forward: { targetGroups: plan.tracks.map((t) => ({ arn: arnFor(plan, targetGroups, t.track), weight: t.weight })), stickiness: { enabled: plan.sticky !== undefined, duration: STICKINESS_SECONDS } },
+        forward: {
+            targetGroups: plan.tracks.map((t) => ({ arn: arnFor(plan, targetGroups, t.track), weight: t.weight })),
+            stickiness: { enabled: plan.sticky !== undefined, duration: STICKINESS_SECONDS },
+        },
         tags: planTags(plan),
     };
 }

@@ -15,14 +15,16 @@ export const awsVmTargetSchema = z.strictObject({
     /** Internal by default: model endpoints face the VPC, not the internet. */
     internal: z.boolean().default(true),
     listenerPort: portSchema.default(80),
-    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as t3.medium" }).default("t3.medium"),
+    instanceType: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as t3.medium" })
+        .default("t3.medium"),
     /** The machine image: baking it is out of scope; it needs Docker and the AWS CLI (e.g. Amazon Linux 2023 ECS-optimized). */
     ami: z.union([z.strictObject({ id: z.string().regex(/^ami-[0-9a-f]{8,17}$/) }), z.strictObject({ ssmParameter: z.string().startsWith("/") })]),
     instanceRefresh: z
         .strictObject({ minHealthyPercentage: z.number().int().min(0).max(100).default(90), warmupSeconds: z.number().int().min(0).default(120) })
         .default({ minHealthyPercentage: 90, warmupSeconds: 120 }),
 });
-
 
 export type AwsVmTargetConfig = z.infer<typeof awsVmTargetSchema>;
 
@@ -33,5 +35,7 @@ export function awsVmTargetRules(config: AwsVmTargetConfig, context: { registry:
 }
 
 export function awsVmArtifactRule(artifact: string): TargetIssue | undefined {
-    return artifact.startsWith("s3://") ? undefined : { path: "artifact", value: artifact, expected: "an S3 URI such as s3://bucket/models/name/: instances copy the model from the model bucket at boot" };
+    return artifact.startsWith("s3://")
+        ? undefined
+        : { path: "artifact", value: artifact, expected: "an S3 URI such as s3://bucket/models/name/: instances copy the model from the model bucket at boot" };
 }

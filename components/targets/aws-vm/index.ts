@@ -22,7 +22,11 @@ export const awsVmTarget = defineTarget({
     mocks: {
         "aws:lb/loadBalancer:LoadBalancer": (name, inputs) => {
             const physical = scalarText(inputs.name, name);
-            return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`, arnSuffix: `app/${physical}/0123456789abcdef`, dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com` };
+            return {
+                arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`,
+                arnSuffix: `app/${physical}/0123456789abcdef`,
+                dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com`,
+            };
         },
         "aws:lb/targetGroup:TargetGroup": (name, inputs) => {
             const physical = scalarText(inputs.name, name);

@@ -16,6 +16,8 @@ export const awsVmPolicyReaders: TargetPolicyReaders = {
     publicExposure(type, props) {
         if (type !== TYPES.loadBalancer && type !== TYPES.albLoadBalancer) return [];
         // AWS's default scheme is internet-facing: only an explicit internal: true keeps it private.
-        return props.internal === true ? [] : ["the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC"];
+        return props.internal === true
+            ? []
+            : ["the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC"];
     },
 };

@@ -134,7 +134,10 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const { environment, registry } = this.args;
         const tags = awsTags(environment, model.name);
         this.openModelPort(model.config.port);
-        const role = modelRole({ name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() }, parent);
+        const role = modelRole(
+            { name: `${model.name}-instance`, environment, model: model.name, artifact: model.config.artifact, repository: registry.repository(model.name), trust: ec2TrustPolicy() },
+            parent,
+        );
         const profile = new aws.iam.InstanceProfile(`${model.name}`, { name: physicalName("aws-instance-profile", [PRODUCT, environment, model.name]), role: role.name, tags }, { parent });
         const tracks: DeployedModel<AwsVmBackend>["tracks"] = {};
         const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
@@ -219,7 +222,9 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         const userData = pulumi
             .all([this.scope, image.ref])
             .apply(([scope, ref]) =>
-                Buffer.from(userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup: shared.logGroup })).toString("base64"),
+                Buffer.from(
+                    userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup: shared.logGroup }),
+                ).toString("base64"),
             );
         const launchTemplate = new aws.ec2.LaunchTemplate(
             name,

@@ -11,7 +11,6 @@ export const dockerTargetSchema = z.strictObject({
     routerImage: imageRefSchema,
 });
 
-
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 
 export function dockerTargetRules(config: DockerTargetConfig, context: { production: boolean }): TargetIssue[] {

@@ -44,12 +44,17 @@ export const dockerPolicyReaders: TargetPolicyReaders = {
             return tests.length === 0 || tests[0] === "NONE" ? ["the container has no health check: Docker cannot tell a loaded model from a starting one"] : [];
         },
         nonRoot(type, props) {
-            return type === TYPES.container && isRootUser(stringAt(props, "user")) ? [`the container runs as ${stringAt(props, "user") ?? "the image's user, unchecked"}; set user to a non-root uid`] : [];
+            return type === TYPES.container && isRootUser(stringAt(props, "user"))
+                ? [`the container runs as ${stringAt(props, "user") ?? "the image's user, unchecked"}; set user to a non-root uid`]
+                : [];
         },
         privileged(type, props) {
             if (type !== TYPES.container) return [];
             const added = arrayAt(props, "capabilities", "adds").filter((cap): cap is string => typeof cap === "string");
-            return [...(props.privileged === true ? ["the container is privileged"] : []), ...added.filter((c) => DANGEROUS_CAPABILITIES.has(c.toUpperCase())).map((cap) => `the container adds capability ${cap}`)];
+            return [
+                ...(props.privileged === true ? ["the container is privileged"] : []),
+                ...added.filter((c) => DANGEROUS_CAPABILITIES.has(c.toUpperCase())).map((cap) => `the container adds capability ${cap}`),
+            ];
         },
         hostAccess(type, props) {
             if (type !== TYPES.container) return [];

@@ -139,9 +139,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         // built here is already in the engine under its tag: it is run by that tag (its build digest
         // is not an ID the engine knows), its containers carry its content in a label so a rebuild
         // under the same tag replaces them, and it goes with the stack (see localImage).
-        const imageRef = image.builtLocally
-            ? image.ref
-            : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
+        const imageRef = image.builtLocally ? image.ref : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
         const held = image.builtLocally ? [localImage(`${trackName(model.name, track.track)}-local-image`, image.ref, parent)] : [];
         const port = model.config.port;
         const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });

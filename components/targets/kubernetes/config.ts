@@ -58,7 +58,11 @@ export const kubernetesTargetSchema = z.strictObject({
     router: routerSchema,
     /** EKS: create each model's IAM role for its service account (IRSA), trusted through this OIDC provider. */
     irsa: z
-        .strictObject({ oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }) })
+        .strictObject({
+            oidcProviderArn: z
+                .string()
+                .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }),
+        })
         .optional(),
     /** How pods reach the model artifacts' store and STS; default: AWS's own. */
     artifactStore: artifactStoreSchema.default({}),
@@ -70,7 +74,6 @@ export const kubernetesTargetSchema = z.strictObject({
         .default({ prometheusOperator: false }),
 });
 
-
 export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
 export type ArtifactStoreConfig = z.infer<typeof artifactStoreSchema>;
 export type RouterConfig = z.infer<typeof routerSchema>;
@@ -78,7 +81,11 @@ export type RouterConfig = z.infer<typeof routerSchema>;
 export function kubernetesTargetRules(config: KubernetesTargetConfig, context: { registry: { type: string } | undefined; production: boolean }): TargetIssue[] {
     const issues: TargetIssue[] = [];
     if (context.registry?.type === "local") {
-        issues.push({ path: "type", value: config.type, expected: "a docker target, or a registry other than local (ecr or external): a cluster cannot pull images that exist only in the local Docker engine" });
+        issues.push({
+            path: "type",
+            value: config.type,
+            expected: "a docker target, or a registry other than local (ecr or external): a cluster cannot pull images that exist only in the local Docker engine",
+        });
     }
     if (config.router.type === "nginx") issues.push(...routerImageRules("router.image", config.router.image, context.production));
     return issues;

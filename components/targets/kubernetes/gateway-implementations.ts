@@ -44,7 +44,11 @@ const mirroring = (support: MirrorSupport) => GATEWAY_IMPLEMENTATION_NAMES.filte
  * Only the Gateway API router depends on an implementation; the others are decided by `unsupportedStrategy`
  * against the router's offer.
  */
-export function unsupportedMirror(target: KubernetesTargetConfig, targetName: string, mirrorPercent: number): { path: "strategy.type" | "strategy.mirrorPercent"; value: unknown; expected: string } | undefined {
+export function unsupportedMirror(
+    target: KubernetesTargetConfig,
+    targetName: string,
+    mirrorPercent: number,
+): { path: "strategy.type" | "strategy.mirrorPercent"; value: unknown; expected: string } | undefined {
     if (target.router.type !== "gateway-api") return undefined;
     const key = `targets.${targetName}.router.implementation`;
     const implementation = target.router.implementation;
@@ -53,10 +57,18 @@ export function unsupportedMirror(target: KubernetesTargetConfig, targetName: st
     const which = `${mirroring("percent").join(", ")} (any share); ${mirroring("all").join(", ")} (mirrorPercent 100 only)`;
     const orNginx = "or run it with router.type nginx, which mirrors any share";
     if (support === "all") {
-        return { path: "strategy.mirrorPercent", value: mirrorPercent, expected: `100: ${key} is ${implementation}, whose RequestMirror copies every request or none (no HTTPRouteRequestPercentageMirror); or set ${key} to one of ${mirroring("percent").join(", ")}, ${orNginx}` };
+        return {
+            path: "strategy.mirrorPercent",
+            value: mirrorPercent,
+            expected: `100: ${key} is ${implementation}, whose RequestMirror copies every request or none (no HTTPRouteRequestPercentageMirror); or set ${key} to one of ${mirroring("percent").join(", ")}, ${orNginx}`,
+        };
     }
     const problem = implementation
         ? `${key} is ${implementation}, which does not implement HTTPRoute RequestMirror (it may accept the route and fail the mirrored requests)`
         : `${key} is not set, so whether the Gateway mirrors requests is unknown (some accept a RequestMirror route and fail its requests)`;
-    return { path: "strategy.type", value: "shadow", expected: `a strategy this router can run: shadow needs HTTPRoute RequestMirror, and ${problem}; set ${key} to the Gateway's implementation if it is one of ${which}, ${orNginx}` };
+    return {
+        path: "strategy.type",
+        value: "shadow",
+        expected: `a strategy this router can run: shadow needs HTTPRoute RequestMirror, and ${problem}; set ${key} to the Gateway's implementation if it is one of ${which}, ${orNginx}`,
+    };
 }

@@ -59,12 +59,21 @@ export interface SmokeJobArgs {
 }
 
 export function smokeJobName(model: string, spec: GateSpec, triggers: readonly string[], image: string): string {
-    const hash = createHash("sha256").update(JSON.stringify([...triggers, image])).digest("hex").slice(0, 8);
+    const hash = createHash("sha256")
+        .update(JSON.stringify([...triggers, image]))
+        .digest("hex")
+        .slice(0, 8);
     return physicalName("kubernetes-dns-label", [trackName(model, spec.track), "smoke", hash]);
 }
 
 export function smokeJobObject(args: SmokeJobArgs) {
-    const labels = { ...environmentLabels(args.environment), [LABEL.name]: args.model, [LABEL.track]: args.spec.track, [LABEL.version]: labelValue(args.spec.version), [LABEL.component]: "smoke-gate" };
+    const labels = {
+        ...environmentLabels(args.environment),
+        [LABEL.name]: args.model,
+        [LABEL.track]: args.spec.track,
+        [LABEL.version]: labelValue(args.spec.version),
+        [LABEL.component]: "smoke-gate",
+    };
     return {
         metadata: { name: smokeJobName(args.model, args.spec, args.triggers, args.image), namespace: args.namespace, labels },
         spec: {

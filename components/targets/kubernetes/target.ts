@@ -77,7 +77,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         const { environment, config } = this.args;
         if (model.config.serviceAccountRoleArn !== undefined || !config.irsa) return model.config.serviceAccountRoleArn;
         const trust = irsaTrustPolicy({ oidcProviderArn: config.irsa.oidcProviderArn, namespace: config.namespace, serviceAccount: model.name });
-        const role = modelRole({ name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust }, parent);
+        const role = modelRole(
+            { name: podRoleLogicalName(model.name), environment, model: model.name, artifact: model.config.artifact, repository: this.args.registry.repository(model.name), trust },
+            parent,
+        );
         return role.arn;
     }
 
@@ -150,7 +153,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
             environment,
             namespace: config.namespace,
             model: model.name,
-            groups: alertRuleGroups(environment, model.name, model.plan.tracks.map((t) => t.track), model.config.analysis),
+            groups: alertRuleGroups(
+                environment,
+                model.name,
+                model.plan.tracks.map((t) => t.track),
+                model.config.analysis,
+            ),
         };
         const options = this.childOptions(parent);
         if (config.monitoring.prometheusOperator) {
@@ -163,7 +171,13 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         }
     }
 
-    private deployTrack(model: ModelToDeploy, track: TrackPlan, serviceAccount: k8s.core.v1.ServiceAccount, roleArn: pulumi.Input<string> | undefined, parent: pulumi.Resource): DeployedTrack<KubernetesBackend> {
+    private deployTrack(
+        model: ModelToDeploy,
+        track: TrackPlan,
+        serviceAccount: k8s.core.v1.ServiceAccount,
+        roleArn: pulumi.Input<string> | undefined,
+        parent: pulumi.Resource,
+    ): DeployedTrack<KubernetesBackend> {
         const { environment, config } = this.args;
         const image = model.images[track.track];
         if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);

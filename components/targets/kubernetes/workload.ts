@@ -80,9 +80,7 @@ export function podSecurityContext(uid: number) {
 }
 
 export function deploymentStrategy(update: PoolUpdate) {
-    return update.kind === "recreate"
-        ? { type: "Recreate" }
-        : { type: "RollingUpdate", rollingUpdate: { maxSurge: update.maxSurge, maxUnavailable: update.maxUnavailable } };
+    return update.kind === "recreate" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: update.maxSurge, maxUnavailable: update.maxUnavailable } };
 }
 
 function httpProbe(path: string, periodSeconds: number, failureThreshold: number) {
@@ -193,11 +191,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                             ],
                         },
                     ],
-                    volumes: <PodVolume[]>[
-                        { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-                        { name: "model", emptyDir: { sizeLimit: ARTIFACT_VOLUME_SIZE } },
-                        ...access.volumes,
-                    ],
+                    volumes: <PodVolume[]>[{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }, { name: "model", emptyDir: { sizeLimit: ARTIFACT_VOLUME_SIZE } }, ...access.volumes],
                     terminationGracePeriodSeconds: 30,
                     ...gpuScheduling(config.gpu),
                 },

@@ -51,9 +51,10 @@ export const smokePaths = (model: string, pinned: boolean) => {
 
 /** The rows of a KServe v2 inference request's one input tensor (data flat row-major, or nested), for v1's `instances`. */
 export function requestRows(request: unknown): number[][] {
-    if (typeof request !== "object" || request === null || Array.isArray(request)) throw new Error("the recorded request is not a JSON object with \"inputs\"");
+    if (typeof request !== "object" || request === null || Array.isArray(request)) throw new Error('the recorded request is not a JSON object with "inputs"');
     const inputs = (request as Record<string, unknown>).inputs;
-    if (!Array.isArray(inputs) || inputs.length !== 1) throw new Error(`the recorded request must have exactly one input tensor in "inputs", got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
+    if (!Array.isArray(inputs) || inputs.length !== 1)
+        throw new Error(`the recorded request must have exactly one input tensor in "inputs", got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
     const tensor = inputs[0] as Record<string, unknown>;
     const shape = tensor?.shape;
     if (!Array.isArray(shape) || shape.length < 1 || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`inputs[0].shape is ${JSON.stringify(shape)}: expected [rows, features]`);
@@ -139,12 +140,17 @@ export function checkV1Deprecation(answer: Answer, expected: Expected, url: stri
     let predictions: number[] = [];
     try {
         const body = parseBody(answer) as Record<string, unknown>;
-        if (body.model_version !== undefined && body.model_version !== expected.version) problems.push(`model_version is ${JSON.stringify(body.model_version)}, expected --version ${JSON.stringify(expected.version)}`);
+        if (body.model_version !== undefined && body.model_version !== expected.version)
+            problems.push(`model_version is ${JSON.stringify(body.model_version)}, expected --version ${JSON.stringify(expected.version)}`);
         if (!Array.isArray(body.predictions)) problems.push("the answer has no predictions list");
         else {
             predictions = body.predictions as number[];
             if (predictions.length !== expected.rows.length) problems.push(`${predictions.length} predictions for ${expected.rows.length} instances`);
-            const outside = outOfRange(predictions.map((value, i) => ({ where: `predictions[${i}]`, value })), expected.min, expected.max);
+            const outside = outOfRange(
+                predictions.map((value, i) => ({ where: `predictions[${i}]`, value })),
+                expected.min,
+                expected.max,
+            );
             if (outside.length > 0) problems.push(`predictions outside [${expected.min}, ${expected.max}]: ${outside.join(", ")}`);
         }
     } catch (error) {
@@ -158,6 +164,9 @@ export function checkV1Deprecation(answer: Answer, expected: Expected, url: stri
 export function checkVersion(answers: readonly { check: CheckName; answer: Answer }[], version: string): CheckOutcome {
     if (answers.length === 0) return failed("no answer carried an X-Model-Version header to check");
     const wrong = answers.filter(({ answer }) => header(answer, "X-Model-Version") !== version);
-    if (wrong.length > 0) return failed(`X-Model-Version is ${wrong.map(({ check, answer }) => `${JSON.stringify(header(answer, "X-Model-Version") ?? null)} on the ${check} answer`).join(", ")}, expected --version ${JSON.stringify(version)}`);
+    if (wrong.length > 0)
+        return failed(
+            `X-Model-Version is ${wrong.map(({ check, answer }) => `${JSON.stringify(header(answer, "X-Model-Version") ?? null)} on the ${check} answer`).join(", ")}, expected --version ${JSON.stringify(version)}`,
+        );
     return passed(`X-Model-Version ${version} on ${answers.map((a) => a.check).join(" and ")}`);
 }

@@ -80,10 +80,12 @@ export function spawnServer(env: Record<string, string | undefined> = {}) {
             }
         }
     });
-    const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal });
-    }));
+    const exited = new Promise<Exit>((resolve) =>
+        child.once("exit", (code, signal) => {
+            running.delete(child);
+            resolve({ code, signal });
+        }),
+    );
     const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => {
         const seen = logs.find(predicate);
         if (seen) return Promise.resolve(seen);

@@ -210,7 +210,8 @@ export async function wildcardExceptionProblems(exceptions: Readonly<Record<stri
             problems.push(`${action}: the catalogue lists resource type ${type} for it; scope the grant to that type, or name it in unusedResourceTypes if the requests made never act on one`);
         }
         for (const type of named.filter((t) => !listed.includes(t))) problems.push(`${action}: unusedResourceTypes names ${type}, which the catalogue no longer lists for it`);
-        if (details.isWildcardOnly !== (listed.length === 0)) problems.push(`${action}: the catalogue is inconsistent (wildcard-only ${details.isWildcardOnly}, resource types ${listed.join(", ") || "none"})`);
+        if (details.isWildcardOnly !== (listed.length === 0))
+            problems.push(`${action}: the catalogue is inconsistent (wildcard-only ${details.isWildcardOnly}, resource types ${listed.join(", ") || "none"})`);
     }
     return problems;
 }

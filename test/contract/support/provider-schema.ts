@@ -77,7 +77,10 @@ function sdkType(node: ts.TypeNode, packageDir: string): string {
         if (name === "pulumi.asset.Asset") return "asset";
         // `enums.local.Logging` (a module's enum) or `enums.Platform` (the package's index module).
         const enumRef = /^enums\.(?:(\w+)\.)?(\w+)$/.exec(name);
-        if (enumRef) return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1] ?? "", "index.d.ts"), enumRef[2]).sort().join("|")})`;
+        if (enumRef)
+            return `enum(${enumValues(path.join(packageDir, "types", "enums", enumRef[1] ?? "", "index.d.ts"), enumRef[2])
+                .sort()
+                .join("|")})`;
         // An object type of the package, `inputs.BuildContextArgs` in arguments (the SDK names input
         // types with an `Args` suffix), `outputs.BuildContext` in the class: the schema's
         // #/types/<pkg>:<module>:BuildContext.
@@ -162,7 +165,11 @@ function schemaType(spec: TypeSpec, schema: PackageSchema): string {
         if (builtin) return builtin[1].toLowerCase();
         const local = /^#\/types\/(.+)$/.exec(spec.$ref);
         const type = local ? schema.types?.[local[1]] : undefined;
-        if (type?.enum) return `enum(${type.enum.map((e) => String(e.value)).sort().join("|")})`;
+        if (type?.enum)
+            return `enum(${type.enum
+                .map((e) => String(e.value))
+                .sort()
+                .join("|")})`;
         if (type?.type === "object" && local) return `object(${local[1].slice(local[1].lastIndexOf(":") + 1)})`;
         return `unknown ref ${spec.$ref}`;
     }

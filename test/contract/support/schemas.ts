@@ -271,7 +271,8 @@ export function apimachineryIssues(object: KubernetesObject): Issue[] {
     }
     for (const [key, value] of Object.entries(meta.labels ?? {})) {
         if (!qualifiedName(key)) issues.push({ path: `/metadata/labels/${key}`, message: "label key is not a qualified name" });
-        if (typeof value !== "string" || value.length > 63 || (value !== "" && !QUALIFIED_NAME.test(value))) issues.push({ path: `/metadata/labels/${key}`, message: `label value ${JSON.stringify(value)} is not valid (at most 63 characters, alphanumerics, '-', '_', '.')` });
+        if (typeof value !== "string" || value.length > 63 || (value !== "" && !QUALIFIED_NAME.test(value)))
+            issues.push({ path: `/metadata/labels/${key}`, message: `label value ${JSON.stringify(value)} is not valid (at most 63 characters, alphanumerics, '-', '_', '.')` });
     }
     let annotationBytes = 0;
     for (const [key, value] of Object.entries(meta.annotations ?? {})) {
@@ -316,7 +317,8 @@ function sameOptional(p1: any, p2: any, key: string): boolean {
     return (empty(p1[key]) && empty(p2[key])) || (has(p1, key) && has(p2, key) && p1[key] === p2[key]);
 }
 
-const prefixRewrite = (kind: "requestRedirect" | "urlRewrite") => (f: any) => has(f, kind) && has(f[kind], "path") && f[kind].path.type === "ReplacePrefixMatch" && has(f[kind].path, "replacePrefixMatch");
+const prefixRewrite = (kind: "requestRedirect" | "urlRewrite") => (f: any) =>
+    has(f, kind) && has(f[kind], "path") && f[kind].path.type === "ReplacePrefixMatch" && has(f[kind].path, "replacePrefixMatch");
 const exactlyOne = <T>(list: readonly T[] | undefined, test: (x: T) => boolean): boolean => (list ?? []).filter(test).length === 1;
 const onePathPrefixMatch = (rule: any): boolean => !(rule.matches?.length !== 1 || !has(rule.matches[0], "path") || rule.matches[0].path.type !== "PathPrefix");
 
@@ -332,24 +334,27 @@ const CEL_EXACT: Record<string, Cel> = {
     "self.all(p1, self.exists_one(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__ )) && (((!has(p1.sectionName) || p1.sectionName == '') && (!has(p2.sectionName) || p2.sectionName == '')) || (has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName))))":
         (self: any[]) => self.every((p1) => exactlyOne(self, (p2) => sameParent(p1, p2) && sameOptional(p1, p2, "sectionName"))),
     // spec.rules
-    "self.all(l1, !has(l1.name) || self.exists_one(l2, has(l2.name) && l1.name == l2.name))": (self: any[]) => self.every((l1) => !has(l1, "name") || exactlyOne(self, (l2) => has(l2, "name") && l1.name === l2.name)),
+    "self.all(l1, !has(l1.name) || self.exists_one(l2, has(l2.name) && l1.name == l2.name))": (self: any[]) =>
+        self.every((l1) => !has(l1, "name") || exactlyOne(self, (l2) => has(l2, "name") && l1.name === l2.name)),
     // spec.rules[]
     "(has(self.backendRefs) && size(self.backendRefs) > 0) ? (!has(self.filters) || self.filters.all(f, !has(f.requestRedirect))): true": (self) =>
         has(self, "backendRefs") && self.backendRefs.length > 0 ? !has(self, "filters") || self.filters.every((f: any) => !has(f, "requestRedirect")) : true,
-    "(has(self.filters) && self.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true": (self) =>
-        has(self, "filters") && exactlyOne(self.filters, prefixRewrite("requestRedirect")) ? onePathPrefixMatch(self) : true,
-    "(has(self.filters) && self.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true": (self) =>
-        has(self, "filters") && exactlyOne(self.filters, prefixRewrite("urlRewrite")) ? onePathPrefixMatch(self) : true,
-    "(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true": (self) =>
-        has(self, "backendRefs") && exactlyOne(self.backendRefs, (b: any) => has(b, "filters") && exactlyOne(b.filters, prefixRewrite("requestRedirect"))) ? onePathPrefixMatch(self) : true,
-    "(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true": (self) =>
-        has(self, "backendRefs") && exactlyOne(self.backendRefs, (b: any) => has(b, "filters") && exactlyOne(b.filters, prefixRewrite("urlRewrite"))) ? onePathPrefixMatch(self) : true,
+    "(has(self.filters) && self.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true":
+        (self) => (has(self, "filters") && exactlyOne(self.filters, prefixRewrite("requestRedirect")) ? onePathPrefixMatch(self) : true),
+    "(has(self.filters) && self.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true":
+        (self) => (has(self, "filters") && exactlyOne(self.filters, prefixRewrite("urlRewrite")) ? onePathPrefixMatch(self) : true),
+    "(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true":
+        (self) =>
+            has(self, "backendRefs") && exactlyOne(self.backendRefs, (b: any) => has(b, "filters") && exactlyOne(b.filters, prefixRewrite("requestRedirect"))) ? onePathPrefixMatch(self) : true,
+    "(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true":
+        (self) => (has(self, "backendRefs") && exactlyOne(self.backendRefs, (b: any) => has(b, "filters") && exactlyOne(b.filters, prefixRewrite("urlRewrite"))) ? onePathPrefixMatch(self) : true),
     "!(has(self.request) && has(self.backendRequest) && duration(self.request) != duration('0s') && duration(self.backendRequest) > duration(self.request))": (self) =>
         !(has(self, "request") && has(self, "backendRequest") && durationMs(self.request) !== 0 && durationMs(self.backendRequest) > durationMs(self.request)),
     // backendRefs and mirror/auth backendRefs
     "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true": (self) => (String(self.group ?? "").length === 0 && self.kind === "Service" ? has(self, "port") : true),
     // filter lists
-    "!(self.exists(f, f.type == 'RequestRedirect') && self.exists(f, f.type == 'URLRewrite'))": (self: any[]) => !(self.some((f) => f.type === "RequestRedirect") && self.some((f) => f.type === "URLRewrite")),
+    "!(self.exists(f, f.type == 'RequestRedirect') && self.exists(f, f.type == 'URLRewrite'))": (self: any[]) =>
+        !(self.some((f) => f.type === "RequestRedirect") && self.some((f) => f.type === "URLRewrite")),
     "!('*' in self && self.size() > 1)": (self: any[]) => !(self.includes("*") && self.length > 1),
     // requestMirror
     "!(has(self.percent) && has(self.fraction))": (self) => !(has(self, "percent") && has(self, "fraction")),
@@ -364,29 +369,64 @@ const CEL_EXACT: Record<string, Cel> = {
 
 const CEL_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => Cel]> = [
     // filter type <-> field: "!(has(self.requestMirror) && self.type != 'RequestMirror')" and its converse
-    [/^!\(has\(self\.(\w+)\) && self\.type != '(\w+)'\)$/, ([, field, type]) => (self) => !(has(self, field) && self.type !== type)],
-    [/^!\(!has\(self\.(\w+)\) && self\.type == '(\w+)'\)$/, ([, field, type]) => (self) => !(!has(self, field) && self.type === type)],
-    [/^self\.filter\(f, f\.type == '(\w+)'\)\.size\(\) <= (\d+)$/, ([, type, max]) => (self: any[]) => self.filter((f) => f.type === type).length <= Number(max)],
+    [
+        /^!\(has\(self\.(\w+)\) && self\.type != '(\w+)'\)$/,
+        ([, field, type]) =>
+            (self) =>
+                !(has(self, field) && self.type !== type),
+    ],
+    [
+        /^!\(!has\(self\.(\w+)\) && self\.type == '(\w+)'\)$/,
+        ([, field, type]) =>
+            (self) =>
+                !(!has(self, field) && self.type === type),
+    ],
+    [
+        /^self\.filter\(f, f\.type == '(\w+)'\)\.size\(\) <= (\d+)$/,
+        ([, type, max]) =>
+            (self: any[]) =>
+                self.filter((f) => f.type === type).length <= Number(max),
+    ],
     // "self.protocol == 'GRPC' ? has(self.grpc) : true", "self.type == 'ReplaceFullPath' ? has(self.replaceFullPath) : true"
-    [/^self\.(\w+) == '([^']*)' \? has\(self\.(\w+)\) : true$/, ([, key, value, field]) => (self) => (self[key] === value ? has(self, field) : true)],
+    [
+        /^self\.(\w+) == '([^']*)' \? has\(self\.(\w+)\) : true$/,
+        ([, key, value, field]) =>
+            (self) =>
+                self[key] === value ? has(self, field) : true,
+    ],
     // "has(self.grpc) ? self.protocol == 'GRPC' : true"
-    [/^has\(self\.(\w+)\) \? self\.(\w+) == '([^']*)' : true$/, ([, field, key, value]) => (self) => (has(self, field) ? self[key] === value : true)],
+    [
+        /^has\(self\.(\w+)\) \? self\.(\w+) == '([^']*)' : true$/,
+        ([, field, key, value]) =>
+            (self) =>
+                has(self, field) ? self[key] === value : true,
+    ],
     // matches[].path value rules
-    [/^\(self\.type in \['Exact','PathPrefix'\]\) \? (!?)self\.value\.(startsWith|endsWith|contains)\('([^']*)'\) : true$/, ([, not, op, arg]) => (self) => {
-        if (!["Exact", "PathPrefix"].includes(self.type)) return true;
-        const value = String(self.value);
-        const hit = op === "startsWith" ? value.startsWith(arg) : op === "endsWith" ? value.endsWith(arg) : value.includes(arg);
-        return not ? !hit : hit;
-    }],
-    [/^\(self\.type in \['Exact','PathPrefix'\]\) \? self\.value\.matches\(r"""(.*)"""\) : true$/s, ([, pattern]) => {
-        const re = new RegExp(pattern);
-        return (self) => (["Exact", "PathPrefix"].includes(self.type) ? re.test(String(self.value)) : true);
-    }],
+    [
+        /^\(self\.type in \['Exact','PathPrefix'\]\) \? (!?)self\.value\.(startsWith|endsWith|contains)\('([^']*)'\) : true$/,
+        ([, not, op, arg]) =>
+            (self) => {
+                if (!["Exact", "PathPrefix"].includes(self.type)) return true;
+                const value = String(self.value);
+                const hit = op === "startsWith" ? value.startsWith(arg) : op === "endsWith" ? value.endsWith(arg) : value.includes(arg);
+                return not ? !hit : hit;
+            },
+    ],
+    [
+        /^\(self\.type in \['Exact','PathPrefix'\]\) \? self\.value\.matches\(r"""(.*)"""\) : true$/s,
+        ([, pattern]) => {
+            const re = new RegExp(pattern);
+            return (self) => (["Exact", "PathPrefix"].includes(self.type) ? re.test(String(self.value)) : true);
+        },
+    ],
     // spec.rules: "(self.size() > 0 ? self[0].matches.size() : 0) + ... <= 128"
-    [/^\(self\.size\(\) > 0 \? self\[0\]\.matches\.size\(\) : 0\)((?: \+ \(self\.size\(\) > \d+ \? self\[\d+\]\.matches\.size\(\) : 0\))*) <= (\d+)$/, ([, rest, max]) => {
-        const counted = 1 + (rest.match(/\+/g)?.length ?? 0);
-        return (self: any[]) => self.slice(0, counted).reduce((n, rule) => n + (rule.matches?.length ?? 0), 0) <= Number(max);
-    }],
+    [
+        /^\(self\.size\(\) > 0 \? self\[0\]\.matches\.size\(\) : 0\)((?: \+ \(self\.size\(\) > \d+ \? self\[\d+\]\.matches\.size\(\) : 0\))*) <= (\d+)$/,
+        ([, rest, max]) => {
+            const counted = 1 + (rest.match(/\+/g)?.length ?? 0);
+            return (self: any[]) => self.slice(0, counted).reduce((n, rule) => n + (rule.matches?.length ?? 0), 0) <= Number(max);
+        },
+    ],
 ];
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -424,7 +464,34 @@ const INT32 = { type: "number" as const, validate: (n: number) => Number.isInteg
 const INT64 = { type: "number" as const, validate: (n: number) => Number.isInteger(n) };
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** The other formats the API server knows; it checks them loosely, ajv does not check them at all. */
-const LOOSE_FORMATS = ["float", "double", "byte", "password", "date", "duration", "uri", "email", "hostname", "ipv4", "ipv6", "cidr", "mac", "uuid", "uuid3", "uuid4", "uuid5", "isbn", "isbn10", "isbn13", "creditcard", "ssn", "hexcolor", "rgbcolor", "bsonobjectid", "datetime"];
+const LOOSE_FORMATS = [
+    "float",
+    "double",
+    "byte",
+    "password",
+    "date",
+    "duration",
+    "uri",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "cidr",
+    "mac",
+    "uuid",
+    "uuid3",
+    "uuid4",
+    "uuid5",
+    "isbn",
+    "isbn10",
+    "isbn13",
+    "creditcard",
+    "ssn",
+    "hexcolor",
+    "rgbcolor",
+    "bsonobjectid",
+    "datetime",
+];
 
 function deepEqual(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
@@ -503,9 +570,7 @@ function newAjv(): Ajv {
 export function strictSchema(schema: AnySchemaObject, isRoot = true): AnySchemaObject {
     const copy: AnySchemaObject = { ...schema };
     if (copy.properties) {
-        copy.properties = Object.fromEntries(
-            Object.entries(copy.properties as Record<string, AnySchemaObject>).map(([k, v]) => [k, isRoot && k === "metadata" ? v : strictSchema(v, false)]),
-        );
+        copy.properties = Object.fromEntries(Object.entries(copy.properties as Record<string, AnySchemaObject>).map(([k, v]) => [k, isRoot && k === "metadata" ? v : strictSchema(v, false)]));
     }
     if (copy.items && typeof copy.items === "object" && !Array.isArray(copy.items)) copy.items = strictSchema(copy.items as AnySchemaObject, false);
     if (copy.additionalProperties && typeof copy.additionalProperties === "object") copy.additionalProperties = strictSchema(copy.additionalProperties as AnySchemaObject, false);
@@ -554,7 +619,8 @@ export async function crdValidator(module: GoModule, relativeFile: string, versi
         source: `${module.path}@${module.version} ${relativeFile}`,
         validate(object) {
             const issues: Issue[] = [];
-            if (object.apiVersion !== apiVersion || object.kind !== crd.spec.names.kind) issues.push({ path: "", message: `is ${object.apiVersion} ${object.kind}, this schema is for ${apiVersion} ${crd.spec.names.kind}` });
+            if (object.apiVersion !== apiVersion || object.kind !== crd.spec.names.kind)
+                issues.push({ path: "", message: `is ${object.apiVersion} ${object.kind}, this schema is for ${apiVersion} ${crd.spec.names.kind}` });
             // Defaulting mutates: validate a copy, as the API server defaults its own copy.
             const copy = structuredClone(object);
             if (!check(copy)) issues.push(...ajvIssues(check.errors));

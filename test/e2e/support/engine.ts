@@ -167,7 +167,7 @@ export class EngineStack {
     async resources(): Promise<Array<{ type: string; urn: string }>> {
         const result = await this.pulumi(["stack", "export", "--stack", this.stack], 60_000);
         assert.equal(result.status, 0, result.all);
-        return ((JSON.parse(result.stdout) as { deployment: { resources?: Array<{ type: string; urn: string }> } }).deployment.resources ?? []);
+        return (JSON.parse(result.stdout) as { deployment: { resources?: Array<{ type: string; urn: string }> } }).deployment.resources ?? [];
     }
 
     cleanup(): void {

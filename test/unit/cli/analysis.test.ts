@@ -88,7 +88,10 @@ describe("the Prometheus client against a stand-in API", () => {
 
     it("says Prometheus is unreachable, naming where, rather than answering no data", async () => {
         const port = await freePort();
-        await assert.rejects(new PrometheusClient(`http://127.0.0.1:${port}`).scalar("up"), (e: unknown) => e instanceof PrometheusError && new RegExp(`Prometheus at http://127\\.0\\.0\\.1:${port} is unreachable`).test(e.message));
+        await assert.rejects(
+            new PrometheusClient(`http://127.0.0.1:${port}`).scalar("up"),
+            (e: unknown) => e instanceof PrometheusError && new RegExp(`Prometheus at http://127\\.0\\.0\\.1:${port} is unreachable`).test(e.message),
+        );
         assert.throws(() => new PrometheusClient("prometheus:9090"), /is not an http\(s\) URL/);
     });
 

@@ -13,7 +13,11 @@ describe("modelship command line", () => {
     });
 
     it("refuses what it does not know, with the usage", () => {
-        const refuses = (argv: string[], message: RegExp) => assert.throws(() => parseCliArgs(argv, {}), (e: unknown) => e instanceof UsageError && message.test(e.message));
+        const refuses = (argv: string[], message: RegExp) =>
+            assert.throws(
+                () => parseCliArgs(argv, {}),
+                (e: unknown) => e instanceof UsageError && message.test(e.message),
+            );
         refuses([], /no command given/);
         refuses(["deploy", "--stack", "dev"], /unknown command "deploy"/);
         refuses(["promote"], /--stack is required/);

@@ -45,7 +45,10 @@ describe("preview summary (markdown for a pull request)", () => {
             before: { "fraud-scorer": canary(4, 100, 4) },
             after: { "fraud-scorer": concluded },
             changes: [],
-            violations: [{ policy: "canary-step-cap", level: "mandatory", resource: "HTTPRoute::fraud-scorer-route", message: "fraud-scorer: canary steps 10 -> 100 add more than 25 points" }, { policy: "resource-limits", level: "advisory", message: "x" }],
+            violations: [
+                { policy: "canary-step-cap", level: "mandatory", resource: "HTTPRoute::fraud-scorer-route", message: "fraud-scorer: canary steps 10 -> 100 add more than 25 points" },
+                { policy: "resource-limits", level: "advisory", message: "x" },
+            ],
         });
         assert.match(text, /^\| \| stable \| 1\.4\.0 → \*\*1\.5\.0\*\* \| 0% → \*\*100%\*\* \|/m);
         assert.match(text, /^\| \| candidate \| 1\.5\.0 → \*\*–\*\* \| 100% → \*\*–\*\* \|/m);

@@ -60,7 +60,10 @@ describe("rollout commands on the stack files", () => {
             "fraud-scorer: canary step 5/6: 1.5.0 from 50% to 75%",
             "fraud-scorer: canary step 6/6: 1.5.0 from 75% to 100%",
         ]);
-        assert.deepEqual(weights.slice(0, 4).map((w) => w.candidate), [25, 50, 75, 100]);
+        assert.deepEqual(
+            weights.slice(0, 4).map((w) => w.candidate),
+            [25, 50, 75, 100],
+        );
         assert.equal(seen[4], "fraud-scorer: canary done at 100%: 1.5.0 becomes stable (was 1.4.0); the candidate track is dropped");
         const concluded = modelsOf(dir, "prod")["fraud-scorer"];
         assert.equal(concluded.tracks.stable.version, "1.5.0");
@@ -72,7 +75,10 @@ describe("rollout commands on the stack files", () => {
         const text = fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
         for (const comment of before.split("\n").filter((l) => l.trim().startsWith("#"))) assert.ok(text.includes(comment.trim()), `comment kept: ${comment}`);
         assert.ok(text.includes("churn-predictor:"), "the other models are untouched");
-        assert.throws(() => step(dir, "prod", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw)), (e: unknown) => e instanceof RolloutError && /has no candidate track \(strategy rolling\): nothing to promote/.test(e.message));
+        assert.throws(
+            () => step(dir, "prod", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw)),
+            (e: unknown) => e instanceof RolloutError && /has no candidate track \(strategy rolling\): nothing to promote/.test(e.message),
+        );
     });
 
     it("a step changes only its own line of the stack file: the diff a reviewer reads is the step", () => {
@@ -124,7 +130,10 @@ describe("rollout commands on the stack files", () => {
         const model = parseConfig(dockerConfig({ m: canaryModel({ strategy: { type: "canary", steps: [5, 25], step: 1, allowFinalStepBelow100: true } }) }), "dev").models.m;
         const concluded = promote("m", model, canaryModel());
         assert.equal(concluded.description, "m: canary done at 25%, and from 25% to 100% at once (strategy.allowFinalStepBelow100): 1.5.0 becomes stable (was 1.4.0); the candidate track is dropped");
-        assert.deepEqual(concluded.edits.find((e) => e.path.join(".") === "strategy"), { path: ["strategy"], value: { type: "rolling" } });
+        assert.deepEqual(
+            concluded.edits.find((e) => e.path.join(".") === "strategy"),
+            { path: ["strategy"], value: { type: "rolling" } },
+        );
     });
 
     it("rollback --to: the newest update that ran the version gives its track; it becomes stable, alone", () => {
@@ -137,7 +146,10 @@ describe("rollout commands on the stack files", () => {
             { "modelship:environment": { value: "prod" } },
         ];
         assert.deepEqual(trackFromHistory(history, "fraud-scorer", "1.3.2"), { version: "1.3.2", image: ref("d"), replicas: 9 });
-        assert.throws(() => trackFromHistory(history, "fraud-scorer", "0.9.0"), /version 0\.9\.0 of model fraud-scorer is in none of the stack's 4 recorded updates; it has run 1\.3\.2, 1\.4\.0, 1\.5\.0/);
+        assert.throws(
+            () => trackFromHistory(history, "fraud-scorer", "0.9.0"),
+            /version 0\.9\.0 of model fraud-scorer is in none of the stack's 4 recorded updates; it has run 1\.3\.2, 1\.4\.0, 1\.5\.0/,
+        );
 
         const dir = project();
         const { result, after, weights } = step(dir, "prod", "fraud-scorer", (m, raw) => rollbackTo("fraud-scorer", m, raw, trackFromHistory(history, "fraud-scorer", "1.3.2")));
@@ -158,6 +170,9 @@ describe("rollout commands on the stack files", () => {
         const dir = project();
         const file = path.join(dir, "Pulumi.dev.yaml");
         fs.writeFileSync(file, "config:\n  modelship:environment: dev\n  modelship:models: {fraud-scorer: [\n");
-        assert.throws(() => StackFile.read(dir, "dev"), (error: Error) => error.message.startsWith(`${file}:`) && /^:\d+:\d+: invalid YAML: /.test(error.message.slice(file.length)));
+        assert.throws(
+            () => StackFile.read(dir, "dev"),
+            (error: Error) => error.message.startsWith(`${file}:`) && /^:\d+:\d+: invalid YAML: /.test(error.message.slice(file.length)),
+        );
     });
 });

@@ -108,7 +108,13 @@ describe("rollout commands leave the stack file as it was unless an update appli
 
     /** Nothing left in the project but the stack files and the local state folder; the scratch config is gone. */
     function assertNoLeftovers(p: Project): void {
-        assert.deepEqual(fs.readdirSync(p.dir).filter((f) => f !== ".pulumi-state").sort(), [`Pulumi.${STACK}.yaml`, "Pulumi.yaml"]);
+        assert.deepEqual(
+            fs
+                .readdirSync(p.dir)
+                .filter((f) => f !== ".pulumi-state")
+                .sort(),
+            [`Pulumi.${STACK}.yaml`, "Pulumi.yaml"],
+        );
         const scratch = path.join(p.out, "config-path");
         if (fs.existsSync(scratch)) assert.ok(!fs.existsSync(fs.readFileSync(scratch, "utf8").trim()), "the temporary config file is removed");
     }
@@ -161,7 +167,11 @@ describe("rollout commands leave the stack file as it was unless an update appli
 
     it("an update that fails: exit 1, the file as it was", () => {
         const p = project();
-        for (const command of [["promote", "--yes"], ["abort", "--yes"], ["rollback", "--yes", "--retire"]]) {
+        for (const command of [
+            ["promote", "--yes"],
+            ["abort", "--yes"],
+            ["rollback", "--yes", "--retire"],
+        ]) {
             const result = modelship(p, pulumi(FAKES.updateFails), ...command);
             assertUnchanged(p, command.join(" "));
             assert.equal(result.status, 1, result.stdout + result.stderr);
@@ -228,7 +238,10 @@ describe("rollout commands leave the stack file as it was unless an update appli
         child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
         child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
         const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-        await until(() => fs.existsSync(path.join(p.out, "started")), () => `the engine started:\n${output}`);
+        await until(
+            () => fs.existsSync(path.join(p.out, "started")),
+            () => `the engine started:\n${output}`,
+        );
         return { child, closed, output: () => output };
     }
 
@@ -262,11 +275,14 @@ describe("rollout commands leave the stack file as it was unless an update appli
         });
     }
 
-    it("a second Ctrl-C while the engine cancels is passed on too (Pulumi's \"terminate now\"); the file as it was", async () => {
+    it('a second Ctrl-C while the engine cancels is passed on too (Pulumi\'s "terminate now"); the file as it was', async () => {
         const p = project();
         const run = await startUntilEngineRuns(p, pulumi(FAKES.cancelsSlowly), ["promote", "--yes"]);
         run.child.kill("SIGINT");
-        await until(() => signalsSeen(p) === "INT\n", () => `the engine got the first SIGINT:\n${run.output()}`);
+        await until(
+            () => signalsSeen(p) === "INT\n",
+            () => `the engine got the first SIGINT:\n${run.output()}`,
+        );
         assert.equal(run.child.exitCode, null, "the CLI waits while the engine cancels");
         run.child.kill("SIGINT");
         assert.equal(await run.closed, 130, run.output());

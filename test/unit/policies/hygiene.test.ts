@@ -103,7 +103,16 @@ describe("hygiene policies", () => {
         });
 
         it("accepts secrets by reference, empty values and ordinary settings", async () => {
-            assert.deepEqual(await check(deployment([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }, { name: "API_KEY", value: "" }, { name: "FEATURE_FLAGS", value: "{}" }])), []);
+            assert.deepEqual(
+                await check(
+                    deployment([
+                        { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
+                        { name: "API_KEY", value: "" },
+                        { name: "FEATURE_FLAGS", value: "{}" },
+                    ]),
+                ),
+                [],
+            );
             assert.deepEqual(await check(resource(TYPES.container, { envs: ["MODEL_NAME=fraud-scorer", "PORT=8080"] })), []);
         });
 

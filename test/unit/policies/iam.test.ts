@@ -125,7 +125,7 @@ describe("policies: IAM", () => {
         it('refuses Resource "*" when an action outside the exception list is mixed in, naming it', async () => {
             const messages = await violationsOf(subject, resource(POLICY, { policy: json(allow(["ecr:GetAuthorizationToken", "s3:GetObject"], "*")) }));
             assertOne(messages, 'grants s3:GetObject on Resource "*"', "scope them to the ARNs");
-            assert.ok(messages[0].startsWith('policy statement #0 grants s3:GetObject on'), "the exception is not listed as offending");
+            assert.ok(messages[0].startsWith("policy statement #0 grants s3:GetObject on"), "the exception is not listed as offending");
         });
 
         it('refuses "*" among other resource entries, and NotResource', async () => {
@@ -152,12 +152,7 @@ describe("policies: IAM", () => {
 
     describe("iam-no-admin-managed-policies", () => {
         const subject = policy("iam-no-admin-managed-policies");
-        const attachments = [
-            IAM_TYPES.rolePolicyAttachment,
-            IAM_TYPES.userPolicyAttachment,
-            IAM_TYPES.groupPolicyAttachment,
-            IAM_TYPES.policyAttachment,
-        ];
+        const attachments = [IAM_TYPES.rolePolicyAttachment, IAM_TYPES.userPolicyAttachment, IAM_TYPES.groupPolicyAttachment, IAM_TYPES.policyAttachment];
         const admin = [
             "arn:aws:iam::aws:policy/AdministratorAccess",
             "arn:aws:iam::aws:policy/PowerUserAccess",
@@ -261,7 +256,13 @@ describe("policies: IAM", () => {
         });
 
         it("allows role and group policies", async () => {
-            assert.deepEqual(await violationsOf(subject, [resource(ROLE_POLICY, { role: "r", policy: json(allow("s3:GetObject")) }), resource(GROUP_POLICY, { group: "g", policy: json(allow("s3:GetObject")) }, "g")]), []);
+            assert.deepEqual(
+                await violationsOf(subject, [
+                    resource(ROLE_POLICY, { role: "r", policy: json(allow("s3:GetObject")) }),
+                    resource(GROUP_POLICY, { group: "g", policy: json(allow("s3:GetObject")) }, "g"),
+                ]),
+                [],
+            );
         });
     });
 });

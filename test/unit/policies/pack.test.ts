@@ -39,14 +39,44 @@ describe("the policy pack", () => {
         });
 
         it("cover the themes the pack promises", () => {
-            for (const name of ["iam-no-wildcard-actions", "iam-no-wildcard-resources", "iam-no-admin-managed-policies", "iam-trust-scoped", "iam-no-inline-user-policies", "ecr-scan-on-push", "ecr-immutable-tags", "s3-bucket-private", "s3-bucket-versioned", "s3-bucket-encrypted", "image-pinned", "probes-required", "resource-limits", "workload-non-root", "workload-no-privileged", "workload-no-host-access", "no-public-load-balancer", "environment-label", "no-cross-environment-references", "no-plaintext-secrets", "traffic-weights-valid", "canary-step-cap", "shadow-needs-mirror"]) {
-                assert.ok(allPolicies.some((p) => p.name === name), name);
+            for (const name of [
+                "iam-no-wildcard-actions",
+                "iam-no-wildcard-resources",
+                "iam-no-admin-managed-policies",
+                "iam-trust-scoped",
+                "iam-no-inline-user-policies",
+                "ecr-scan-on-push",
+                "ecr-immutable-tags",
+                "s3-bucket-private",
+                "s3-bucket-versioned",
+                "s3-bucket-encrypted",
+                "image-pinned",
+                "probes-required",
+                "resource-limits",
+                "workload-non-root",
+                "workload-no-privileged",
+                "workload-no-host-access",
+                "no-public-load-balancer",
+                "environment-label",
+                "no-cross-environment-references",
+                "no-plaintext-secrets",
+                "traffic-weights-valid",
+                "canary-step-cap",
+                "shadow-needs-mirror",
+            ]) {
+                assert.ok(
+                    allPolicies.some((p) => p.name === name),
+                    name,
+                );
             }
         });
     });
 
     describe("per-stack config files", () => {
-        for (const [stack, level] of [["dev", "advisory"], ["prod", "mandatory"]] as const) {
+        for (const [stack, level] of [
+            ["dev", "advisory"],
+            ["prod", "mandatory"],
+        ] as const) {
             it(`${stack}: ${level} by default, every key a policy, every required setting present, the environment its own`, () => {
                 const config = readPackConfig(policyConfigPath(projectDir, stack));
                 assert.equal(config.all, level);
@@ -108,7 +138,10 @@ describe("the policy pack", () => {
                     type: IAM_TYPES.rolePolicy,
                     name: "fraud-scorer-artifacts",
                     custom: true,
-                    inputs: { role: "fraud-scorer", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::example-models-prod/fraud-scorer/*" }] }) },
+                    inputs: {
+                        role: "fraud-scorer",
+                        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::example-models-prod/fraud-scorer/*" }] }),
+                    },
                 });
                 const file = path.join(dir, "resources.json");
                 fs.writeFileSync(file, JSON.stringify(resources));
@@ -146,7 +179,10 @@ describe("the policy pack", () => {
                 fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), JSON.stringify(stack));
                 const latest = runCli(["--stack", "prod", "--project", dir]);
                 assert.equal(latest.status, 2);
-                assert.match(latest.stderr, /modelship:models\.ranker\.tracks\.candidate\.image: got "registry\.example\/ranker:latest"; expected an explicit tag other than `latest`, or a digest: .*; prod needs the digest too/);
+                assert.match(
+                    latest.stderr,
+                    /modelship:models\.ranker\.tracks\.candidate\.image: got "registry\.example\/ranker:latest"; expected an explicit tag other than `latest`, or a digest: .*; prod needs the digest too/,
+                );
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }

@@ -130,7 +130,11 @@ describe("policies: registry and storage", () => {
             const privateOtherwise = companions("artifacts-id");
             assertOne(await violationsOf(all[0], [resource(S3_TYPES.bucket, { acl: "public-read" }, "artifacts"), ...privateOtherwise]), "ACL public-read");
             assertOne(await violationsOf(all[0], [resource(S3_TYPES.bucketV2, { acl: "public-read-write" }, "artifacts"), ...privateOtherwise]), "ACL public-read-write");
-            assertOne(await violationsOf(all[0], [resource(S3_TYPES.bucket, {}, "artifacts"), resource(S3_TYPES.acl, { bucket: "artifacts-id", acl: "public-read" }, "acl"), ...privateOtherwise]), "public-read", "acl");
+            assertOne(
+                await violationsOf(all[0], [resource(S3_TYPES.bucket, {}, "artifacts"), resource(S3_TYPES.acl, { bucket: "artifacts-id", acl: "public-read" }, "acl"), ...privateOtherwise]),
+                "public-read",
+                "acl",
+            );
             assert.deepEqual(await violationsOf(all[0], [resource(S3_TYPES.bucket, { acl: "private" }, "artifacts"), ...privateOtherwise]), []);
         });
 

@@ -40,7 +40,11 @@ const NGINX_CARRIERS = [
 /** The listener rule that splits the plan's traffic on the aws-vm target, as the target registers it. */
 function listenerRule(p: TrafficPlan) {
     const split = splitRule(p, 0, { stable: "arn:stable", candidate: "arn:candidate" });
-    return resource(TYPES.listenerRule, { priority: split.priority, conditions: split.conditions, actions: [{ type: "forward", forward: split.forward }], tags: { "modelship:environment": "prod", ...split.tags } }, `${p.model}-split`);
+    return resource(
+        TYPES.listenerRule,
+        { priority: split.priority, conditions: split.conditions, actions: [{ type: "forward", forward: split.forward }], tags: { "modelship:environment": "prod", ...split.tags } },
+        `${p.model}-split`,
+    );
 }
 
 function forwardOf(rule: ReturnType<typeof listenerRule>) {
@@ -102,7 +106,7 @@ describe("traffic policies", () => {
             const rule = listenerRule(canaryPlan());
             (rule.props.tags as Record<string, string>)["modelship:traffic-tracks"] = "stable";
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), rule), [
-                "the listener rule's plan tags are unreadable: modelship:traffic-tracks names 1 tracks but the rule forwards to 2 target groups; modelship:traffic-mirror \"0 0\" is not a share per track",
+                'the listener rule\'s plan tags are unreadable: modelship:traffic-tracks names 1 tracks but the rule forwards to 2 target groups; modelship:traffic-mirror "0 0" is not a share per track',
             ]);
             const pin = resource(TYPES.listenerRule, { actions: [{ type: "forward", forward: { targetGroups: [{ arn: "arn:stable", weight: 1 }] } }], tags: { "modelship:model": "fraud-scorer" } });
             assert.deepEqual(await violationsOf(policy("traffic-weights-valid"), pin), []);
@@ -129,12 +133,16 @@ describe("traffic policies", () => {
         });
 
         it("reads the steps of a load balancer's listener rule as it does an HTTPRoute's", async () => {
-            assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 100])), { maxStepPoints: 25 }), ["fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps"]);
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 100])), { maxStepPoints: 25 }), [
+                "fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps",
+            ]);
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), listenerRule(withSteps([5, 10, 25, 50, 75, 100])), { maxStepPoints: 25 }), []);
         });
 
         it("reads the steps from the docker router reload's environment", async () => {
-            assert.deepEqual(await violationsOf(policy("canary-step-cap"), dockerReload([withSteps([5, 10, 25, 50, 100])]), { maxStepPoints: 25 }), ["fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps"]);
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), dockerReload([withSteps([5, 10, 25, 50, 100])]), { maxStepPoints: 25 }), [
+                "fraud-scorer: canary steps 50 -> 100 add more than 25 points; add intermediate steps",
+            ]);
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), dockerReload([withSteps([5, 10, 25, 50, 75, 100])]), { maxStepPoints: 25 }), []);
         });
 
@@ -161,12 +169,18 @@ describe("traffic policies", () => {
             for (const rule of rules) delete rule.filters;
             assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), route), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"]);
             for (const [carrier, make] of NGINX_CARRIERS) {
-                assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), make([shadowPlan()], renderConf([canaryPlan()]))), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"], carrier);
+                assert.deepEqual(
+                    await violationsOf(policy("shadow-needs-mirror"), make([shadowPlan()], renderConf([canaryPlan()]))),
+                    ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"],
+                    carrier,
+                );
             }
         });
 
         it("refuses a shadow plan on a load balancer's listener rule, which cannot mirror", async () => {
-            assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), listenerRule(shadowPlan())), ["fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests"]);
+            assert.deepEqual(await violationsOf(policy("shadow-needs-mirror"), listenerRule(shadowPlan())), [
+                "fraud-scorer: the plan mirrors to the candidate but this router does not mirror its requests",
+            ]);
         });
 
         it("does not ask an aborted shadow to mirror", async () => {

@@ -60,7 +60,10 @@ describe("workload policies", () => {
 
     describe("probes-required", () => {
         it("needs readiness and liveness probes on every container but init containers", async () => {
-            const found = await violationsOf(policy("probes-required"), deployment((_, c) => delete c.livenessProbe));
+            const found = await violationsOf(
+                policy("probes-required"),
+                deployment((_, c) => delete c.livenessProbe),
+            );
             assert.deepEqual(found, ["container model-server has no livenessProbe"]);
             const init = deployment((pod) => (pod.initContainers = [{ name: "wait", image: "x:1" }]));
             assert.deepEqual(await violationsOf(policy("probes-required"), init), []);
@@ -74,22 +77,44 @@ describe("workload policies", () => {
 
     describe("resource-limits", () => {
         it("needs cpu and memory limits", async () => {
-            assert.deepEqual(await violationsOf(policy("resource-limits"), deployment((_, c) => (c.resources = { limits: { cpu: "1" } }))), ["container model-server has no memory limit"]);
-            assert.deepEqual(await violationsOf(policy("resource-limits"), deployment((_, c) => delete c.resources)), ["container model-server has no cpu or memory limit"]);
+            assert.deepEqual(
+                await violationsOf(
+                    policy("resource-limits"),
+                    deployment((_, c) => (c.resources = { limits: { cpu: "1" } })),
+                ),
+                ["container model-server has no memory limit"],
+            );
+            assert.deepEqual(
+                await violationsOf(
+                    policy("resource-limits"),
+                    deployment((_, c) => delete c.resources),
+                ),
+                ["container model-server has no cpu or memory limit"],
+            );
         });
     });
 
     describe("workload-non-root", () => {
         it("needs runAsNonRoot on the pod or the container, and never uid 0", async () => {
-            assert.deepEqual(await violationsOf(policy("workload-non-root"), deployment((pod) => delete pod.securityContext.runAsNonRoot)), [
-                "container model-server does not set runAsNonRoot: true (pod or container securityContext)",
-            ]);
+            assert.deepEqual(
+                await violationsOf(
+                    policy("workload-non-root"),
+                    deployment((pod) => delete pod.securityContext.runAsNonRoot),
+                ),
+                ["container model-server does not set runAsNonRoot: true (pod or container securityContext)"],
+            );
             const containerLevel = deployment((pod, c) => {
                 delete pod.securityContext.runAsNonRoot;
                 c.securityContext.runAsNonRoot = true;
             });
             assert.deepEqual(await violationsOf(policy("workload-non-root"), containerLevel), []);
-            assert.deepEqual(await violationsOf(policy("workload-non-root"), deployment((_, c) => (c.securityContext.runAsUser = 0))), ["container model-server runs as uid 0"]);
+            assert.deepEqual(
+                await violationsOf(
+                    policy("workload-non-root"),
+                    deployment((_, c) => (c.securityContext.runAsUser = 0)),
+                ),
+                ["container model-server runs as uid 0"],
+            );
         });
 
         it("needs a non-root user on docker containers", async () => {
@@ -101,13 +126,27 @@ describe("workload policies", () => {
 
     describe("workload-no-privileged", () => {
         it("refuses privileged containers, privilege escalation and admin capabilities", async () => {
-            assert.deepEqual(await violationsOf(policy("workload-no-privileged"), deployment((_, c) => (c.securityContext.privileged = true))), ["container model-server is privileged"]);
-            assert.deepEqual(await violationsOf(policy("workload-no-privileged"), deployment((_, c) => (c.securityContext.allowPrivilegeEscalation = true))), [
-                "container model-server allows privilege escalation",
-            ]);
-            assert.deepEqual(await violationsOf(policy("workload-no-privileged"), deployment((_, c) => (c.securityContext.capabilities = { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] }))), [
-                "container model-server adds capability SYS_ADMIN",
-            ]);
+            assert.deepEqual(
+                await violationsOf(
+                    policy("workload-no-privileged"),
+                    deployment((_, c) => (c.securityContext.privileged = true)),
+                ),
+                ["container model-server is privileged"],
+            );
+            assert.deepEqual(
+                await violationsOf(
+                    policy("workload-no-privileged"),
+                    deployment((_, c) => (c.securityContext.allowPrivilegeEscalation = true)),
+                ),
+                ["container model-server allows privilege escalation"],
+            );
+            assert.deepEqual(
+                await violationsOf(
+                    policy("workload-no-privileged"),
+                    deployment((_, c) => (c.securityContext.capabilities = { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] })),
+                ),
+                ["container model-server adds capability SYS_ADMIN"],
+            );
             assert.deepEqual(await violationsOf(policy("workload-no-privileged"), dockerContainer({ privileged: true })), ["the container is privileged"]);
         });
     });
@@ -145,10 +184,15 @@ describe("workload policies", () => {
 
         it("refuses an internet-facing AWS load balancer where forbidPublic is set (prod): internal false, or unset (AWS's default scheme)", async () => {
             const alb = (props: Record<string, unknown>) => resource(TYPES.loadBalancer, { loadBalancerType: "application", ...props }, "vms");
-            const message = "the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC";
+            const message =
+                "the load balancer is internet-facing (internal is not true): it gets public addresses whatever its security group allows; set internal: true and reach it from inside the VPC";
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: true }), [message]);
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({}), { forbidPublic: true }), [message]);
-            assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), resource(TYPES.albLoadBalancer, { internal: false }), { forbidPublic: true }), [message], "the legacy alb module's type");
+            assert.deepEqual(
+                await violationsOf(policy("no-public-load-balancer"), resource(TYPES.albLoadBalancer, { internal: false }), { forbidPublic: true }),
+                [message],
+                "the legacy alb module's type",
+            );
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: true }), { forbidPublic: true }), []);
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), alb({ internal: false }), { forbidPublic: false }), []);
         });
