@@ -5,7 +5,7 @@
  */
 import { errorRateQuery, p95LatencyQuery, requestsQuery } from "../components/monitoring";
 import type { TrackName } from "../components/traffic/types";
-import { httpRequest, type HttpAnswer } from "../tools/http-client";
+import { httpRequest, type HttpAnswer } from "../model-server/src/http-client";
 import type { TrackHealth } from "./analysis";
 
 export class PrometheusError extends Error {}

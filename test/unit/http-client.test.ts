@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import * as http from "http";
-import { httpRequest } from "../../tools/http-client";
+import { httpRequest } from "../../model-server/src/http-client";
 import { listen } from "../support/http";
 
-describe("the commands' HTTP client (tools/http-client)", () => {
+describe("the commands' HTTP client (model-server/src/http-client)", () => {
     const servers: http.Server[] = [];
     afterEach(async () => {
         for (const server of servers.splice(0)) {

@@ -3,9 +3,8 @@
  * version, in that order, each judged by its check (checks.ts). This file does the requests: the
  * readiness poll until the deadline, and retries of 5xx answers and failed connections.
  */
-import * as http from "http";
-import * as https from "https";
 import { performance } from "perf_hooks";
+import { httpRequest as request } from "../http-client";
 import { checkInfer, checkReady, checkV1Deprecation, checkVersion, describeAnswer, smokePaths, type Answer, type CheckName, type Expected } from "./checks";
 import { formatSeconds, resultLine } from "./output";
 import type { SmokeSettings } from "./settings";
@@ -22,40 +21,7 @@ const MAX_BACKOFF_MS = 2_000;
 type ExtraHeaders = Readonly<Record<string, string>>;
 
 function httpRequest(url: URL, method: "GET" | "POST", timeoutMs: number, body?: string, extra: ExtraHeaders = {}): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-        const client = url.protocol === "https:" ? https : http;
-        const payload = body === undefined ? undefined : Buffer.from(body, "utf8");
-        const req = client.request(
-            url,
-            {
-                method,
-                agent: false,
-                headers: { ...extra, accept: "application/json", connection: "close", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
-            },
-            (res) => {
-                const chunks: Buffer[] = [];
-                let size = 0;
-                res.on("data", (chunk: Buffer) => {
-                    size += chunk.length;
-                    if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-                });
-                res.on("end", () => {
-                    clearTimeout(timer);
-                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
-                });
-                res.on("error", (error) => {
-                    clearTimeout(timer);
-                    reject(error);
-                });
-            },
-        );
-        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)} s`)), Math.max(1, timeoutMs));
-        req.on("error", (error) => {
-            clearTimeout(timer);
-            reject(error);
-        });
-        req.end(payload);
-    });
+    return request(url, { method, timeoutMs, ...(body === undefined ? {} : { body }), headers: extra, maxBytes: MAX_ANSWER_BYTES });
 }
 
 function describeError(error: unknown): string {

@@ -1,6 +1,6 @@
 /**
- * The HTTP client of the project's commands (the rollout analysis asking Prometheus, a smoke
- * check asking a model server): one JSON request, a deadline for the whole answer rather than
+ * The HTTP client of the project's commands (the rollout analysis asking Prometheus, the smoke
+ * program asking a model server, in the image and from the deployer's machine): one JSON request, a deadline for the whole answer rather than
  * only for a quiet socket, an answer cut at a size, and no connection kept open, since a command
  * ends soon after its last request.
  */
@@ -57,7 +57,7 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
                 });
             },
         );
-        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), Math.max(1, timeoutMs));
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${(timeoutMs / 1000).toFixed(1)} s`)), Math.max(1, timeoutMs));
         req.on("error", (error) => {
             clearTimeout(timer);
             reject(error);
