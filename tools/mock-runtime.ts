@@ -8,6 +8,7 @@ import { recordedGate, type RecordedGate } from "../components/gates/recorded";
 import { MOCK_ACCOUNT, MOCK_REGION, mockDigest } from "../components/targets/mocks";
 import { targets } from "../components/targets/registry";
 import { scalarText } from "../components/scalar-text";
+import { IAM_TYPES, TYPES } from "../components/type-tokens";
 
 export interface RecordedResource {
     type: string;
@@ -78,17 +79,17 @@ function builtImage(inputs: Record<string, unknown>): Record<string, unknown> {
 /** Outputs a real provider would compute, for the resource types the program reads outputs of: the shared ones here, each target's in its folder. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
-        case "docker-build:index:Image":
+        case TYPES.image:
             return builtImage(inputs);
-        case "aws:ecr/repository:Repository":
+        case TYPES.ecrRepository:
             return {
                 registryId: MOCK_ACCOUNT,
                 arn: `arn:aws:ecr:us-east-1:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
                 repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
             };
-        case "aws:iam/role:Role":
-        case "aws:iam/instanceProfile:InstanceProfile":
-            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === "aws:iam/role:Role" ? "role" : "instance-profile"}/${scalarText(inputs.name, name)}`, name: scalarText(inputs.name, name) };
+        case IAM_TYPES.role:
+        case IAM_TYPES.instanceProfile:
+            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type === IAM_TYPES.role ? "role" : "instance-profile"}/${scalarText(inputs.name, name)}`, name: scalarText(inputs.name, name) };
         default:
             // A target's own provider resources: its folder says what a real provider would compute.
             return (

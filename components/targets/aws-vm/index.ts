@@ -6,6 +6,7 @@ import { awsVmArtifactRule, awsVmTargetRules, awsVmTargetSchema } from "./config
 import { awsVmPolicyReaders } from "./policy";
 import { AwsVmTarget } from "./target";
 import { scalarText } from "../../scalar-text";
+import { TYPES } from "../../type-tokens";
 
 // An ALB forwards by weight and sticks by its own cookie, but cannot copy requests anywhere.
 const ALB: RouterOffer = { label: "the aws-vm target's Application Load Balancer", features: new Set(["split", "sticky", "pin"]), instead: RUN_ELSEWHERE };
@@ -20,7 +21,7 @@ export const awsVmTarget = defineTarget({
     artifactRule: awsVmArtifactRule,
     create: (name, config, context) => new AwsVmTarget(name, { config, environment: context.environment, registry: context.registry, models: context.models }),
     mocks: {
-        "aws:lb/loadBalancer:LoadBalancer": (name, inputs) => {
+        [TYPES.loadBalancer]: (name, inputs) => {
             const physical = scalarText(inputs.name, name);
             return {
                 arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`,
@@ -28,11 +29,11 @@ export const awsVmTarget = defineTarget({
                 dnsName: `${inputs.internal === false ? "" : "internal-"}${physical}.${MOCK_REGION}.elb.amazonaws.com`,
             };
         },
-        "aws:lb/targetGroup:TargetGroup": (name, inputs) => {
+        [TYPES.targetGroup]: (name, inputs) => {
             const physical = scalarText(inputs.name, name);
             return { arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
         },
-        "aws:lb/listener:Listener": (name) => ({ arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` }),
+        [TYPES.listener]: (name) => ({ arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:listener/app/${name}/0123456789abcdef/0123456789abcdef` }),
         "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
     },
     policy: awsVmPolicyReaders,

@@ -7,6 +7,7 @@ import { dockerArtifactRule, dockerTargetRules, dockerTargetSchema, dockerTarget
 import { dockerPolicyReaders } from "./policy";
 import { DockerTarget } from "./target";
 import { scalarText } from "../../scalar-text";
+import { TYPES } from "../../type-tokens";
 
 /** Why `npm run up` cannot reach the local Docker engine, or undefined when it can. */
 function dockerMissing(env: NodeJS.ProcessEnv): string | undefined {
@@ -31,10 +32,10 @@ export const dockerTarget = defineTarget({
     artifactRule: dockerArtifactRule,
     create: (name, config, context) => new DockerTarget(name, { config, environment: context.environment }),
     mocks: {
-        "docker:index/remoteImage:RemoteImage": (_, inputs) => ({ imageId: mockDigest(String(inputs.name)), repoDigest: String(inputs.name) }),
+        [TYPES.remoteImage]: (_, inputs) => ({ imageId: mockDigest(String(inputs.name)), repoDigest: String(inputs.name) }),
         // Named by the provider when the program names none: the resource's name and a suffix.
-        "docker:index/volume:Volume": (name, inputs) => ({ name: scalarText(inputs.name, `${name}-${mockDigest(name).slice(-7)}`) }),
-        "docker:index/network:Network": (name) => ({ id: `${name}-network-id` }),
+        [TYPES.volume]: (name, inputs) => ({ name: scalarText(inputs.name, `${name}-${mockDigest(name).slice(-7)}`) }),
+        [TYPES.network]: (name) => ({ id: `${name}-network-id` }),
     },
     prerequisites: dockerMissing,
     policy: dockerPolicyReaders,
