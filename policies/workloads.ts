@@ -4,6 +4,7 @@
  */
 import { imageTag, isPinnedByDigest } from "../components/config/schema";
 import { resourcePolicy, type ModelshipPolicy } from "./lib";
+import type { WorkloadCheck } from "../components/targets/definition";
 import { publicExposure, workloadFindings, workloadImages } from "./target-readers";
 
 /** An image ID (`sha256:...`) names exactly one image, like a digest reference. */
@@ -33,60 +34,26 @@ const imagePinned = resourcePolicy(
     },
 );
 
-const probesRequired = resourcePolicy(
-    {
-        name: "probes-required",
-        description: "Without a readiness probe traffic reaches a model that has not loaded; without a liveness probe a hung server is never restarted.",
-        theme: "workloads",
-    },
-    (args, report) => {
-        for (const finding of workloadFindings("probes", args.type, args.props)) report(finding);
-    },
+/** A policy that reports what each target finds wrong with its own workload objects for one check. */
+function findingsPolicy(check: WorkloadCheck, name: string, description: string): ModelshipPolicy {
+    return resourcePolicy({ name, description, theme: "workloads" }, (args, report) => {
+        for (const finding of workloadFindings(check, args.type, args.props)) report(finding);
+    });
+}
+
+const probesRequired = findingsPolicy("probes", "probes-required", "Without a readiness probe traffic reaches a model that has not loaded; without a liveness probe a hung server is never restarted.");
+
+const resourceLimits = findingsPolicy("limits", "resource-limits", "A model server without CPU and memory limits can starve its neighbours on the node; every Kubernetes container declares both.");
+
+const nonRoot = findingsPolicy("nonRoot", "workload-non-root", "A process running as root turns any flaw in the model server into control of the container and a step towards the node.");
+
+const noPrivileged = findingsPolicy(
+    "privileged",
+    "workload-no-privileged",
+    "Privileged containers, privilege escalation and admin capabilities remove the isolation between a model server and its host.",
 );
 
-const resourceLimits = resourcePolicy(
-    {
-        name: "resource-limits",
-        description: "A model server without CPU and memory limits can starve its neighbours on the node; every Kubernetes container declares both.",
-        theme: "workloads",
-    },
-    (args, report) => {
-        for (const finding of workloadFindings("limits", args.type, args.props)) report(finding);
-    },
-);
-
-const nonRoot = resourcePolicy(
-    {
-        name: "workload-non-root",
-        description: "A process running as root turns any flaw in the model server into control of the container and a step towards the node.",
-        theme: "workloads",
-    },
-    (args, report) => {
-        for (const finding of workloadFindings("nonRoot", args.type, args.props)) report(finding);
-    },
-);
-
-const noPrivileged = resourcePolicy(
-    {
-        name: "workload-no-privileged",
-        description: "Privileged containers, privilege escalation and admin capabilities remove the isolation between a model server and its host.",
-        theme: "workloads",
-    },
-    (args, report) => {
-        for (const finding of workloadFindings("privileged", args.type, args.props)) report(finding);
-    },
-);
-
-const noHostAccess = resourcePolicy(
-    {
-        name: "workload-no-host-access",
-        description: "Host networking, host namespaces, host ports and writable host paths let a container see or change its node.",
-        theme: "workloads",
-    },
-    (args, report) => {
-        for (const finding of workloadFindings("hostAccess", args.type, args.props)) report(finding);
-    },
-);
+const noHostAccess = findingsPolicy("hostAccess", "workload-no-host-access", "Host networking, host namespaces, host ports and writable host paths let a container see or change its node.");
 
 interface ExposureConfig {
     forbidPublic: boolean;
