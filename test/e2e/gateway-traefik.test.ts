@@ -72,16 +72,8 @@ describe("the gateway-api router with Traefik as the implementation, on a real n
 
     const model = (c: Config = config) => (c["modelship:models"] as Record<string, Record<string, unknown>>)[MODEL];
     const readConfig = (): Config => (parse(fs.readFileSync(stack.configFile, "utf8")) as { config: Config }).config;
-    const load = async (args: readonly string[]): Promise<NetnsLoadOutput> => {
-        const script = path.join(findProjectDir(), "dist/test/e2e/support/netns-load.js");
-        const result = await node!.exec(
-            process.execPath,
-            [script, "--host", nodeAddress, "--port", String(ENTRYPOINT_PORT), "--path", `/v2/models/${MODEL}/infer`, "--concurrency", "8", ...args],
-            5 * 60_000,
-        );
-        assert.equal(result.status, 0, result.all);
-        return JSON.parse(result.stdout) as NetnsLoadOutput;
-    };
+    const load = (args: readonly string[]): Promise<NetnsLoadOutput> =>
+        node!.load({ host: nodeAddress, port: ENTRYPOINT_PORT, path: `/v2/models/${MODEL}/infer` }, args, { concurrency: 8, timeoutMs: 5 * 60_000 });
     const shares = async (label: string, candidateShare: number) => {
         const { samples } = await load(["--total", String(SHARE_REQUESTS)]);
         const failures = samples.filter(failed);

@@ -110,26 +110,9 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         return found;
     };
     /** Load through the nginx router's Service, from inside the node's namespace. */
-    const load = async (args: readonly string[]): Promise<NetnsLoadOutput> => {
+    const load = (args: readonly string[]): Promise<NetnsLoadOutput> => {
         const [host, port] = routerAddress.split(":");
-        const result = await node!.exec(
-            process.execPath,
-            [
-                path.join(stack.projectDir, "dist/test/e2e/support/netns-load.js"),
-                "--host",
-                host,
-                "--port",
-                port,
-                "--path",
-                "/v2/models/churn-predictor/infer",
-                "--concurrency",
-                String(CONCURRENCY),
-                ...args,
-            ],
-            10 * 60_000,
-        );
-        assert.equal(result.status, 0, result.all);
-        return JSON.parse(result.stdout) as NetnsLoadOutput;
+        return node!.load({ host, port, path: "/v2/models/churn-predictor/infer" }, args, { concurrency: CONCURRENCY, timeoutMs: 10 * 60_000 });
     };
     /**
      * Until the router pods of the previous config are gone: they keep serving the connections

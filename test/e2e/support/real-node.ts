@@ -9,6 +9,7 @@ import * as path from "path";
 import { findProjectDir } from "../../../tools/render";
 import { KubeClient } from "./cluster";
 import { run, type Run } from "./engine";
+import type { NetnsLoadOutput } from "./netns-load";
 
 const script = () => path.join(findProjectDir(), "scripts", "kube-node.sh");
 
@@ -57,5 +58,17 @@ export class RealNode extends KubeClient {
     exec(command: string, args: readonly string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
         const [first, ...rest] = [...RealNode.launcher, command, ...args];
         return run(first, rest, { cwd: findProjectDir(), env: { ...process.env, KUBECONFIG: this.kubeconfig, ...env }, timeoutMs });
+    }
+
+    /**
+     * Requests from inside the node's namespace (netns-load.ts) to `host:port` and `path`, the
+     * flags in `args` (`--total`, `--seconds`, ...); every answer's track and status.
+     */
+    async load(target: { host: string; port: string | number; path: string }, args: readonly string[], options: { concurrency: number; timeoutMs: number }): Promise<NetnsLoadOutput> {
+        const client = path.join(__dirname, "netns-load.js");
+        const flags = ["--host", target.host, "--port", String(target.port), "--path", target.path, "--concurrency", String(options.concurrency)];
+        const result = await this.exec(process.execPath, [client, ...flags, ...args], options.timeoutMs);
+        assert.equal(result.status, 0, result.all);
+        return JSON.parse(result.stdout) as NetnsLoadOutput;
     }
 }
