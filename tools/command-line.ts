@@ -5,6 +5,7 @@
  * install and exits 2; any other failure prints its message and exits 1 (or the command's own code).
  */
 import * as path from "path";
+import { parseArgs, type ParseArgsConfig } from "util";
 import { COMMAND_ENV } from "./env-vars";
 import { EXIT_FAILED, EXIT_MISSING_PREREQUISITE, EXIT_OK, EXIT_USAGE } from "./exit-codes";
 
@@ -42,7 +43,15 @@ export interface ParsedFlags<V extends string, S extends string, L extends strin
     rest: string[];
 }
 
+/** Node's parser options for the flags of a spec: each as typed (`--stack`, `-s`), by its own option name. */
+function nodeOptions(spec: FlagSpec<string>, type: "string" | "boolean"): ParseArgsConfig["options"] {
+    // A short flag is an alias of a long option to Node's parser; a synthetic long name keeps every flag its own.
+    return Object.fromEntries(Object.keys(spec).map((flag) => (flag.startsWith("--") ? [flag.slice(2), { type }] : [`short ${flag}`, { type, short: flag.slice(1) }])));
+}
+
 /**
+ * Node's `util.parseArgs` splits the command line (`--flag value`, `--flag=value`, `-s value`);
+ * these are the project's rules over its tokens.
  * @param values flags that take a value (`--stack` -> "stack"); a missing value, or another flag
  *   where the value should be, is a usage error
  * @param options.switches flags without a value (`--yes` -> "yes")
@@ -58,21 +67,29 @@ export function parseFlags<V extends string, S extends string = never, L extends
     const lists = options.lists ?? {};
     const parsed: ParsedFlags<V, S, L> = { values: {}, switches: new Set<S>(), lists: Object.fromEntries(Object.values(lists).map((name) => [name, []])) as unknown as Record<L, string[]>, rest: [] };
     const has = (spec: FlagSpec<string>, flag: string) => Object.prototype.hasOwnProperty.call(spec, flag);
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        if (has(values, flag) || has(lists, flag)) {
-            const value = inline ?? argv[++i];
-            if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-            if (has(values, flag)) parsed.values[values[flag]] = value;
-            else parsed.lists[lists[flag]].push(value);
-        } else if (has(switches, flag) && inline === undefined) {
-            (parsed.switches as Set<S>).add(switches[flag]);
+    const { tokens } = parseArgs({
+        args: [...argv],
+        options: { ...nodeOptions(values, "string"), ...nodeOptions(lists, "string"), ...nodeOptions(switches, "boolean") },
+        strict: false,
+        allowPositionals: true,
+        tokens: true,
+    });
+    // Grouped short flags (-abc) are several tokens of one argument: the argument is handed back once.
+    const unknown = new Set<number>();
+    for (const token of tokens) {
+        if (token.kind === "option" && (has(values, token.rawName) || has(lists, token.rawName))) {
+            if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--"))) throw new UsageError(`${token.rawName} needs a value`);
+            if (has(values, token.rawName)) parsed.values[values[token.rawName]] = token.value;
+            else parsed.lists[lists[token.rawName]].push(token.value);
+        } else if (token.kind === "option" && has(switches, token.rawName) && token.value === undefined) {
+            (parsed.switches as Set<S>).add(switches[token.rawName]);
         } else if (options.passThrough) {
-            parsed.rest.push(argv[i]);
+            unknown.add(token.index);
         } else {
-            throw new UsageError(`unknown argument ${argv[i]}`);
+            throw new UsageError(`unknown argument ${argv[token.index]}`);
         }
     }
+    parsed.rest = [...unknown].sort((a, b) => a - b).map((index) => argv[index]);
     return parsed;
 }
 
