@@ -360,8 +360,10 @@ describe("gate programs (node dist/tools/gate.js)", () => {
         });
 
         const url = (server: Server | undefined) => `http://${server!.address}`;
-        const smoke = (server: Server | undefined, version: string, extra: readonly string[] = []) =>
-            gate(["smoke", "--url", url(server), "--model", "fraud-scorer", "--version", version, "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", ...extra]);
+        /** The smoke gate of fraud-scorer's recorded request against a URL (a server's, or a router's with --pin). */
+        const smokeAt = (target: string, version: string, extra: readonly string[] = []) =>
+            gate(["smoke", "--url", target, "--model", "fraud-scorer", "--version", version, "--input", smokeRequest, "--expect-min", "0", "--expect-max", "1", ...extra]);
+        const smoke = (server: Server | undefined, version: string, extra: readonly string[] = []) => smokeAt(url(server), version, extra);
 
         it("passes against the stable 1.4.0 server, one line per check", async () => {
             const result = await smoke(stable, "1.4.0");
@@ -434,64 +436,15 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             await nginx.start(nginxOrSkip(this), [routeFor({ type: "canary", steps: [10, 100], step: 0, abort: true }, { stable: stable!, candidate: candidate! })]);
             try {
                 const through = `http://127.0.0.1:${nginx.port}`;
-                const pinned = (track: string, version: string) =>
-                    gate([
-                        "smoke",
-                        "--url",
-                        through,
-                        "--model",
-                        "fraud-scorer",
-                        "--version",
-                        version,
-                        "--input",
-                        smokeRequest,
-                        "--expect-min",
-                        "0",
-                        "--expect-max",
-                        "1",
-                        "--pin",
-                        `x-modelship-track=${track}`,
-                    ]);
+                const pinned = (track: string, version: string) => smokeAt(through, version, ["--pin", `x-modelship-track=${track}`]);
                 const candidateRun = await pinned("candidate", "1.5.0");
                 assert.equal(candidateRun.status, 0, `the aborted candidate (weight 0) is reached through its pin\n${candidateRun.all}`);
                 const stableRun = await pinned("stable", "1.5.0");
                 assert.equal(stableRun.status, 1, stableRun.all);
                 assert.match(stableRun.stdout, /^smoke: FAILED infer: model_version is "1\.4\.0", expected --version "1\.5\.0"$/m, stableRun.all);
-                const unpinned = await gate([
-                    "smoke",
-                    "--url",
-                    through,
-                    "--model",
-                    "fraud-scorer",
-                    "--version",
-                    "1.5.0",
-                    "--input",
-                    smokeRequest,
-                    "--expect-min",
-                    "0",
-                    "--expect-max",
-                    "1",
-                    "--timeout-ms",
-                    "1500",
-                ]);
+                const unpinned = await smokeAt(through, "1.5.0", ["--timeout-ms", "1500"]);
                 assert.equal(unpinned.status, 1, `without --pin the router's own readiness path is not a model server's\n${unpinned.all}`);
-                const bad = await gate([
-                    "smoke",
-                    "--url",
-                    through,
-                    "--model",
-                    "fraud-scorer",
-                    "--version",
-                    "1.5.0",
-                    "--input",
-                    smokeRequest,
-                    "--expect-min",
-                    "0",
-                    "--expect-max",
-                    "1",
-                    "--pin",
-                    "candidate",
-                ]);
+                const bad = await smokeAt(through, "1.5.0", ["--pin", "candidate"]);
                 assert.equal(bad.status, 2, bad.all);
                 assert.match(bad.stderr + bad.stdout, /--pin candidate: expected <header>=<track>/, bad.all);
             } finally {
@@ -501,23 +454,7 @@ describe("gate programs (node dist/tools/gate.js)", () => {
 
         it("fails naming the URL when nothing listens (--timeout-ms 1500)", async () => {
             const port = await freePort();
-            const result = await gate([
-                "smoke",
-                "--url",
-                `http://127.0.0.1:${port}`,
-                "--model",
-                "fraud-scorer",
-                "--version",
-                "1.4.0",
-                "--input",
-                smokeRequest,
-                "--expect-min",
-                "0",
-                "--expect-max",
-                "1",
-                "--timeout-ms",
-                "1500",
-            ]);
+            const result = await smokeAt(`http://127.0.0.1:${port}`, "1.4.0", ["--timeout-ms", "1500"]);
             assert.equal(result.status, 1, result.all);
             assert.match(
                 result.stdout,
