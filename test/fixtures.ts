@@ -1,5 +1,6 @@
 /** Raw stack configs (as they arrive from Pulumi.<stack>.yaml) for tests to start from and break. */
-import type { RawConfig } from "../components/config/parse";
+import { ConfigError } from "../components/config/errors";
+import { parseConfig, type RawConfig } from "../components/config/parse";
 import { isTwoTrack } from "../components/strategies";
 
 export const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -144,4 +145,15 @@ export function longestNamesStacks(): Record<string, Mutable<RawConfig>> {
         "kubernetes, router none": longestKubernetesStack({ type: "none" }),
         "aws-vm": longestStack({ ...AWS_VM_TARGET, internal: false }, { type: "ecr" }, longestModel("canary")),
     };
+}
+
+/** Every issue a stack's config has (none when it parses), as one ConfigError would list them. */
+export function configIssues(raw: RawConfig, stack = "prod"): ConfigError["issues"] {
+    try {
+        parseConfig(raw, stack);
+    } catch (error) {
+        if (error instanceof ConfigError) return error.issues;
+        throw error;
+    }
+    return [];
 }

@@ -6,10 +6,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { GATEWAY_IMPLEMENTATION_NAMES, GATEWAY_IMPLEMENTATIONS } from "../../components/targets/kubernetes/gateway-implementations";
-import { ConfigError } from "../../components/config/errors";
-import { parseConfig, type RawConfig } from "../../components/config/parse";
+import type { RawConfig } from "../../components/config/parse";
 import { findProjectDir } from "../../tools/render";
-import { kubernetesConfig, modelFor, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
+import { configIssues, kubernetesConfig, modelFor, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
 
 const KEY = "targets.cluster.router.implementation";
 
@@ -22,19 +21,9 @@ function shadowOn(implementation: string | undefined, mirrorPercent = 20, strate
     return kubernetesConfig(gateway(implementation), { "fraud-scorer": prodModel({ strategy }) });
 }
 
-function issues(raw: RawConfig): ConfigError["issues"] {
-    try {
-        parseConfig(raw, "prod");
-    } catch (error) {
-        if (error instanceof ConfigError) return error.issues;
-        throw error;
-    }
-    return [];
-}
-
 describe("shadow on the Gateway API router: the Gateway's implementation must mirror", () => {
     it("traefik: refused at preview, naming the key, its value and the implementations that mirror", () => {
-        const found = issues(shadowOn("traefik"));
+        const found = configIssues(shadowOn("traefik"));
         assert.deepEqual(
             found.map((i) => [i.path, i.value]),
             [["modelship:models.fraud-scorer.strategy.type", "shadow"]],
@@ -45,7 +34,7 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
     });
 
     it("no implementation named: refused, since the Gateway may accept the route and fail its requests", () => {
-        const found = issues(shadowOn(undefined));
+        const found = configIssues(shadowOn(undefined));
         assert.deepEqual(
             found.map((i) => i.path),
             ["modelship:models.fraud-scorer.strategy.type"],
@@ -56,7 +45,7 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
     it("every implementation without mirroring is refused, every one with it accepts any share", () => {
         for (const name of GATEWAY_IMPLEMENTATION_NAMES) {
             const mirror = GATEWAY_IMPLEMENTATIONS[name].mirror;
-            const found = issues(shadowOn(name, 20));
+            const found = configIssues(shadowOn(name, 20));
             if (mirror === "percent") assert.deepEqual(found, [], name);
             else assert.equal(found.length, 1, `${name}: ${JSON.stringify(found)}`);
         }
@@ -67,8 +56,8 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
     });
 
     it("an implementation that mirrors every request or none (contour): mirrorPercent 100 runs, a share is refused on mirrorPercent", () => {
-        assert.deepEqual(issues(shadowOn("contour", 100)), []);
-        const found = issues(shadowOn("contour", 20));
+        assert.deepEqual(configIssues(shadowOn("contour", 100)), []);
+        const found = configIssues(shadowOn("contour", 20));
         assert.deepEqual(
             found.map((i) => [i.path, i.value]),
             [["modelship:models.fraud-scorer.strategy.mirrorPercent", 20]],
@@ -83,13 +72,13 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
             const model = modelFor(prodModel(), name);
             for (const implementation of ["traefik", undefined]) {
                 const raw = kubernetesConfig(gateway(implementation), { m: model });
-                assert.deepEqual(issues(raw), [], `${name} on ${implementation ?? "no implementation"}`);
+                assert.deepEqual(configIssues(raw), [], `${name} on ${implementation ?? "no implementation"}`);
             }
         }
     });
 
     it("an implementation the table does not know is refused, listing the known ones", () => {
-        const found = issues(shadowOn("haproxy"));
+        const found = configIssues(shadowOn("haproxy"));
         assert.deepEqual(
             found.map((i) => [i.path, i.value]),
             [[`modelship:${KEY}`, "haproxy"]],

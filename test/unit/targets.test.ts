@@ -6,7 +6,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ConfigError } from "../../components/config/errors";
 import { parseConfig, type RawConfig } from "../../components/config/parse";
 import { portSchema } from "../../components/config/schema";
 import type { DeployedModel, ModelTarget, ModelToDeploy } from "../../components/target";
@@ -18,7 +17,7 @@ import { plansFromJson, stringAt } from "../../policies/lib";
 import { evaluate } from "../../policies/offline";
 import { policyConfigPath, readPackConfig } from "../../tools/policy";
 import { findProjectDir } from "../../tools/render";
-import { prodModel } from "../fixtures";
+import { configIssues, prodModel } from "../fixtures";
 import { runStack } from "../mock-stack";
 
 // --- what components/targets/fake/ would hold ---
@@ -97,16 +96,6 @@ function fakeConfig(model: Record<string, unknown>): RawConfig {
     return { environment: "prod", targets: { farm: { type: "fake" } }, registry: { type: "ecr" }, models: { "fraud-scorer": model } };
 }
 
-function issues(raw: RawConfig): ConfigError["issues"] {
-    try {
-        parseConfig(raw, "prod");
-    } catch (error) {
-        if (error instanceof ConfigError) return error.issues;
-        throw error;
-    }
-    return [];
-}
-
 describe("a target added as one folder and one registry line", () => {
     let unregister: () => void = () => {};
     before(() => {
@@ -117,12 +106,12 @@ describe("a target added as one folder and one registry line", () => {
     it("parses a config that uses it, with its defaults, and refuses what its router cannot run", () => {
         const parsed = parseConfig(fakeConfig(prodModel()), "prod");
         assert.deepEqual(parsed.targets.farm, { type: "fake", port: 9000 });
-        const sticky = issues(fakeConfig(prodModel({ strategy: { type: "abTest", stickyBy: { header: "x-user" } } })));
+        const sticky = configIssues(fakeConfig(prodModel({ strategy: { type: "abTest", stickyBy: { header: "x-user" } } })));
         assert.deepEqual(
             sticky.map((i) => [i.path, i.expected]),
             [["modelship:models.fraud-scorer.strategy.type", "abTest needs a router that keeps each key on one track, which the fake target's router is not; run the model on a kubernetes target"]],
         );
-        const local = issues(fakeConfig(prodModel({ artifact: "model-server/models/fraud-scorer", gpu: { count: 1 } })));
+        const local = configIssues(fakeConfig(prodModel({ artifact: "model-server/models/fraud-scorer", gpu: { count: 1 } })));
         assert.deepEqual(
             local.map((i) => [i.path, i.expected]),
             [
@@ -130,7 +119,7 @@ describe("a target added as one folder and one registry line", () => {
                 ["modelship:models.fraud-scorer.artifact", "an S3 URI: the fake servers read nothing else"],
             ],
         );
-        assert.match(issues({ ...fakeConfig(prodModel()), targets: { farm: { type: "farm" } } })[0].expected, /^a target type: docker, kubernetes, aws-vm or fake$/);
+        assert.match(configIssues({ ...fakeConfig(prodModel()), targets: { farm: { type: "farm" } } })[0].expected, /^a target type: docker, kubernetes, aws-vm or fake$/);
     });
 
     it("deploys under mocks: its servers per track, its router in front, the endpoint from its router", async () => {
