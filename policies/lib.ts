@@ -5,7 +5,7 @@
  */
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { PLANS_ANNOTATION, readPlansAnnotation, type PlanSummary } from "../components/traffic/plan-annotation";
-import { AWS_TAG } from "../components/naming";
+import { AWS_TAG, LABEL } from "../components/naming";
 import { TYPES } from "../components/type-tokens";
 import { findProjectDir, stackNames } from "../tools/project-files";
 
@@ -38,8 +38,7 @@ export function projectEnvironments(projectDir?: string): string[] {
     return packProjectEnvironments;
 }
 
-export const PRODUCTION = "prod";
-export const ENVIRONMENT_LABEL = "modelship.dev/environment";
+export const ENVIRONMENT_LABEL = LABEL.environment;
 export const ENVIRONMENT_TAG = AWS_TAG.environment;
 
 // The one table of type tokens; the policies import it from here with the rest of what they share.

@@ -48,7 +48,6 @@ export interface MockRunOptions {
 /** The marker Pulumi puts on a secret value in serialized inputs. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export const SECRET_PLACEHOLDER = "[secret]";
-export { MOCK_ACCOUNT, MOCK_REGION } from "../components/targets/mocks";
 
 /** Replaces secret values so that nothing secret-shaped reaches a render file. */
 export function redactSecrets(value: unknown): unknown {
@@ -84,8 +83,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         case TYPES.ecrRepository:
             return {
                 registryId: MOCK_ACCOUNT,
-                arn: `arn:aws:ecr:us-east-1:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
-                repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
+                arn: `arn:aws:ecr:${MOCK_REGION}:${MOCK_ACCOUNT}:repository/${String(inputs.name)}`,
+                repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${String(inputs.name)}`,
             };
         case IAM_TYPES.role:
         case IAM_TYPES.instanceProfile:
@@ -105,7 +104,7 @@ function mockCall(token: string): Record<string, unknown> {
     if (token === "aws:index/getRegion:getRegion") return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "mock" };
     if (token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
     if (token === "aws:ecr/getAuthorizationToken:getAuthorizationToken") {
-        return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`, userName: "AWS", password: "mock-token", authorizationToken: "mock" };
+        return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com`, userName: "AWS", password: "mock-token", authorizationToken: "mock" };
     }
     throw new Error(`the mock runtime has no answer for the call ${token}`);
 }

@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "assert";
 import { parsePolicyDocument, parseS3Uri, type PolicyDocument } from "../../components/iam";
-import { MOCK_ACCOUNT, MOCK_REGION, type RecordedResource } from "../../tools/mock-runtime";
+import { MOCK_ACCOUNT, MOCK_REGION } from "../../components/targets/mocks";
+import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, renderStack } from "../../tools/render";
 import { readStackFiles } from "../../tools/project-files";
 import { catalogueProblems, expectResult, identityPolicyErrors, simulateIdentity, simulateTrust, type IamRequest } from "./support/iam";
