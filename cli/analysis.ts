@@ -8,6 +8,7 @@
  *              too (a shared cause, not the candidate). No data is never taken as healthy;
  *   promote  - enough requests, and the candidate under every threshold.
  */
+import type { Judgement } from "../components/analysis/types";
 import type { AnalysisConfig } from "../components/config/schema";
 
 /** One track over the window, as Prometheus answered; undefined where it had no data. */
@@ -20,13 +21,7 @@ export interface TrackHealth {
     p95Ms?: number;
 }
 
-export type Decision = "promote" | "hold" | "rollback";
-
-export interface Judgement {
-    decision: Decision;
-    /** Why, with the numbers: one line each. */
-    reasons: string[];
-}
+export type { Decision, Judgement } from "../components/analysis/types";
 
 /** Fewer requests than this in the window are too few to call a candidate healthy. */
 export const MIN_REQUESTS = 50;

@@ -6,6 +6,9 @@ import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { strategySchema } from "../strategies";
 import type { TargetConfig } from "../targets/registry";
+import { analysisSchema } from "./analysis";
+
+export type { AnalysisConfig } from "./analysis";
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 /** name[:tag][@sha256:digest], with a registry host and path allowed in the name. */
@@ -102,14 +105,6 @@ export const dependencySchema = z.strictObject({
     port: portSchema,
 });
 
-export const analysisSchema = z.strictObject({
-    maxErrorRate: z.number().min(0).max(1).default(0.01),
-    maxP95LatencyMs: z.number().positive().default(250),
-    bakeSeconds: z.number().int().min(0).default(300),
-    /** What `modelship auto` does when an analysis fails: abort the rollout, or stop and leave it to a person. */
-    onFailure: z.enum(["rollback", "pause"]).default("rollback"),
-});
-
 /** A gate that runs unless disabled; what `required` left out means is each kind's own rule (components/gates/plan.ts). */
 const gateToggle = { enabled: z.boolean().default(true), required: z.boolean().optional(), timeoutSeconds: z.number().int().min(1).max(3600).default(120) };
 
@@ -145,7 +140,7 @@ export const modelSchema = z.strictObject({
     /** Checks a version must pass before any traffic moves to it. */
     gates: gatesSchema.prefault({}),
     /** The thresholds a rollout is judged by; alerts use them too. */
-    analysis: analysisSchema.default({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" }),
+    analysis: analysisSchema.prefault({}),
     resources: resourcesSchema.default({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
     gpu: gpuSchema.optional(),
     /** Services the model needs before it can start: an init container waits for each. */
@@ -190,7 +185,6 @@ export type TrackConfig = z.infer<typeof trackSchema>;
 export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type GpuConfig = z.infer<typeof gpuSchema>;
 export type DependencyConfig = z.infer<typeof dependencySchema>;
-export type AnalysisConfig = z.infer<typeof analysisSchema>;
 export type GatesConfig = z.infer<typeof gatesSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RegistryConfig = z.infer<typeof registrySchema>;

@@ -9,6 +9,7 @@ import { PrometheusClient } from "../../cli/prometheus";
 import { countBy, LoopbackClient, runLoad, type LoadResult } from "../support/load";
 import { inferBody, INFER_PATH, INFER_ROUTE, startModelServer, stopAll, type ModelServerProcess, type Track } from "../support/model-server";
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
+import { analysisSchema } from "../../components/config/analysis";
 
 const CANDIDATE_FAULTS = { errorRate: 0.5, latencyMs: 50 };
 const LOAD_MS = 6000;
@@ -90,7 +91,7 @@ describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)
 
     it("the rollout analysis over this Prometheus: roll back the candidate, with the numbers; hold a model it has no data for", async () => {
         const client = new PrometheusClient(`http://127.0.0.1:${prometheus.port}`);
-        const analysis = { maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 60, onFailure: "rollback" as const };
+        const analysis = analysisSchema.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 60, onFailure: "rollback" });
         const [candidate, stable] = await Promise.all([client.trackHealth("fraud-scorer", "candidate", 60), client.trackHealth("fraud-scorer", "stable", 60)]);
         const verdict = judge(analysis, candidate, stable);
         console.log(`measured: analysis of the candidate: ${verdict.decision}: ${verdict.reasons.join("; ")}`);

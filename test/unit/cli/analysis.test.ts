@@ -3,10 +3,12 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import { judge, MIN_REQUESTS, type TrackHealth } from "../../../cli/analysis";
 import { nextAction } from "../../../cli/auto";
+import { analysisSchema } from "../../../components/config/analysis";
 import { PrometheusClient, PrometheusError } from "../../../cli/prometheus";
 import { freePort } from "../../support/http";
 
-const ANALYSIS = { maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" as const };
+const ROLLBACK = { infrastructure: "rollback", quality: "rollback" } as const;
+const ANALYSIS = analysisSchema.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" });
 const HEALTHY: TrackHealth = { requests: 1200, errorRate: 0.002, p95Ms: 80 };
 
 describe("rollout analysis (pure)", () => {
@@ -112,17 +114,17 @@ describe("auto: what to do after an analysis", () => {
     const rollbackJ = { decision: "rollback" as const, reasons: ["error rate: candidate 50% over 1%"] };
 
     it("promotes on promote; bakes again on hold, and pauses after three holds in a row", () => {
-        assert.deepEqual(nextAction(promoteJ, 0, "rollback"), { kind: "promote" });
-        assert.deepEqual(nextAction(holdJ, 0, "rollback"), { kind: "wait", reason: "no data" });
-        assert.deepEqual(nextAction(holdJ, 1, "rollback"), { kind: "wait", reason: "no data" });
-        assert.equal(nextAction(holdJ, 2, "rollback").kind, "pause");
-        assert.match((nextAction(holdJ, 2, "rollback") as { reason: string }).reason, /held 3 times in a row \(no data\): pausing for a person to decide/);
+        assert.deepEqual(nextAction(promoteJ, 0, ROLLBACK), { kind: "promote" });
+        assert.deepEqual(nextAction(holdJ, 0, ROLLBACK), { kind: "wait", reason: "no data" });
+        assert.deepEqual(nextAction(holdJ, 1, ROLLBACK), { kind: "wait", reason: "no data" });
+        assert.equal(nextAction(holdJ, 2, ROLLBACK).kind, "pause");
+        assert.match((nextAction(holdJ, 2, ROLLBACK) as { reason: string }).reason, /held 3 times in a row \(no data\): pausing for a person to decide/);
     });
 
     it("rolls back on a failed analysis, or pauses where the model says onFailure: pause", () => {
-        assert.deepEqual(nextAction(rollbackJ, 0, "rollback"), { kind: "rollback", reason: "error rate: candidate 50% over 1%" });
-        const paused = nextAction(rollbackJ, 0, "pause");
+        assert.deepEqual(nextAction(rollbackJ, 0, ROLLBACK), { kind: "rollback", reason: "infrastructure: error rate: candidate 50% over 1%" });
+        const paused = nextAction(rollbackJ, 0, { infrastructure: "pause", quality: "pause" });
         assert.equal(paused.kind, "pause");
-        assert.match((paused as { reason: string }).reason, /analysis\.onFailure is pause: the rollout stays where it is/);
+        assert.match((paused as { reason: string }).reason, /analysis\.onFailure\.infrastructure is pause: the rollout stays where it is/);
     });
 });
