@@ -1,7 +1,7 @@
 /**
  * A map from request ids to what the server must remember about them for a while: bounded both
- * in time (every entry lives ttlMs from when it was set) and in size (past maxEntries the oldest
- * goes). Entries leave in the order they came, so both bounds cost O(1) per entry: the oldest is
+ * in time (every entry lives ttlMs from when it was set) and in size (past maxEntries, or past
+ * maxWeight when entries are weighed, e.g. by their rows, the oldest goes). Entries leave in the order they came, so both bounds cost O(1) per entry: the oldest is
  * always first in the Map's insertion order. onEvict hears of every entry that leaves unread, so
  * callers can count what was lost.
  */
@@ -11,6 +11,9 @@ export type EvictionReason = "expired" | "full";
 export interface ExpiringMapOptions<V> {
     readonly maxEntries: number;
     readonly ttlMs: number;
+    /** What one value weighs (its rows, say); with maxWeight, bounds what a few huge values may hold. */
+    readonly weigh?: (value: V) => number;
+    readonly maxWeight?: number;
     /** Milliseconds; performance.now by default. Tests pass a clock they move. */
     readonly now?: () => number;
     readonly onEvict?: (key: string, value: V, reason: EvictionReason) => void;
@@ -19,11 +22,13 @@ export interface ExpiringMapOptions<V> {
 interface Entry<V> {
     readonly value: V;
     readonly expires: number;
+    readonly weight: number;
 }
 
 export class ExpiringMap<V> {
     private readonly entries = new Map<string, Entry<V>>();
     private readonly now: () => number;
+    private weight = 0;
 
     constructor(private readonly options: ExpiringMapOptions<V>) {
         this.now = options.now ?? (() => performance.now());
@@ -36,11 +41,14 @@ export class ExpiringMap<V> {
     /** Stores `value` for ttlMs from now; a key set again starts over (and moves to the back). */
     set(key: string, value: V): void {
         this.sweep();
-        this.entries.delete(key);
-        this.entries.set(key, { value, expires: this.now() + this.options.ttlMs });
-        while (this.entries.size > this.options.maxEntries) {
+        this.remove(key);
+        const weight = this.options.weigh?.(value) ?? 0;
+        this.entries.set(key, { value, expires: this.now() + this.options.ttlMs, weight });
+        this.weight += weight;
+        const maxWeight = this.options.maxWeight ?? Infinity;
+        while (this.entries.size > this.options.maxEntries || (this.weight > maxWeight && this.entries.size > 0)) {
             const [oldest, entry] = this.entries.entries().next().value as [string, Entry<V>];
-            this.entries.delete(oldest);
+            this.remove(oldest);
             this.options.onEvict?.(oldest, entry.value, "full");
         }
     }
@@ -59,7 +67,7 @@ export class ExpiringMap<V> {
     /** Removes and returns the live value (undefined for an unknown or expired key); never reported to onEvict. */
     take(key: string): V | undefined {
         const value = this.get(key);
-        if (value !== undefined) this.entries.delete(key);
+        if (value !== undefined) this.remove(key);
         return value;
     }
 
@@ -68,8 +76,15 @@ export class ExpiringMap<V> {
         const now = this.now();
         for (const [key, entry] of this.entries) {
             if (entry.expires > now) break;
-            this.entries.delete(key);
+            this.remove(key);
             this.options.onEvict?.(key, entry.value, "expired");
         }
+    }
+
+    private remove(key: string): void {
+        const entry = this.entries.get(key);
+        if (entry === undefined) return;
+        this.entries.delete(key);
+        this.weight -= entry.weight;
     }
 }

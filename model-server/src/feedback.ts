@@ -13,6 +13,8 @@ import { describe } from "./model";
 import { ProtocolError } from "./protocol";
 
 export const MAX_REMEMBERED_ANSWERS = 100_000;
+/** Rows over all remembered answers (a byte each): one request may carry many thousands of rows. */
+export const MAX_REMEMBERED_ROWS = 10_000_000;
 export const ANSWER_TTL_MS = 60 * 60 * 1000;
 
 export type Feedback = { readonly id: string } & ({ readonly labels: readonly number[]; readonly single: boolean } | { readonly reward: number });
@@ -63,7 +65,8 @@ function label(value: unknown, field: string): number {
 }
 
 interface Remembered {
-    readonly classes: readonly number[];
+    /** 0 or 1 per row. */
+    readonly classes: Uint8Array;
     answered: boolean;
 }
 
@@ -73,8 +76,14 @@ export class FeedbackStore {
     private readonly rewards: Histogram;
     private readonly unmatched: Counter;
 
-    constructor(registry: Registry, rewardBuckets: readonly number[], options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}) {
-        this.answers = new ExpiringMap({ maxEntries: options.maxEntries ?? MAX_REMEMBERED_ANSWERS, ttlMs: options.ttlMs ?? ANSWER_TTL_MS, ...(options.now ? { now: options.now } : {}) });
+    constructor(registry: Registry, rewardBuckets: readonly number[], options: { maxEntries?: number; maxRows?: number; ttlMs?: number; now?: () => number } = {}) {
+        this.answers = new ExpiringMap<Remembered>({
+            maxEntries: options.maxEntries ?? MAX_REMEMBERED_ANSWERS,
+            maxWeight: options.maxRows ?? MAX_REMEMBERED_ROWS,
+            weigh: (answer) => answer.classes.length,
+            ttlMs: options.ttlMs ?? ANSWER_TTL_MS,
+            ...(options.now ? { now: options.now } : {}),
+        });
         this.outcomes = new Counter({
             name: "modelship_feedback_total",
             help: "Rows of answered inferences whose observed label was fed back, by whether the predicted class was right.",
@@ -98,7 +107,7 @@ export class FeedbackStore {
 
     /** Remembers an answer's classes under its request id, for feedback to come. */
     remember(id: string, classes: readonly number[]): void {
-        this.answers.set(id, { classes, answered: false });
+        this.answers.set(id, { classes: Uint8Array.from(classes), answered: false });
     }
 
     /** Records feedback: 404 for an unknown id, 409 when this id already had feedback, 400 when the labels do not fit the answer. */

@@ -17,6 +17,8 @@ import type { ShadowAnswer } from "./shadow-reports";
 
 /** Per side: answers waiting for their other half. Past this the oldest counts as unpaired. */
 export const MAX_WAITING = 100_000;
+/** Per side: rows over all waiting answers, since one answer may have many thousands. */
+export const MAX_WAITING_ROWS = 1_000_000;
 /** Per push: twice the batch stable sends. */
 export const MAX_ANSWERS_PER_PUSH = 1000;
 
@@ -81,6 +83,8 @@ export class ShadowPairs {
         const waiting = (side: Side) =>
             new ExpiringMap<ShadowAnswer>({
                 maxEntries: options.maxWaiting ?? MAX_WAITING,
+                maxWeight: MAX_WAITING_ROWS,
+                weigh: (answer) => answer.outputs.length,
                 ttlMs: options.ttlMs,
                 ...(options.now ? { now: options.now } : {}),
                 onEvict: () => this.unpaired.inc({ side }),

@@ -24,6 +24,8 @@ export interface ShadowAnswer {
 export const FLUSH_INTERVAL_MS = 250;
 export const MAX_BATCH_ANSWERS = 500;
 export const MAX_QUEUE = 10_000;
+/** The queue's bytes, whatever the answers' rows: 32 batches of the largest size. */
+export const MAX_QUEUE_BYTES = 16 * 1024 * 1024;
 export const PUSH_TIMEOUT_MS = 1000;
 /** Half the model server's body limit: a batch stays well inside what the candidate accepts. */
 export const MAX_BATCH_BYTES = 512 * 1024;
@@ -41,6 +43,7 @@ export interface ShadowReporterOptions {
 export class ShadowReporter {
     private readonly url: URL;
     private readonly queue: string[] = [];
+    private queueBytes = 0;
     private readonly dropped: Counter;
     private readonly timer: NodeJS.Timeout;
     private readonly pushTimeoutMs: number;
@@ -65,9 +68,12 @@ export class ShadowReporter {
     report(answer: ShadowAnswer): void {
         if (this.closed) return;
         const json = JSON.stringify(answer);
-        if (this.queue.length >= MAX_QUEUE || Buffer.byteLength(json) > MAX_BATCH_BYTES) return void this.dropped.inc();
+        const bytes = Buffer.byteLength(json);
+        if (this.queue.length >= MAX_QUEUE || bytes > MAX_BATCH_BYTES || this.queueBytes + bytes > MAX_QUEUE_BYTES) return void this.dropped.inc();
         this.queue.push(json);
-        if (this.queue.length >= MAX_BATCH_ANSWERS) setImmediate(() => this.flush());
+        this.queueBytes += bytes;
+        // Once, as the queue reaches a batch; while a push is in flight, its end looks again.
+        if (this.queue.length === MAX_BATCH_ANSWERS) setImmediate(() => this.flush());
     }
 
     get queued(): number {
@@ -84,13 +90,15 @@ export class ShadowReporter {
 
     private flush(): void {
         if (this.pushing || this.queue.length === 0) return;
-        const batch: string[] = [];
+        let count = 0;
         let bytes = 0;
-        while (batch.length < MAX_BATCH_ANSWERS && this.queue.length > 0 && bytes + Buffer.byteLength(this.queue[0]!) + 1 <= MAX_BATCH_BYTES) {
-            const next = this.queue.shift()!;
-            bytes += Buffer.byteLength(next) + 1;
-            batch.push(next);
+        for (; count < MAX_BATCH_ANSWERS && count < this.queue.length; count++) {
+            const size = Buffer.byteLength(this.queue[count]!);
+            if (bytes + size + 1 > MAX_BATCH_BYTES) break;
+            bytes += size + 1;
         }
+        const batch = this.queue.splice(0, count);
+        this.queueBytes -= bytes - count;
         this.pushing = true;
         void this.push(batch).finally(() => {
             this.pushing = false;

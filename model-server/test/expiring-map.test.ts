@@ -62,4 +62,30 @@ describe("ExpiringMap", () => {
             ["c", 3, "expired"],
         ]);
     });
+
+    it("drops the oldest entries while their weight is over maxWeight, even a single one", () => {
+        const map = new ExpiringMap<number>({
+            maxEntries: 10,
+            maxWeight: 100,
+            weigh: (rows) => rows,
+            ttlMs: 100,
+            now: () => clock,
+            onEvict: (key, value, reason) => evicted.push([key, value, reason]),
+        });
+        map.set("a", 40);
+        map.set("b", 40);
+        map.set("c", 30);
+        assert.deepEqual([map.get("a"), map.get("b"), map.get("c")], [undefined, 40, 30]);
+        assert.equal(map.take("b"), 40);
+        map.set("d", 70);
+        assert.deepEqual([map.get("c"), map.get("d")], [30, 70], "a taken entry's weight is freed");
+        map.set("e", 101);
+        assert.equal(map.size, 0, "a value heavier than maxWeight is not kept");
+        assert.deepEqual(evicted, [
+            ["a", 40, "full"],
+            ["c", 30, "full"],
+            ["d", 70, "full"],
+            ["e", 101, "full"],
+        ]);
+    });
 });

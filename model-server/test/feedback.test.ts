@@ -61,6 +61,17 @@ describe("the feedback store's bounds", () => {
         assert.equal(await unmatched(registry), 1);
     });
 
+    it("remembers at most maxRows rows over all answers, the newest", () => {
+        const registry = new Registry();
+        const feedback = new FeedbackStore(registry, [0, 1], { maxRows: 5, now: () => clock });
+        feedback.remember("three", [1, 0, 1]);
+        feedback.remember("two", [1, 1]);
+        assert.equal(feedback.record({ id: "three", labels: [1, 0, 1], single: false }).outcome, "correct");
+        feedback.remember("one", [0]);
+        rejects(() => feedback.record({ id: "three", reward: 1 }), 404, /no answer with id "three"/);
+        assert.deepEqual(feedback.record({ id: "two", labels: [1, 0], single: false }), { id: "two", outcome: "incorrect", rows: { correct: 1, incorrect: 1 } });
+    });
+
     it("remembers at most maxEntries answers, the newest", async () => {
         const { registry, feedback } = store(2);
         for (const id of ["r1", "r2", "r3"]) feedback.remember(id, [0]);

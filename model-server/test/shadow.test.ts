@@ -8,7 +8,7 @@ import * as net from "net";
 import { Registry } from "prom-client";
 import { ProtocolError } from "../src/protocol";
 import { parseShadowAnswers } from "../src/shadow-pairs";
-import { MAX_QUEUE, ShadowReporter } from "../src/shadow-reports";
+import { MAX_QUEUE, MAX_QUEUE_BYTES, ShadowReporter } from "../src/shadow-reports";
 import { request, sample, startServer, stopAll, waitForStatus, type ParsedJson, type Running } from "./support/process";
 
 const INFER = "/v2/models/fraud-scorer/infer";
@@ -91,13 +91,32 @@ describe("shadow answer pushes", () => {
         });
     }
 
-    it(`drops answers past a queue of ${MAX_QUEUE}, at once, and counts them`, async () => {
+    it(`drops answers past a queue of ${MAX_QUEUE} or larger than a batch, at once, and counts them`, async () => {
         const registry = new Registry();
         const reporter = new ShadowReporter({ compareUrl: await closedPort(), modelName: "fraud-scorer", registry, logger: quiet, flushIntervalMs: 60_000 });
         try {
+            reporter.report({ id: "huge", outputs: Array.from({ length: 50_000 }, () => 0.123456789), ms: 1 });
+            assert.equal(reporter.queued, 0);
+            assert.match(await registry.metrics(), /^modelship_shadow_reports_dropped_total 1$/m, "an answer larger than a batch may be (512 KiB) is dropped");
             for (let i = 0; i < MAX_QUEUE + 50; i++) reporter.report({ id: `r${i}`, outputs: [0.5], ms: 1 });
             assert.equal(reporter.queued, MAX_QUEUE);
-            assert.match(await registry.metrics(), /^modelship_shadow_reports_dropped_total 50$/m);
+            assert.match(await registry.metrics(), /^modelship_shadow_reports_dropped_total 51$/m);
+        } finally {
+            reporter.close();
+        }
+    });
+
+    it(`holds at most ${MAX_QUEUE_BYTES} bytes of queued answers, however many rows they have`, async () => {
+        const registry = new Registry();
+        const reporter = new ShadowReporter({ compareUrl: await closedPort(), modelName: "fraud-scorer", registry, logger: quiet, flushIntervalMs: 60_000 });
+        try {
+            const answer = (i: number) => ({ id: `big-${i}`, outputs: Array.from({ length: 40_000 }, () => 0.123456789), ms: 1 });
+            const bytes = Buffer.byteLength(JSON.stringify(answer(10)));
+            for (let i = 10; i < 50; i++) reporter.report(answer(i));
+            const fits = Math.floor(MAX_QUEUE_BYTES / bytes);
+            assert.ok(fits < 40);
+            assert.equal(reporter.queued, fits);
+            assert.match(await registry.metrics(), new RegExp(`^modelship_shadow_reports_dropped_total ${40 - fits}$`, "m"));
         } finally {
             reporter.close();
         }
