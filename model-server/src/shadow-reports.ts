@@ -103,7 +103,7 @@ export class ShadowReporter {
         void this.push(batch).finally(() => {
             this.pushing = false;
             // A full queue does not wait for the next tick.
-            if (this.queue.length >= MAX_BATCH_ANSWERS) setImmediate(() => this.flush());
+            if (!this.closed && this.queue.length >= MAX_BATCH_ANSWERS) setImmediate(() => this.flush());
         });
     }
 
