@@ -59,6 +59,17 @@ describe("A/B test: binary outcomes", () => {
         assert.match(judgement.reasons[0], /: -6\.2 points, 95% CI \[-12\.3, -0\.0059\], p=0\.049\d: significantly worse$/);
     });
 
+    it("where the test and the interval disagree it holds rather than print a contradiction: 4/20 vs 0/20 has p=0.035 but a Newcombe interval from -0.05 points", () => {
+        // statsmodels: proportions_ztest([4, 0], [20, 20]) -> p=0.035015; confint_proportions_2indep(4, 20, 0, 20, method="newcomb") -> [-0.000509, 0.41602]
+        const judgement = judgeAbTest(config({ minSamples: 20 }), binary(0, 20), binary(4, 20));
+        assert.equal(judgement.decision, "hold");
+        assert.equal(
+            judgement.reasons[0],
+            "A/B: candidate 20.0% correct (n=20) vs stable 0.0% (n=20): +20.0 points, 95% CI [-0.1, +41.6], p=0.0350: borderline at 95%: the test and the interval disagree",
+        );
+        assert.equal(judgeAbTest(config({ minSamples: 20 }), binary(4, 20), binary(0, 20)).decision, "hold", "nor a rollback the other way");
+    });
+
     it("the confidence is the config's: a difference significant at 95% is inconclusive at 99% (p=0.013)", () => {
         const judgement = judgeAbTest(config({ confidence: 0.99 }), binary(435, 790), binary(497, 812));
         assert.equal(judgement.decision, "hold");
