@@ -48,11 +48,11 @@ function answer(recorded: Recorded, query: string): Array<{ metric: Record<strin
     const one = (table: PerTrack | undefined) => (table?.[track] === undefined ? [] : [{ metric: {}, value: [0, String(table[track])] as [number, string] }]);
     if (query.includes("modelship_prediction_score_bucket")) {
         let cumulative = 0;
-        return (recorded.scores?.[track] ?? []).map((count, i) => ({ metric: { le: SCORE_BOUNDS[i]! }, value: [0, String((cumulative += count))] }));
+        return (recorded.scores?.[track] ?? []).map((count, i) => ({ metric: { le: SCORE_BOUNDS[i] }, value: [0, String((cumulative += count))] }));
     }
     if (query.includes("modelship_feedback_total")) {
         const outcome = /outcome="(correct|incorrect)"/.exec(query)?.[1] as "correct" | "incorrect";
-        return one(recorded.feedback?.[track] ? { [track]: recorded.feedback[track]![outcome] } : undefined);
+        return one(recorded.feedback?.[track] ? { [track]: recorded.feedback[track][outcome] } : undefined);
     }
     if (query.includes("modelship_shadow_pairs_total")) return one(recorded.shadow ? { candidate: recorded.shadow.pairs } : undefined);
     if (query.includes("modelship_shadow_agreements_total")) return one(recorded.shadow ? { candidate: recorded.shadow.agreements } : undefined);
@@ -71,7 +71,7 @@ function answer(recorded: Recorded, query: string): Array<{ metric: Record<strin
 }
 
 function modelOf(strategy: string): ModelConfig {
-    return parseConfig(dockerConfig({ "fraud-scorer": modelFor(canaryModel(), strategy) }), "dev").models["fraud-scorer"]!;
+    return parseConfig(dockerConfig({ "fraud-scorer": modelFor(canaryModel(), strategy) }), "dev").models["fraud-scorer"];
 }
 
 describe("analyzing a candidate the way its strategy means, on recorded series", () => {
@@ -110,7 +110,7 @@ describe("analyzing a candidate the way its strategy means, on recorded series",
             assert.equal(leaking.reasons[0], "memory: candidate 95% over 90% (stable 30%)");
             const silent = await analyze(strategy, { ...HEALTHY, requests: { stable: 5400 } });
             assert.equal(silent.decision, "hold");
-            assert.match(silent.reasons[0]!, /no data/);
+            assert.match(silent.reasons[0], /no data/);
         }
     });
 
