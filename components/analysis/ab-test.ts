@@ -12,7 +12,7 @@
  * and HOLD, whatever the mode, while either track has fewer than minSamples outcomes.
  */
 import type { AbTestAnalysis } from "../config/analysis";
-import { mannWhitney, twoProportionTest, type Histogram } from "./statistics";
+import { confidenceSequence, mannWhitney, twoProportionTest, type Histogram } from "./statistics";
 import type { Decision, Finding, Judgement } from "./types";
 
 /** Outcome feedback with a label: answers that were right or wrong at the decision threshold. */
@@ -46,6 +46,14 @@ const points = (share: number): string => {
     return `${value >= 0 ? "+" : ""}${value !== 0 && Math.abs(value) < 0.05 ? value.toPrecision(2) : value.toFixed(1)}`;
 };
 const confidenceLabel = (confidence: number): string => `${Number((confidence * 100).toFixed(2))}%`;
+/** "95% CI", or "95% always-valid CI" where the interval is a confidence sequence. */
+const intervalLabel = (config: AbTestAnalysis): string => `${confidenceLabel(config.confidence)} ${config.sequential ? "always-valid CI" : "CI"}`;
+
+/**
+ * The difference the sequential test is most sensitive to: 5 points of success rate, or 0.05 of
+ * probability of superiority. Smaller differences still decide, on more samples.
+ */
+export const SEQUENTIAL_TAU = 0.05;
 /** Three significant digits, so that a p-value just under 1 - confidence does not print as equal to it (0.0498, not 0.050). */
 const formatP = (p: number): string => (p >= 0.001 ? p.toPrecision(3) : p.toExponential(1));
 const formatN = (n: number): string => String(Math.round(n));
@@ -110,17 +118,21 @@ function judgeBinary(config: AbTestAnalysis, stable: BinaryFeedback, candidate: 
         const soFar = nStable > 0 && nCandidate > 0 ? ` (so far candidate ${percent(test.pB)} correct, stable ${percent(test.pA)})` : "";
         return hold(`A/B: too few outcomes to decide: candidate ${formatN(nCandidate)}, stable ${formatN(nStable)}, ${config.minSamples} needed per track${soFar}`, values);
     }
-    Object.assign(values, { stableRate: test.pA, candidateRate: test.pB, difference: test.diff, low: test.low, high: test.high, z: test.z, pValue: test.pValue });
+    // A rate of exactly 0 or 1 has no variance; half an outcome keeps the sequence from calling it certain.
+    const clamped = (p: number, n: number) => Math.min(Math.max(p, 0.5 / n), 1 - 0.5 / n);
+    const variance = (p: number, n: number) => (clamped(p, n) * (1 - clamped(p, n))) / n;
+    const { low, high, pValue } = config.sequential ? confidenceSequence(test.diff, variance(test.pA, nStable) + variance(test.pB, nCandidate), config.confidence, SEQUENTIAL_TAU) : test;
+    Object.assign(values, { stableRate: test.pA, candidateRate: test.pB, difference: test.diff, low, high, z: test.z, pValue });
     let verdict: Verdict;
     if (config.mode === "superiority") {
-        verdict = superiority(config.confidence, test.low, test.high, test.pValue, 0);
+        verdict = superiority(config.confidence, low, high, pValue, 0);
     } else {
         values.margin = config.margin;
-        verdict = nonInferiority(test.low, test.high, -config.margin, `${points(-config.margin)} points`);
+        verdict = nonInferiority(low, high, -config.margin, `${points(-config.margin)} points`);
     }
     const reason =
         `A/B: candidate ${percent(test.pB)} correct (n=${formatN(nCandidate)}) vs stable ${percent(test.pA)} (n=${formatN(nStable)}): ` +
-        `${points(test.diff)} points, ${confidenceLabel(config.confidence)} CI [${points(test.low)}, ${points(test.high)}], p=${formatP(test.pValue)}: ${verdict.why}`;
+        `${points(test.diff)} points, ${intervalLabel(config)} [${points(low)}, ${points(high)}], p=${formatP(pValue)}: ${verdict.why}`;
     return judgement(verdict, reason, values);
 }
 
@@ -136,27 +148,29 @@ function judgeReward(config: AbTestAnalysis, stable: RewardFeedback, candidate: 
         return hold(`A/B: too few rewards to decide: candidate ${formatN(nCandidate)}, stable ${formatN(nStable)}, ${config.minSamples} needed per track`, values);
     }
     const test = mannWhitney(stable.rewards, candidate.rewards, config.confidence);
+    const sequence = config.sequential ? confidenceSequence(test.probabilityOfSuperiority - 0.5, test.standardError ** 2, config.confidence, SEQUENTIAL_TAU) : undefined;
+    const { low, high, pValue } = sequence ? { low: Math.max(0, 0.5 + sequence.low), high: Math.min(1, 0.5 + sequence.high), pValue: sequence.pValue } : test;
     Object.assign(values, {
         stableMeanRank: test.meanRankA,
         candidateMeanRank: test.meanRankB,
         probabilityOfSuperiority: test.probabilityOfSuperiority,
-        low: test.low,
-        high: test.high,
+        low,
+        high,
         u: test.u,
         z: test.z,
-        pValue: test.pValue,
+        pValue,
     });
     let verdict: Verdict;
     if (config.mode === "superiority") {
-        verdict = superiority(config.confidence, test.low, test.high, test.pValue, 0.5);
+        verdict = superiority(config.confidence, low, high, pValue, 0.5);
     } else {
         values.margin = config.margin;
-        verdict = nonInferiority(test.low, test.high, 0.5 - config.margin, `${(0.5 - config.margin).toFixed(3)} (0.5 - ${config.margin})`);
+        verdict = nonInferiority(low, high, 0.5 - config.margin, `${(0.5 - config.margin).toFixed(3)} (0.5 - ${config.margin})`);
     }
     const means = meanStable !== undefined && meanCandidate !== undefined ? `, mean reward ${meanCandidate.toFixed(3)} vs ${meanStable.toFixed(3)}` : "";
     const reason =
         `A/B: candidate rewards mean rank ${test.meanRankB.toFixed(1)} (n=${formatN(nCandidate)}) vs stable ${test.meanRankA.toFixed(1)} (n=${formatN(nStable)})${means}: ` +
-        `P(candidate > stable)=${test.probabilityOfSuperiority.toFixed(3)}, ${confidenceLabel(config.confidence)} CI [${test.low.toFixed(3)}, ${test.high.toFixed(3)}], p=${formatP(test.pValue)}: ${verdict.why}`;
+        `P(candidate > stable)=${test.probabilityOfSuperiority.toFixed(3)}, ${intervalLabel(config)} [${low.toFixed(3)}, ${high.toFixed(3)}], p=${formatP(pValue)}: ${verdict.why}`;
     return judgement(verdict, reason, values);
 }
 

@@ -213,6 +213,8 @@ export interface MannWhitneyResult {
     /** Hanley and McNeil's interval for probabilityOfSuperiority at the confidence, within [0, 1]. */
     low: number;
     high: number;
+    /** Hanley and McNeil's standard error of probabilityOfSuperiority; NaN with no observations on a side. */
+    standardError: number;
     /** The mean rank of each sample in the pooled ranking (ties get their mid-rank); NaN when empty. */
     meanRankA: number;
     meanRankB: number;
@@ -255,7 +257,7 @@ export function mannWhitney(a: Histogram, b: Histogram, confidence: number): Man
     }
     const meanRankA = nA > 0 ? rankSumA / nA : NaN;
     const meanRankB = nB > 0 ? rankSumB / nB : NaN;
-    if (nA === 0 || nB === 0) return { u: 0, z: 0, pValue: 1, probabilityOfSuperiority: NaN, low: 0, high: 1, meanRankA, meanRankB, nA, nB };
+    if (nA === 0 || nB === 0) return { u: 0, z: 0, pValue: 1, probabilityOfSuperiority: NaN, low: 0, high: 1, standardError: NaN, meanRankA, meanRankB, nA, nB };
     const variance = ((nA * nB) / 12) * (n + 1 - ties / (n * (n - 1)));
     const z = variance > 0 ? (u - (nA * nB) / 2) / Math.sqrt(variance) : 0;
     const theta = u / (nA * nB);
@@ -271,6 +273,7 @@ export function mannWhitney(a: Histogram, b: Histogram, confidence: number): Man
         probabilityOfSuperiority: theta,
         low: Math.max(0, theta - critical * se),
         high: Math.min(1, theta + critical * se),
+        standardError: se,
         meanRankA,
         meanRankB,
         nA,
@@ -366,4 +369,32 @@ export function histogramFromCumulative(buckets: readonly CumulativeBucket[]): H
     }
     if (upperBounds[upperBounds.length - 1] !== Infinity) throw new RangeError(`histogram has no le="+Inf" bucket, so its total is unknown (highest bound ${upperBounds[upperBounds.length - 1]})`);
     return { upperBounds, counts };
+}
+
+export interface SequentialBounds {
+    /** The always-valid interval for the estimated difference. */
+    low: number;
+    high: number;
+    /** The always-valid p-value of "no difference": 1 / the mixture likelihood ratio, at most 1. */
+    pValue: number;
+}
+
+/**
+ * A confidence sequence for an estimate that is approximately normal with the given variance:
+ * the normal-mixture sequential probability ratio test (Robbins 1970; Johari, Pekelis and Walsh,
+ * "Always valid inference", 2017), with a N(0, tau^2) mixture over the true difference. Unlike a
+ * fixed-sample interval it stays valid however often it is computed on the growing data: the
+ * chance that it ever excludes the true difference is at most 1 - confidence (Ville's
+ * inequality). `auto` looks after every bake, so this is what keeps its false decisions at the
+ * confidence. `tau` is the size of difference the test is most sensitive to. The interval
+ * excludes 0 exactly when the p-value is under 1 - confidence.
+ */
+export function confidenceSequence(estimate: number, variance: number, confidence: number, tau: number): SequentialBounds {
+    if (!(variance > 0) || !Number.isFinite(estimate)) return { low: -Infinity, high: Infinity, pValue: 1 };
+    const alpha = 1 - confidence;
+    const t2 = tau * tau;
+    const total = variance + t2;
+    const halfWidth = Math.sqrt(((variance * total) / t2) * (Math.log(total / variance) + 2 * Math.log(1 / alpha)));
+    const logRatio = 0.5 * Math.log(variance / total) + (estimate * estimate * t2) / (2 * variance * total);
+    return { low: estimate - halfWidth, high: estimate + halfWidth, pValue: Math.min(1, Math.exp(-logRatio)) };
 }

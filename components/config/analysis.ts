@@ -73,6 +73,11 @@ export const abTestAnalysisSchema = z.strictObject({
     margin: z.number().min(0).max(0.5).default(0.01),
     /** Feedback per track before the test may decide. */
     minSamples: z.number().int().min(1).default(200),
+    /**
+     * Always-valid intervals (a confidence sequence) instead of fixed-sample ones, so that judging
+     * after every bake does not inflate false decisions; off: a classical test, valid at one look.
+     */
+    sequential: z.boolean().default(true),
     /** How far back feedback counts, in seconds (the whole experiment, not the bake). */
     windowSeconds: z.number().int().min(60).default(86_400),
 });

@@ -6,9 +6,12 @@
  */
 import { strict as assert } from "assert";
 import { DEFAULT_REWARD_BOUNDS, judgeAbTest, replayUntilDecision, type FeedbackEvent, type FeedbackSample } from "../../../components/analysis/ab-test";
+import { confidenceSequence } from "../../../components/analysis/statistics";
 import { abTestAnalysisSchema } from "../../../components/config/analysis";
 
-const config = (raw: Record<string, unknown> = {}) => abTestAnalysisSchema.parse(raw);
+/** The classical test, valid at one look: what the scipy references compute. The sequential default has its own tests below. */
+const config = (raw: Record<string, unknown> = {}) => abTestAnalysisSchema.parse({ sequential: false, ...raw });
+const sequential = (raw: Record<string, unknown> = {}) => abTestAnalysisSchema.parse(raw);
 const binary = (correct: number, total: number): FeedbackSample => ({ correct, incorrect: total - correct });
 const rewards = (counts: number[], sum?: number): FeedbackSample => ({ rewards: { upperBounds: DEFAULT_REWARD_BOUNDS, counts }, ...(sum === undefined ? {} : { sum }) });
 const times = (counts: number[], factor: number) => counts.map((c) => c * factor);
@@ -285,6 +288,44 @@ describe("A/B test: looking repeatedly inflates false decisions (peeking)", () =
         assert.ok(fixedHorizon > 0.02 && fixedHorizon < 0.09, `one look: ${fixedHorizon}`);
         assert.ok(peekingFrom200 > 2 * fixedHorizon, `every 50 from 200 per track: ${peekingFrom200} vs ${fixedHorizon}`);
         assert.ok(peekingFrom20 > peekingFrom200, `every 50 from 20 per track: ${peekingFrom20} vs ${peekingFrom200}`);
+    });
+});
+
+describe("A/B test: the sequential default keeps looking after every bake honest", () => {
+    const EXPERIMENTS = 400;
+
+    it("the default is sequential; a look every 50 events from 200 per track decides falsely at most about as often as one classical look", () => {
+        assert.equal(sequential().sequential, true);
+        let decided = 0;
+        for (let seed = 1000; seed < 1000 + EXPERIMENTS; seed++) if (replayUntilDecision(sequential(), labelStream(seed, 2000, 0.55, 0.55), 50).decided) decided += 1;
+        const rate = decided / EXPERIMENTS;
+        console.log(`measured: false decisions with a look every 50 events, sequential: ${(rate * 100).toFixed(1)}% of ${EXPERIMENTS}`);
+        assert.ok(rate <= 0.06, `sequential, every 50: ${rate}`);
+    });
+
+    it("still promotes a better candidate and rolls back a worse one, on more samples than a single classical look needs", () => {
+        const better = replayUntilDecision(sequential(), labelStream(1, 8000, 0.55, 0.62), 50);
+        assert.equal(better.judgement.decision, "promote");
+        assert.match(better.judgement.reasons[0]!, /95% always-valid CI \[\+\d/);
+        const worse = replayUntilDecision(sequential(), labelStream(2, 8000, 0.55, 0.48), 50);
+        assert.equal(worse.judgement.decision, "rollback");
+        const rewards = replayUntilDecision(sequential({ outcome: "reward" }), rewardStream(4, 8000, 0.55, 0.6), 50);
+        assert.equal(rewards.judgement.decision, "promote");
+        console.log(`measured: sequential A/B decided at ${better.events} events (better, 62% vs 55%), ${worse.events} (worse, 48%), ${rewards.events} (rewards 0.60 vs 0.55)`);
+    });
+
+    it("the sequence's interval excludes no difference exactly when its p-value is under 1 - confidence, and is wider than the one-look interval", () => {
+        for (const [estimate, variance] of [
+            [0.05, 0.0004],
+            [0.02, 0.0004],
+            [-0.07, 0.0005],
+            [0, 0.001],
+        ] as const) {
+            const s = confidenceSequence(estimate, variance, 0.95, 0.05);
+            assert.equal(s.low > 0 || s.high < 0, s.pValue < 0.05, JSON.stringify({ estimate, variance, s }));
+            assert.ok(s.high - s.low > 2 * 1.96 * Math.sqrt(variance), "wider than a fixed-sample 95% interval");
+        }
+        assert.deepEqual(confidenceSequence(0.1, 0, 0.95, 0.05), { low: -Infinity, high: Infinity, pValue: 1 });
     });
 });
 
