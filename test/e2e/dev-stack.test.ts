@@ -351,7 +351,9 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
         // A small limit, so that the leak reaches 90% of it within a bake; stable stays far below.
         model(next).resources = { requests: { cpu: "250m", memory: "64Mi" }, limits: { cpu: "1", memory: "160Mi" } };
-        model(next).analysis = { bakeSeconds: 20, notifications: await notifications(this) };
+        // A bake webhook (a load test's trigger, say) is called while the candidate bakes; it answers 200: no objection.
+        const hook = await new StandInServer({ status: 200, body: '{"started": true}' }).start();
+        model(next).analysis = { bakeSeconds: 20, notifications: await notifications(this), webhooks: [{ name: "load-test", url: `${hook.url}/bake`, when: "bake", timeoutSeconds: 10 }] };
         stack.writeConfig(next);
         const up = await stack.up("a candidate that leaks memory");
         assert.equal(up.status, 0, up.all);
@@ -389,6 +391,15 @@ describe("the dev stack under the real engine on the local Docker engine", funct
             { alertname: "ModelshipRollout", event: "rolled-back", model: MODEL, track: "candidate", environment: STACK, severity: "critical", stack: STACK },
         );
         assert.match(rolledBack.alert.annotations.description ?? "", /memory: candidate/);
+        await hook.stop();
+        assert.ok(hook.received.length >= 1, "the bake webhook was called");
+        assert.deepEqual((({ name, when, model: m, version, stack: st }) => ({ name, when, model: m, version, stack: st }))(JSON.parse(hook.received[0].text) as Record<string, unknown>), {
+            name: "load-test",
+            when: "bake",
+            model: MODEL,
+            version: LEAKY,
+            stack: STACK,
+        });
         timings["auto: failing memory signal in Prometheus to the rollback update finished"] = doneMs - signalMs;
         figures.push(
             `leak: ${result.stdout
