@@ -1,12 +1,17 @@
 /**
  * Prometheus metrics, on a registry of their own (so several servers can live in one test process).
- * Every series carries model, version and track; `route` is always a route template
- * (e.g. /v2/models/:name/infer), never the raw path, so the label set stays bounded.
+ * Every series carries model, version and track, prom-client's process and Node.js metrics too (the
+ * registry's default labels), so a rule can tell the candidate's memory or restarts from stable's;
+ * `route` is always a route template (e.g. /v2/models/:name/infer), never the raw path, so the
+ * label set stays bounded. Feedback and shadow comparison add their own metrics to this registry
+ * (src/feedback.ts, src/shadow-*.ts).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Seconds: from a sub-millisecond health check to an inference slowed down by a fault knob. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** 0, 0.05, ..., 1: fine enough for a distance (PSI, KS) between two tracks' score distributions. */
+export const SCORE_BUCKETS = Array.from({ length: 21 }, (_, i) => i / 20);
 
 export interface Identity {
     readonly model: string;
@@ -20,15 +25,19 @@ export class Metrics {
     private readonly errors: Counter<"model" | "version" | "track" | "route">;
     private readonly duration: Histogram<"model" | "version" | "track" | "route">;
     private readonly ready: Gauge<"model" | "version" | "track">;
+    private readonly scores: Histogram;
 
     /**
      * @param zeroRoutes routes whose error series exist from the start at 0: a healthy track then
      *   has an error rate of 0 in PromQL rather than no series at all.
+     * @param memoryLimitBytes the container's memory limit (src/memory-limit.ts); no gauge when unknown.
      */
     constructor(
         private readonly identity: Identity,
         zeroRoutes: readonly string[] = [],
+        memoryLimitBytes?: number,
     ) {
+        this.registry.setDefaultLabels({ ...identity });
         collectDefaultMetrics({ register: this.registry });
         this.requests = new Counter({
             name: "modelship_requests_total",
@@ -55,8 +64,25 @@ export class Metrics {
             labelNames: ["model", "version", "track"],
             registers: [this.registry],
         });
+        this.scores = new Histogram({
+            name: "modelship_prediction_score",
+            help: "Every probability answered, one per row (v2 and v1).",
+            buckets: SCORE_BUCKETS,
+            registers: [this.registry],
+        });
+        if (memoryLimitBytes !== undefined) {
+            new Gauge({
+                name: "modelship_memory_limit_bytes",
+                help: "The memory the container may use: MODELSHIP_MEMORY_LIMIT_BYTES, else the cgroup v2 memory.max.",
+                registers: [this.registry],
+            }).set(memoryLimitBytes);
+        }
         for (const route of zeroRoutes) this.errors.inc({ ...this.identity, route }, 0);
         this.setReady(false);
+    }
+
+    observeScores(probabilities: readonly number[]): void {
+        for (const p of probabilities) this.scores.observe(p);
     }
 
     observe(route: string, status: number, seconds: number): void {

@@ -168,11 +168,12 @@ export interface ServingContext {
     readonly featureFlags: Readonly<Record<string, string>>;
 }
 
-export function inferResponse(model: Model, request: InferRequest, probabilities: readonly number[], context: ServingContext) {
+/** `id` is the request's id (src/request-ids.ts): every answer has one. */
+export function inferResponse(model: Model, id: string, probabilities: readonly number[], context: ServingContext) {
     return {
         model_name: model.name,
         model_version: model.version,
-        ...(request.id !== undefined ? { id: request.id } : {}),
+        id,
         outputs: [{ name: OUTPUT_NAME, shape: [probabilities.length, 1], datatype: "FP32", data: [...probabilities] }],
         parameters: { track: context.track, feature_flags: { ...context.featureFlags } },
     };

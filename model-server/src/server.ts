@@ -8,11 +8,16 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { ServerConfig } from "./config";
+import { FeedbackStore, parseFeedback } from "./feedback";
 import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "./limits";
 import { jsonLogger, type Level, type Logger } from "./log";
+import { memoryLimit } from "./memory-limit";
 import { Metrics } from "./metrics";
 import { ArtifactError, loadModel, predict, roundScore, type Model } from "./model";
 import { inferResponse, modelMetadata, parseInferRequest, parseJson, parseV1Request, ProtocolError, v1Response, type ServingContext } from "./protocol";
+import { classesOf, headerRequestId, requestId } from "./request-ids";
+import { parseShadowAnswers, ShadowPairs } from "./shadow-pairs";
+import { ShadowReporter } from "./shadow-reports";
 import { version as packageVersion } from "../package.json";
 
 export const SERVER_NAME = "modelship-model-server";
@@ -36,11 +41,13 @@ export interface ServerOptions {
     /** Where a relative MODEL_ARTIFACT is resolved from; the process's cwd by default. */
     readonly cwd?: string;
     readonly maxBodyBytes?: number;
+    /** Where the cgroup v2 memory limit is read when MODELSHIP_MEMORY_LIMIT_BYTES is unset; tests point it elsewhere. */
+    readonly cgroupMemoryMax?: string;
 }
 
 type State = "loading" | "ready" | "failed";
 
-type RouteKind = "live" | "ready" | "server" | "metadata" | "modelReady" | "infer" | "predictV1" | "metrics";
+type RouteKind = "live" | "ready" | "server" | "metadata" | "modelReady" | "infer" | "predictV1" | "feedback" | "shadowAnswers" | "metrics";
 
 interface Route {
     readonly template: string;
@@ -64,6 +71,8 @@ export const ROUTES: readonly Route[] = [
     { template: "/v2/models/:name/infer", pattern: /^\/v2\/models\/([^/]+)\/infer$/, kind: "infer", methods: POST },
     { template: "/v2/models/:name/versions/:version/infer", pattern: /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/infer$/, kind: "infer", methods: POST },
     { template: "/v1/models/:name:predict", pattern: /^\/v1\/models\/([^/:]+):predict$/, kind: "predictV1", methods: POST },
+    { template: "/v2/models/:name/feedback", pattern: /^\/v2\/models\/([^/]+)\/feedback$/, kind: "feedback", methods: POST },
+    { template: "/v2/models/:name/shadow/answers", pattern: /^\/v2\/models\/([^/]+)\/shadow\/answers$/, kind: "shadowAnswers", methods: POST },
     { template: "/metrics", pattern: /^\/metrics$/, kind: "metrics", methods: GET },
 ];
 /** The route label of a request that matched no route. */
@@ -115,6 +124,13 @@ export class ModelServer {
     private readonly cut = new AbortController();
     /** Inference requests that reached the fault knobs, for FAULT_FAIL_ONCE_AT. */
     private inferences = 0;
+    /** What FAULT_LEAK_BYTES_PER_REQUEST retains: never read, never freed. */
+    private readonly leaked: Buffer[] = [];
+    private readonly feedback: FeedbackStore;
+    /** Stable's side of a shadow comparison, when MODELSHIP_SHADOW_COMPARE_URL is set. */
+    private readonly shadowReporter: ShadowReporter | undefined;
+    /** The candidate's side of a shadow comparison. */
+    private readonly shadowPairs: ShadowPairs | undefined;
 
     constructor(options: ServerOptions) {
         this.config = options.config;
@@ -127,7 +143,13 @@ export class ModelServer {
         this.metrics = new Metrics(
             identity,
             ROUTES.filter((r) => r.kind === "infer" || r.kind === "predictV1").map((r) => r.template),
+            memoryLimit(this.config.memoryLimitBytes, options.cgroupMemoryMax),
         );
+        const { registry } = this.metrics;
+        this.feedback = new FeedbackStore(registry, this.config.rewardBuckets);
+        const { compareUrl, pairTtlMs } = this.config.shadow;
+        this.shadowReporter = compareUrl !== undefined ? new ShadowReporter({ compareUrl, modelName: this.config.modelName, registry, logger: this.logger }) : undefined;
+        this.shadowPairs = this.config.track === "candidate" ? new ShadowPairs({ registry, threshold: this.config.decisionThreshold, ttlMs: pairTtlMs }) : undefined;
         this.http = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => this.handle(req, res));
         // Expect: 100-continue: refuse an oversized body before the client sends it.
         this.http.on("checkContinue", (req, res) => {
@@ -162,7 +184,15 @@ export class ModelServer {
                     environment: this.config.environment,
                     artifact: this.config.artifact,
                     feature_flags: this.config.featureFlags,
-                    faults: { error_rate: faults.errorRate, latency_ms: faults.latencyMs, slow_start_ms: faults.slowStartMs, fail_once_at: faults.failOnceAt },
+                    faults: {
+                        error_rate: faults.errorRate,
+                        latency_ms: faults.latencyMs,
+                        slow_start_ms: faults.slowStartMs,
+                        fail_once_at: faults.failOnceAt,
+                        leak_bytes_per_request: faults.leakBytesPerRequest,
+                    },
+                    decision_threshold: this.config.decisionThreshold,
+                    ...(this.config.shadow.compareUrl !== undefined ? { shadow_compare_url: this.config.shadow.compareUrl } : {}),
                     server_version: SERVER_VERSION,
                     pid: process.pid,
                 });
@@ -213,6 +243,8 @@ export class ModelServer {
         if (this.stopped) return this.stopped;
         this.shuttingDown = true;
         this.startup.abort();
+        this.shadowReporter?.close();
+        this.shadowPairs?.close();
         this.metrics.setReady(false);
         for (const res of this.inflight) if (!res.headersSent) res.setHeader("Connection", "close");
         const timeoutMs = this.config.shutdownTimeoutMs;
@@ -284,7 +316,7 @@ export class ModelServer {
             });
         });
 
-        this.dispatch(req, res, matched, method)
+        this.dispatch(req, res, matched, method, started)
             .catch((error: unknown) => {
                 if (error instanceof ProtocolError) return this.sendError(res, error.status, error.message);
                 this.logger.log("error", "request_failed", `unexpected error: ${(error as Error)?.message}`, { route: template, error });
@@ -293,7 +325,7 @@ export class ModelServer {
             .catch(() => res.destroy());
     }
 
-    private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, matched: Matched, method: string): Promise<void> {
+    private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, matched: Matched, method: string, started: number): Promise<void> {
         const route = matched.route;
         if (!route) throw new ProtocolError(404, `no route for ${method} ${(req.url ?? "/").split("?", 1)[0]}`);
         if (!route.methods.includes(method)) {
@@ -308,6 +340,7 @@ export class ModelServer {
             case "server":
                 return this.sendJson(res, 200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: [] });
             case "metrics": {
+                this.shadowPairs?.sweep();
                 const body = await this.metrics.render();
                 return this.send(res, 200, this.metrics.contentType, body);
             }
@@ -318,17 +351,55 @@ export class ModelServer {
                 return this.sendJson(res, 200, modelMetadata(this.readyModel(matched)));
             case "infer": {
                 const model = this.readyModel(matched);
+                const routed = headerRequestId(req.headers);
+                if (routed !== undefined) res.setHeader("X-Request-Id", routed);
                 const request = parseInferRequest(parseJson(await this.readBody(req, res)), model);
+                const id = requestId(routed, request.id);
+                res.setHeader("X-Request-Id", id);
                 const probabilities = await this.infer(model, request.rows);
-                return this.sendJson(res, 200, inferResponse(model, request, probabilities, this.context));
+                this.answered(res, id, routed !== undefined, probabilities, started);
+                return this.sendJson(res, 200, inferResponse(model, id, probabilities, this.context));
             }
             case "predictV1": {
                 const model = this.readyModel(matched);
+                const routed = headerRequestId(req.headers);
+                const id = requestId(routed, undefined);
+                res.setHeader("X-Request-Id", id);
                 const rows = parseV1Request(parseJson(await this.readBody(req, res)), model);
                 const probabilities = await this.infer(model, rows);
+                this.answered(res, id, routed !== undefined, probabilities, started);
                 return this.sendJson(res, 200, v1Response(model, probabilities, this.context));
             }
+            case "feedback": {
+                this.checkModel(matched);
+                const feedback = parseFeedback(parseJson(await this.readBody(req, res)));
+                return this.sendJson(res, 200, this.feedback.record(feedback));
+            }
+            case "shadowAnswers": {
+                this.checkModel(matched);
+                if (!this.shadowPairs) throw new ProtocolError(409, `this server serves the ${this.config.track} track: shadow answers are compared on the candidate's server`);
+                const answers = parseShadowAnswers(parseJson(await this.readBody(req, res)));
+                for (const answer of answers) this.shadowPairs.add("stable", answer);
+                return this.sendJson(res, 202, { accepted: answers.length });
+            }
         }
+    }
+
+    /**
+     * What follows an answer: its scores into the histogram, its classes remembered for feedback,
+     * and, for a request the router gave an id, once the response is out (so no client waits for
+     * it), the answer to the shadow comparison: reported to the candidate from stable, or kept on
+     * the candidate for stable's report.
+     */
+    private answered(res: http.ServerResponse, id: string, routed: boolean, probabilities: readonly number[], started: number): void {
+        this.metrics.observeScores(probabilities);
+        this.feedback.remember(id, classesOf(probabilities, this.config.decisionThreshold));
+        if (!routed || (this.shadowReporter === undefined && this.shadowPairs === undefined)) return;
+        res.once("finish", () => {
+            const answer = { id, outputs: probabilities, ms: round(performance.now() - started) };
+            this.shadowReporter?.report(answer);
+            this.shadowPairs?.add("candidate", answer);
+        });
     }
 
     /** 404 unless the path names this server's model (and version, if it names one). */
@@ -348,9 +419,11 @@ export class ModelServer {
         return this.model;
     }
 
-    /** The fault knobs, then the model: FAULT_LATENCY_MS is added, FAULT_FAIL_ONCE_AT and FAULT_ERROR_RATE of requests fail. */
+    /** The fault knobs, then the model: FAULT_LEAK_BYTES_PER_REQUEST is retained, FAULT_LATENCY_MS is added, FAULT_FAIL_ONCE_AT and FAULT_ERROR_RATE of requests fail. */
     private async infer(model: Model, rows: number[][]): Promise<number[]> {
-        const { latencyMs, errorRate, failOnceAt } = this.config.faults;
+        const { latencyMs, errorRate, failOnceAt, leakBytesPerRequest } = this.config.faults;
+        // Filled with a non-zero byte so every page is written, and so resident, not merely reserved.
+        if (leakBytesPerRequest > 0) this.leaked.push(Buffer.alloc(leakBytesPerRequest, 0x6c));
         if (++this.inferences === failOnceAt) throw new ProtocolError(503, `injected fault (FAULT_FAIL_ONCE_AT=${failOnceAt})`);
         if (latencyMs > 0 && !(await sleep(latencyMs, this.cut.signal))) throw new ProtocolError(503, "the server shut down before the request finished");
         if (errorRate > 0 && this.random() < errorRate) throw new ProtocolError(500, `injected fault (FAULT_ERROR_RATE=${errorRate})`);

@@ -97,7 +97,7 @@ describe("model server process: a ready server", function () {
         const nested = await request(server.base, "POST", "/v2/models/fraud-scorer/versions/1.4.0/infer", tensor([ROW_A, ROW_B], [2, 4], "FP64"));
         assert.equal(nested.status, 200, nested.text);
         assert.deepEqual(nested.body.outputs[0].data, output.data);
-        assert.equal(nested.body.id, undefined);
+        assert.match(nested.body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "without an id, one is generated");
     });
 
     it("answers the legacy v1 predict with Deprecation, Sunset and Link headers", async () => {
@@ -197,8 +197,9 @@ describe("model server process: a ready server", function () {
         assert.ok(sample(text, "modelship_requests_total", { ...labels, code: "413" })! >= 3);
         assert.ok(sample(text, "modelship_requests_total", { ...labels, route: "unmatched", code: "404" })! >= 1);
         assert.equal(sample(text, "modelship_model_ready", { model: "fraud-scorer", version: "1.4.0", track: "stable" }), 1);
-        assert.match(text, /^process_cpu_user_seconds_total /m, "default process metrics");
-        assert.match(text, /^nodejs_heap_size_used_bytes /m, "default Node.js metrics");
+        const identity = { model: "fraud-scorer", version: "1.4.0", track: "stable" };
+        assert.ok(sample(text, "process_cpu_user_seconds_total", identity)! > 0, "default process metrics, with model, version and track");
+        assert.ok(sample(text, "nodejs_heap_size_used_bytes", identity)! > 0, "default Node.js metrics, with model, version and track");
         assert.doesNotMatch(text, /route="\/v2\/models\/fraud-scorer/, "route labels are templates, never raw paths");
         assert.doesNotMatch(text, /route="\/v3/, "unknown paths are not labels");
     });
