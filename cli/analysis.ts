@@ -1,77 +1,104 @@
 /**
- * The rollout analysis: a candidate's health over the bake window, next to stable's, judged
- * against the model's `analysis` thresholds. Pure: the Prometheus client fetches the figures,
- * `analyze` and `auto` print and act on the judgement.
- *
- *   rollback - the candidate is over a threshold that stable is under;
- *   hold     - not enough to decide: no data, too few requests, or stable over the threshold
- *              too (a shared cause, not the candidate). No data is never taken as healthy;
- *   promote  - enough requests, and the candidate under every threshold.
+ * The rollout analysis of one model's candidate, the way its strategy means: every strategy is
+ * judged by the model's metric templates (components/analysis/templates.ts); an A/B test is also
+ * judged by outcome feedback ("promote B only if B beats A"), a shadow by the comparison of the
+ * two versions' answers to the same mirrored requests. This module asks Prometheus for the
+ * figures; components/analysis/ decides.
  */
+import { judgeAbTest, type FeedbackSample } from "../components/analysis/ab-test";
+import { combineJudgements, judgeMetrics } from "../components/analysis/metrics-judge";
+import { judgeShadow, type ShadowSample } from "../components/analysis/shadow";
+import { histogramFromCumulative, type Histogram } from "../components/analysis/statistics";
+import { templatesFor } from "../components/analysis/templates";
 import type { Judgement } from "../components/analysis/types";
-import type { AnalysisConfig } from "../components/config/schema";
+import type { AbTestAnalysis } from "../components/config/analysis";
+import type { ModelConfig } from "../components/config/schema";
+import { p95LatencyQuery } from "../components/monitoring";
+import type { StrategyType } from "../components/strategies";
+import type { TrackName } from "../components/traffic/types";
+import type { PrometheusClient } from "./prometheus";
 
-/** One track over the window, as Prometheus answered; undefined where it had no data. */
-export interface TrackHealth {
-    /** Inference requests the track served in the window. */
-    requests?: number;
-    /** Share of those answered 5xx, 0..1. */
-    errorRate?: number;
-    /** 95th percentile latency in milliseconds. */
-    p95Ms?: number;
+export interface AnalysisScope {
+    model: string;
+    /** The Kubernetes namespace of the model's workloads; empty on other targets. */
+    namespace: string;
+    /** The bake window, in seconds. */
+    windowSeconds: number;
 }
 
-export type { Decision, Judgement } from "../components/analysis/types";
+type Evidence = (client: PrometheusClient, scope: AnalysisScope, model: ModelConfig) => Promise<Judgement>;
 
-/** Fewer requests than this in the window are too few to call a candidate healthy. */
-export const MIN_REQUESTS = 50;
+const selector = (model: string, track: TrackName, extra = "") => `model="${model}",track="${track}"${extra}`;
 
-const percent = (x: number) => `${(x * 100).toFixed(2).replace(/\.?0+$/, "")}%`;
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-interface Threshold {
-    name: string;
-    value: (h: TrackHealth) => number | undefined;
-    limit: number;
-    show: (x: number) => string;
+async function counter(client: PrometheusClient, metric: string, labels: string, window: string): Promise<number> {
+    return Math.round((await client.scalar(`sum(increase(${metric}{${labels}}[${window}]))`)) ?? 0);
 }
 
-function thresholds(analysis: AnalysisConfig): Threshold[] {
-    return [
-        { name: "error rate", value: (h) => h.errorRate, limit: analysis.maxErrorRate, show: percent },
-        { name: "p95 latency", value: (h) => h.p95Ms, limit: analysis.maxP95LatencyMs, show: ms },
-    ];
+async function histogram(client: PrometheusClient, metric: string, labels: string, window: string): Promise<Histogram> {
+    return histogramFromCumulative(await client.cumulativeBuckets(metric, labels, window));
 }
 
-const known = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+async function feedback(client: PrometheusClient, model: string, track: TrackName, config: AbTestAnalysis): Promise<FeedbackSample> {
+    const window = `${config.windowSeconds}s`;
+    if (config.outcome === "reward") return { rewards: await histogram(client, "modelship_feedback_reward", selector(model, track), window) };
+    const [correct, incorrect] = await Promise.all([
+        counter(client, "modelship_feedback_total", selector(model, track, ',outcome="correct"'), window),
+        counter(client, "modelship_feedback_total", selector(model, track, ',outcome="incorrect"'), window),
+    ]);
+    return { correct, incorrect };
+}
 
-export function judge(analysis: AnalysisConfig, candidate: TrackHealth, stable: TrackHealth, minRequests = MIN_REQUESTS): Judgement {
-    if (!known(candidate.requests) || candidate.requests === 0) {
-        return { decision: "hold", reasons: ["no data: the candidate served no requests in the window (no data is never taken as healthy)"] };
-    }
-    const rollback: string[] = [];
-    const shared: string[] = [];
-    const missing: string[] = [];
-    for (const t of thresholds(analysis)) {
-        const value = t.value(candidate);
-        if (!known(value)) {
-            missing.push(`no data for the candidate's ${t.name}`);
-            continue;
-        }
-        if (value <= t.limit) continue;
-        const stableValue = t.value(stable);
-        if (known(stableValue) && stableValue > t.limit) {
-            shared.push(`${t.name}: candidate ${t.show(value)} and stable ${t.show(stableValue)} both over ${t.show(t.limit)}: a shared cause, not the candidate`);
-        } else {
-            rollback.push(`${t.name}: candidate ${t.show(value)} over ${t.show(t.limit)} (stable ${known(stableValue) ? t.show(stableValue) : "no data"})`);
-        }
-    }
-    const enough = candidate.requests >= minRequests;
-    // A breach on few requests could be noise; on enough it is the candidate's.
-    if (rollback.length > 0 && enough) return { decision: "rollback", reasons: [...rollback, `over ${candidate.requests} requests`] };
-    if (rollback.length > 0) return { decision: "hold", reasons: [...rollback, `but only ${candidate.requests} requests (fewer than ${minRequests}): too few to judge`] };
-    if (shared.length > 0 || missing.length > 0) return { decision: "hold", reasons: [...shared, ...missing] };
-    if (!enough) return { decision: "hold", reasons: [`only ${candidate.requests} requests in the window (fewer than ${minRequests}): too few to call the candidate healthy`] };
-    const within = thresholds(analysis).map((t) => `${t.name} ${t.show(t.value(candidate) as number)} within ${t.show(t.limit)}`);
-    return { decision: "promote", reasons: [...within, `over ${candidate.requests} requests`] };
+/** A/B: outcome feedback per track over the experiment's window (analysis.abTest.windowSeconds). */
+const abTestEvidence: Evidence = async (client, scope, model) => {
+    const config = model.analysis.abTest;
+    const [stable, candidate] = await Promise.all([feedback(client, scope.model, "stable", config), feedback(client, scope.model, "candidate", config)]);
+    return judgeAbTest(config, stable, candidate);
+};
+
+/** Shadow: the candidate pairs its answers with stable's by request id and counts agreement; scores and latency per track. */
+const shadowEvidence: Evidence = async (client, scope, model) => {
+    const window = `${scope.windowSeconds}s`;
+    const candidate = selector(scope.model, "candidate");
+    const p95 = (track: TrackName) => client.scalar(p95LatencyQuery(scope.model, track, window));
+    const [pairs, agreements, unpairedStable, unpairedCandidate, stableScores, candidateScores, stableP95, candidateP95] = await Promise.all([
+        counter(client, "modelship_shadow_pairs_total", candidate, window),
+        counter(client, "modelship_shadow_agreements_total", candidate, window),
+        counter(client, "modelship_shadow_unpaired_total", `${candidate},side="stable"`, window),
+        counter(client, "modelship_shadow_unpaired_total", `${candidate},side="candidate"`, window),
+        histogram(client, "modelship_prediction_score", selector(scope.model, "stable"), window),
+        histogram(client, "modelship_prediction_score", candidate, window),
+        p95("stable"),
+        p95("candidate"),
+    ]);
+    const sample: ShadowSample = {
+        pairs,
+        agreements,
+        unpaired: { stable: unpairedStable, candidate: unpairedCandidate },
+        scores: { stable: stableScores, candidate: candidateScores },
+        p95Ms: { ...(stableP95 !== undefined ? { stable: stableP95 * 1000 } : {}), ...(candidateP95 !== undefined ? { candidate: candidateP95 * 1000 } : {}) },
+    };
+    return judgeShadow(model.analysis.shadow, sample);
+};
+
+/** What each strategy is judged by beyond the metric templates. */
+const EVIDENCE: Record<StrategyType, Evidence | undefined> = {
+    recreate: undefined,
+    rolling: undefined,
+    blueGreen: undefined,
+    canary: undefined,
+    abTest: abTestEvidence,
+    shadow: shadowEvidence,
+};
+
+/** The candidate's judgement: its metric templates, and its strategy's own evidence where it has one. */
+export async function analyzeCandidate(client: PrometheusClient, scope: AnalysisScope, model: ModelConfig): Promise<Judgement> {
+    const window = `${scope.windowSeconds}s`;
+    const [readings, requests] = await Promise.all([
+        client.readTemplates(templatesFor(model.analysis), { model: scope.model, namespace: scope.namespace, window }),
+        client.requests(scope.model, "candidate", window),
+    ]);
+    const metrics = judgeMetrics(readings, requests);
+    const evidence = EVIDENCE[model.strategy.type];
+    if (!evidence) return metrics;
+    return combineJudgements([metrics, await evidence(client, scope, model)]);
 }

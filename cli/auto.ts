@@ -7,7 +7,7 @@
  *               `analysis.onFailure` says so.
  */
 import type { OnFailure } from "../components/config/analysis";
-import type { Judgement } from "./analysis";
+import type { Judgement } from "../components/analysis/types";
 
 export type AutoAction = { kind: "promote" } | { kind: "wait"; reason: string } | { kind: "rollback"; reason: string } | { kind: "pause"; reason: string };
 

@@ -8,23 +8,27 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ModelConfig, ModelshipConfig } from "../components/config/schema";
+import { combineJudgements } from "../components/analysis/metrics-judge";
+import type { Judgement } from "../components/analysis/types";
+import type { ModelConfig, ModelshipConfig, ResolvedModelConfig } from "../components/config/schema";
 import { isAborted } from "../components/strategies";
 import { runCommand, UsageError } from "../tools/command-line";
 import { COMMAND_ENV } from "../tools/env-vars";
 import { EXIT_FAILED, EXIT_OK } from "../tools/exit-codes";
 import { findProjectDir } from "../tools/project-files";
 import { loadStackConfig, localPulumiEnv, requirePulumi } from "../tools/pulumi-local";
-import { judge, type Judgement } from "./analysis";
+import { analyzeCandidate } from "./analysis";
 import { nextAction } from "./auto";
 import { parseCliArgs, USAGE, type CliArgs } from "./args";
 import { Engine, Interrupted } from "./engine";
-import { PrometheusClient } from "./prometheus";
+import { sendEvent, type EventContext } from "./events";
+import { PrometheusClient, TemplateError } from "./prometheus";
+import { callWebhooks } from "./webhooks";
 import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
 import { StackFile, StackFileChanged } from "./stack-file-editor";
 import { formatStatus, type ModelStatus } from "./status";
 
-function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ModelConfig] {
+function pickModel(config: ModelshipConfig, stack: string, model: string | undefined): [string, ResolvedModelConfig] {
     const names = Object.keys(config.models);
     if (model === undefined) {
         if (names.length === 1) return [names[0], config.models[names[0]]];
@@ -79,7 +83,7 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
  * update succeeded. Anything else (no CLI, no stack, a failed preview or update, an interrupt)
  * leaves the stack file as it was.
  */
-async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep): Promise<number> {
+async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep, judgement?: Judgement): Promise<number> {
     const config = loadStackConfig(projectDir, args.stack, args.configFile);
     const [name, model] = pickModel(config, args.stack, args.model);
     const file = StackFile.read(projectDir, args.stack, args.configFile);
@@ -115,6 +119,7 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
             }
             console.log(`done: ${planned.description}`);
             console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
+            await sendEvent({ stack: args.stack, environment: config.environment, model: name, config: model }, planned.event, planned.description, judgement);
         } catch (error) {
             if (!keep && error instanceof Error) {
                 error.message += `; ${unchanged}`;
@@ -128,26 +133,51 @@ async function step(args: CliArgs, projectDir: string, make: (name: string, mode
     return EXIT_OK;
 }
 
-/** Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few scrapes) and prints the judgement. */
-async function analyzeOnce(args: CliArgs, name: string, model: ModelConfig, windowSeconds: number): Promise<Judgement> {
+/** The namespace a model's templates fill {{namespace}} with: its target's, where the target has one. */
+function namespaceOf(config: ModelshipConfig, model: ResolvedModelConfig): string {
+    const target: unknown = config.targets[model.target];
+    return typeof target === "object" && target !== null && "namespace" in target && typeof target.namespace === "string" ? target.namespace : "";
+}
+
+/**
+ * Analyzes the model's candidate over `windowSeconds` (at least a minute: a rate needs a few
+ * scrapes) and prints the judgement. A template Prometheus cannot evaluate is an error, never a
+ * pass.
+ */
+async function analyzeOnce(args: CliArgs, config: ModelshipConfig, name: string, model: ResolvedModelConfig, windowSeconds: number): Promise<Judgement> {
     if (!model.tracks.candidate) throw new RolloutError(`model ${name} has no candidate track: nothing to analyze`);
     if (!args.prometheus) throw new UsageError(`${args.command} needs Prometheus: --prometheus <url> or ${COMMAND_ENV.prometheusUrl}`);
     const client = new PrometheusClient(args.prometheus);
     const window = Math.max(60, windowSeconds);
-    const [candidate, stable] = await Promise.all([client.trackHealth(name, "candidate", window), client.trackHealth(name, "stable", window)]);
-    const verdict = judge(model.analysis, candidate, stable);
-    console.log(`${name}: ${verdict.decision.toUpperCase()} (over the last ${window} s)`);
-    for (const reason of verdict.reasons) console.log(`  ${reason}`);
+    const verdict = await analyzeCandidate(client, { model: name, namespace: namespaceOf(config, model), windowSeconds: window }, model);
+    printJudgement(`${name}: ${verdict.decision.toUpperCase()} (over the last ${window} s)`, verdict);
     return verdict;
 }
 
+function printJudgement(heading: string, verdict: Judgement): void {
+    console.log(heading);
+    for (const reason of verdict.reasons) console.log(`  ${reason}`);
+}
+
 async function analyze(args: CliArgs, projectDir: string): Promise<number> {
-    const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
-    await analyzeOnce(args, name, model, model.analysis.bakeSeconds);
+    const config = loadStackConfig(projectDir, args.stack, args.configFile);
+    const [name, model] = pickModel(config, args.stack, args.model);
+    await analyzeOnce(args, config, name, model, model.analysis.bakeSeconds);
     return EXIT_OK;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What the hooks get: enough to find the rollout and its step. */
+function hookPayload(args: CliArgs, config: ModelshipConfig, name: string, model: ModelConfig) {
+    return {
+        stack: args.stack,
+        environment: config.environment,
+        model: name,
+        version: model.tracks.candidate?.version ?? model.tracks.stable.version,
+        step: JSON.stringify(model.strategy),
+    };
+}
 
 async function auto(args: CliArgs, projectDir: string): Promise<number> {
     // Before the first bake, not after it: each step is an update.
@@ -155,7 +185,9 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
     const applied: CliArgs = { ...args, yes: true };
     let holds = 0;
     for (;;) {
-        const [name, model] = pickModel(loadStackConfig(projectDir, args.stack, args.configFile), args.stack, args.model);
+        const config = loadStackConfig(projectDir, args.stack, args.configFile);
+        const [name, model] = pickModel(config, args.stack, args.model);
+        const context: EventContext = { stack: args.stack, environment: config.environment, model: name, config: model };
         if (!model.tracks.candidate) {
             console.log(`auto: ${name} has no candidate: the rollout is complete (stable ${model.tracks.stable.version})`);
             return EXIT_OK;
@@ -165,33 +197,68 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
             return EXIT_FAILED;
         }
         const bake = args.bakeSeconds ?? model.analysis.bakeSeconds;
+        const hooks = model.analysis.webhooks;
         console.log(`auto: baking ${bake} s before analyzing ${name} ${model.tracks.candidate.version}`);
-        await sleep(bake * 1000);
-        const verdict = await analyzeOnce(args, name, model, bake);
-        const action = nextAction(verdict, holds, model.analysis.onFailure);
+        // Bake hooks (a load test, say) run while the candidate bakes; their verdict joins the analysis.
+        const [, bakeHooks] = await Promise.all([sleep(bake * 1000), callWebhooks(hooks, "bake", hookPayload(args, config, name, model))]);
+        let verdict: Judgement;
+        try {
+            verdict = combineJudgements([await analyzeOnce(args, config, name, model, bake), bakeHooks]);
+        } catch (error) {
+            if (!(error instanceof TemplateError)) throw error;
+            // A template that cannot be evaluated stays broken: a person fixes it, no bake will.
+            const reason = `${error.message}: pausing until the template is fixed`;
+            console.log(`auto: paused: ${reason}`);
+            await sendEvent(context, "paused", reason);
+            return EXIT_FAILED;
+        }
+        let action = nextAction(verdict, holds, model.analysis.onFailure);
+        if (action.kind === "promote") {
+            const preStep = await callWebhooks(hooks, "pre-step", hookPayload(args, config, name, model));
+            if (preStep.decision !== "promote") {
+                verdict = preStep;
+                action = nextAction(preStep, holds, model.analysis.onFailure);
+            }
+        }
         switch (action.kind) {
-            case "promote":
+            case "promote": {
                 holds = 0;
                 // The update's message carries the analysis that let it through.
-                await step(applied, projectDir, (n, m, raw) => {
-                    const next = promote(n, m, raw);
-                    return { ...next, description: `${next.description} (auto: ${verdict.reasons.join("; ")})` };
-                });
+                await step(
+                    applied,
+                    projectDir,
+                    (n, m, raw) => {
+                        const next = promote(n, m, raw);
+                        return { ...next, description: `${next.description} (auto: ${verdict.reasons.join("; ")})` };
+                    },
+                    verdict,
+                );
                 break;
+            }
             case "wait":
                 holds++;
                 console.log(`auto: holding (${holds}): ${action.reason}`);
+                await sendEvent(context, "held", `${name} ${model.tracks.candidate.version} held (${holds}): ${action.reason}`, verdict);
                 break;
             case "pause":
                 console.log(`auto: paused: ${action.reason}`);
+                await sendEvent(context, "paused", `${name} ${model.tracks.candidate.version} paused: ${action.reason}`, verdict);
                 return EXIT_FAILED;
-            case "rollback":
+            case "rollback": {
                 console.log(`auto: rolling back: ${action.reason}`);
-                await step(applied, projectDir, (n, m) => {
-                    const back = abort(n, m);
-                    return { ...back, description: `${back.description} (auto: ${action.reason})` };
-                });
+                const started = Date.now();
+                await step(
+                    applied,
+                    projectDir,
+                    (n, m) => {
+                        const back = abort(n, m);
+                        return { ...back, event: "rolled-back", description: `${back.description} (auto: ${action.reason})` };
+                    },
+                    verdict,
+                );
+                console.log(`auto: rolled back in ${((Date.now() - started) / 1000).toFixed(1)} s`);
                 return EXIT_FAILED;
+            }
         }
     }
 }

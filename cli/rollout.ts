@@ -12,10 +12,13 @@
 import type { ModelConfig } from "../components/config/schema";
 import { isAborted, isTwoTrack, resolveStrategy } from "../components/strategies";
 import type { Edit } from "../components/strategies/strategy";
+import type { RolloutEventName } from "./notify";
 
 export interface RolloutStep {
     description: string;
     edits: Edit[];
+    /** What the step is, for the notification sent once it is applied. */
+    event: RolloutEventName;
 }
 
 export class RolloutError extends Error {}
@@ -56,9 +59,10 @@ export function promote(name: string, model: ModelConfig, raw: Record<string, un
         return {
             description: `${name}: ${next.conclude}: ${candidate.version} becomes stable (was ${model.tracks.stable.version}); the candidate track is dropped`,
             edits: concludeEdits(raw),
+            event: "promoted",
         };
     }
-    return next;
+    return { ...next, event: "step-applied" };
 }
 
 export function abort(name: string, model: ModelConfig): RolloutStep {
@@ -69,6 +73,7 @@ export function abort(name: string, model: ModelConfig): RolloutStep {
     return {
         description: `${name}: abort: all live traffic back to stable ${model.tracks.stable.version}; candidate ${candidate.version} kept warm for inspection`,
         edits: [{ path: ["strategy", "abort"], value: true }],
+        event: "aborted",
     };
 }
 
@@ -80,6 +85,7 @@ export function retire(name: string, model: ModelConfig): RolloutStep {
             { path: ["tracks", "candidate"], remove: true },
             { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
+        event: "rolled-back",
     };
 }
 
@@ -124,5 +130,6 @@ export function rollbackTo(name: string, model: ModelConfig, raw: Record<string,
             { path: ["tracks", "candidate"], remove: true },
             { path: ["strategy"], value: { ...AFTER_ROLLOUT } },
         ],
+        event: "rolled-back",
     };
 }

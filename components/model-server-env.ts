@@ -3,14 +3,40 @@
  * its model, version and track in answers and metrics from these.
  */
 import { shellQuote } from "./shell";
-import type { TrackPlan } from "./traffic/types";
+import { trackPlan, type TrackPlan, type TrafficPlan } from "./traffic/types";
 
 export const MODEL_MOUNT_DIR = "/models";
 export const READY_PATH = "/v2/health/ready";
 export const LIVE_PATH = "/v2/health/live";
 
-export function modelServerEnv(args: { model: string; environment: string; artifact: string; port: number; track: TrackPlan }): Record<string, string> {
+/** The memory limit the server compares its resident memory with (the analysis' memory template); Kubernetes sets it from the pod's own limit. */
+export const MEMORY_LIMIT_ENV = "MODELSHIP_MEMORY_LIMIT_BYTES";
+
+/** Where a stable server sends its answers during a shadow rollout, for the candidate to pair with its own (analysis' shadow comparison). */
+export const SHADOW_COMPARE_ENV = "MODELSHIP_SHADOW_COMPARE_URL";
+
+/**
+ * Whether this track's server sends its answers to the candidate: stable, while the plan mirrors
+ * requests to the candidate. Its environment changes then, so starting and ending a shadow rolls
+ * stable's servers once each.
+ */
+export function comparesWithCandidate(plan: TrafficPlan, track: TrackPlan): boolean {
+    return track.track === "stable" && (trackPlan(plan, "candidate")?.mirrorPercent ?? 0) > 0;
+}
+
+export function modelServerEnv(args: {
+    model: string;
+    environment: string;
+    artifact: string;
+    port: number;
+    track: TrackPlan;
+    memoryLimitBytes?: number;
+    /** The candidate's base URL, where comparesWithCandidate holds. */
+    shadowCompareUrl?: string;
+}): Record<string, string> {
     return {
+        ...(args.shadowCompareUrl !== undefined ? { [SHADOW_COMPARE_ENV]: args.shadowCompareUrl } : {}),
+        ...(args.memoryLimitBytes !== undefined ? { [MEMORY_LIMIT_ENV]: String(args.memoryLimitBytes) } : {}),
         MODEL_NAME: args.model,
         MODEL_VERSION: args.track.version,
         MODEL_TRACK: args.track.track,

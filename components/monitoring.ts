@@ -19,22 +19,22 @@ function escapeRegex(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\\\$&");
 }
 
-function selector(model: string, track: TrackName): string {
+function selector(model: string, track: string): string {
     return `model="${model}",track="${track}",route=~"${INFERENCE_ROUTES.map(escapeRegex).join("|")}"`;
 }
 
 /** Share of the track's inferences answered with a 5xx over the window. */
-export function errorRateQuery(model: string, track: TrackName, window = ALERT_WINDOW): string {
+export function errorRateQuery(model: string, track: string, window = ALERT_WINDOW): string {
     return `sum(rate(modelship_request_errors_total{${selector(model, track)}}[${window}])) / sum(rate(modelship_requests_total{${selector(model, track)}}[${window}]))`;
 }
 
 /** Inference requests the track served over the window. */
-export function requestsQuery(model: string, track: TrackName, window = ALERT_WINDOW): string {
+export function requestsQuery(model: string, track: string, window = ALERT_WINDOW): string {
     return `sum(increase(modelship_requests_total{${selector(model, track)}}[${window}]))`;
 }
 
 /** The track's 95th percentile inference latency in seconds over the window. */
-export function p95LatencyQuery(model: string, track: TrackName, window = ALERT_WINDOW): string {
+export function p95LatencyQuery(model: string, track: string, window = ALERT_WINDOW): string {
     return `histogram_quantile(0.95, sum by (le) (rate(modelship_request_duration_seconds_bucket{${selector(model, track)}}[${window}])))`;
 }
 

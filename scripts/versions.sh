@@ -53,6 +53,11 @@ TRIVY_MIN_GO=1.26.3
 ACTIONLINT_VERSION=${MODELSHIP_ACTIONLINT_VERSION:-v1.7.12}
 ACTIONLINT_MIN_GO=1.25.0
 
+# --- Alertmanager, the notifications' receiver in the integration tests (alertmanager-toolchain.sh)
+ALERTMANAGER_VERSION=${MODELSHIP_ALERTMANAGER_VERSION:-v0.35.0}
+# alertmanager v0.35.0's go.mod says `go 1.26.0`.
+ALERTMANAGER_MIN_GO=1.26.0
+
 # --- BuildKit for @pulumi/docker-build (buildkit-builder.sh) ---------------------------------
 BUILDKIT_MODULE=github.com/moby/buildkit
 BUILDKIT_VERSION=v0.31.0

@@ -40,6 +40,7 @@ export const TEST_ENV = {
     requireActionlint: "MODELSHIP_REQUIRE_ACTIONLINT",
     requireNginx: "MODELSHIP_REQUIRE_NGINX",
     requirePrometheus: "MODELSHIP_REQUIRE_PROMETHEUS",
+    requireAlertmanager: "MODELSHIP_REQUIRE_ALERTMANAGER",
     /** 1: an end-to-end test leaves its cluster up, to look at after a failure. */
     keepCluster: "MODELSHIP_KEEP_CLUSTER",
     /** Where the contract tests keep the schemas and CRDs they fetched. */

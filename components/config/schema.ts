@@ -78,6 +78,15 @@ const QUANTITY = "a Kubernetes quantity such as 250m, 0.5, 2 or 512Mi";
 const quantity = z.union([z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, { error: QUANTITY }), z.number().positive()], { error: QUANTITY }).transform((v) => String(v));
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
 
+const QUANTITY_FACTORS: Readonly<Record<string, number>> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A parsed memory quantity in bytes (512Mi -> 536870912), for targets that do not read quantities themselves. */
+export function quantityBytes(quantity: string): number {
+    const match = /^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti|k|M|G)?$/.exec(quantity);
+    if (!match) throw new Error(`unreachable: ${quantity} passed the quantity schema`);
+    return Math.floor(Number(match[1]) * QUANTITY_FACTORS[match[2] ?? ""]);
+}
+
 export const resourcesSchema = z.strictObject({
     requests: resourceList.default({ cpu: "250m", memory: "256Mi" }),
     limits: resourceList.default({ cpu: "1", memory: "512Mi" }),

@@ -18,6 +18,9 @@ import { freePort, sleep } from "../support/http";
 import { binomialBounds, combine, countBy, failed, LoopbackClient, runLoad, settleTime, within, type LoadResult, type Sample } from "../support/load";
 import { INFER_PATH, inferBody } from "../support/model-server";
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
+import { AlertmanagerProcess, alertmanagerOrSkip, type AlertmanagerWebhook } from "../support/alertmanager";
+import { StandInServer } from "../support/stand-in-http";
+import { defaultTemplates, renderQuery } from "../../components/analysis/templates";
 import { EngineStack, engineOrSkip, run } from "./support/engine";
 import { TYPES } from "../../components/type-tokens";
 
@@ -31,6 +34,11 @@ const CONCURRENCY = 8;
 const FAULTY = "1.6.0-faulty";
 /** A candidate that fails every inference. */
 const SMOKE_FAILS = "1.7.0-smoke-fails";
+/** A candidate that keeps 128 KiB of every inference: its memory climbs to its limit under load. */
+const LEAKY = "1.8.0-leaky";
+const LEAK_BYTES_PER_REQUEST = 128 * 1024;
+/** A healthy candidate judged by a quality metric it fails: a person decides, nothing rolls back. */
+const DOUBTFUL = "1.9.0-doubtful";
 
 type Config = Record<string, unknown>;
 type Model = Record<string, unknown> & { tracks: Record<string, Record<string, unknown>>; strategy: Record<string, unknown> };
@@ -64,6 +72,8 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     let stack: EngineStack;
     let client: LoopbackClient;
     let prometheus: PrometheusProcess | undefined;
+    let alertmanager: AlertmanagerProcess | undefined;
+    let receiver: StandInServer | undefined;
     let config: Config;
     let routerPort = 0;
     const timings: Record<string, number> = {};
@@ -128,7 +138,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // The model's artifacts, with two more versions for the broken builds below (copies of 1.5.0).
         const artifacts = path.join(stack.dir, "artifacts", MODEL);
         fs.cpSync(path.join(stack.projectDir, model().artifact as string), artifacts, { recursive: true });
-        for (const version of [FAULTY, SMOKE_FAILS]) {
+        for (const version of [FAULTY, SMOKE_FAILS, LEAKY, DOUBTFUL]) {
             // The server checks the artifact is the version it was told to serve.
             const artifact = JSON.parse(fs.readFileSync(path.join(artifacts, "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
             fs.mkdirSync(path.join(artifacts, version));
@@ -149,6 +159,8 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     after(async function () {
         client?.close();
         await prometheus?.stop();
+        await alertmanager?.stop();
+        await receiver?.stop();
         if (shippedDevFile) {
             const now = fs.readFileSync(devFile(), "utf8");
             fs.writeFileSync(devFile(), shippedDevFile);
@@ -164,7 +176,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // Whatever a failed step left behind.
         if (stack && containers().size > 0) await stack.destroy();
         // The prebuilt candidates this test pushed.
-        if (docker) runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':1\\.[67]\\.0-' | xargs -r docker rmi -f`]);
+        if (docker) runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':1\\.[6-9]\\.0-' | xargs -r docker rmi -f`]);
         stack?.cleanup();
         if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
         stopDocker(docker);
@@ -296,6 +308,137 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         config = readConfig();
         assert.equal(model().strategy.abort, true, "the config file holds the rollback");
         await shares("after the automatic rollback (0%)", 0);
+    });
+
+    /** A prebuilt candidate: the 1.5.0 image with its environment changed, pushed to this machine's registry. */
+    const candidateImage = (version: string, env: string) => {
+        const ref = `${docker?.registry}/modelship/${MODEL}:${version}`;
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV ${env}\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], {
+            env: { ...process.env, DOCKER_BUILDKIT: "0" },
+            timeout: 5 * 60_000,
+        });
+        return ref;
+    };
+    /** A real Alertmanager routing to a loopback receiver, started once for the notification tests. */
+    const notifications = async (context: Mocha.Context) => {
+        if (!alertmanager) {
+            const bin = alertmanagerOrSkip(context);
+            receiver = new StandInServer({ status: 200 });
+            await receiver.start();
+            alertmanager = new AlertmanagerProcess();
+            await alertmanager.start(bin, `${receiver.url}/alerts`);
+        }
+        return { alertmanager: alertmanager.url };
+    };
+    /** The rollout alerts the receiver got so far, oldest first. */
+    const delivered = () => (receiver?.received ?? []).flatMap((r) => (JSON.parse(r.text) as AlertmanagerWebhook).alerts.map((alert) => ({ alert, at: r.at })));
+    /** The first alert of this event after the first `skip` ones, polled for at most 30 s. */
+    const deliveredEvent = async (event: string, skip = 0) => {
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+            const found = delivered()
+                .slice(skip)
+                .find((d) => d.alert.labels.event === event);
+            if (found) return found;
+        }
+        assert.fail(`no ${event} alert reached the receiver: ${JSON.stringify(delivered().slice(skip))}`);
+    };
+
+    it("`modelship auto`: a candidate that leaks memory is rolled back by itself as an infrastructure failure, and the rollback reaches a receiver through Alertmanager", async function () {
+        const promBin = prometheusOrSkip(this);
+        const ref = candidateImage(LEAKY, `FAULT_LEAK_BYTES_PER_REQUEST=${LEAK_BYTES_PER_REQUEST}`);
+        const next = structuredClone(config);
+        model(next).tracks.candidate = { version: LEAKY, image: ref, replicas: 1 };
+        model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
+        // A small limit, so that the leak reaches 90% of it within a bake; stable stays far below.
+        model(next).resources = { requests: { cpu: "250m", memory: "64Mi" }, limits: { cpu: "1", memory: "160Mi" } };
+        model(next).analysis = { bakeSeconds: 20, notifications: await notifications(this) };
+        stack.writeConfig(next);
+        const up = await stack.up("a candidate that leaks memory");
+        assert.equal(up.status, 0, up.all);
+        config = next;
+
+        const published = (name: string) => must("docker", ["port", name, "8080/tcp"]).split("\n")[0];
+        await prometheus?.stop();
+        prometheus = new PrometheusProcess();
+        await prometheus.start(promBin, { stable: published(replica("stable", "1.4.0")), candidate: published(replica("candidate", LEAKY)) });
+        const memory = defaultTemplates({ maxErrorRate: 0.01, maxP95LatencyMs: 250 }).find((t) => t.name === "memory")!;
+        const memoryQuery = renderQuery(memory.query, { model: MODEL, track: "candidate", namespace: "", window: "60s" });
+        // When Prometheus first sees the candidate over its memory threshold: the failing signal.
+        let signalMs: number | undefined;
+        let watching = true;
+        const watch = (async () => {
+            for (let polls = 0; watching && polls < 2400 && signalMs === undefined; polls++, await sleep(250)) {
+                const [ratio] = await prometheus.query(memoryQuery).catch(() => []);
+                if (ratio && Number(ratio.value[1]) > memory.max!) signalMs = Date.now();
+            }
+        })();
+        const { load, result } = await loadDuring(client, modelship("auto", "--prometheus", `http://127.0.0.1:${prometheus.port}`));
+        const doneMs = Date.now();
+        watching = false;
+        await watch;
+        assert.equal(result.status, 1, result.all);
+        assert.match(result.stdout, new RegExp(`${MODEL}: ROLLBACK`), result.all);
+        assert.match(result.stdout, /memory: candidate \d+(\.\d+)?% over 90%/, result.all);
+        assert.match(result.stdout, /auto: rolling back: infrastructure: /, result.all);
+        assert.ok(signalMs !== undefined, "Prometheus saw the candidate over 90% of its memory limit");
+        config = readConfig();
+        assert.equal(model().strategy.abort, true, "the config file holds the rollback");
+        const rolledBack = await deliveredEvent("rolled-back");
+        assert.deepEqual(
+            { ...rolledBack.alert.labels },
+            { alertname: "ModelshipRollout", event: "rolled-back", model: MODEL, track: "candidate", environment: STACK, severity: "critical", stack: STACK },
+        );
+        assert.match(rolledBack.alert.annotations.description ?? "", /memory: candidate/);
+        timings["auto: failing memory signal in Prometheus to the rollback update finished"] = doneMs - signalMs;
+        figures.push(
+            `leak: ${result.stdout
+                .split("\n")
+                .filter((l) => /ROLLBACK|memory|rolled back in/.test(l))
+                .join(" | ")}; notification latency, event to receiver ${rolledBack.at - Date.parse(rolledBack.alert.startsAt)} ms; load ${load.samples.length} requests`,
+        );
+        await shares("after the leak's rollback (0%)", 0);
+    });
+
+    it("`modelship auto`: a quality failure pauses for a person and notifies; nothing is rolled back", async function () {
+        const promBin = prometheusOrSkip(this);
+        const ref = candidateImage(DOUBTFUL, "FAULT_ERROR_RATE=0");
+        const next = structuredClone(config);
+        model(next).tracks.candidate = { version: DOUBTFUL, image: ref, replicas: 1 };
+        model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
+        model(next).resources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+        const score = (agg: string) => `sum(rate(modelship_prediction_score_${agg}{model="{{model}}",track="{{track}}"}[{{window}}]))`;
+        model(next).analysis = {
+            bakeSeconds: 20,
+            notifications: await notifications(this),
+            // The mean score must be under half of stable's: a healthy copy of stable's model is not.
+            metrics: [{ name: "mean-score", kind: "quality", query: `${score("sum")} / ${score("count")}`, maxRatioToStable: 0.5, minSamples: 20 }],
+        };
+        stack.writeConfig(next);
+        const up = await stack.up("a candidate in doubt on quality");
+        assert.equal(up.status, 0, up.all);
+        config = next;
+        const before = fs.readFileSync(stack.configFile, "utf8");
+
+        const published = (name: string) => must("docker", ["port", name, "8080/tcp"]).split("\n")[0];
+        await prometheus?.stop();
+        prometheus = new PrometheusProcess();
+        await prometheus.start(promBin, { stable: published(replica("stable", "1.4.0")), candidate: published(replica("candidate", DOUBTFUL)) });
+        const seen = delivered().length;
+        const { result } = await loadDuring(client, modelship("auto", "--prometheus", `http://127.0.0.1:${prometheus.port}`));
+        assert.equal(result.status, 1, result.all);
+        assert.match(result.stdout, /mean score: candidate [\d.]+ over 0\.5x stable/, result.all);
+        assert.match(result.stdout, /auto: paused: .*analysis failed on quality.*onFailure\.quality is pause/, result.all);
+        assert.doesNotMatch(result.stdout, /rolling back/, result.all);
+        assert.equal(fs.readFileSync(stack.configFile, "utf8"), before, "no step was taken: the stack file is as it was");
+        const paused = await deliveredEvent("paused", seen);
+        assert.equal(paused.alert.labels.severity, "warning");
+        assert.match(paused.alert.annotations.description ?? "", /mean score: candidate/);
+        figures.push(
+            `quality: ${result.stdout
+                .split("\n")
+                .filter((l) => /ROLLBACK|mean score|paused/.test(l))
+                .join(" | ")}; notification latency ${paused.at - Date.parse(paused.alert.startsAt)} ms`,
+        );
     });
 
     it("`npm run destroy` leaves no container, network or image of the stack, and an empty state", async () => {

@@ -4,7 +4,8 @@
  * fails half its inferences and adds 50 ms to each; stable is healthy.
  */
 import { strict as assert } from "assert";
-import { judge } from "../../cli/analysis";
+import { judgeMetrics } from "../../components/analysis/metrics-judge";
+import { defaultTemplates, templatesFor } from "../../components/analysis/templates";
 import { PrometheusClient } from "../../cli/prometheus";
 import { countBy, LoopbackClient, runLoad, type LoadResult } from "../support/load";
 import { inferBody, INFER_PATH, INFER_ROUTE, startModelServer, stopAll, type ModelServerProcess, type Track } from "../support/model-server";
@@ -92,15 +93,20 @@ describe("Prometheus scraping real model servers (candidate: 50% errors, +50 ms)
     it("the rollout analysis over this Prometheus: roll back the candidate, with the numbers; hold a model it has no data for", async () => {
         const client = new PrometheusClient(`http://127.0.0.1:${prometheus.port}`);
         const analysis = analysisSchema.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 60, onFailure: "rollback" });
-        const [candidate, stable] = await Promise.all([client.trackHealth("fraud-scorer", "candidate", 60), client.trackHealth("fraud-scorer", "stable", 60)]);
-        const verdict = judge(analysis, candidate, stable);
+        const scope = { model: "fraud-scorer", namespace: "", window: "60s" };
+        const [readings, requests] = await Promise.all([client.readTemplates(templatesFor(analysis), scope), client.requests("fraud-scorer", "candidate", "60s")]);
+        const verdict = judgeMetrics(readings, requests);
         console.log(`measured: analysis of the candidate: ${verdict.decision}: ${verdict.reasons.join("; ")}`);
         assert.equal(verdict.decision, "rollback", verdict.reasons.join("; "));
+        assert.equal(verdict.failedKind, "infrastructure");
         assert.match(verdict.reasons[0], /^error rate: candidate (4\d|5\d)(\.\d+)?% over 1% \(stable 0%\)$/);
-        assert.equal(judge(analysis, stable, candidate).decision, "promote", "stable alone, judged as a candidate, passes");
-        const absent = await client.trackHealth("no-such-model", "candidate", 60);
-        assert.deepEqual(absent, {});
-        assert.equal(judge(analysis, absent, stable).decision, "hold");
+        // Every default template has data from the real servers: the process metrics included.
+        for (const reading of readings) assert.ok(reading.stable !== undefined && reading.candidate !== undefined, `${reading.template.name}: ${JSON.stringify(reading)}`);
+        const swapped = readings.map((r) => ({ template: r.template, candidate: r.stable, stable: r.candidate }));
+        const asCandidate = judgeMetrics(swapped, await client.requests("fraud-scorer", "stable", "60s"));
+        assert.equal(asCandidate.decision, "promote", `stable alone, judged as a candidate, passes: ${asCandidate.reasons.join("; ")}`);
+        const absent = await client.readTemplates(defaultTemplates(analysis), { ...scope, model: "no-such-model" });
+        assert.equal(judgeMetrics(absent, await client.requests("no-such-model", "candidate", "60s")).decision, "hold");
     });
 
     it("p95 latency per track: the candidate at least 50 ms, stable well below", async () => {

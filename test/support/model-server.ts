@@ -32,6 +32,8 @@ export interface Faults {
     slowStartMs?: number;
     /** FAULT_FAIL_ONCE_AT: the inference with this ordinal (1-based) answers 503, no other. */
     failOnceAt?: number;
+    /** FAULT_LEAK_BYTES_PER_REQUEST: memory kept for good by every inference (a leaking version). */
+    leakBytesPerRequest?: number;
 }
 
 export interface ModelServerSpec {
@@ -41,7 +43,12 @@ export interface ModelServerSpec {
     faults?: Faults;
     /** How long the start line and then readiness may take, on top of slowStartMs. */
     startTimeoutMs?: number;
+    /** More environment, e.g. MODELSHIP_SHADOW_COMPARE_URL, or a MODELSHIP_MEMORY_LIMIT_BYTES other than the default. */
+    env?: Readonly<Record<string, string>>;
 }
+
+/** What the deployer sets from the model's default memory limit (512Mi): the memory template's denominator. */
+export const MEMORY_LIMIT_BYTES = 512 * 2 ** 20;
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
@@ -65,6 +72,7 @@ function faultEnv(faults: Faults = {}): Record<string, string> {
     if (faults.latencyMs !== undefined) env.FAULT_LATENCY_MS = String(faults.latencyMs);
     if (faults.slowStartMs !== undefined) env.FAULT_SLOW_START_MS = String(faults.slowStartMs);
     if (faults.failOnceAt !== undefined) env.FAULT_FAIL_ONCE_AT = String(faults.failOnceAt);
+    if (faults.leakBytesPerRequest !== undefined) env.FAULT_LEAK_BYTES_PER_REQUEST = String(faults.leakBytesPerRequest);
     return env;
 }
 
@@ -81,7 +89,9 @@ function serverEnv(spec: ModelServerSpec, root: string): NodeJS.ProcessEnv {
         PORT: "0",
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
         MODELSHIP_ENVIRONMENT: "test",
+        MODELSHIP_MEMORY_LIMIT_BYTES: String(MEMORY_LIMIT_BYTES),
         ...faultEnv(spec.faults),
+        ...spec.env,
     };
 }
 

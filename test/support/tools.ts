@@ -1,5 +1,5 @@
 /**
- * Tests that need an outside tool (hadolint, promtool, nginx, Prometheus) run it when it is installed, skip when it
+ * Tests that need an outside tool (hadolint, promtool, nginx, Prometheus, Alertmanager) run it when it is installed, skip when it
  * is not, and fail instead when CI says it must be there (MODELSHIP_REQUIRE_<X>=1).
  */
 import { strict as assert } from "assert";
@@ -37,15 +37,22 @@ export function isExecutable(file: string): boolean {
     }
 }
 
-/** A server binary from Debian, which may sit outside PATH (/usr/sbin). */
+/** A server binary from Debian, which may sit outside PATH (/usr/sbin), or one the toolchain scripts build. */
 export interface SystemBinary {
     name: string;
+    /** Where it is installed besides PATH: Debian's path, or the toolchain cache's bin folder. */
     debianPath: string;
     requiredBy: string;
 }
 
 export const NGINX: SystemBinary = { name: "nginx", debianPath: "/usr/sbin/nginx", requiredBy: TEST_ENV.requireNginx };
 export const PROMETHEUS: SystemBinary = { name: "prometheus", debianPath: "/usr/bin/prometheus", requiredBy: TEST_ENV.requirePrometheus };
+
+/** The toolchain scripts' bin folder: $MODELSHIP_TOOLCHAIN_BIN, else toolchain/bin in the cache. */
+const TOOLCHAIN_BIN = process.env[TEST_ENV.toolchainBin] ?? path.join(process.env[TEST_ENV.cache] ?? "/var/cache/modelship", "toolchain", "bin");
+
+/** Built by scripts/alertmanager-toolchain.sh at ALERTMANAGER_VERSION (scripts/versions.sh). */
+export const ALERTMANAGER: SystemBinary = { name: "alertmanager", debianPath: path.join(TOOLCHAIN_BIN, "alertmanager"), requiredBy: TEST_ENV.requireAlertmanager };
 
 /** The binary at its Debian path, else the first on PATH. */
 export function findBinary(binary: SystemBinary): string | undefined {

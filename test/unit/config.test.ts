@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { quantityBytes } from "../../components/config/schema";
 import fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
@@ -536,5 +537,14 @@ describe("config", () => {
             const raw = namespaceValues({ "modelship:environment": "dev", "modelship:targets": '{"local":{"type":"docker"}}', "aws:region": "us-east-1" });
             assert.deepEqual(raw, { environment: "dev", targets: { local: { type: "docker" } } });
         });
+    });
+});
+
+describe("memory quantities in bytes", () => {
+    it("reads binary and decimal suffixes as Kubernetes does", () => {
+        assert.equal(quantityBytes("512Mi"), 536_870_912);
+        assert.equal(quantityBytes("1.5Gi"), 1_610_612_736);
+        assert.equal(quantityBytes("500M"), 500_000_000);
+        assert.equal(quantityBytes("64"), 64);
     });
 });

@@ -48,6 +48,11 @@ function checkNginxConf(conf: string, plan: TrafficPlan): void {
     for (const track of plan.tracks) assert.match(conf, new RegExp(`upstream ${plan.model.replace(/-/g, "_")}_${track.track} \\{`));
 }
 
+/** Stable sends its answers to the candidate exactly while the plan mirrors to the candidate. */
+function shadowCompares(plan: TrafficPlan, track: string): boolean {
+    return track === "stable" && (trackPlan(plan, "candidate")?.mirrorPercent ?? 0) > 0;
+}
+
 function checkKubernetesTracks(resources: RecordedResource[], plan: TrafficPlan): void {
     for (const track of plan.tracks) {
         const name = `${plan.model}-${track.track}`;
@@ -58,6 +63,10 @@ function checkKubernetesTracks(resources: RecordedResource[], plan: TrafficPlan)
         assert.equal(at<Record<string, string>>(deployment, "spec.template.metadata.labels")["modelship.dev/track"], track.track);
         named(resources, T.service, name);
         named(resources, T.pdb, name);
+        const env = at<Array<{ name: string; value?: string }>>(deployment, "spec.template.spec.containers")
+            .flatMap((c) => (c as { env?: Array<{ name: string; value?: string }> }).env ?? [])
+            .find((e) => e.name === "MODELSHIP_SHADOW_COMPARE_URL");
+        assert.deepEqual(env?.value, shadowCompares(plan, track.track) ? `http://${plan.model}-candidate.models.svc.cluster.local:80` : undefined, `${name}: the shadow compare URL`);
     }
     assert.equal(ofType(resources, T.deployment).filter((d) => d.name.startsWith(`${plan.model}-`)).length, plan.tracks.length);
 }
@@ -74,6 +83,11 @@ const docker: TargetCase = {
             for (const c of containers) {
                 assert.ok(at<string[]>(c, "envs").includes(`MODEL_TRACK=${track.track}`));
                 assert.ok(at<string[]>(c, "envs").includes(`MODEL_VERSION=${track.version}`));
+                // The model's default memory limit, 512Mi, is what the analysis judges resident memory against.
+                assert.ok(at<string[]>(c, "envs").includes("MODELSHIP_MEMORY_LIMIT_BYTES=536870912"));
+                const compare = at<string[]>(c, "envs").find((e) => e.startsWith("MODELSHIP_SHADOW_COMPARE_URL="));
+                assert.equal(compare !== undefined, shadowCompares(plan, track.track), `${c.name}: ${compare}`);
+                if (compare) assert.match(compare, /^MODELSHIP_SHADOW_COMPARE_URL=http:\/\/dev-fraud-scorer-candidate-1\.5\.0-0:8080$/);
             }
         }
         const router = named(resources, T.container, "router");

@@ -107,8 +107,13 @@ describe("kubernetes workload objects", () => {
         assert.equal(deployment.spec.replicas, 3);
     });
 
+    it("tells the server its own memory limit from the pod's, for the analysis' memory template", () => {
+        const limit = container.env.find((e) => e.name === "MODELSHIP_MEMORY_LIMIT_BYTES");
+        assert.deepEqual(limit, { name: "MODELSHIP_MEMORY_LIMIT_BYTES", valueFrom: { resourceFieldRef: { containerName: "model-server", resource: "limits.memory" } } });
+    });
+
     it("tells the server its model, version, track and artifact", () => {
-        const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+        const env = Object.fromEntries(container.env.map((e) => [e.name, "value" in e ? e.value : undefined]));
         assert.equal(env.MODEL_NAME, "fraud-scorer");
         assert.equal(env.MODEL_VERSION, "1.4.0");
         assert.equal(env.MODEL_TRACK, "stable");
@@ -152,7 +157,9 @@ describe("kubernetes workload objects", () => {
         }).spec.template.spec;
         const command = spec.initContainers[0].command;
         assert.equal(command[command.indexOf("--version") + 1], "1.5.0");
-        assert.equal(spec.containers[0].env.find((e) => e.name === "MODEL_VERSION")?.value, "1.5.0");
+        const version = spec.containers[0].env.find((e) => e.name === "MODEL_VERSION");
+        assert.ok(version && "value" in version);
+        assert.equal(version.value, "1.5.0");
     });
 
     describe("how the fetch-artifact init container reaches the store", () => {
@@ -163,7 +170,7 @@ describe("kubernetes workload objects", () => {
             const object = deploymentWith(overrides);
             return { annotations: object.spec.template.metadata.annotations as Record<string, string>, spec: object.spec.template.spec };
         };
-        const envOf = (c: { env?: Array<{ name: string; value: string }> }) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+        const envOf = (c: { env?: Array<{ name: string; value?: string }> }) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
         const AWS_KEYS = /^AWS_/;
 
         it("the store's endpoints and region reach the initializer as the SDK's variables, and no other container", () => {

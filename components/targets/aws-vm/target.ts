@@ -8,6 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { quantityBytes } from "../../config/schema";
 import type { AnalysisConfig } from "../../config/schema";
 import type { AwsVmTargetConfig } from "./config";
 import { awsScope } from "../../aws-scope";
@@ -219,13 +220,21 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             },
             { parent },
         );
-        const userData = pulumi
-            .all([this.scope, image.ref])
-            .apply(([scope, ref]) =>
-                Buffer.from(
-                    userDataScript({ region: scope.region, environment, model: model.name, track, image: ref, artifact: shared.artifact, port: model.config.port, logGroup: shared.logGroup }),
-                ).toString("base64"),
-            );
+        const userData = pulumi.all([this.scope, image.ref]).apply(([scope, ref]) =>
+            Buffer.from(
+                userDataScript({
+                    region: scope.region,
+                    environment,
+                    model: model.name,
+                    track,
+                    image: ref,
+                    artifact: shared.artifact,
+                    port: model.config.port,
+                    logGroup: shared.logGroup,
+                    ...(model.config.resources.limits.memory !== undefined ? { memoryLimitBytes: quantityBytes(model.config.resources.limits.memory) } : {}),
+                }),
+            ).toString("base64"),
+        );
         const launchTemplate = new aws.ec2.LaunchTemplate(
             name,
             {

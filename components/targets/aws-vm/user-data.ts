@@ -23,6 +23,8 @@ export interface UserDataArgs {
     model: string;
     /** The track the instance serves: its version and feature flags. */
     track: TrackPlan;
+    /** The model's memory limit in bytes, which the server's resident memory is judged against. */
+    memoryLimitBytes?: number;
     /** A reference by digest: the instance runs exactly the reviewed image. */
     image: string;
     /** Where the instance's role reads the model's files from, checksum verified by the image's fetch-artifact. */
@@ -36,7 +38,14 @@ export interface UserDataArgs {
 export function userDataScript(args: UserDataArgs): string {
     const hostDir = `${HOST_MODEL_DIR}/${args.model}`;
     const version = args.track.version;
-    const env = modelServerEnv({ model: args.model, environment: args.environment, artifact: `${MODEL_MOUNT_DIR}/${args.model}`, port: args.port, track: args.track });
+    const env = modelServerEnv({
+        model: args.model,
+        environment: args.environment,
+        artifact: `${MODEL_MOUNT_DIR}/${args.model}`,
+        port: args.port,
+        track: args.track,
+        ...(args.memoryLimitBytes !== undefined ? { memoryLimitBytes: args.memoryLimitBytes } : {}),
+    });
     const registry = args.image.split("/")[0];
     const logging = ["--log-driver", "awslogs", "--log-opt", `awslogs-region=${args.region}`, "--log-opt", `awslogs-group=${args.logGroup}`];
     const source = `s3://${args.artifact.bucket}/${args.artifact.prefix}`;

@@ -8,7 +8,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "./config";
-import { fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
+import { quantityBytes } from "../../config/schema";
+import { comparesWithCandidate, fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
 import { localSmokeGate } from "../../gates/model-gates";
 import { routeDependencies, nginxRoutes, type AddressedBackend, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget } from "../../target";
@@ -16,7 +17,7 @@ import { renderBootstrapNginxConf, renderNginxConf } from "../../traffic/nginx";
 import { plansAnnotation, PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
 import { shellQuote } from "../../shell";
-import type { TrackPlan } from "../../traffic/types";
+import { trackPlan, type TrackPlan } from "../../traffic/types";
 import { COMPONENT_TYPES } from "../../type-tokens";
 
 export const ROUTER_PORT = 8080;
@@ -142,7 +143,19 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const imageRef = image.builtLocally ? image.ref : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
         const held = image.builtLocally ? [localImage(`${trackName(model.name, track.track)}-local-image`, image.ref, parent)] : [];
         const port = model.config.port;
-        const env = modelServerEnv({ model: model.name, environment, artifact: `${MODEL_MOUNT_DIR}/${model.name}`, port, track });
+        const memory = model.config.resources.limits.memory;
+        const candidate = trackPlan(model.plan, "candidate");
+        // The candidate's first replica pairs stable's answers with its own: a random sample of the mirrored requests.
+        const compareWith = candidate && comparesWithCandidate(model.plan, track) ? { shadowCompareUrl: `http://${containerAlias(environment, model.name, candidate, 0)}:${port}` } : {};
+        const env = modelServerEnv({
+            model: model.name,
+            environment,
+            artifact: `${MODEL_MOUNT_DIR}/${model.name}`,
+            port,
+            track,
+            ...(memory !== undefined ? { memoryLimitBytes: quantityBytes(memory) } : {}),
+            ...compareWith,
+        });
         const artifact = fetchedArtifact({ environment, model: model.name, track, artifact: model.config.artifact, image: imageRef }, { parent, dependsOn: held });
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {

@@ -22,6 +22,7 @@ import { COMPONENT_TYPES } from "../../type-tokens";
 import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
 import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
+import { comparesWithCandidate } from "../../model-server-env";
 
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
@@ -193,6 +194,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
                 serviceAccountName: model.name,
                 artifactStore: config.artifactStore,
                 ...(arn !== undefined ? { roleArn: arn } : {}),
+                ...(comparesWithCandidate(model.plan, track) ? { shadowCompareUrl: `http://${serviceHost(trackName(model.name, "candidate"), config.namespace)}:${SERVICE_PORT}` } : {}),
             }),
         );
         // The provider waits for the rollout; a version that never becomes ready fails the update here, before the route.

@@ -5,7 +5,7 @@
 import type { DependencyConfig, GpuConfig, ModelConfig } from "../../config/schema";
 import type { ArtifactStoreConfig } from "./config";
 import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
-import { fetchArtifactCommand, LIVE_PATH, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
+import { fetchArtifactCommand, LIVE_PATH, MEMORY_LIMIT_ENV, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
 import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
 import type { PoolUpdate, TrackPlan } from "../../traffic/types";
 import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
@@ -38,6 +38,8 @@ export interface TrackWorkloadArgs {
     artifactStore: ArtifactStoreConfig;
     /** The role the pods' web identity assumes to read the artifact; none: the environment's credentials. */
     roleArn?: string;
+    /** Stable during a shadow rollout: the candidate's Service, where the servers send their answers for comparison. */
+    shadowCompareUrl?: string;
 }
 
 interface VolumeMount {
@@ -120,7 +122,14 @@ export function deploymentObject(args: TrackWorkloadArgs) {
     const labels = trackLabels(args.environment, model, track.track, track.version);
     // The server reads the artifact the initializer wrote: nothing in a pod reads config.artifact itself.
     const artifactDir = `${MODEL_MOUNT_DIR}/${model}`;
-    const env = modelServerEnv({ model, environment: args.environment, artifact: artifactDir, port: config.port, track });
+    const env = modelServerEnv({
+        model,
+        environment: args.environment,
+        artifact: artifactDir,
+        port: config.port,
+        track,
+        ...(args.shadowCompareUrl !== undefined ? { shadowCompareUrl: args.shadowCompareUrl } : {}),
+    });
     const access = artifactAccess({
         store: args.artifactStore,
         ...(args.roleArn !== undefined ? { roleArn: args.roleArn } : {}),
@@ -178,7 +187,11 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                             // A server that exits at start (a bad setting) leaves its last log lines as the reason.
                             terminationMessagePolicy: "FallbackToLogsOnError" as const,
                             ports: [{ name: "http", containerPort: config.port }],
-                            env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+                            env: [
+                                ...Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+                                // The pod's own limit, however it was set (the model's resources or a LimitRange).
+                                { name: MEMORY_LIMIT_ENV, valueFrom: { resourceFieldRef: { containerName: MODEL_SERVER_CONTAINER, resource: "limits.memory" } } },
+                            ],
                             // Startup allows a slow model load (up to 5 minutes) before liveness can restart the pod.
                             startupProbe: httpProbe(READY_PATH, 5, 60),
                             readinessProbe: httpProbe(READY_PATH, 5, 3),

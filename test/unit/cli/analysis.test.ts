@@ -1,54 +1,13 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { judge, MIN_REQUESTS, type TrackHealth } from "../../../cli/analysis";
 import { nextAction } from "../../../cli/auto";
+import { defaultTemplates } from "../../../components/analysis/templates";
 import { analysisSchema } from "../../../components/config/analysis";
-import { PrometheusClient, PrometheusError } from "../../../cli/prometheus";
+import { PrometheusClient, PrometheusError, TemplateError } from "../../../cli/prometheus";
 import { freePort } from "../../support/http";
 
 const ROLLBACK = { infrastructure: "rollback", quality: "rollback" } as const;
-const ANALYSIS = analysisSchema.parse({ maxErrorRate: 0.01, maxP95LatencyMs: 250, bakeSeconds: 300, onFailure: "rollback" });
-const HEALTHY: TrackHealth = { requests: 1200, errorRate: 0.002, p95Ms: 80 };
-
-describe("rollout analysis (pure)", () => {
-    it("promotes a candidate under every threshold over enough requests, with the numbers", () => {
-        const verdict = judge(ANALYSIS, { requests: 600, errorRate: 0.004, p95Ms: 120.25 }, HEALTHY);
-        assert.equal(verdict.decision, "promote");
-        assert.deepEqual(verdict.reasons, ["error rate 0.4% within 1%", "p95 latency 120.3 ms within 250.0 ms", "over 600 requests"]);
-    });
-
-    it("rolls back a candidate over a threshold that stable is under, naming both", () => {
-        const errors = judge(ANALYSIS, { requests: 600, errorRate: 0.052, p95Ms: 90 }, HEALTHY);
-        assert.equal(errors.decision, "rollback");
-        assert.equal(errors.reasons[0], "error rate: candidate 5.2% over 1% (stable 0.2%)");
-        const slow = judge(ANALYSIS, { requests: 600, errorRate: 0, p95Ms: 410 }, HEALTHY);
-        assert.equal(slow.decision, "rollback");
-        assert.equal(slow.reasons[0], "p95 latency: candidate 410.0 ms over 250.0 ms (stable 80.0 ms)");
-    });
-
-    it("holds, never promotes, on no data: no requests, or no latency figure", () => {
-        assert.equal(judge(ANALYSIS, {}, HEALTHY).decision, "hold");
-        assert.match(judge(ANALYSIS, { requests: 0 }, HEALTHY).reasons[0], /no data: the candidate served no requests/);
-        const noLatency = judge(ANALYSIS, { requests: 600, errorRate: 0 }, HEALTHY);
-        assert.deepEqual(noLatency, { decision: "hold", reasons: ["no data for the candidate's p95 latency"] });
-        assert.equal(judge(ANALYSIS, { requests: 600, errorRate: Number.NaN, p95Ms: 10 }, HEALTHY).decision, "hold");
-    });
-
-    it("holds on too few requests, whether they look good or bad", () => {
-        const few = MIN_REQUESTS - 1;
-        assert.match(judge(ANALYSIS, { requests: few, errorRate: 0, p95Ms: 10 }, HEALTHY).reasons[0], new RegExp(`only ${few} requests .*too few to call the candidate healthy`));
-        const bad = judge(ANALYSIS, { requests: few, errorRate: 1, p95Ms: 10 }, HEALTHY);
-        assert.equal(bad.decision, "hold");
-        assert.match(bad.reasons.at(-1)!, /too few to judge/);
-    });
-
-    it("holds when stable is over the same threshold: a shared cause is not the candidate's fault", () => {
-        const verdict = judge(ANALYSIS, { requests: 600, errorRate: 0.2, p95Ms: 90 }, { requests: 6000, errorRate: 0.18, p95Ms: 85 });
-        assert.equal(verdict.decision, "hold");
-        assert.match(verdict.reasons[0], /candidate 20% and stable 18% both over 1%: a shared cause/);
-    });
-});
 
 describe("the Prometheus client against a stand-in API", () => {
     let server: http.Server;
@@ -97,14 +56,39 @@ describe("the Prometheus client against a stand-in API", () => {
         assert.throws(() => new PrometheusClient("prometheus:9090"), /is not an http\(s\) URL/);
     });
 
-    it("asks for a track's requests, error rate and p95 over the bake window, with the alert rules' selectors", async () => {
+    it("evaluates each template per track with its placeholders filled, and the sample size with the alert rules' selectors", async () => {
         const client = new PrometheusClient(base);
         queries.length = 0;
         answer = { status: 200, body: vector("0.1") };
-        const health = await client.trackHealth("fraud-scorer", "candidate", 300);
-        assert.deepEqual(health, { requests: 0, errorRate: 0.1, p95Ms: 100 });
+        const [errorRate] = defaultTemplates({ maxErrorRate: 0.01, maxP95LatencyMs: 250 });
+        const readings = await client.readTemplates([errorRate], { model: "fraud-scorer", namespace: "models", window: "300s" });
+        assert.deepEqual(readings, [{ template: errorRate, candidate: 0.1, stable: 0.1 }]);
+        assert.equal(await client.requests("fraud-scorer", "candidate", "300s"), 0);
         assert.equal(queries.length, 3);
-        for (const q of queries) assert.match(q, /model="fraud-scorer",track="candidate",route=~".+"\}\[300s\]/);
+        for (const q of queries) assert.doesNotMatch(q, /\{\{/);
+        assert.match(queries[0], /model="fraud-scorer",track="candidate",route=~".+"\}\[300s\]/);
+        assert.match(queries[1], /model="fraud-scorer",track="stable",route=~".+"\}\[300s\]/);
+    });
+
+    it("a template Prometheus rejects, or that yields several series, is an error naming the template, not no data", async () => {
+        const client = new PrometheusClient(base);
+        const template = { name: "drift", kind: "quality" as const, query: 'sum(rate(x{model="{{model}}"}[{{window}}]', max: 1, minSamples: 0, unit: "number" as const };
+        answer = { status: 400, body: JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error: unclosed left parenthesis" }) };
+        await assert.rejects(
+            client.readTemplates([template], { model: "m", namespace: "", window: "60s" }),
+            (e: unknown) => e instanceof TemplateError && /^metric template drift: Prometheus refused the query \(400\): parse error/.test(e.message),
+        );
+        answer = { status: 200, body: vector("1", "2", "3") };
+        await assert.rejects(
+            client.readTemplates([template], { model: "m", namespace: "", window: "60s" }),
+            /^TemplateError: metric template drift: expected one series from the query, got 3: aggregate it/,
+        );
+        // Unreachable is Prometheus's problem, not the template's.
+        const port = await freePort();
+        await assert.rejects(
+            new PrometheusClient(`http://127.0.0.1:${port}`).readTemplates([template], { model: "m", namespace: "", window: "60s" }),
+            (e: unknown) => e instanceof PrometheusError && !(e instanceof TemplateError),
+        );
     });
 });
 
@@ -126,5 +110,17 @@ describe("auto: what to do after an analysis", () => {
         const paused = nextAction(rollbackJ, 0, { infrastructure: "pause", quality: "pause" });
         assert.equal(paused.kind, "pause");
         assert.match((paused as { reason: string }).reason, /analysis\.onFailure\.infrastructure is pause: the rollout stays where it is/);
+    });
+
+    it("by default, an infrastructure failure rolls back by itself and a quality failure pauses for a person, with the numbers", () => {
+        const defaults = analysisSchema.parse({}).onFailure;
+        assert.deepEqual(defaults, { infrastructure: "rollback", quality: "pause" });
+        const broken = nextAction({ ...rollbackJ, failedKind: "infrastructure" }, 0, defaults);
+        assert.deepEqual(broken, { kind: "rollback", reason: "infrastructure: error rate: candidate 50% over 1%" });
+        const doubtful = nextAction({ decision: "rollback", reasons: ["A/B: candidate 48.0% correct vs stable 55.0%"], failedKind: "quality" }, 0, defaults);
+        assert.equal(doubtful.kind, "pause");
+        assert.match((doubtful as { reason: string }).reason, /analysis failed on quality \(A\/B: candidate 48\.0% correct vs stable 55\.0%\); analysis\.onFailure\.quality is pause/);
+        // The earlier single value still applies to both kinds.
+        assert.deepEqual(analysisSchema.parse({ onFailure: "pause" }).onFailure, { infrastructure: "pause", quality: "pause" });
     });
 });
