@@ -28,8 +28,10 @@ export class Metrics {
     private readonly scores: Histogram;
 
     /**
-     * @param zeroRoutes routes whose error series exist from the start at 0: a healthy track then
-     *   has an error rate of 0 in PromQL rather than no series at all.
+     * @param zeroRoutes routes whose error, answered (200) and duration series exist from the start at 0: a
+     *   healthy track then has an error rate of 0 in PromQL rather than no series at all, and
+     *   requests answered before the first scrape still count in increase(), which reads a series'
+     *   first sample as its start.
      * @param memoryLimitBytes the container's memory limit (src/memory-limit.ts); no gauge when unknown.
      */
     constructor(
@@ -77,7 +79,11 @@ export class Metrics {
                 registers: [this.registry],
             }).set(memoryLimitBytes);
         }
-        for (const route of zeroRoutes) this.errors.inc({ ...this.identity, route }, 0);
+        for (const route of zeroRoutes) {
+            this.errors.inc({ ...this.identity, route }, 0);
+            this.requests.inc({ ...this.identity, route, code: "200" }, 0);
+            this.duration.zero({ ...this.identity, route });
+        }
         this.setReady(false);
     }
 

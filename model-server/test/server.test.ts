@@ -323,13 +323,15 @@ describe("model server process: start-up, faults and flags", function () {
         assert.equal(sample(metrics, "modelship_request_errors_total", { ...labels, route: "/v2/models/:name" }), undefined);
     });
 
-    it("exports every inference route's error series at 0 from the start, so a healthy track's error rate is 0, not absent", async () => {
+    it("exports every inference route's error and answered series at 0 from the start: a healthy track's error rate is 0, and a burst before the first scrape still counts in increase()", async () => {
         const server = await startServer();
         await waitForStatus(server.base, "/v2/health/ready", 200);
         const metrics = (await request(server.base, "GET", "/metrics")).text;
         const labels = { model: "fraud-scorer", version: "1.4.0", track: "stable" };
         for (const route of ["/v2/models/:name/infer", "/v2/models/:name/versions/:version/infer", "/v1/models/:name:predict"]) {
             assert.equal(sample(metrics, "modelship_request_errors_total", { ...labels, route }), 0, route);
+            assert.equal(sample(metrics, "modelship_requests_total", { ...labels, route, code: "200" }), 0, route);
+            assert.equal(sample(metrics, "modelship_request_duration_seconds_count", { ...labels, route }), 0, route);
         }
     });
 

@@ -53,26 +53,6 @@ async function scrapeAll(prometheus: PrometheusProcess, bin: string, targets: Re
     await prometheus.waitUntil(async () => (await scalarOf(prometheus, 'sum(up{job="modelship"})')) === n, 20000, `all ${n} targets up`);
 }
 
-/**
- * One inference per server (no request id: nothing to pair or give feedback to), then a scrape of
- * it. A counter series born between two scrapes loses its first value to increase(): a burst
- * that fits within one scrape interval would read as no requests at all.
- */
-async function warmUp(prometheus: PrometheusProcess, servers: readonly (readonly [string, ModelServerProcess])[]): Promise<void> {
-    await Promise.all(
-        servers.map(async ([name, server]) => {
-            const client = new LoopbackClient(server.port, 1);
-            try {
-                await infer(client, name, [0, 0, 0, 0]);
-            } finally {
-                client.close();
-            }
-        }),
-    );
-    const born = `count(modelship_requests_total{route="${INFER_ROUTE}"})`;
-    await prometheus.waitUntil(async () => (await scalarOf(prometheus, born)) === servers.length, 10000, `the inference series of ${servers.length} servers`);
-}
-
 describe("rollout analysis on real model servers and Prometheus", function () {
     this.timeout(240000);
     const prometheus = new PrometheusProcess();
@@ -121,10 +101,6 @@ describe("rollout analysis on real model servers and Prometheus", function () {
                 servers[s.model] = { stable, candidate };
             }
             await scrapeAll(prometheus, bin, Object.fromEntries(SCENARIOS.flatMap((s) => TRACKS.map((t) => [`${s.model}-${t}`, servers[s.model][t]]))));
-            await warmUp(
-                prometheus,
-                SCENARIOS.flatMap((s) => TRACKS.map((t) => [s.model, servers[s.model][t]] as const)),
-            );
         });
         after(stopBlock);
 
@@ -229,10 +205,6 @@ describe("rollout analysis on real model servers and Prometheus", function () {
             const routes = Object.keys(CASES).map((name) => ({ plan: planTraffic(name, model), backends: { stable: [servers[name].stable.address], candidate: [servers[name].candidate.address] } }));
             await nginx.start(nginxBin, routes);
             await scrapeAll(prometheus, prometheusBin, Object.fromEntries(Object.keys(CASES).flatMap((name) => TRACKS.map((t) => [`${name}-${t}`, servers[name][t]]))));
-            await warmUp(
-                prometheus,
-                Object.keys(CASES).flatMap((name) => TRACKS.map((t) => [name, servers[name][t]] as const)),
-            );
         });
         after(async () => {
             await nginx.stop();
@@ -333,7 +305,6 @@ describe("rollout analysis on real model servers and Prometheus", function () {
             const env = { MODELSHIP_MEMORY_LIMIT_BYTES: String(limit), FAULT_LEAK_BYTES_PER_REQUEST: String(LEAK_BYTES_PER_REQUEST) };
             servers.candidate = await startModelServer({ track: "candidate", version: "1.5.0", env });
             await scrapeAll(prometheus, bin, servers);
-            await warmUp(prometheus, [[MODEL, servers.stable]]);
         });
         after(stopBlock);
 
