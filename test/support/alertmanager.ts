@@ -3,6 +3,7 @@
  * one instance (no cluster), routing every alert at once to a webhook receiver the test runs,
  * with its config and state in a temporary folder.
  */
+import { stopChild } from "./child";
 import { strict as assert } from "assert";
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -96,13 +97,7 @@ export class AlertmanagerProcess {
     }
 
     async stop(): Promise<void> {
-        const child = this.child;
-        if (child && child.exitCode === null && child.signalCode === null) {
-            const exited = new Promise((resolve) => child.once("exit", resolve));
-            child.kill("SIGTERM");
-            await Promise.race([exited, sleep(5000)]);
-            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-        }
+        await stopChild(this.child);
         if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

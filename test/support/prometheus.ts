@@ -2,6 +2,7 @@
  * Debian's Prometheus on a free loopback port for tests, scraping the model servers given to it
  * every second, with its config and TSDB in a temporary folder.
  */
+import { stopChild } from "./child";
 import { strict as assert } from "assert";
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -83,13 +84,7 @@ export class PrometheusProcess {
 
     async stop(): Promise<void> {
         this.client?.close();
-        const child = this.child;
-        if (child && child.exitCode === null && child.signalCode === null) {
-            const exited = new Promise((resolve) => child.once("exit", resolve));
-            child.kill("SIGTERM");
-            await Promise.race([exited, sleep(5000)]);
-            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-        }
+        await stopChild(this.child);
         if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
     }
 

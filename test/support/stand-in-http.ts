@@ -79,3 +79,16 @@ export class StandInServer {
         await new Promise((resolve) => this.server.close(resolve));
     }
 }
+
+/** A maker of stand-ins for one describe block: every stand-in it made is stopped after each test. */
+export function standInServers(): (answer?: StandInAnswer) => Promise<StandInServer> {
+    const servers: StandInServer[] = [];
+    afterEach(async () => {
+        await Promise.all(servers.splice(0).map((s) => s.stop()));
+    });
+    return async (answer) => {
+        const server = await new StandInServer(answer).start();
+        servers.push(server);
+        return server;
+    };
+}

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { ALERT_DURATION_MS, formatNotifyResult, notify, toAlert, type PostableAlert, type RolloutEvent } from "../../../cli/notify";
 import { freePort } from "../../support/http";
-import { StandInServer } from "../../support/stand-in-http";
+import { standInServers } from "../../support/stand-in-http";
 
 const AT = new Date("2026-12-02T21:00:00.000Z");
 
@@ -27,15 +27,7 @@ const ROLLED_BACK: RolloutEvent = {
 };
 
 describe("notify: rollout events to Alertmanager and a webhook", () => {
-    const servers: StandInServer[] = [];
-    const standIn = async (answer?: ConstructorParameters<typeof StandInServer>[0]) => {
-        const server = await new StandInServer(answer).start();
-        servers.push(server);
-        return server;
-    };
-    afterEach(async () => {
-        await Promise.all(servers.splice(0).map((s) => s.stop()));
-    });
+    const standIn = standInServers();
 
     it("makes one postable alert with the routing labels, the numbers in the annotations, and an end 5 minutes on", () => {
         const alert = toAlert(ROLLED_BACK);

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { callWebhooks, type WebhookPayload, type WebhookRequest } from "../../../cli/webhooks";
 import { webhookSchema, type WebhookConfig } from "../../../components/config/analysis";
 import { freePort } from "../../support/http";
-import { StandInServer } from "../../support/stand-in-http";
+import { standInServers } from "../../support/stand-in-http";
 
 const PAYLOAD: WebhookPayload = { model: "fraud-detector", stack: "prod", environment: "production", version: "1.4.0", step: "canary 25%" };
 
@@ -11,15 +11,7 @@ function hook(fields: { name: string; url: string } & Partial<Omit<WebhookConfig
 }
 
 describe("webhooks: called before each step and during the bake", () => {
-    const servers: StandInServer[] = [];
-    const standIn = async (answer?: ConstructorParameters<typeof StandInServer>[0]) => {
-        const server = await new StandInServer(answer).start();
-        servers.push(server);
-        return server;
-    };
-    afterEach(async () => {
-        await Promise.all(servers.splice(0).map((s) => s.stop()));
-    });
+    const standIn = standInServers();
 
     it('no hooks of that kind is no objection: promote, "no webhooks", nothing called', async () => {
         const bakeOnly = await standIn();
