@@ -83,7 +83,7 @@ export function describeJudgement(judgement: Judgement): string[] {
 /** The event as the one alert posted to Alertmanager. */
 export function toAlert(event: RolloutEvent): PostableAlert {
     const description = [event.summary, ...(event.judgement ? describeJudgement(event.judgement) : [])].join("\n");
-    const annotations: Record<string, string> = { summary: event.summary, description, version: event.version };
+    const annotations: Record<string, string> = { summary: event.summary, description };
     if (event.judgement) annotations.decision = event.judgement.decision;
     return {
         labels: {
@@ -94,6 +94,9 @@ export function toAlert(event: RolloutEvent): PostableAlert {
             environment: event.environment,
             severity: event.severity,
             stack: event.stack,
+            // A label, not an annotation: Alertmanager takes alerts with the same labels for one, so
+            // a second version's pause within the first one's five minutes would never be sent.
+            version: event.version,
         },
         annotations,
         startsAt: event.at.toISOString(),

@@ -34,9 +34,9 @@ const CONCURRENCY = 8;
 const FAULTY = "1.6.0-faulty";
 /** A candidate that fails every inference. */
 const SMOKE_FAILS = "1.7.0-smoke-fails";
-/** A candidate that keeps 128 KiB of every inference: its memory climbs to its limit under load. */
+/** A candidate that keeps 1 MiB of every inference: its memory climbs to its limit (the model's default, 512Mi) under load. */
 const LEAKY = "1.8.0-leaky";
-const LEAK_BYTES_PER_REQUEST = 128 * 1024;
+const LEAK_BYTES_PER_REQUEST = 2 ** 20;
 /** A healthy candidate judged by a quality metric it fails: a person decides, nothing rolls back. */
 const DOUBTFUL = "1.9.0-doubtful";
 
@@ -310,10 +310,14 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         await shares("after the automatic rollback (0%)", 0);
     });
 
-    /** A prebuilt candidate: the 1.5.0 image with its environment changed, pushed to this machine's registry. */
+    /**
+     * A prebuilt candidate: stable's image (the only build still on the engine by now: the stack
+     * removed 1.5.0's when the faulty candidate replaced it) with its environment changed, pushed
+     * to this machine's registry. The version it serves comes from the stack, not the image.
+     */
     const candidateImage = (version: string, env: string) => {
         const ref = `${docker?.registry}/modelship/${MODEL}:${version}`;
-        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.5.0\\nENV ${env}\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], {
+        must("bash", ["-c", `printf 'FROM modelship/${MODEL}:1.4.0\\nENV ${env}\\n' | docker build -q -t ${ref} - && docker push -q ${ref}`], {
             env: { ...process.env, DOCKER_BUILDKIT: "0" },
             timeout: 5 * 60_000,
         });
@@ -349,8 +353,6 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const next = structuredClone(config);
         model(next).tracks.candidate = { version: LEAKY, image: ref, replicas: 1 };
         model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
-        // A small limit, so that the leak reaches 90% of it within a bake; stable stays far below.
-        model(next).resources = { requests: { cpu: "250m", memory: "64Mi" }, limits: { cpu: "1", memory: "160Mi" } };
         // A bake webhook (a load test's trigger, say) is called while the candidate bakes; it answers 200: no objection.
         const hook = await new StandInServer({ status: 200, body: '{"started": true}' }).start();
         model(next).analysis = { bakeSeconds: 20, notifications: await notifications(this), webhooks: [{ name: "load-test", url: `${hook.url}/bake`, when: "bake", timeoutSeconds: 10 }] };
@@ -388,7 +390,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const rolledBack = await deliveredEvent("rolled-back");
         assert.deepEqual(
             { ...rolledBack.alert.labels },
-            { alertname: "ModelshipRollout", event: "rolled-back", model: MODEL, track: "candidate", environment: STACK, severity: "critical", stack: STACK },
+            { alertname: "ModelshipRollout", event: "rolled-back", model: MODEL, track: "candidate", environment: STACK, severity: "critical", stack: STACK, version: LEAKY },
         );
         assert.match(rolledBack.alert.annotations.description ?? "", /memory: candidate/);
         await hook.stop();
@@ -416,7 +418,6 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         const next = structuredClone(config);
         model(next).tracks.candidate = { version: DOUBTFUL, image: ref, replicas: 1 };
         model(next).strategy = { type: "canary", steps: [10, 25, 50, 100], step: 0 };
-        model(next).resources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
         const score = (agg: string) => `sum(rate(modelship_prediction_score_${agg}{model="{{model}}",track="{{track}}"}[{{window}}]))`;
         model(next).analysis = {
             bakeSeconds: 20,

@@ -71,6 +71,7 @@ describe("notifications through a real Alertmanager to a loopback receiver", fun
             environment: "staging",
             severity: "warning",
             stack: "integration",
+            version: "1.4.0",
         });
         assert.equal(alert.annotations.summary, event.summary);
         assert.match(alert.annotations.description, /decision: rollback \(quality\)/);

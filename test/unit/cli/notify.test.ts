@@ -39,9 +39,9 @@ describe("notify: rollout events to Alertmanager and a webhook", () => {
             environment: "production",
             severity: "critical",
             stack: "prod",
+            version: "1.4.0",
         });
         assert.equal(alert.annotations.summary, ROLLED_BACK.summary);
-        assert.equal(alert.annotations.version, "1.4.0");
         assert.equal(alert.annotations.decision, "rollback");
         const description = alert.annotations.description.split("\n");
         assert.deepEqual(description, [
