@@ -375,11 +375,11 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
             timings["auto, failing candidate: first errors to rolled back"] = rolledBackAfter;
             assert.match(failing.stdout, /^fraud-scorer: ROLLBACK/m, failing.all);
             assert.match(failing.stdout, /error rate: candidate \d+(\.\d+)?% over 1% \(stable 0%\)/, failing.all);
-            assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 });
+            assert.deepEqual(routeWeights(await route()), { stable: 100, candidate: 0 }, failing.all);
             assert.match(fs.readFileSync(labFile(), "utf8"), /abort: true/);
             const history = await stack.pulumi(["stack", "history", "--json", "--page-size", "7", "--stack", STACK], 60_000);
             const messages = (JSON.parse(history.stdout) as Array<{ message: string }>).map((u) => u.message);
-            assert.match(messages[0], /^fraud-scorer: abort: .*\(auto: error rate: candidate \d+(\.\d+)?% over 1% \(stable 0%\)/, "the rollback's message gives its reason");
+            assert.match(messages[0], /^fraud-scorer: abort: .*\(auto: infrastructure: error rate: candidate \d+(\.\d+)?% over 1% \(stable 0%\)/, "the rollback's message gives its reason");
             assert.ok(
                 messages.some((m) => /^fraud-scorer: canary step 2\/5: .*\(auto: error rate [\d.]+% within 1%; p95 latency/.test(m)),
                 `each promotion's message gives its analysis:\n${messages.join("\n")}`,
