@@ -30,10 +30,11 @@ export function dockerConfig(models: Record<string, RawModel> = { "fraud-scorer"
     };
 }
 
-export type KubernetesRouter = { type: "gateway-api"; gateway: { name: string; namespace: string }; implementation?: string } | { type: "nginx"; image: string } | { type: "none" };
+export type KubernetesRouter =
+    { type: "gateway-api"; gateway: { name: string; namespace: string }; implementation?: string; channel?: "standard" | "experimental" } | { type: "nginx"; image: string } | { type: "none" };
 
 // An implementation that mirrors any share, so every strategy runs on it (test/unit/gateway-mirror.test.ts: the others).
-export const GATEWAY_ROUTER: KubernetesRouter = { type: "gateway-api", gateway: { name: "inference", namespace: "gateway-system" }, implementation: "envoy-gateway" };
+export const GATEWAY_ROUTER: KubernetesRouter = { type: "gateway-api", gateway: { name: "inference", namespace: "gateway-system" }, implementation: "envoy-gateway", channel: "experimental" };
 export const NGINX_ROUTER: KubernetesRouter = { type: "nginx", image: `nginx@${DIGEST}` };
 
 export function prodModel(overrides: RawModel = {}): RawModel {

@@ -5,7 +5,7 @@
 import { strategyRules } from "../strategies/rules";
 import { TARGET_SPECIFIC_MODEL_KEYS } from "../targets/definition";
 import { targetDefinition, targets, type TargetConfig } from "../targets/registry";
-import { unsupportedStrategy } from "../strategies/router-fit";
+import { unsupportedRoutes, unsupportedStrategy } from "../strategies/router-fit";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig } from "./schema";
 import { TRACK_NAMES } from "./tracks";
@@ -66,10 +66,11 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
 function targetFitRules(model: ModelParts, target: TargetConfig, targetName: string): Issue[] {
     const definition = targetDefinition(target.type);
     const issues: Issue[] = [];
-    const unsupported = model.strategy && unsupportedStrategy(definition.router(target), model.strategy.type);
-    if (unsupported) issues.push({ path: "strategy.type", value: model.strategy?.type, expected: unsupported });
+    const unsupported = model.strategy && unsupportedStrategy(definition.router(target), model.strategy);
+    if (unsupported) issues.push(unsupported);
     const misfit = !unsupported && model.strategy ? definition.strategyFit?.(model.strategy, target, targetName) : undefined;
     if (misfit) issues.push(misfit);
+    issues.push(...unsupportedRoutes(model.routes ?? [], model.strategy, definition.router(target), definition.routeFit?.bind(definition)));
     const smoke = model.gates?.smoke;
     if (smoke?.enabled === true && definition.smokeRequestFor !== undefined && smoke.request === undefined) {
         issues.push({

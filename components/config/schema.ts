@@ -6,6 +6,7 @@ import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { strategySchema } from "../strategies";
 import type { TargetConfig } from "../targets/registry";
+import { routesSchema } from "./routes";
 import { analysisSchema } from "./analysis";
 
 export type { AnalysisConfig } from "./analysis";
@@ -144,6 +145,8 @@ export const modelSchema = z.strictObject({
     port: portSchema.default(8080),
     tracks: z.strictObject({ stable: trackSchema, candidate: trackSchema.optional() }),
     strategy: strategySchema,
+    /** Requests with a chosen header or cookie value sent to one track, before the weighted split. */
+    routes: routesSchema,
     /** How long a track's new pods may take to become ready before the update fails and leaves the route as it was (Kubernetes). */
     readyTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
     /** Checks a version must pass before any traffic moves to it. */

@@ -1,6 +1,6 @@
 /** canary: the candidate takes a growing share of live traffic, one step of `steps` per `promote`. */
 import { z } from "zod";
-import { abortSchema, fallbackSchema } from "./fields";
+import { abortSchema, fallbackSchema, stickyBySchema } from "./fields";
 import { proportional } from "./sizing";
 import { twoTrack, type StrategyIssue } from "./strategy";
 
@@ -19,12 +19,18 @@ export const canary = twoTrack({
         step: z.number().int().min(0).default(0),
         /** Steps may end below 100: promoting from the last step then makes the candidate stable, a jump to 100% at once. */
         allowFinalStepBelow100: z.boolean().default(false),
+        /**
+         * Keeps each key on the track it got while the weights allow: raising the candidate's weight
+         * moves only keys new to the candidate, never one back to stable.
+         */
+        stickyBy: stickyBySchema.optional(),
         abort: abortSchema,
         fallback: fallbackSchema(true),
     }),
     needs: ["split"],
     candidateAnswers: true,
     candidateMayRunStableVersion: false,
+    stickyBy: (strategy) => strategy.stickyBy,
     rules: (strategy) => {
         const issues: StrategyIssue[] = [];
         const increasing = strategy.steps.every((weight, i) => i === 0 || weight > strategy.steps[i - 1]);

@@ -13,3 +13,9 @@ export const abortSchema = z.boolean().default(false);
  * and stickiness would otherwise move with every failure.
  */
 export const fallbackSchema = (byDefault: boolean) => z.boolean().default(byDefault);
+
+/**
+ * The key that keeps a user on one track: a request header, or a cookie. Requests without it are
+ * split per request.
+ */
+export const stickyBySchema = z.union([z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/) }), z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_]+$/) })]);

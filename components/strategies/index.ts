@@ -10,6 +10,7 @@ import { canary } from "./canary";
 import { recreate } from "./recreate";
 import { rolling } from "./rolling";
 import { shadow } from "./shadow";
+import type { StickyKey } from "../traffic/types";
 import type { OnePoolStrategy, Strategy, StrategyRegistry, TwoTrackSchema, TwoTrackStrategy } from "./strategy";
 
 export const STRATEGIES = {
@@ -68,6 +69,12 @@ export function isTwoTrack(config: StrategyConfig): config is TwoTrackConfig;
 export function isTwoTrack(type: string): boolean;
 export function isTwoTrack(strategy: StrategyConfig | string): boolean {
     return strategyFor(typeof strategy === "string" ? { type: strategy } : strategy).tracks === "two";
+}
+
+/** The key that keeps each user on one track, where the strategy's config has one (an A/B test, a sticky canary). */
+export function stickyKeyOf(config: { type: string }, registry: StrategyRegistry = STRATEGIES): StickyKey | undefined {
+    const resolved = resolveStrategy(config, registry);
+    return resolved.tracks === "two" ? resolved.strategy.stickyBy?.(resolved.config) : undefined;
 }
 
 /** True when a two-track rollout was aborted: all live traffic on stable. */

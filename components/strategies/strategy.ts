@@ -35,7 +35,6 @@ export type Sizing = (tracks: Readonly<Record<TrackName, { replicas: number }>>,
 export interface TwoTrackShape {
     split: Split;
     sizing: Sizing;
-    sticky?: StickyKey;
     step?: StepPosition;
     /** Whether a failed request is retried on the other live track; true unless the strategy says otherwise. */
     fallback?: boolean;
@@ -80,6 +79,8 @@ export interface TwoTrackStrategy<S extends TwoTrackSchema = TwoTrackSchema> ext
     candidateAnswers: boolean;
     /** Whether the candidate may run the stable version (e.g. the same image with other feature flags). */
     candidateMayRunStableVersion: boolean;
+    /** The key that keeps each user on one track, where the config has one; read before the rules have checked the rest of the config. */
+    stickyBy?(config: z.output<S>): StickyKey | undefined;
     shape(config: z.output<S>): TwoTrackShape;
     promote(config: z.output<S>, context: PromoteContext): PromoteStep;
 }

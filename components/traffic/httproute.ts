@@ -4,6 +4,7 @@
  * mirrors. Gateway API ranks rules with more header matches first, so pins win.
  */
 import { plansAnnotation, PLANS_ANNOTATION } from "./plan-annotation";
+import { escapeRegex, valuePattern, type RouteMatch } from "../config/routes";
 import type { TrackName, TrafficPlan } from "./types";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
@@ -30,14 +31,14 @@ export interface HttpRouteOptions {
     labels?: Readonly<Record<string, string>>;
 }
 
-type HeaderMatch = { type: "Exact"; name: string; value: string };
-interface RouteMatch {
+type HeaderMatch = { type: "Exact" | "RegularExpression"; name: string; value: string };
+interface HttpRouteMatch {
     path: { type: "PathPrefix" | "Exact"; value: string };
     headers?: HeaderMatch[];
 }
 
 /** The Open Inference Protocol paths of one model, plus its legacy v1 predict path. */
-export function modelMatches(model: string, headers?: HeaderMatch[]): RouteMatch[] {
+export function modelMatches(model: string, headers?: HeaderMatch[]): HttpRouteMatch[] {
     const withHeaders = headers ? { headers } : {};
     return [
         { path: { type: "PathPrefix", value: `/v2/models/${model}` }, ...withHeaders },
@@ -62,6 +63,11 @@ export function renderHttpRoute(options: HttpRouteOptions) {
         matches: modelMatches(plan.model, [{ type: "Exact", name: plan.pinHeader, value: t.track }]),
         backendRefs: [{ ...serviceFor(options, t.track), weight: 1, filters: [trackHeaderFilter(t.track)] }],
     }));
+    // Same rank as a pin (one header match each): Gateway API then keeps list order, so pins win.
+    const routeRules = plan.routes.map((route) => ({
+        matches: modelMatches(plan.model, [routeHeaderMatch(route.match)]),
+        backendRefs: [{ ...serviceFor(options, route.track), weight: 1, filters: [trackHeaderFilter(route.track)] }],
+    }));
     const mirrors = plan.tracks
         .filter((t) => t.mirrorPercent > 0)
         .map((t) => ({
@@ -82,9 +88,23 @@ export function renderHttpRoute(options: HttpRouteOptions) {
         spec: {
             parentRefs: options.parentRefs.map((p) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", ...p })),
             ...(options.hostnames && options.hostnames.length > 0 ? { hostnames: [...options.hostnames] } : {}),
-            rules: [...pinRules, splitRule],
+            rules: [...pinRules, ...routeRules, splitRule],
         },
     };
+}
+
+/**
+ * A header route matches its header; a cookie route matches the Cookie header by a regular
+ * expression over its one cookie. RegularExpression header matches are implementation-specific in
+ * Gateway API (RE2's full match on Envoy-based Gateways, a search elsewhere), so every pattern is
+ * anchored at both ends and means the same to both.
+ */
+function routeHeaderMatch(match: RouteMatch): HeaderMatch {
+    const value = valuePattern(match);
+    if (match.header !== undefined) {
+        return match.value !== undefined ? { type: "Exact", name: match.header, value: match.value } : { type: "RegularExpression", name: match.header, value: `^${value}$` };
+    }
+    return { type: "RegularExpression", name: "Cookie", value: `^(?:.*;\\s*)?${escapeRegex(match.cookie ?? "")}=${value}(?:;.*)?$` };
 }
 
 function stickySession(key: NonNullable<TrafficPlan["sticky"]>) {

@@ -4,11 +4,13 @@
  * change shows up in `pulumi preview` only when the traffic really changes.
  *
  * Per model the chosen track flows through three nginx variables:
- *   split key ($request_id, or the sticky key) -> split_clients by weight -> pin-header map.
+ *   split key ($request_id, or the sticky key) -> split_clients by weight -> header/cookie
+ *   routes (a chain of maps, first match wins) -> pin-header map.
  * The pin map's result names the upstream (`<model>_<track>`). X-Modelship-Track names the track
  * whose server answered (its X-Model-Track), which differs from the chosen one after a fallback.
  */
 import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "../../model-server/src/limits";
+import { valuePattern } from "../config/routes";
 import { TRACK_NAMES, type StickyKey, type TrackName, type TrackPlan, type TrafficPlan } from "./types";
 
 export interface ModelRoute {
@@ -94,6 +96,7 @@ interface ModelNames {
     answeredVar: string;
     splitVar: string;
     splitKeyVar: string;
+    routeVar(index: number): string;
     mirrorVar(track: TrackName): string;
     mirrorLocation(track: TrackName): string;
     relayLocation(track: TrackName): string;
@@ -116,6 +119,7 @@ function namesFor(model: string): ModelNames {
         answeredVar: `$ms_${ident}_answered`,
         splitVar: `$ms_${ident}_split`,
         splitKeyVar: `$ms_${ident}_split_key`,
+        routeVar: (index) => `$ms_${ident}_route_${index}`,
         mirrorVar: (track) => `$ms_${ident}_mirror_${track}`,
         mirrorLocation: (track) => `${MIRROR_LOCATION_PREFIX}${model}/${track}`,
         relayLocation: (track) => `${RELAY_LOCATION_PREFIX}${model}/${track}`,
@@ -174,6 +178,17 @@ function checkSticky(sticky: StickyKey | undefined, where: string): string[] {
     return COOKIE_NAME.test(sticky.cookie) ? [] : [`${where}: sticky cookie "${sticky.cookie}" must match ${COOKIE_NAME.source} (nginx variable names)`];
 }
 
+function checkRoutes(plan: TrafficPlan, where: string): string[] {
+    return plan.routes.flatMap((route, i) => {
+        const problems: string[] = [];
+        if (!plan.tracks.some((t) => t.track === route.track)) problems.push(`${where}: route ${i} sends requests to the ${route.track} track, which the plan does not have`);
+        const { header, cookie } = route.match;
+        if (header !== undefined && !HEADER_NAME.test(header)) problems.push(`${where}: route ${i} header "${header}" must match ${HEADER_NAME.source}`);
+        if (cookie !== undefined && !COOKIE_NAME.test(cookie)) problems.push(`${where}: route ${i} cookie "${cookie}" must match ${COOKIE_NAME.source} (nginx variable names)`);
+        return problems;
+    });
+}
+
 function checkBackends(route: ModelRoute, where: string): string[] {
     const problems: string[] = [];
     for (const t of route.plan.tracks) {
@@ -192,6 +207,7 @@ function checkRoute(route: ModelRoute): string[] {
     return [
         ...checkTracks(plan, where),
         ...checkSticky(plan.sticky, where),
+        ...checkRoutes(plan, where),
         ...(HEADER_NAME.test(plan.pinHeader) ? [] : [`${where}: pin header "${plan.pinHeader}" must match ${HEADER_NAME.source}`]),
         ...checkBackends(route, where),
     ];
@@ -304,10 +320,29 @@ function splitBlocks(plan: TrafficPlan, names: ModelNames): string[] {
     return block(`split_clients "${key}" ${names.splitVar}`, buckets);
 }
 
+/** A string in double quotes for nginx's config parser, which reads \\ and \" as escapes. */
+function quoted(text: string): string {
+    return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Routes by header or cookie, chained: each map answers its route's track when its value matches
+ * and otherwise the next route's result, the last one the weighted split's.
+ */
+function routeBlocks(plan: TrafficPlan, names: ModelNames): string[] {
+    return plan.routes.flatMap((route, i) => {
+        const { match } = route;
+        const source = match.header !== undefined ? headerVar(match.header) : `$cookie_${(match.cookie ?? "").toLowerCase()}`;
+        const next = i + 1 < plan.routes.length ? names.routeVar(i + 1) : names.splitVar;
+        return block(`map ${source} ${names.routeVar(i)}`, [`${quoted(`~^${valuePattern(match)}$`)} ${route.track};`, `default ${next};`]);
+    });
+}
+
 /** Pinning works for 0-weight tracks too: that is how QA reaches a blue-green preview or a shadow. */
 function pinBlocks(plan: TrafficPlan, names: ModelNames): string[] {
     const pins = plan.tracks.map((t) => `${t.track} ${t.track};`);
-    return block(`map ${headerVar(plan.pinHeader)} ${names.trackVar}`, [`default ${names.splitVar};`, ...pins]);
+    const unpinned = plan.routes.length > 0 ? names.routeVar(0) : names.splitVar;
+    return block(`map ${headerVar(plan.pinHeader)} ${names.trackVar}`, [`default ${unpinned};`, ...pins]);
 }
 
 /**
@@ -338,6 +373,7 @@ function modelHttpBlocks(route: ModelRoute): string[] {
         ...mirrorUpstreamBlocks(route, names),
         ...splitKeyBlocks(route.plan, names),
         ...splitBlocks(route.plan, names),
+        ...routeBlocks(route.plan, names),
         ...pinBlocks(route.plan, names),
         ...answeredBlocks(route.plan, names),
         ...mirrorSampleBlocks(route.plan, names),

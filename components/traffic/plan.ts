@@ -4,6 +4,7 @@
  * What differs between strategies is each strategy's own (components/strategies); this module
  * applies what they all share: one pool or two tracks, abort, the pin header.
  */
+import type { RouteConfig } from "../config/routes";
 import type { TrackConfig } from "../config/schema";
 import type { TrackName } from "../config/tracks";
 import { resolveStrategy, STRATEGIES } from "../strategies";
@@ -14,6 +15,7 @@ import { PIN_HEADER, type PoolUpdate, type TrackPlan, type TrafficPlan } from ".
 export interface PlanInput {
     strategy: { type: string };
     tracks: { stable: TrackConfig; candidate?: TrackConfig };
+    routes?: readonly RouteConfig[];
 }
 
 /**
@@ -33,13 +35,21 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
     if (resolved.tracks === "one") {
         const { strategy, config } = resolved;
         // One live track at most: only a request pinned elsewhere can fall back, onto it.
-        const base = { model: name, strategy: config.type, poolUpdate: strategy.poolUpdate(config), pinHeader: PIN_HEADER, fallback: true };
+        const base = { model: name, strategy: config.type, poolUpdate: strategy.poolUpdate(config), pinHeader: PIN_HEADER, fallback: true, routes: model.routes ?? [] };
         return { ...base, tracks: [track("stable", tracks.stable, 100, 0, tracks.stable.replicas)], aborted: false };
     }
     const { strategy, config } = resolved;
     if (!tracks.candidate) throw new Error(`model ${name}: ${config.type} needs a candidate track`);
     const shape = strategy.shape(config);
-    const base = { model: name, strategy: config.type, poolUpdate: { ...TWO_TRACK_POOL_UPDATE }, pinHeader: PIN_HEADER, fallback: shape.fallback ?? true };
+    const sticky = strategy.stickyBy?.(config);
+    const base = {
+        model: name,
+        strategy: config.type,
+        poolUpdate: { ...TWO_TRACK_POOL_UPDATE },
+        pinHeader: PIN_HEADER,
+        fallback: shape.fallback ?? true,
+        routes: config.abort ? [] : (model.routes ?? []),
+    };
     const both = { stable: tracks.stable, candidate: tracks.candidate };
     // Abort sends every live request to stable and stops the mirror; the candidate stays warm
     // (at its minimum size) so that it can be inspected.
@@ -48,7 +58,7 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
     return {
         ...base,
         tracks: [track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate)],
-        ...(shape.sticky ? { sticky: shape.sticky } : {}),
+        ...(sticky ? { sticky } : {}),
         ...(shape.step ? { step: shape.step } : {}),
         aborted: config.abort,
     };

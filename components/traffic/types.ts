@@ -5,6 +5,7 @@
  */
 import type { TrackName } from "../config/tracks";
 import type { ImageSource } from "../config/schema";
+import type { RouteConfig } from "../config/routes";
 
 export { TRACK_NAMES, type TrackName } from "../config/tracks";
 
@@ -47,8 +48,13 @@ export interface TrafficPlan {
     /** Stable first, then candidate when the strategy has one. */
     tracks: readonly TrackPlan[];
     poolUpdate: PoolUpdate;
-    /** abTest: requests with the same key always reach the same track. */
+    /** abTest, a sticky canary: requests with the same key always reach the same track. */
     sticky?: StickyKey;
+    /**
+     * Requests whose header or cookie matches go to the route's track, before the split; the first
+     * match wins, and the pin header wins over all. None while aborted: all live traffic on stable.
+     */
+    routes: readonly RouteConfig[];
     /** Canary only: where the rollout stands. */
     step?: StepPosition;
     /** True when the rollout was aborted: all live traffic on stable, no mirror. */

@@ -140,6 +140,17 @@ const CASES: RenderCase[] = [
             .map((strategy) => mockCase(`${strategy} on router ${router.type}`, router, modelFor(prodModel(), strategy))),
     ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) => mockCase(`gpu, dependsOn and serviceAccountRoleArn on router ${router.type}`, router, optionsModel())),
+    ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) =>
+        mockCase(`a sticky canary with header, cookie and regex routes on router ${router.type}`, router, {
+            ...prodModel(),
+            strategy: { type: "canary", steps: [10, 25, 50, 100], stickyBy: { cookie: "user" } },
+            routes: [
+                { match: { header: "x-tenant", value: "internal" }, track: "candidate" },
+                { match: { header: "x-tenant", regex: "legacy-[0-9]+" }, track: "stable" },
+                { match: { cookie: "beta", regex: "yes|1" }, track: "candidate" },
+            ],
+        }),
+    ),
     ...ROUTERS.map((router): RenderCase => ({
         label: `the longest names the config accepts on router ${router.type}`,
         viaRender: false,

@@ -1,7 +1,12 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
+import { KEEP_ALIVE_TIMEOUT_MS } from "../../model-server/src/limits";
+import { routesSchema } from "../../components/config/routes";
+import { trackSchema } from "../../components/config/schema";
+import { strategySchema } from "../../components/strategies";
 import type { ModelRoute } from "../../components/traffic/nginx";
+import { planTraffic } from "../../components/traffic/plan";
 import type { TrackName } from "../../components/traffic/types";
 import { answeredBy, listen, many, sleep, type Answer } from "../support/http";
 import { isExecutable, LOCAL, makeRunDir, nginxCheck, nginxOrSkip, NginxProcess, writeConf } from "../support/nginx";
@@ -25,6 +30,8 @@ function trackServer(name: TrackName): TrackServer {
             });
         }),
     };
+    // As the model server does: nginx keeps idle upstream connections for less than this, so none is closed under it (which the router would retry on the other track).
+    counter.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     return counter;
 }
 
@@ -216,5 +223,105 @@ describe("nginx router end to end (shadow 30% and sticky abTest)", function () {
         );
         const candidateUsers = [...tracksOf.values()].filter((t) => t.has("candidate")).length;
         assert.ok(candidateUsers >= 8 && candidateUsers <= 32, `${candidateUsers} of 40 users on candidate`);
+    });
+});
+
+describe("nginx router end to end (sticky canary moved 10 -> 25 -> 50)", function () {
+    this.timeout(120000);
+    const router = new Harness();
+    const KEYS = 2000;
+    const planAt = (step: number) =>
+        planTraffic("fraud-scorer", {
+            strategy: strategySchema.parse({ type: "canary", steps: [10, 25, 50, 100], step, stickyBy: { header: "x-user-id" } }),
+            tracks: {
+                stable: trackSchema.parse({ version: "1.4.0", image: "registry.example/m:1.4.0", replicas: 4 }),
+                candidate: trackSchema.parse({ version: "1.5.0", image: "registry.example/m:1.5.0", replicas: 4 }),
+            },
+        });
+    let backends: ModelRoute["backends"] = {};
+
+    before(async function () {
+        const bin = nginxOrSkip(this);
+        await router.start(bin, (b) => {
+            backends = b;
+            return [route(planAt(0), b)];
+        });
+    });
+    after(() => router.stop());
+
+    /** The track that answers each key, asked twice so a key that flips within one config shows. */
+    async function tracksOfKeys(): Promise<string[]> {
+        const tracks: string[] = [];
+        for (let start = 0; start < KEYS; start += 50) {
+            const batch = await Promise.all(
+                Array.from({ length: 50 }, async (_, i) => {
+                    const headers = { "x-user-id": `user-${start + i}` };
+                    const [first, second] = [answeredBy(await router.send("/v2/models/fraud-scorer/infer", headers)), answeredBy(await router.send("/v2/models/fraud-scorer/infer", headers))];
+                    assert.equal(first, second, `user-${start + i} answered by ${first}, then by ${second}, under one config`);
+                    return first;
+                }),
+            );
+            tracks.push(...batch);
+        }
+        return tracks;
+    }
+
+    it("moves only new keys to the candidate at each step, never one back to stable", async () => {
+        const shares: string[] = [];
+        let before = await tracksOfKeys();
+        const candidateShare = (tracks: string[]) => tracks.filter((t) => t === "candidate").length / KEYS;
+        assert.ok(Math.abs(candidateShare(before) - 0.1) < 0.03, `step 10%: ${candidateShare(before)} of the keys on the candidate`);
+        for (const [step, weight] of [
+            [1, 25],
+            [2, 50],
+        ]) {
+            await router.nginx.reloadAndSettle([route(planAt(step), backends)]);
+            const after = await tracksOfKeys();
+            const back = after.filter((t, i) => before[i] === "candidate" && t === "stable").length;
+            const moved = after.filter((t, i) => before[i] === "stable" && t === "candidate").length;
+            assert.equal(back, 0, `${back} keys went from the candidate back to stable at ${weight}%`);
+            assert.ok(Math.abs(candidateShare(after) - weight / 100) < 0.03, `step ${weight}%: ${candidateShare(after)} of the keys on the candidate`);
+            shares.push(`${((moved / KEYS) * 100).toFixed(1)}% of keys moved to the candidate and 0 back at ${weight}%`);
+            before = after;
+        }
+        console.log(`      measured: sticky canary over ${KEYS} keys: ${shares.join("; ")}`);
+    });
+});
+
+describe("nginx router end to end (routes by header and cookie, before the split)", function () {
+    this.timeout(60000);
+    const router = new Harness();
+    const INFER = "/v2/models/fraud-scorer/infer";
+    const routes = routesSchema.parse([
+        { match: { header: "x-tenant", value: "internal.team" }, track: "candidate" },
+        { match: { cookie: "beta", regex: "yes|1" }, track: "candidate" },
+        { match: { header: "x-tenant", regex: "legacy-[0-9]+" }, track: "stable" },
+    ]);
+
+    before(async function () {
+        const bin = nginxOrSkip(this);
+        // A 50/50 split, so that a route that did not apply would show within a few requests.
+        await router.start(bin, (backends) => [route({ ...canaryPlan("fraud-scorer", 50), routes }, backends)]);
+    });
+    after(() => router.stop());
+
+    const tracksFor = async (headers: http.OutgoingHttpHeaders) => new Set((await many(20, 4, () => router.send(INFER, headers))).map(answeredBy));
+
+    it("sends every request whose header or cookie matches to the route's track", async () => {
+        assert.deepEqual([...(await tracksFor({ "x-tenant": "internal.team" }))], ["candidate"]);
+        assert.deepEqual([...(await tracksFor({ cookie: "session=abc; beta=yes" }))], ["candidate"]);
+        assert.deepEqual([...(await tracksFor({ cookie: "beta=1" }))], ["candidate"]);
+        assert.deepEqual([...(await tracksFor({ "x-tenant": "legacy-42" }))], ["stable"]);
+    });
+
+    it("splits what matches no route: near misses of each value included", async () => {
+        for (const headers of [{ "x-tenant": "internalXteam" }, { "x-tenant": "internal.team2" }, { cookie: "beta=no" }, { cookie: "xbeta=yes" }, { "x-tenant": "legacy-x" }, {}]) {
+            assert.deepEqual([...(await tracksFor(headers))].sort(), ["candidate", "stable"], JSON.stringify(headers));
+        }
+    });
+
+    it("the pin header wins over a route", async () => {
+        assert.deepEqual([...(await tracksFor({ "x-tenant": "internal.team", "x-modelship-track": "stable" }))], ["stable"]);
+        assert.deepEqual([...(await tracksFor({ "x-tenant": "legacy-1", "x-modelship-track": "candidate" }))], ["candidate"]);
     });
 });

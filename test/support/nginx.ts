@@ -66,7 +66,7 @@ export const LOCAL = (port: number) => [`127.0.0.1:${port}`];
 
 /** nginx in the foreground on a free loopback port, with a rendered config it can reload. */
 export class NginxProcess {
-    readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     port = 0;
     dir = "";
     private bin = "";
@@ -93,6 +93,34 @@ export class NginxProcess {
         const conf = writeConf(this.dir, [...routes], this.port);
         const result = spawnSync(this.bin, [...errorLogArgs(this.bin), "-p", `${this.dir}/`, "-c", conf, "-s", "reload"], { encoding: "utf8", timeout: 10000 });
         assert.equal(result.status, 0, `nginx -s reload: ${result.stderr}`);
+    }
+
+    /**
+     * Reloads, then waits (boundedly) until the previous config's workers are gone and drops the
+     * client's kept-alive connections: an old worker serves the connections it holds with the old
+     * config until it exits, so a request just after `-s reload` may still see the old routes.
+     */
+    async reloadAndSettle(routes: readonly ModelRoute[]): Promise<void> {
+        const before = this.workers();
+        this.reload(routes);
+        for (let attempt = 0; attempt < 100; attempt++) {
+            const now = this.workers();
+            if (!before.some((pid) => now.includes(pid)) && now.length > 0) break;
+            await sleep(100);
+        }
+        this.agent.destroy();
+        this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    }
+
+    /** The master's worker processes (pgrep -P). */
+    private workers(): number[] {
+        const master = this.process?.pid;
+        if (master === undefined) return [];
+        const children = spawnSync("pgrep", ["-P", String(master)], { encoding: "utf8" }).stdout ?? "";
+        return children
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .map(Number);
     }
 
     currentRoutes(): readonly ModelRoute[] {

@@ -9,7 +9,17 @@ export function track(name: TrackName, version: string, weight: number, mirrorPe
 }
 
 export function plan(model: string, strategy: TrafficPlan["strategy"], tracks: TrackPlan[], extra: Partial<TrafficPlan> = {}): TrafficPlan {
-    return { model, strategy, tracks, poolUpdate: { kind: "rolling", maxSurge: "25%", maxUnavailable: 0 }, aborted: false, pinHeader: "x-modelship-track", fallback: strategy !== "abTest", ...extra };
+    return {
+        model,
+        strategy,
+        tracks,
+        poolUpdate: { kind: "rolling", maxSurge: "25%", maxUnavailable: 0 },
+        aborted: false,
+        pinHeader: "x-modelship-track",
+        fallback: strategy !== "abTest",
+        routes: [],
+        ...extra,
+    };
 }
 
 export function canaryPlan(model = "fraud-scorer", candidateWeight = 10): TrafficPlan {

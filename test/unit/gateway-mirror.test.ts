@@ -5,16 +5,16 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { GATEWAY_IMPLEMENTATION_NAMES, GATEWAY_IMPLEMENTATIONS } from "../../components/targets/kubernetes/gateway-implementations";
+import { GATEWAY_IMPLEMENTATION_NAMES, GATEWAY_IMPLEMENTATIONS, SESSION_PERSISTENCE_SOURCES } from "../../components/targets/kubernetes/gateway-implementations";
 import type { RawConfig } from "../../components/config/parse";
 import { findProjectDir } from "../../tools/render";
 import { configIssues, kubernetesConfig, modelFor, prodModel, STRATEGIES, type KubernetesRouter } from "../fixtures";
 
 const KEY = "targets.cluster.router.implementation";
 
-/** The fixtures' Gateway with this implementation, or none named. */
-function gateway(implementation: string | undefined): KubernetesRouter {
-    return { type: "gateway-api", gateway: { name: "inference", namespace: "gateway-system" }, ...(implementation ? { implementation } : {}) };
+/** The fixtures' Gateway with this implementation, or none named, on the experimental channel unless told. */
+function gateway(implementation: string | undefined, channel: "standard" | "experimental" = "experimental"): KubernetesRouter {
+    return { type: "gateway-api", gateway: { name: "inference", namespace: "gateway-system" }, channel, ...(implementation ? { implementation } : {}) };
 }
 
 function shadowOn(implementation: string | undefined, mirrorPercent = 20, strategy: Record<string, unknown> = { type: "shadow", mirrorPercent }): RawConfig {
@@ -66,9 +66,9 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
         assert.match(found[0].expected, /one of istio, envoy-gateway, nginx-gateway-fabric, cilium, gke, or run it with router\.type nginx/);
     });
 
-    it("only shadow depends on it: the other strategies run on traefik and on an unnamed implementation", () => {
+    it("only shadow and the sticky strategies depend on it: the others run on traefik and on an unnamed implementation", () => {
         for (const name of Object.keys(STRATEGIES)) {
-            if (name === "shadow") continue;
+            if (name === "shadow" || name === "abTest") continue;
             const model = modelFor(prodModel(), name);
             for (const implementation of ["traefik", undefined]) {
                 const raw = kubernetesConfig(gateway(implementation), { m: model });
@@ -97,6 +97,61 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
         assert.deepEqual(
             rows,
             GATEWAY_IMPLEMENTATION_NAMES.map((name) => [name, words[GATEWAY_IMPLEMENTATIONS[name].mirror], GATEWAY_IMPLEMENTATIONS[name].source]),
+        );
+    });
+});
+
+describe("sticky strategies on the Gateway API router: the HTTPRoute's sessionPersistence must be honoured", () => {
+    const stickyCanary = (stickyBy: Record<string, string>) => ({ type: "canary", steps: [10, 25, 50, 100], stickyBy });
+    const on = (router: KubernetesRouter, strategy: Record<string, unknown>) => configIssues(kubernetesConfig(router, { "fraud-scorer": prodModel({ strategy }) }));
+
+    it("runs where the implementation keeps the key's kind of session, on the experimental channel", () => {
+        for (const name of GATEWAY_IMPLEMENTATION_NAMES) {
+            const sessions: readonly string[] = GATEWAY_IMPLEMENTATIONS[name].sessionPersistence;
+            for (const [stickyBy, type] of [
+                [{ header: "x-user-id" }, "Header"],
+                [{ cookie: "user" }, "Cookie"],
+            ] as const) {
+                const found = on(gateway(name), stickyCanary(stickyBy));
+                assert.equal(found.length === 0, sessions.includes(type), `${name}, ${type}: ${JSON.stringify(found)}`);
+                if (found.length > 0) {
+                    assert.deepEqual([found[0].path, found[0].value], ["modelship:models.fraud-scorer.strategy.stickyBy", stickyBy]);
+                    assert.match(found[0].expected, new RegExp(`${KEY} is ${name}, which is not known to honour ${type} session persistence; set it to one that does \\(`));
+                    assert.match(found[0].expected, /router\.type nginx/);
+                }
+            }
+        }
+        assert.deepEqual(on(gateway("nginx-gateway-fabric"), stickyCanary({ cookie: "user" })), []);
+    });
+
+    it("the standard channel has no sessionPersistence: refused, naming the channel key", () => {
+        const found = on(gateway("envoy-gateway", "standard"), { type: "abTest", stickyBy: { header: "x-user-id" } });
+        assert.deepEqual(
+            found.map((i) => i.path),
+            ["modelship:models.fraud-scorer.strategy.stickyBy"],
+        );
+        assert.match(found[0].expected, /only Gateway API's experimental channel has, and targets\.cluster\.router\.channel is standard; install the experimental CRDs and set it to experimental/);
+    });
+
+    it("no implementation named: refused, listing those that keep sessions", () => {
+        const found = on(gateway(undefined), stickyCanary({ header: "x-user-id" }));
+        assert.match(found[0].expected, new RegExp(`${KEY} is not set, so whether the Gateway honours session persistence is unknown; set it to one that does \\(envoy-gateway, kgateway\\)`));
+    });
+
+    it("a canary without stickyBy needs none of it", () => {
+        assert.deepEqual(on(gateway("traefik", "standard"), { type: "canary", steps: [10, 25, 50, 100] }), []);
+    });
+
+    it("the targets page's session persistence table is the one the check reads", () => {
+        const page = fs.readFileSync(path.join(findProjectDir(), "docs", "targets.md"), "utf8");
+        const start = page.indexOf("## Stickiness on each router");
+        assert.ok(start >= 0, "docs/targets.md has the section");
+        const end = page.indexOf("\n#", start + 1);
+        const section = page.slice(start, end >= 0 ? end : undefined);
+        const rows = [...section.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].slice(1).map(([, name, sessions, source]) => [name, sessions.trim(), source.trim()]);
+        assert.deepEqual(
+            rows,
+            GATEWAY_IMPLEMENTATION_NAMES.map((name) => [name, GATEWAY_IMPLEMENTATIONS[name].sessionPersistence.join(", ") || "none known", SESSION_PERSISTENCE_SOURCES[name] ?? "–"]),
         );
     });
 });

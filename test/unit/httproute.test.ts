@@ -7,7 +7,7 @@ function track(name: "stable" | "candidate", weight: number, mirrorPercent = 0):
 }
 
 function plan(tracks: TrackPlan[], extra: Partial<TrafficPlan> = {}): TrafficPlan {
-    return { model: "fraud-scorer", strategy: "canary", tracks, poolUpdate: { kind: "recreate" }, aborted: false, pinHeader: "x-modelship-track", fallback: true, ...extra };
+    return { model: "fraud-scorer", strategy: "canary", tracks, poolUpdate: { kind: "recreate" }, aborted: false, pinHeader: "x-modelship-track", fallback: true, routes: [], ...extra };
 }
 
 function options(p: TrafficPlan, overrides: Partial<HttpRouteOptions> = {}): HttpRouteOptions {

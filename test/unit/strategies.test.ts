@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import { z } from "zod";
 import { trackSchema } from "../../components/config/schema";
 import { targetDefinition, targetSchema } from "../../components/targets/registry";
-import { isTwoTrack, STRATEGIES, strategyUnion } from "../../components/strategies";
+import { isTwoTrack, STRATEGIES, strategySchema, strategyUnion } from "../../components/strategies";
 import { abortSchema } from "../../components/strategies/fields";
 import { strategyRules } from "../../components/strategies/rules";
 import { fullSize, proportional } from "../../components/strategies/sizing";
@@ -86,19 +86,21 @@ describe("strategies: one file and one registry line each", () => {
     });
 
     it("the capability check compares its needs with what each router offers", () => {
-        assert.equal(unsupportedStrategy(KUBERNETES_NGINX, "trickle", trickle.needs), undefined);
+        const trickleConfig = parse({ type: "trickle", share: 3 });
+        assert.equal(unsupportedStrategy(KUBERNETES_NGINX, trickleConfig, registry), undefined);
         assert.equal(
-            unsupportedStrategy(GATEWAY, "trickle", trickle.needs),
+            unsupportedStrategy(GATEWAY, trickleConfig, registry)?.expected,
             "trickle needs a router that retries a failed request on the other track, which the Gateway API HTTPRoute router is not; set router.type to gateway-api or nginx on this target",
         );
     });
 
     it("a strategy that needs a mirror is refused on the ALB, which splits and sticks but copies nothing", () => {
-        const refused = unsupportedStrategy(ALB, "mirroredCanary", mirroredCanary.needs);
-        assert.match(refused ?? "", /^mirroredCanary needs a router that mirrors requests, which the aws-vm target's Application Load Balancer is not; /);
-        assert.equal(unsupportedStrategy(ALB, "shadow"), unsupportedStrategy(ALB, "shadow", STRATEGIES.shadow.needs));
-        assert.ok(unsupportedStrategy(ALB, "shadow"));
-        for (const name of ["recreate", "rolling", "blueGreen", "canary", "abTest"] as const) assert.equal(unsupportedStrategy(ALB, name), undefined, name);
+        const refused = unsupportedStrategy(ALB, parse({ type: "mirroredCanary" }), registry);
+        assert.equal(refused?.path, "strategy.type");
+        assert.match(refused?.expected ?? "", /^mirroredCanary needs a router that mirrors requests, which the aws-vm target's Application Load Balancer is not; /);
+        assert.match(unsupportedStrategy(ALB, strategySchema.parse({ type: "shadow", mirrorPercent: 10 }))?.expected ?? "", /^shadow needs a router that mirrors requests/);
+        const configs = { recreate: {}, rolling: {}, blueGreen: {}, canary: { steps: [10, 100] }, abTest: { stickyBy: { cookie: "u" } } };
+        for (const [type, rest] of Object.entries(configs)) assert.equal(unsupportedStrategy(ALB, strategySchema.parse({ type, ...rest })), undefined, type);
     });
 
     it("isTwoTrack is whether the plan has a candidate, for every shipped strategy", () => {

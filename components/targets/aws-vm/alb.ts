@@ -5,10 +5,13 @@
  * caller passes (Outputs in the component, strings in tests).
  */
 import { planTags } from "../../traffic/plan-annotation";
+import type { RouteMatch } from "../../config/routes";
 import type { TrackName, TrafficPlan } from "../../traffic/types";
 
 /** Rules are evaluated by priority; each model gets a block of priorities of its own. */
 export const PRIORITY_BLOCK = 100;
+/** Header and cookie routes take priorities from here on in the model's block (the config allows 8), pins below, the split above. */
+const ROUTE_PRIORITY_OFFSET = 10;
 /** ALB stickiness lasts at most 7 days; a day keeps a user's A/B arm through a working session. */
 export const STICKINESS_SECONDS = 86_400;
 
@@ -49,6 +52,29 @@ export function pinRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Pa
     }));
 }
 
+/**
+ * The ALB's header conditions compare whole values with `*` and `?` wildcards, case-insensitively,
+ * and have no regular expressions (the aws-vm target refuses a `regex` route): a header route
+ * matches its value; a cookie route matches the Cookie header with the cookie first or after
+ * another (`name=value`, `name=value;*`, `*; name=value`, `*; name=value;*` would be four values,
+ * over the rule's five with the three paths), so `*name=value*` stands for them.
+ */
+function routeCondition(match: RouteMatch): { httpHeader: { httpHeaderName: string; values: string[] } } {
+    if (match.header !== undefined) return { httpHeader: { httpHeaderName: match.header, values: [match.value ?? ""] } };
+    return { httpHeader: { httpHeaderName: "Cookie", values: [`*${match.cookie ?? ""}=${match.value ?? ""}*`] } };
+}
+
+/** A rule per header or cookie route, after the pins and before the split, in the order the config lists them. */
+export function routeRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): Array<ListenerRuleSpec<Arn>> {
+    const base = PRIORITY_BLOCK * (index + 1) + ROUTE_PRIORITY_OFFSET;
+    return plan.routes.map((route, i) => ({
+        kind: `route-${i}`,
+        priority: base + i,
+        conditions: [pathCondition(plan), routeCondition(route.match)],
+        forward: { targetGroups: [{ arn: arnFor(plan, targetGroups, route.track), weight: 1 }], stickiness: { enabled: false, duration: STICKINESS_SECONDS } },
+    }));
+}
+
 /** The rule that splits the model's unpinned requests between the tracks by the plan's weights. */
 export function splitRule<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): ListenerRuleSpec<Arn> {
     return {
@@ -65,7 +91,7 @@ export function splitRule<Arn>(plan: TrafficPlan, index: number, targetGroups: P
 }
 
 export function listenerRules<Arn>(plan: TrafficPlan, index: number, targetGroups: Partial<Record<TrackName, Arn>>): Array<ListenerRuleSpec<Arn>> {
-    return [...pinRules(plan, index, targetGroups), splitRule(plan, index, targetGroups)];
+    return [...pinRules(plan, index, targetGroups), ...routeRules(plan, index, targetGroups), splitRule(plan, index, targetGroups)];
 }
 
 /** Instance refresh settings for a track's Auto Scaling group, from how its pool is replaced. */

@@ -16,6 +16,11 @@ export const awsVmTarget = defineTarget({
     schema: awsVmTargetSchema,
     targetRules: awsVmTargetRules,
     router: () => ALB,
+    routeFit: (match) => {
+        if (match.regex !== undefined) return "a `value`: the load balancer's header conditions have no regular expressions (only * and ? wildcards); list one route per value";
+        if (/[*?]/.test(match.value ?? "")) return "a value without * or ?: the load balancer reads them as wildcards, so the route would match more than this value";
+        return undefined;
+    },
     smokeRequestFor: "the smoke gate through the load balancer",
     modelKeys: [],
     artifactRule: awsVmArtifactRule,

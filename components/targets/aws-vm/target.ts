@@ -21,7 +21,7 @@ import { localSmokeGate } from "../../gates/model-gates";
 import { routeDependencies, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget, type SmokeGate } from "../../target";
 import { UNKNOWN_MODEL_BODY } from "../../traffic/nginx";
 import type { TrackName, TrackPlan } from "../../traffic/types";
-import { instanceRefreshPreferences, pinRules, splitRule, type ListenerRuleSpec } from "./alb";
+import { instanceRefreshPreferences, pinRules, routeRules, splitRule, type ListenerRuleSpec } from "./alb";
 import { userDataScript } from "./user-data";
 import { COMPONENT_TYPES } from "../../type-tokens";
 
@@ -342,7 +342,10 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
         for (const m of models) {
             const groups: Partial<Record<TrackName, pulumi.Output<string>>> = {};
             for (const [track, deployed] of Object.entries(m.tracks) as Array<[TrackName, DeployedTrack<AwsVmBackend>]>) groups[track] = deployed.backend.targetGroupArn;
-            this.listenerRule(m.plan.model, splitRule(m.plan, this.priorityIndex(m.plan.model), groups), routeDependencies([m]));
+            // Header and cookie routes move live traffic, so they wait for the gates as the split does.
+            for (const rule of [...routeRules(m.plan, this.priorityIndex(m.plan.model), groups), splitRule(m.plan, this.priorityIndex(m.plan.model), groups)]) {
+                this.listenerRule(m.plan.model, rule, routeDependencies([m]));
+            }
         }
         const port = config.listenerPort === 80 ? "" : `:${config.listenerPort}`;
         const endpoints = Object.fromEntries(models.map((m) => [m.plan.model, pulumi.interpolate`http://${this.loadBalancer.dnsName}${port}/v2/models/${m.plan.model}`]));

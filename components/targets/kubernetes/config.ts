@@ -14,6 +14,8 @@ export const routerSchema = z.discriminatedUnion(
             hostnames: z.array(z.string().min(1)).default([]),
             /** The Gateway's implementation: what it does with RequestMirror (gateway-implementations.ts) decides whether shadow can run. */
             implementation: z.enum(GATEWAY_IMPLEMENTATION_NAMES, { error: `a Gateway API implementation: ${GATEWAY_IMPLEMENTATION_NAMES.join(", ")}` }).optional(),
+            /** The Gateway API release channel of the cluster's CRDs: sticky strategies need experimental's `sessionPersistence`. */
+            channel: z.enum(["standard", "experimental"]).default("standard"),
         }),
         z.strictObject({
             type: z.literal("nginx"),
