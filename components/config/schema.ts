@@ -6,6 +6,7 @@ import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { strategySchema } from "../strategies";
 import type { TargetConfig } from "../targets/registry";
+import { autoscalingSchema } from "./autoscaling";
 import { routesSchema } from "./routes";
 import { analysisSchema } from "./analysis";
 
@@ -60,6 +61,8 @@ export const trackSchema = z
         image: imageRefSchema.optional(),
         build: buildSchema.optional(),
         replicas: z.number().int().min(1).max(1000).default(1),
+        /** Scale between bounds instead of a fixed `replicas` (a HorizontalPodAutoscaler, an Auto Scaling group's target tracking). */
+        autoscaling: autoscalingSchema.optional(),
         featureFlags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: "a flag name: letters, digits, _" }), flagValue).default({}),
     })
     .refine((t) => (t.image === undefined) !== (t.build === undefined), {

@@ -24,6 +24,11 @@ export const canary = twoTrack({
          * moves only keys new to the candidate, never one back to stable.
          */
         stickyBy: stickyBySchema.optional(),
+        /**
+         * Autoscaled tracks: stable's bounds shrink as the candidate's weight grows (Argo Rollouts'
+         * dynamicStableScale), and return in full on abort before the route moves back.
+         */
+        dynamicStableScale: z.boolean().default(false),
         abort: abortSchema,
         fallback: fallbackSchema(true),
     }),
@@ -57,6 +62,7 @@ export const canary = twoTrack({
             // The candidate's declared replicas are its size once it has all traffic.
             sizing: proportional((s) => s.candidateWeight, "candidate"),
             step: { index: strategy.step, count: strategy.steps.length, steps: strategy.steps, setWeight },
+            dynamicStableScale: strategy.dynamicStableScale,
             fallback: strategy.fallback,
         };
     },

@@ -35,6 +35,8 @@ export type Sizing = (tracks: Readonly<Record<TrackName, { replicas: number }>>,
 export interface TwoTrackShape {
     split: Split;
     sizing: Sizing;
+    /** Autoscaled tracks: stable's bounds shrink by the candidate's live share (and grow back first on abort). */
+    dynamicStableScale?: boolean;
     step?: StepPosition;
     /** Whether a failed request is retried on the other live track; true unless the strategy says otherwise. */
     fallback?: boolean;

@@ -4,7 +4,9 @@
  * What differs between strategies is each strategy's own (components/strategies); this module
  * applies what they all share: one pool or two tracks, abort, the pin header.
  */
+import type { AutoscalingConfig } from "../config/autoscaling";
 import type { RouteConfig } from "../config/routes";
+import { capacityFor, fixedBounds, type Bounds } from "./capacity";
 import type { TrackConfig } from "../config/schema";
 import type { TrackName } from "../config/tracks";
 import { resolveStrategy, STRATEGIES } from "../strategies";
@@ -28,6 +30,18 @@ function track(name: TrackName, config: TrackConfig, weight: number, mirrorPerce
     return { track: name, version: config.version, source: config.source, weight, mirrorPercent, replicas, featureFlags: config.featureFlags };
 }
 
+/** An autoscaled track carries its bounds for the split, and runs at least their minimum where replicas are set. */
+function withAutoscaling(plan: TrackPlan, autoscaling: AutoscalingConfig | undefined, bounds: Bounds): TrackPlan {
+    if (!autoscaling) return plan;
+    const on =
+        autoscaling.targetCPU !== undefined
+            ? { cpuPercent: autoscaling.targetCPU }
+            : autoscaling.metric
+              ? { metric: autoscaling.metric.name, target: autoscaling.metric.target }
+              : { concurrency: autoscaling.targetConcurrency ?? 1 };
+    return { ...plan, replicas: bounds.min, autoscaling: { ...bounds, on } };
+}
+
 /** @param registry the strategies to find the model's in; the project's own unless a test adds one. */
 export function planTraffic(name: string, model: PlanInput, registry: StrategyRegistry = STRATEGIES): TrafficPlan {
     const { tracks } = model;
@@ -36,7 +50,8 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
         const { strategy, config } = resolved;
         // One live track at most: only a request pinned elsewhere can fall back, onto it.
         const base = { model: name, strategy: config.type, poolUpdate: strategy.poolUpdate(config), pinHeader: PIN_HEADER, fallback: true, routes: model.routes ?? [] };
-        return { ...base, tracks: [track("stable", tracks.stable, 100, 0, tracks.stable.replicas)], aborted: false };
+        const stable = withAutoscaling(track("stable", tracks.stable, 100, 0, tracks.stable.replicas), tracks.stable.autoscaling, fixedBounds(tracks.stable.replicas, tracks.stable.autoscaling));
+        return { ...base, tracks: [stable], aborted: false };
     }
     const { strategy, config } = resolved;
     if (!tracks.candidate) throw new Error(`model ${name}: ${config.type} needs a candidate track`);
@@ -55,9 +70,18 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
     // (at its minimum size) so that it can be inspected.
     const split: Split = config.abort ? { candidateWeight: 0, mirrorPercent: 0 } : shape.split;
     const replicas = shape.sizing(both, split);
+    const bounds = capacityFor({
+        full: { stable: fixedBounds(tracks.stable.replicas, tracks.stable.autoscaling), candidate: fixedBounds(tracks.candidate.replicas, tracks.candidate.autoscaling) },
+        split,
+        sizing: shape.sizing,
+        dynamicStableScale: shape.dynamicStableScale ?? false,
+        aborted: config.abort,
+    });
+    const stable = withAutoscaling(track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), tracks.stable.autoscaling, bounds.stable);
+    const candidate = withAutoscaling(track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate), tracks.candidate.autoscaling, bounds.candidate);
     return {
         ...base,
-        tracks: [track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate)],
+        tracks: [stable, candidate],
         ...(sticky ? { sticky } : {}),
         ...(shape.step ? { step: shape.step } : {}),
         aborted: config.abort,

@@ -6,6 +6,7 @@
 import type { TrackName } from "../config/tracks";
 import type { ImageSource } from "../config/schema";
 import type { RouteConfig } from "../config/routes";
+import type { Bounds } from "./capacity";
 
 export { TRACK_NAMES, type TrackName } from "../config/tracks";
 
@@ -27,8 +28,15 @@ export interface TrackPlan {
     /** Share of requests copied to this track, an integer 0..100; its answers are dropped. */
     mirrorPercent: number;
     replicas: number;
+    /** Where the track autoscales: its bounds for this plan's split, and what it scales on. */
+    autoscaling?: TrackAutoscaling;
     /** Passed to the containers so that two tracks can share one image and differ by flags. */
     featureFlags: Readonly<Record<string, string>>;
+}
+
+export interface TrackAutoscaling extends Bounds {
+    /** What the track scales on, as its config says. */
+    on: { cpuPercent: number } | { concurrency: number } | { metric: string; target: number };
 }
 
 export interface StepPosition {

@@ -7,6 +7,7 @@
  * (src/feedback.ts, src/shadow-*.ts).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { IN_FLIGHT_METRIC } from "./metric-names";
 
 /** Seconds: from a sub-millisecond health check to an inference slowed down by a fault knob. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -85,6 +86,18 @@ export class Metrics {
             this.duration.zero({ ...this.identity, route });
         }
         this.setReady(false);
+    }
+
+    /** What an autoscaler keeping a concurrency per pod reads (IN_FLIGHT_METRIC): requests received and not yet answered, read at each scrape. */
+    countInFlight(read: () => number): void {
+        new Gauge({
+            name: IN_FLIGHT_METRIC,
+            help: "HTTP requests received and not yet answered, at the scrape (this one included).",
+            registers: [this.registry],
+            collect() {
+                this.set(read());
+            },
+        });
     }
 
     observeScores(probabilities: readonly number[]): void {

@@ -146,6 +146,7 @@ export class ModelServer {
             memoryLimit(this.config.memoryLimitBytes, options.cgroupMemoryMax),
         );
         const { registry } = this.metrics;
+        this.metrics.countInFlight(() => this.inflight.size);
         this.feedback = new FeedbackStore(registry, this.config.rewardBuckets);
         const { compareUrl, pairTtlMs } = this.config.shadow;
         this.shadowReporter = compareUrl !== undefined ? new ShadowReporter({ compareUrl, modelName: this.config.modelName, registry, logger: this.logger }) : undefined;

@@ -24,6 +24,18 @@ describe("model server metrics", function () {
         await fs.rm(dir, { recursive: true, force: true });
     });
 
+    it("counts the requests in flight at the scrape: the scrape alone when idle, and the slow inferences still running", async () => {
+        const server = await startServer({ FAULT_LATENCY_MS: "1500" });
+        await waitForStatus(server.base, "/v2/health/ready", 200);
+        const identity = { model: "fraud-scorer", version: "1.4.0", track: "stable" };
+        assert.equal(sample(await scrape(server.base), "modelship_requests_in_flight", identity), 1, "only the scrape itself");
+        const slow = Array.from({ length: 3 }, () => request(server.base, "POST", INFER, tensor([ROW_A])));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(sample(await scrape(server.base), "modelship_requests_in_flight", identity), 4, "three inferences and the scrape");
+        await Promise.all(slow);
+        assert.equal(sample(await scrape(server.base), "modelship_requests_in_flight", identity), 1);
+    });
+
     it("labels every series with model, version and track, prom-client's process and Node.js metrics included", async () => {
         const server = await startServer({ MODEL_VERSION: "1.5.0", MODEL_TRACK: "candidate", MODELSHIP_MEMORY_LIMIT_BYTES: "536870912" });
         await waitForStatus(server.base, "/v2/health/ready", 200);

@@ -13,7 +13,20 @@ import { kubernetesTargetSchema } from "../../components/targets/kubernetes/conf
 import { isTwoTrack } from "../../components/strategies";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir, isKubernetesObject, renderStack } from "../../tools/render";
-import { GATEWAY_ROUTER, kubernetesConfig, LONGEST, longestKubernetesStack, modelFor, NGINX_ROUTER, prodModel, STRATEGIES, type KubernetesRouter, type RawModel } from "../fixtures";
+import {
+    DIGEST,
+    GATEWAY_ROUTER,
+    OTHER_DIGEST,
+    kubernetesConfig,
+    LONGEST,
+    longestKubernetesStack,
+    modelFor,
+    NGINX_ROUTER,
+    prodModel,
+    STRATEGIES,
+    type KubernetesRouter,
+    type RawModel,
+} from "../fixtures";
 import { runStack } from "../mock-stack";
 import {
     apimachineryIssues,
@@ -140,6 +153,14 @@ const CASES: RenderCase[] = [
             .map((strategy) => mockCase(`${strategy} on router ${router.type}`, router, modelFor(prodModel(), strategy))),
     ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) => mockCase(`gpu, dependsOn and serviceAccountRoleArn on router ${router.type}`, router, optionsModel())),
+    mockCase("an autoscaled canary (CPU on stable, concurrency on the candidate) with dynamic stable scale", GATEWAY_ROUTER, {
+        ...prodModel(),
+        tracks: {
+            stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, autoscaling: { min: 4, max: 20, targetCPU: 70 } },
+            candidate: { version: "1.5.0", image: `registry.example/fraud-scorer@${OTHER_DIGEST}`, autoscaling: { min: 4, max: 20, targetConcurrency: 8 } },
+        },
+        strategy: { type: "canary", steps: [10, 25, 50, 100], step: 1, dynamicStableScale: true },
+    }),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) =>
         mockCase(`a sticky canary with header, cookie and regex routes on router ${router.type}`, router, {
             ...prodModel(),

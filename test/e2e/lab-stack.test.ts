@@ -415,6 +415,36 @@ describe("the lab stack under the real engine (kwok cluster)", function () {
         }
     });
 
+    it("a sticky canary with routes, promoted step by step: each HTTPRoute read back keeps the session key, the routes and the plan's weights", async () => {
+        const routes = [
+            { match: { header: "x-tenant", value: "internal" }, track: "candidate" },
+            { match: { cookie: "beta", regex: "yes|1" }, track: "candidate" },
+        ];
+        for (const step of [0, 1, 2, 3]) {
+            const next = withModels({ fraud: { ...canaryStep(step, { stickyBy: { header: "x-user-id" } }), routes } });
+            await upOk(`sticky canary step ${step + 1}`, next);
+            const found = await route();
+            const rules = (found.spec?.rules ?? []) as Array<{
+                matches: Array<{ headers?: Array<{ type: string; name: string; value: string }> }>;
+                backendRefs: Array<{ name: string }>;
+                sessionPersistence?: unknown;
+            }>;
+            const split = rules[rules.length - 1];
+            assert.deepEqual(split.sessionPersistence, { type: "Header", sessionName: "x-user-id" }, `step ${step + 1}: the API server kept the split rule's sessionPersistence`);
+            assert.deepEqual(routeWeights(found), plannedWeights(next));
+            assert.deepEqual(routeWeights(found), { stable: 100 - [10, 25, 50, 75][step], candidate: [10, 25, 50, 75][step] });
+            const routed = rules.filter((r) => r.matches[0].headers?.some((h) => h.name !== "x-modelship-track"));
+            assert.deepEqual(
+                routed.map((r) => [r.matches[0].headers?.[0].name, r.matches[0].headers?.[0].type, r.backendRefs[0].name]),
+                [
+                    ["x-tenant", "Exact", "fraud-scorer-candidate"],
+                    ["Cookie", "RegularExpression", "fraud-scorer-candidate"],
+                ],
+            );
+            assert.equal(rules.indexOf(routed[0]), 2, "the routes come after the two pin rules");
+        }
+    });
+
     it("`pulumi destroy` leaves nothing behind, in the state or the API server", async () => {
         stack.writeConfig(withModels({ fraud: canaryStep(1, { abort: true }) }));
         const result = await stack.destroy();

@@ -12,6 +12,16 @@ import { configIssues, kubernetesConfig, modelFor, prodModel, STRATEGIES, type K
 
 const KEY = "targets.cluster.router.implementation";
 
+/** The rows of the table of implementations in a section of docs/targets.md: name and two columns, the header row left out. */
+function implementationRows(heading: string): string[][] {
+    const page = fs.readFileSync(path.join(findProjectDir(), "docs", "targets.md"), "utf8");
+    const start = page.indexOf(heading);
+    assert.ok(start >= 0, `docs/targets.md has the section ${heading}`);
+    const end = page.indexOf("\n#", start + 1);
+    const section = page.slice(start, end >= 0 ? end : undefined);
+    return [...section.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].slice(1).map(([, name, first, second]) => [name, first.trim(), second.trim()]);
+}
+
 /** The fixtures' Gateway with this implementation, or none named, on the experimental channel unless told. */
 function gateway(implementation: string | undefined, channel: "standard" | "experimental" = "experimental"): KubernetesRouter {
     return { type: "gateway-api", gateway: { name: "inference", namespace: "gateway-system" }, channel, ...(implementation ? { implementation } : {}) };
@@ -87,12 +97,7 @@ describe("shadow on the Gateway API router: the Gateway's implementation must mi
     });
 
     it("the targets page's table of implementations is the one the check reads", () => {
-        const page = fs.readFileSync(path.join(findProjectDir(), "docs", "targets.md"), "utf8");
-        const start = page.indexOf("## Gateway API implementations and mirroring");
-        assert.ok(start >= 0, "docs/targets.md has the section");
-        const end = page.indexOf("\n#", start + 1);
-        const section = page.slice(start, end >= 0 ? end : undefined);
-        const rows = [...section.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].slice(1).map(([, name, mirrors, report]) => [name, mirrors.trim(), report.trim()]);
+        const rows = implementationRows("## Gateway API implementations and mirroring");
         const words = { percent: "any share", all: "every request only (`mirrorPercent: 100`)", none: "no" } as const;
         assert.deepEqual(
             rows,
@@ -143,12 +148,7 @@ describe("sticky strategies on the Gateway API router: the HTTPRoute's sessionPe
     });
 
     it("the targets page's session persistence table is the one the check reads", () => {
-        const page = fs.readFileSync(path.join(findProjectDir(), "docs", "targets.md"), "utf8");
-        const start = page.indexOf("## Stickiness on each router");
-        assert.ok(start >= 0, "docs/targets.md has the section");
-        const end = page.indexOf("\n#", start + 1);
-        const section = page.slice(start, end >= 0 ? end : undefined);
-        const rows = [...section.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \|$/gm)].slice(1).map(([, name, sessions, source]) => [name, sessions.trim(), source.trim()]);
+        const rows = implementationRows("## Stickiness on each router");
         assert.deepEqual(
             rows,
             GATEWAY_IMPLEMENTATION_NAMES.map((name) => [name, GATEWAY_IMPLEMENTATIONS[name].sessionPersistence.join(", ") || "none known", SESSION_PERSISTENCE_SOURCES[name] ?? "–"]),

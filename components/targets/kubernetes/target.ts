@@ -21,7 +21,7 @@ import type { TrackPlan } from "../../traffic/types";
 import { COMPONENT_TYPES } from "../../type-tokens";
 import { smokeJobObject } from "./smoke-job";
 import { ROUTER_CONTAINER_PORT, ROUTER_NAME, routerConfigMapObject, routerDeploymentObject, routerServiceObject } from "./router";
-import { deploymentObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
+import { deploymentObject, horizontalPodAutoscalerObject, podDisruptionBudgetObject, serviceHost, serviceObject, SERVICE_PORT } from "./workload";
 import { comparesWithCandidate } from "../../model-server-env";
 
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
@@ -206,6 +206,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
         );
         const service = new k8s.core.v1.Service(name, serviceObject(common), options);
         new k8s.policy.v1.PodDisruptionBudget(name, podDisruptionBudgetObject(common), options);
+        const autoscaler = horizontalPodAutoscalerObject(common);
+        if (autoscaler) new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, autoscaler, this.childOptions(parent, [workload]));
         const resources = [workload, service];
         return {
             backend: { addresses: [`${serviceHost(name, config.namespace)}:${SERVICE_PORT}`], service: { name, port: SERVICE_PORT } },

@@ -5,9 +5,10 @@
 import type { DependencyConfig, GpuConfig, ModelConfig } from "../../config/schema";
 import type { ArtifactStoreConfig } from "./config";
 import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
+import { IN_FLIGHT_METRIC } from "../../../model-server/src/metric-names";
 import { fetchArtifactCommand, LIVE_PATH, MEMORY_LIMIT_ENV, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
 import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
-import type { PoolUpdate, TrackPlan } from "../../traffic/types";
+import type { PoolUpdate, TrackAutoscaling, TrackPlan } from "../../traffic/types";
 import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
 
 export const SERVICE_PORT = 80;
@@ -163,7 +164,8 @@ export function deploymentObject(args: TrackWorkloadArgs) {
     return {
         metadata: { name, namespace: args.namespace, labels },
         spec: {
-            replicas: track.replicas,
+            // An autoscaled track's replicas are its HorizontalPodAutoscaler's: an update that set them would undo its scaling.
+            ...(track.autoscaling ? {} : { replicas: track.replicas }),
             selector: { matchLabels: trackSelector(model, track.track) },
             strategy: deploymentStrategy(args.poolUpdate),
             // Kubernetes itself calls the rollout failed (ProgressDeadlineExceeded) when the update's own wait gives up,
@@ -231,6 +233,33 @@ export function podDisruptionBudgetObject(args: Pick<TrackWorkloadArgs, "environ
     return {
         metadata: { name: trackName(model, track.track), namespace: args.namespace, labels: poolLabels(args.environment, model, track.track) },
         spec: { maxUnavailable: 1, selector: { matchLabels: trackSelector(model, track.track) } },
+    };
+}
+
+/** The metric a track scales on, as autoscaling/v2 writes it. */
+function hpaMetric(on: TrackAutoscaling["on"]) {
+    if ("cpuPercent" in on) return { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: on.cpuPercent } } };
+    const [name, value] = "concurrency" in on ? [IN_FLIGHT_METRIC, on.concurrency] : [on.metric, on.target];
+    return { type: "Pods", pods: { metric: { name }, target: { type: "AverageValue", averageValue: String(value) } } };
+}
+
+/**
+ * An autoscaled track's HorizontalPodAutoscaler, with the bounds of this plan's split: a canary
+ * step raises the candidate's `minReplicas` with its weight, so the controller scales it up at
+ * once. Undefined for a track of fixed size.
+ */
+export function horizontalPodAutoscalerObject(args: Pick<TrackWorkloadArgs, "environment" | "namespace" | "model" | "track">) {
+    const { model, track } = args;
+    if (!track.autoscaling) return undefined;
+    const name = trackName(model, track.track);
+    return {
+        metadata: { name, namespace: args.namespace, labels: poolLabels(args.environment, model, track.track) },
+        spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+            minReplicas: track.autoscaling.min,
+            maxReplicas: track.autoscaling.max,
+            metrics: [hpaMetric(track.autoscaling.on)],
+        },
     };
 }
 
