@@ -24,6 +24,7 @@ export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const TYPES = {
     // Kubernetes
     deployment: "kubernetes:apps/v1:Deployment",
+    horizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     daemonSet: "kubernetes:apps/v1:DaemonSet",
     pod: "kubernetes:core/v1:Pod",

@@ -3,7 +3,9 @@
  * resources, and unable to act as root or reach the host.
  */
 import { imageTag, isPinnedByDigest } from "../components/config/schema";
-import { resourcePolicy, type ModelshipPolicy } from "./lib";
+import type { PolicyResource } from "@pulumi/policy";
+import { TYPES } from "../components/type-tokens";
+import { arrayAt, containersOf, podSpecOf, recordAt, resourcePolicy, stackPolicy, stringAt, type ModelshipPolicy } from "./lib";
 import type { WorkloadCheck } from "../components/targets/definition";
 import { publicExposure, workloadFindings, workloadImages } from "./target-readers";
 
@@ -73,4 +75,52 @@ const noPublicLoadBalancer = resourcePolicy(
     },
 );
 
-export const workloadPolicies: ModelshipPolicy[] = [imagePinned, probesRequired, resourceLimits, nonRoot, noPrivileged, noHostAccess, noPublicLoadBalancer];
+interface AutoscalerConfig {
+    maxReplicas: number;
+}
+
+/**
+ * What an autoscaler's Deployment needs for its scaling to be bounded and meaningful: CPU and
+ * memory limits on every container (an autoscaled track multiplies whatever one pod may take),
+ * and a CPU request where it scales on CPU utilization (a percentage of the request).
+ */
+function unboundedTarget(hpa: PolicyResource, resources: readonly PolicyResource[]): string[] {
+    const name = stringAt(hpa.props, "spec", "scaleTargetRef", "name");
+    const namespace = stringAt(hpa.props, "metadata", "namespace");
+    const target = resources.find((r) => r.type === TYPES.deployment && stringAt(r.props, "metadata", "name") === name && stringAt(r.props, "metadata", "namespace") === namespace);
+    const podSpec = target && podSpecOf(target.type, target.props);
+    if (!podSpec) return [`scales Deployment ${name ?? "?"}, which is not in the stack: its pods' limits cannot be checked`];
+    const onCpu = arrayAt(hpa.props, "spec", "metrics").some((m) => stringAt(m, "resource", "name") === "cpu");
+    return containersOf(podSpec).flatMap((c) => [
+        ...["cpu", "memory"].filter((r) => recordAt(c.spec, "resources", "limits")?.[r] === undefined).map((r) => `scales Deployment ${name ?? "?"}, whose container ${c.name} has no ${r} limit`),
+        ...(onCpu && !c.init && recordAt(c.spec, "resources", "requests")?.cpu === undefined
+            ? [`scales on CPU utilization, a share of the CPU request, and container ${c.name} of ${name ?? "?"} requests none`]
+            : []),
+    ]);
+}
+
+const autoscalerBounded = stackPolicy(
+    {
+        name: "autoscaler-bounded",
+        description:
+            "An autoscaled track multiplies what one pod may take: every HorizontalPodAutoscaler has at least one replica, at most maxReplicas, and scales a Deployment of the stack whose containers all have CPU and memory limits.",
+        theme: "workloads",
+        configSchema: { properties: { maxReplicas: { type: "integer", default: 100, minimum: 1 } } },
+    },
+    (args, report) => {
+        const { maxReplicas } = args.getConfig<AutoscalerConfig>();
+        for (const hpa of args.resources.filter((r) => r.type === TYPES.horizontalPodAutoscaler)) {
+            const count = (key: string) => {
+                const value = recordAt(hpa.props, "spec")?.[key];
+                return typeof value === "number" ? value : undefined;
+            };
+            const [min, max] = [count("minReplicas"), count("maxReplicas")];
+            if (max === undefined || max > maxReplicas)
+                report(`HorizontalPodAutoscaler ${hpa.name} may scale to ${max ?? "no limit of"} replicas; at most ${maxReplicas} (the policy's maxReplicas)`, hpa.urn);
+            if (min === undefined || min < 1) report(`HorizontalPodAutoscaler ${hpa.name} has minReplicas ${min ?? "unset"}; at least 1, so the track never scales to nothing under traffic`, hpa.urn);
+            for (const finding of unboundedTarget(hpa, args.resources)) report(`HorizontalPodAutoscaler ${hpa.name} ${finding}`, hpa.urn);
+        }
+    },
+);
+
+export const workloadPolicies: ModelshipPolicy[] = [imagePinned, probesRequired, resourceLimits, nonRoot, noPrivileged, noHostAccess, noPublicLoadBalancer, autoscalerBounded];

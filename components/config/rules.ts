@@ -63,6 +63,29 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
     });
 }
 
+/** Each autoscaled track on a target that autoscales, by a metric it can read. */
+function autoscalingFitRules(model: ModelParts, definition: ReturnType<typeof targetDefinition>, type: string): Issue[] {
+    return TRACK_NAMES.flatMap((name) => {
+        const autoscaling = model.tracks[name]?.autoscaling;
+        if (!autoscaling) return [];
+        const path = `tracks.${name}.autoscaling`;
+        if (!definition.autoscalingFit) {
+            const able = targets()
+                .filter((t) => t.autoscalingFit !== undefined)
+                .map((t) => t.type);
+            return [
+                {
+                    path,
+                    value: autoscaling,
+                    expected: `nothing on the ${type} target, which runs a fixed number of replicas: autoscaling is for the ${able.join(" or ")} target; set replicas instead`,
+                },
+            ];
+        }
+        const misfit = definition.autoscalingFit(autoscaling);
+        return misfit ? [{ path, value: autoscaling, expected: misfit }] : [];
+    });
+}
+
 function targetFitRules(model: ModelParts, target: TargetConfig, targetName: string): Issue[] {
     const definition = targetDefinition(target.type);
     const issues: Issue[] = [];
@@ -70,6 +93,7 @@ function targetFitRules(model: ModelParts, target: TargetConfig, targetName: str
     if (unsupported) issues.push(unsupported);
     const misfit = !unsupported && model.strategy ? definition.strategyFit?.(model.strategy, target, targetName) : undefined;
     if (misfit) issues.push(misfit);
+    issues.push(...autoscalingFitRules(model, definition, target.type));
     issues.push(...unsupportedRoutes(model.routes ?? [], model.strategy, definition.router(target), definition.routeFit?.bind(definition)));
     const smoke = model.gates?.smoke;
     if (smoke?.enabled === true && definition.smokeRequestFor !== undefined && smoke.request === undefined) {

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import type { ConfigIssue } from "../config/errors";
+import type { AutoscalingConfig } from "../config/autoscaling";
 import type { RouteMatch } from "../config/routes";
 import type { ModelConfig, RegistryConfig } from "../config/schema";
 import type { StrategyConfig } from "../strategies";
@@ -80,6 +81,11 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
     router(config: C): RouterOffer;
     /** A strategy's fit beyond router features (whether a Gateway's implementation mirrors); paths relative to `models.<name>`. */
     strategyFit?(strategy: StrategyConfig, config: C, targetName: string): TargetIssue | undefined;
+    /**
+     * Why it cannot autoscale a track this way, or undefined when it can; a target without the hook
+     * runs fixed replicas only.
+     */
+    autoscalingFit?(autoscaling: AutoscalingConfig): string | undefined;
     /** Why its router cannot match a header or cookie route this way (the ALB has no regular expressions), or undefined when it can. */
     routeFit?(match: RouteMatch): string | undefined;
     /** Where its smoke gate runs, when it needs a recorded request to run (one in the project, not in the artifact); unset when it reads the artifact itself. */

@@ -14,7 +14,7 @@ import { shellQuote } from "../../components/shell";
 import { planTraffic } from "../../components/traffic/plan";
 import type { RecordedResource } from "../../tools/mock-runtime";
 import { findProjectDir } from "../../tools/render";
-import { AWS_VM_TARGET, awsVmConfig, DIGEST, modelFor, prodModel, STRATEGIES } from "../fixtures";
+import { AWS_VM_TARGET, awsVmConfig, canaryModel, configIssues, DIGEST, dockerConfig, OTHER_DIGEST, modelFor, prodModel, STRATEGIES } from "../fixtures";
 import { at, named, ofType, runStack } from "../mock-stack";
 import { abortedCanaryPlan, abTestPlan, blueGreenPreviewPlan, canaryPlan, singleTrackPlan, track } from "../support/plans";
 import { AWS_TAG_VALUE, planTags, readPlanTags, summarizePlan } from "../../components/traffic/plan-annotation";
@@ -187,6 +187,58 @@ describe("aws-vm target", () => {
                 assert.equal(splitOf(resources, "fraud-scorer").stickiness.enabled, strategy === "abTest");
             });
         }
+
+        it("an autoscaled canary: each group's bounds follow the step, its capacity is the CPU target-tracking policy's", async () => {
+            const tracks = {
+                stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, autoscaling: { min: 4, max: 20, targetCPU: 60 } },
+                candidate: { version: "1.5.0", image: `registry.example/fraud-scorer@${OTHER_DIGEST}`, autoscaling: { min: 4, max: 20, targetCPU: 60 } },
+            };
+            const { resources } = await runStack(awsVmConfig({ m: prodModel({ tracks, strategy: { type: "canary", steps: [10, 25, 50, 100], step: 1, dynamicStableScale: true } }) }), "prod");
+            const bounds = (track: string) => {
+                const group = named(resources, T.group, `m-${track}`);
+                return [at(group, "minSize"), at(group, "maxSize"), at(group, "desiredCapacity")];
+            };
+            assert.deepEqual(bounds("stable"), [3, 15, undefined]);
+            assert.deepEqual(bounds("candidate"), [1, 5, undefined]);
+            const policies = ofType(resources, "aws:autoscaling/policy:Policy");
+            assert.deepEqual(
+                policies.map((p) => [
+                    p.name,
+                    at(p, "policyType"),
+                    at(p, "targetTrackingConfiguration.targetValue"),
+                    at(p, "targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType"),
+                ]),
+                [
+                    ["m-stable-cpu", "TargetTrackingScaling", 60, "ASGAverageCPUUtilization"],
+                    ["m-candidate-cpu", "TargetTrackingScaling", 60, "ASGAverageCPUUtilization"],
+                ],
+            );
+        });
+
+        it("autoscaling on what an Auto Scaling group cannot read, or on docker, is refused by name", () => {
+            const vm = configIssues(
+                awsVmConfig({
+                    m: prodModel({
+                        tracks: {
+                            ...(prodModel().tracks as object),
+                            stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, autoscaling: { min: 1, max: 4, targetConcurrency: 8 } },
+                        },
+                    }),
+                }),
+            );
+            assert.deepEqual(
+                vm.map((i) => i.path),
+                ["modelship:models.m.tracks.stable.autoscaling"],
+            );
+            assert.match(vm[0].expected, /^targetCPU: the Auto Scaling group's target tracking/);
+            const docker = canaryModel() as { tracks: { stable: Record<string, unknown> } };
+            const onDocker = configIssues(dockerConfig({ m: { ...docker, tracks: { ...docker.tracks, stable: { ...docker.tracks.stable, autoscaling: { min: 1, max: 4, targetCPU: 60 } } } } }), "dev");
+            assert.deepEqual(
+                onDocker.map((i) => i.path),
+                ["modelship:models.m.tracks.stable.autoscaling"],
+            );
+            assert.match(onDocker[0].expected, /nothing on the docker target, which runs a fixed number of replicas: autoscaling is for the kubernetes or aws-vm target/);
+        });
 
         it("each canary step changes the split's weights and the candidate group's size", async () => {
             const at2 = async (step: number) => {

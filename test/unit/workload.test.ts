@@ -72,6 +72,18 @@ describe("kubernetes workload objects", () => {
         );
     });
 
+    it("each track's pods prefer nodes without the other track's pods of the model, and still schedule on one node", () => {
+        const terms = (d: ReturnType<typeof deploymentWith>) => d.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+        assert.deepEqual(terms(deployment), [
+            {
+                weight: 100,
+                podAffinityTerm: { labelSelector: { matchLabels: { "app.kubernetes.io/name": "fraud-scorer", "modelship.dev/track": "candidate" } }, topologyKey: "kubernetes.io/hostname" },
+            },
+        ]);
+        assert.deepEqual(terms(deploymentWith({ track: { ...plan.tracks[0], track: "candidate" } }))[0].podAffinityTerm.labelSelector.matchLabels["modelship.dev/track"], "stable");
+        assert.equal("requiredDuringSchedulingIgnoredDuringExecution" in deployment.spec.template.spec.affinity.podAntiAffinity, false);
+    });
+
     it("Kubernetes gives up on a rollout when the update does: its progress deadline is the model's readyTimeoutSeconds", () => {
         assert.equal(deployment.spec.progressDeadlineSeconds, 600, "the default");
         const quick = modelSchema.parse({ ...rawModel, readyTimeoutSeconds: 45 });

@@ -16,6 +16,10 @@ export const awsVmTarget = defineTarget({
     schema: awsVmTargetSchema,
     targetRules: awsVmTargetRules,
     router: () => ALB,
+    autoscalingFit: (autoscaling) =>
+        autoscaling.targetCPU !== undefined
+            ? undefined
+            : "targetCPU: the Auto Scaling group's target tracking keeps the instances' average CPU; requests in flight and Prometheus metrics do not reach it",
     routeFit: (match) => {
         if (match.regex !== undefined) return "a `value`: the load balancer's header conditions have no regular expressions (only * and ? wildcards); list one route per value";
         if (/[*?]/.test(match.value ?? "")) return "a value without * or ?: the load balancer reads them as wildcards, so the route would match more than this value";

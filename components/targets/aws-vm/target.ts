@@ -257,9 +257,8 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             {
                 name: physicalName("aws-autoscaling-group", [PRODUCT, environment, name]),
                 vpcZoneIdentifiers: config.subnetIds,
-                desiredCapacity: track.replicas,
-                minSize: track.replicas,
-                maxSize: track.replicas,
+                // An autoscaled group's desired capacity is its scaling policy's; the bounds follow the track's share of traffic.
+                ...(track.autoscaling ? { minSize: track.autoscaling.min, maxSize: track.autoscaling.max } : { desiredCapacity: track.replicas, minSize: track.replicas, maxSize: track.replicas }),
                 targetGroupArns: [targetGroup.arn],
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: config.instanceRefresh.warmupSeconds,
@@ -269,6 +268,18 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
             },
             { parent },
         );
+        if (track.autoscaling && "cpuPercent" in track.autoscaling.on) {
+            new aws.autoscaling.Policy(
+                `${name}-cpu`,
+                {
+                    autoscalingGroupName: group.name,
+                    policyType: "TargetTrackingScaling",
+                    estimatedInstanceWarmup: config.instanceRefresh.warmupSeconds,
+                    targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: track.autoscaling.on.cpuPercent },
+                },
+                { parent },
+            );
+        }
         this.alarms(name, model.config.analysis, targetGroup, tags, parent);
         return { backend: { targetGroupArn: targetGroup.arn }, resources: [targetGroup, group] };
     }

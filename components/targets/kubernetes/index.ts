@@ -27,6 +27,7 @@ export const kubernetesTarget = defineTarget({
         const sticky = stickyKeyOf(strategy);
         return sticky ? unsupportedSession(config, targetName, sticky) : undefined;
     },
+    autoscalingFit: () => undefined,
     smokeRequestFor: "the in-cluster smoke Job",
     modelKeys: ["gpu", "dependsOn", "serviceAccountRoleArn"],
     artifactRule: kubernetesArtifactRule,

@@ -8,7 +8,7 @@ import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
 import { IN_FLIGHT_METRIC } from "../../../model-server/src/metric-names";
 import { fetchArtifactCommand, LIVE_PATH, MEMORY_LIMIT_ENV, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
 import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
-import type { PoolUpdate, TrackAutoscaling, TrackPlan } from "../../traffic/types";
+import { TRACK_NAMES, type PoolUpdate, type TrackAutoscaling, type TrackName, type TrackPlan } from "../../traffic/types";
 import { artifactAccess, type ArtifactAccess, type EnvVar } from "./artifact-access";
 
 export const SERVICE_PORT = 80;
@@ -117,6 +117,22 @@ function gpuScheduling(gpu: GpuConfig | undefined) {
     };
 }
 
+/**
+ * The two tracks of a model prefer different nodes, so that losing one node never takes out the
+ * version traffic would move back to. Preferred, not required: a cluster of one node still runs both.
+ */
+function apartFromOtherTrack(model: string, track: TrackName) {
+    const others = TRACK_NAMES.filter((t) => t !== track);
+    return {
+        podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: others.map((other) => ({
+                weight: 100,
+                podAffinityTerm: { labelSelector: { matchLabels: trackSelector(model, other) }, topologyKey: "kubernetes.io/hostname" },
+            })),
+        },
+    };
+}
+
 export function deploymentObject(args: TrackWorkloadArgs) {
     const { config, track, model } = args;
     const name = trackName(model, track.track);
@@ -181,6 +197,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                     // The pod's only token is the STS-audience one its fetch-artifact container mounts; nothing here calls the Kubernetes API.
                     automountServiceAccountToken: false,
                     securityContext: podSecurityContext(RUN_AS_USER),
+                    affinity: apartFromOtherTrack(model, track.track),
                     initContainers,
                     containers: [
                         {

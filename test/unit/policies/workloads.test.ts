@@ -204,4 +204,40 @@ describe("workload policies", () => {
             assert.deepEqual(await violationsOf(policy("no-public-load-balancer"), loopback, { forbidPublic: true }), []);
         });
     });
+
+    describe("autoscaler-bounded", () => {
+        const autoscaler = (spec: Manifest) =>
+            resource(
+                TYPES.horizontalPodAutoscaler,
+                { metadata: { name: "m", namespace: "models" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "m" }, ...spec } },
+                "m-candidate",
+            );
+        const inNamespace = (d: ReturnType<typeof deployment>) => ({ ...d, props: { ...d.props, metadata: { name: "m", namespace: "models" } } });
+        const CPU = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }];
+
+        it("passes a bounded autoscaler of a Deployment with limits and a CPU request", async () => {
+            const target = inNamespace(deployment((_, c) => (c.resources = { requests: { cpu: "500m" }, limits: { cpu: "1", memory: "512Mi" } })));
+            assert.deepEqual(await violationsOf(policy("autoscaler-bounded"), [target, autoscaler({ minReplicas: 1, maxReplicas: 20, metrics: CPU })]), []);
+        });
+
+        it("refuses one without bounds, above the cap, or scaling to nothing", async () => {
+            const target = inNamespace(deployment((_, c) => (c.resources = { requests: { cpu: "500m" }, limits: { cpu: "1", memory: "512Mi" } })));
+            assert.deepEqual(await violationsOf(policy("autoscaler-bounded"), [target, autoscaler({ minReplicas: 0, maxReplicas: 500, metrics: CPU })], { maxReplicas: 50 }), [
+                "HorizontalPodAutoscaler m-candidate may scale to 500 replicas; at most 50 (the policy's maxReplicas)",
+                "HorizontalPodAutoscaler m-candidate has minReplicas 0; at least 1, so the track never scales to nothing under traffic",
+            ]);
+        });
+
+        it("refuses one whose Deployment has no limits, no CPU request to scale on, or is not in the stack", async () => {
+            const bare = inNamespace(deployment((_, c) => (c.resources = {})));
+            assert.deepEqual(await violationsOf(policy("autoscaler-bounded"), [bare, autoscaler({ minReplicas: 1, maxReplicas: 4, metrics: CPU })]), [
+                "HorizontalPodAutoscaler m-candidate scales Deployment m, whose container model-server has no cpu limit",
+                "HorizontalPodAutoscaler m-candidate scales Deployment m, whose container model-server has no memory limit",
+                "HorizontalPodAutoscaler m-candidate scales on CPU utilization, a share of the CPU request, and container model-server of m requests none",
+            ]);
+            assert.deepEqual(await violationsOf(policy("autoscaler-bounded"), [autoscaler({ minReplicas: 1, maxReplicas: 4, metrics: CPU })]), [
+                "HorizontalPodAutoscaler m-candidate scales Deployment m, which is not in the stack: its pods' limits cannot be checked",
+            ]);
+        });
+    });
 });
