@@ -26,7 +26,7 @@ export const canary = twoTrack({
         stickyBy: stickyBySchema.optional(),
         /**
          * Autoscaled tracks: stable's bounds shrink as the candidate's weight grows (Argo Rollouts'
-         * dynamicStableScale), and return in full on abort before the route moves back.
+         * dynamicStableScale), and are full again in the update that aborts.
          */
         dynamicStableScale: z.boolean().default(false),
         abort: abortSchema,

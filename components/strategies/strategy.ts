@@ -35,7 +35,7 @@ export type Sizing = (tracks: Readonly<Record<TrackName, { replicas: number }>>,
 export interface TwoTrackShape {
     split: Split;
     sizing: Sizing;
-    /** Autoscaled tracks: stable's bounds shrink by the candidate's live share (and grow back first on abort). */
+    /** Autoscaled tracks: stable's bounds shrink by the candidate's live share (and are full again on abort). */
     dynamicStableScale?: boolean;
     step?: StepPosition;
     /** Whether a failed request is retried on the other live track; true unless the strategy says otherwise. */

@@ -31,7 +31,7 @@ export function fixedBounds(replicas: number, autoscaling: AutoscalingConfig | u
 
 /**
  * The bounds per track for the split. On abort stable has its full bounds (it takes all traffic
- * again, and grows back before the route moves) and the candidate stays warm at its smallest.
+ * again, in the update that moves it back) and the candidate stays warm at its smallest.
  */
 export function capacityFor(input: CapacityInput): Record<TrackName, Bounds> {
     const { full, split, sizing } = input;
