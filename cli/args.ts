@@ -19,6 +19,8 @@ export interface CliArgs {
     to?: string;
     /** auto: seconds to bake before each analysis, instead of the model's `analysis.bakeSeconds`. */
     bakeSeconds?: number;
+    /** promote, auto: the model's endpoint through the router for a preview check, instead of the stack's output (e.g. a port-forward). */
+    endpoint?: string;
     /** The project directory (with Pulumi.yaml); the one this program belongs to otherwise. */
     project?: string;
     /** The stack file to read and edit instead of Pulumi.<stack>.yaml (absolute), as `pulumi --config-file` takes. */
@@ -28,12 +30,13 @@ export interface CliArgs {
 export const USAGE = [
     "usage: modelship <command> --stack <name> [--model <name>] [--project <dir with Pulumi.yaml>] [--config-file <stack file>] [flags]",
     "  status                     each model's tracks, versions, live weights, mirror, step and the last update",
-    "  promote  [--yes]           the next step of the model's strategy (canary weight, blue-green switch, conclude)",
+    "  promote  [--yes] [--endpoint <url>] [--prometheus <url>]  the next step of the model's strategy (canary weight, blue-green step or switch, conclude);",
+    "                             a blue-green with strategy.preview checks the candidate's pool first (requests pinned through --endpoint, its metrics from Prometheus)",
     "  abort    [--yes] [--retire] all live traffic back to stable; the candidate kept warm unless --retire",
     "  rollback [--yes] [--retire] the same as abort",
     "  rollback --to <version> [--yes]  an earlier version, from the stack's history, stable again",
     "  analyze  [--prometheus <url>]  promote, hold or roll back, from the candidate's and stable's metrics",
-    "  auto     [--prometheus <url>] [--bake <seconds>]  bake, analyze and promote step by step; roll back on a failed analysis",
+    "  auto     [--prometheus <url>] [--bake <seconds>] [--endpoint <url>]  bake, analyze and promote step by step; roll back on a failed analysis",
     "Without --yes a command previews the update and changes nothing; with --yes the stack file is written once the update succeeded.",
     "--config-file names the stack file to read and edit instead of Pulumi.<stack>.yaml (as `pulumi --config-file` and `npm run up -- --config-file` take it).",
 ].join("\n");
@@ -44,16 +47,29 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     const { values, switches } = parseFlags(
         rest,
-        { "--stack": "stack", "-s": "stack", "--model": "model", "--prometheus": "prometheus", "--bake": "bake", "--to": "to", "--project": "project", "--config-file": "configFile" },
+        {
+            "--stack": "stack",
+            "-s": "stack",
+            "--model": "model",
+            "--prometheus": "prometheus",
+            "--bake": "bake",
+            "--to": "to",
+            "--project": "project",
+            "--config-file": "configFile",
+            "--endpoint": "endpoint",
+        },
         { switches: { "--yes": "yes", "-y": "yes", "--retire": "retire" } },
     );
-    const { stack, model, to, bake, project, configFile } = values;
+    const { stack, model, to, bake, project, configFile, endpoint } = values;
     const retire = switches.has("retire");
     if (!stack) throw new UsageError("--stack is required");
     if (retire && command !== "abort" && command !== "rollback") throw new UsageError("--retire goes with abort or rollback");
     if (to !== undefined && command !== "rollback") throw new UsageError("--to goes with rollback");
     if (to !== undefined && retire) throw new UsageError("--to drops the candidate already; leave out --retire");
     if (bake !== undefined && (command !== "auto" || !/^\d+$/.test(bake))) throw new UsageError("--bake takes a number of seconds, with auto");
+    if (endpoint !== undefined && command !== "promote" && command !== "auto") throw new UsageError("--endpoint goes with promote or auto (the preview check's requests)");
+    if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+        throw new UsageError(`--endpoint ${JSON.stringify(endpoint)}: expected the model's URL through the router, e.g. http://127.0.0.1:8080/v2/models/fraud-scorer`);
     const prometheus = values.prometheus ?? env[COMMAND_ENV.prometheusUrl];
     return {
         command: command as CommandName,
@@ -65,6 +81,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         ...(to !== undefined ? { to } : {}),
         ...(bake !== undefined ? { bakeSeconds: Number(bake) } : {}),
         ...(project !== undefined ? { project } : {}),
+        ...(endpoint !== undefined ? { endpoint } : {}),
         ...(configFile !== undefined ? { configFile: userPath(configFile, env) } : {}),
     };
 }

@@ -11,7 +11,10 @@ import * as path from "path";
 import { combineJudgements } from "../components/analysis/metrics-judge";
 import type { Judgement } from "../components/analysis/types";
 import type { ModelConfig, ModelshipConfig, ResolvedModelConfig } from "../components/config/schema";
+import type { PreviewCheckConfig } from "../components/strategies/fields";
+import { smokeRequest } from "../components/gates/plan";
 import { isAborted } from "../components/strategies";
+import { PIN_HEADER } from "../components/traffic/types";
 import { runCommand, UsageError } from "../tools/command-line";
 import { COMMAND_ENV } from "../tools/env-vars";
 import { EXIT_FAILED, EXIT_OK } from "../tools/exit-codes";
@@ -22,9 +25,10 @@ import { nextAction } from "./auto";
 import { parseCliArgs, USAGE, type CliArgs } from "./args";
 import { Engine, Interrupted } from "./engine";
 import { sendEvent, type EventContext } from "./events";
+import { PreviewCheckError, previewRequests, runPreviewCheck, type PreviewMetrics } from "./preview-check";
 import { PrometheusClient, TemplateError } from "./prometheus";
 import { callWebhooks } from "./webhooks";
-import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "./rollout";
+import { abort, promote, retire, rollbackTo, RolloutError, scaleDownDelaySeconds, tooSoonToPromote, trackFromHistory, type RolloutStep } from "./rollout";
 import { StackFile, StackFileChanged } from "./stack-file-editor";
 import { formatStatus, type ModelStatus } from "./status";
 
@@ -77,18 +81,85 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
     return EXIT_OK;
 }
 
+/** The model's endpoint through the router, from the stack's outputs. */
+async function stackEndpoint(projectDir: string, stack: string, name: string): Promise<string> {
+    const outputs = await (await openStack(projectDir, stack)).outputs();
+    const endpoint = (outputs.models?.value as Record<string, ModelStatus> | undefined)?.[name]?.endpoint;
+    if (!endpoint) throw new RolloutError(`stack ${stack} has no endpoint for ${name} in its outputs (has it been deployed?): pass the model's URL through the router with --endpoint`);
+    return endpoint;
+}
+
+/** A step refused because the candidate's pool did not pass its preview check; the judgement says why. */
+export class PreviewCheckFailed extends RolloutError {
+    constructor(
+        readonly judgement: Judgement,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+/**
+ * The preview check of the candidate's pool before its first live traffic: pinned requests
+ * through the router, then its metrics from Prometheus. Prometheus is asked for first, so a
+ * missing URL is named before any request is sent.
+ */
+async function previewCheck(args: CliArgs, projectDir: string, config: ModelshipConfig, name: string, model: ResolvedModelConfig, check: PreviewCheckConfig): Promise<Judgement> {
+    const candidate = model.tracks.candidate;
+    if (!candidate) throw new RolloutError(`model ${name} has no candidate track: no pool to preview`);
+    let metrics: PreviewMetrics | undefined;
+    if (check.analysis) {
+        if (!args.prometheus)
+            throw new UsageError(
+                `the preview check of ${name} ${candidate.version} judges its metrics: give --prometheus <url> or ${COMMAND_ENV.prometheusUrl}, or set strategy.preview.analysis: false`,
+            );
+        const client = new PrometheusClient(args.prometheus);
+        metrics = {
+            requests: (seconds) => client.requests(name, "candidate", `${seconds}s`),
+            judge: (seconds) => analyzeCandidate(client, { model: name, namespace: namespaceOf(config, model), windowSeconds: seconds }, model),
+        };
+    }
+    const bodies = previewRequests(projectDir, smokeRequest(model), check);
+    const endpoint = args.endpoint ?? (await stackEndpoint(projectDir, args.stack, name));
+    const target = { model: name, version: candidate.version, endpoint, pin: { header: PIN_HEADER, value: "candidate" }, expect: model.gates.smoke.expect };
+    const verdict = await runPreviewCheck(target, bodies, check, metrics, (line) => console.log(line));
+    printJudgement(`${name}: preview check of ${candidate.version}: ${verdict.decision.toUpperCase()}`, verdict);
+    return verdict;
+}
+
 /**
  * One rollout step. The stack file is read and edited in memory; the engine previews or applies
  * the edited config from a temporary --config-file; the stack file is replaced only after the
  * update succeeded. Anything else (no CLI, no stack, a failed preview or update, an interrupt)
  * leaves the stack file as it was.
  */
-async function step(args: CliArgs, projectDir: string, make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep, judgement?: Judgement): Promise<number> {
+async function step(
+    args: CliArgs,
+    projectDir: string,
+    make: (name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep,
+    judgement?: Judgement,
+    previewChecked = false,
+): Promise<number> {
     const config = loadStackConfig(projectDir, args.stack, args.configFile);
     const [name, model] = pickModel(config, args.stack, args.model);
     const file = StackFile.read(projectDir, args.stack, args.configFile);
     const planned = make(name, model, file.rawModel(name));
     file.apply(name, planned.edits);
+    if (planned.previewCheck && !previewChecked) {
+        if (!args.yes)
+            console.log(
+                `with --yes, ${name}'s candidate pool is checked first: ${planned.previewCheck.requests + 1} requests pinned to it${planned.previewCheck.analysis ? ", then its metrics" : ""}`,
+            );
+        else {
+            const verdict = await previewCheck(args, projectDir, config, name, model, planned.previewCheck);
+            if (verdict.decision !== "promote") {
+                throw new PreviewCheckFailed(
+                    verdict,
+                    `the preview check of ${name} did not pass (${verdict.decision.toUpperCase()}: ${verdict.reasons.join("; ")}): nothing was applied; ${path.basename(file.file)} is unchanged`,
+                );
+            }
+        }
+    }
     const env = engineEnv(projectDir);
     const unchanged = `${path.basename(file.file)} is unchanged`;
     await Engine.session(projectDir, env, async (engine) => {
@@ -179,6 +250,17 @@ function hookPayload(args: CliArgs, config: ModelshipConfig, name: string, model
     };
 }
 
+/** The preview check the next `promote` asks for, if any: auto runs it in place of a bake. */
+function nextPreviewCheck(projectDir: string, args: CliArgs, name: string, model: ModelConfig): PreviewCheckConfig | undefined {
+    try {
+        return promote(name, model, StackFile.read(projectDir, args.stack, args.configFile).rawModel(name)).previewCheck;
+    } catch (error) {
+        // A promote that is refused is refused again, with its message, when auto applies it.
+        if (error instanceof RolloutError) return undefined;
+        throw error;
+    }
+}
+
 async function auto(args: CliArgs, projectDir: string): Promise<number> {
     // Before the first bake, not after it: each step is an update.
     engineEnv(projectDir);
@@ -198,16 +280,25 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
         }
         const bake = args.bakeSeconds ?? model.analysis.bakeSeconds;
         const hooks = model.analysis.webhooks;
-        console.log(`auto: baking ${bake} s before analyzing ${name} ${model.tracks.candidate.version}`);
-        // Bake hooks (a load test, say) run while the candidate bakes; their verdict joins the analysis.
-        const [, bakeHooks] = await Promise.all([sleep(bake * 1000), callWebhooks(hooks, "bake", hookPayload(args, config, name, model))]);
+        // Before the candidate's first live traffic there is nothing to bake: its pool is checked as a preview instead.
+        const preview = nextPreviewCheck(projectDir, args, name, model);
         let verdict: Judgement;
         try {
-            verdict = combineJudgements([await analyzeOnce(args, config, name, model, bake), bakeHooks]);
+            if (preview) {
+                console.log(`auto: checking ${name} ${model.tracks.candidate.version}'s pool as a preview before its first live traffic`);
+                verdict = await previewCheck(args, projectDir, config, name, model, preview);
+            } else {
+                // The pool that lost traffic in the last step stays warm at least scaleDownDelaySeconds: the next update shrinks it.
+                const wait = Math.max(bake, scaleDownDelaySeconds(model));
+                console.log(`auto: baking ${wait} s before analyzing ${name} ${model.tracks.candidate.version}${wait > bake ? ` over the last ${bake} s (strategy.scaleDownDelaySeconds)` : ""}`);
+                // Bake hooks (a load test, say) run while the candidate bakes; their verdict joins the analysis.
+                const [, bakeHooks] = await Promise.all([sleep(wait * 1000), callWebhooks(hooks, "bake", hookPayload(args, config, name, model))]);
+                verdict = combineJudgements([await analyzeOnce(args, config, name, model, bake), bakeHooks]);
+            }
         } catch (error) {
-            if (!(error instanceof TemplateError)) throw error;
-            // A template that cannot be evaluated stays broken: a person fixes it, no bake will.
-            const reason = `${error.message}: pausing until the template is fixed`;
+            if (!(error instanceof TemplateError) && !(error instanceof PreviewCheckError)) throw error;
+            // A template that cannot be evaluated, or replayed requests that cannot be read, stay broken: a person fixes them, no bake will.
+            const reason = `${error.message}: pausing until ${error instanceof TemplateError ? "the template is" : "the preview's requests are"} fixed`;
             console.log(`auto: paused: ${reason}`);
             await sendEvent(context, "paused", reason);
             return EXIT_FAILED;
@@ -232,6 +323,7 @@ async function auto(args: CliArgs, projectDir: string): Promise<number> {
                         return { ...next, description: `${next.description} (auto: ${verdict.reasons.join("; ")})` };
                     },
                     verdict,
+                    preview !== undefined,
                 );
                 break;
             }
@@ -269,8 +361,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (args.command) {
         case "status":
             return status(args, projectDir);
-        case "promote":
+        case "promote": {
+            const config = loadStackConfig(projectDir, args.stack, args.configFile);
+            const [name, model] = pickModel(config, args.stack, args.model);
+            if (args.yes && scaleDownDelaySeconds(model) > 0) {
+                const [last] = await (await openStack(projectDir, args.stack)).history(1, 1);
+                const tooSoon = tooSoonToPromote(name, model, last?.endTime, new Date());
+                if (tooSoon) throw new RolloutError(tooSoon);
+            }
             return step(args, projectDir, promote);
+        }
         case "abort":
             return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
         case "rollback": {

@@ -11,6 +11,7 @@
  */
 import type { ModelConfig } from "../components/config/schema";
 import { isAborted, isTwoTrack, resolveStrategy } from "../components/strategies";
+import type { PreviewCheckConfig } from "../components/strategies/fields";
 import type { Edit } from "../components/strategies/strategy";
 import type { RolloutEventName } from "./notify";
 
@@ -19,6 +20,8 @@ export interface RolloutStep {
     edits: Edit[];
     /** What the step is, for the notification sent once it is applied. */
     event: RolloutEventName;
+    /** The candidate's pool must pass this check before the step is applied (its first live traffic). */
+    previewCheck?: PreviewCheckConfig;
 }
 
 export class RolloutError extends Error {}
@@ -63,6 +66,22 @@ export function promote(name: string, model: ModelConfig, raw: Record<string, un
         };
     }
     return { ...next, event: "step-applied" };
+}
+
+/** How long after an update the next `promote` waits, so the pool that lost traffic stays warm (the strategy's scaleDownDelaySeconds). */
+export function scaleDownDelaySeconds(model: ModelConfig): number {
+    if (!model.tracks.candidate || isAborted(model.strategy)) return 0;
+    const resolved = resolveStrategy(model.strategy);
+    return resolved.tracks === "two" ? (resolved.strategy.shape(resolved.config).scaleDown?.delaySeconds ?? 0) : 0;
+}
+
+/** A promote that comes before the pool losing traffic has been kept warm long enough; undefined when it may go ahead. */
+export function tooSoonToPromote(name: string, model: ModelConfig, lastUpdateEnded: Date | undefined, now: Date): string | undefined {
+    const delay = scaleDownDelaySeconds(model);
+    if (delay === 0 || lastUpdateEnded === undefined) return undefined;
+    const remaining = Math.ceil(delay - (now.getTime() - lastUpdateEnded.getTime()) / 1000);
+    if (remaining <= 0) return undefined;
+    return `model ${name}: the pool that lost traffic is kept warm for strategy.scaleDownDelaySeconds (${delay} s) after the last update, which ended at ${lastUpdateEnded.toISOString()}: promote again in ${remaining} s (abort flips back to it at once)`;
 }
 
 export function abort(name: string, model: ModelConfig): RolloutStep {

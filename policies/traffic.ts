@@ -80,8 +80,8 @@ const canaryStepCap = resourcePolicy(
     (args, report) => {
         const { maxStepPoints } = args.getConfig<StepCapConfig>();
         for (const plan of plansOf(args.type, args.props, report)) {
-            // Only a stepped strategy (canary) has steps in its plan.
-            if (!plan.steps) continue;
+            // A canary's steps grow a share of capacity; a gradual blue-green's move traffic between two full pools, which a one-switch blue-green does at once.
+            if (plan.strategy !== "canary" || !plan.steps) continue;
             // A canary whose steps end below 100 (allowFinalStepBelow100) still concludes at 100: `promote` at its last step.
             const last = plan.steps[plan.steps.length - 1] ?? 0;
             const ladder = last < 100 ? [...plan.steps, 100] : plan.steps;

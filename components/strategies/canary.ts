@@ -1,6 +1,6 @@
 /** canary: the candidate takes a growing share of live traffic, one step of `steps` per `promote`. */
 import { z } from "zod";
-import { abortSchema, fallbackSchema, stickyBySchema } from "./fields";
+import { abortSchema, fallbackSchema, scaleDownDelaySchema, stickyBySchema, strictlyIncreasing } from "./fields";
 import { proportional } from "./sizing";
 import { twoTrack, type StrategyIssue } from "./strategy";
 
@@ -29,6 +29,8 @@ export const canary = twoTrack({
          * dynamicStableScale), and are full again in the update that aborts.
          */
         dynamicStableScale: z.boolean().default(false),
+        /** With dynamicStableScale: stable keeps the previous step's bounds through a step, and shrinks in the next update. */
+        scaleDownDelaySeconds: scaleDownDelaySchema,
         abort: abortSchema,
         fallback: fallbackSchema(true),
     }),
@@ -38,8 +40,7 @@ export const canary = twoTrack({
     stickyBy: (strategy) => strategy.stickyBy,
     rules: (strategy) => {
         const issues: StrategyIssue[] = [];
-        const increasing = strategy.steps.every((weight, i) => i === 0 || weight > strategy.steps[i - 1]);
-        if (!increasing) issues.push({ path: "strategy.steps", value: strategy.steps, expected: "strictly increasing candidate weights, e.g. [5, 25, 50, 100]" });
+        if (!strictlyIncreasing(strategy.steps)) issues.push({ path: "strategy.steps", value: strategy.steps, expected: "strictly increasing candidate weights, e.g. [5, 25, 50, 100]" });
         const final = strategy.steps[strategy.steps.length - 1];
         if (final < 100 && !strategy.allowFinalStepBelow100) {
             // A step of 0 (a candidate deployed with no traffic) is fine first; as the only weight below the jump it says nothing was tried.
@@ -53,6 +54,13 @@ export const canary = twoTrack({
         if (strategy.step >= strategy.steps.length) {
             issues.push({ path: "strategy.step", value: strategy.step, expected: `an index into strategy.steps, 0..${strategy.steps.length - 1}` });
         }
+        if (strategy.scaleDownDelaySeconds !== undefined && !strategy.dynamicStableScale) {
+            issues.push({
+                path: "strategy.scaleDownDelaySeconds",
+                value: strategy.scaleDownDelaySeconds,
+                expected: "no value without strategy.dynamicStableScale: true (stable never shrinks during a canary without it, so there is nothing to delay)",
+            });
+        }
         return issues;
     },
     shape: (strategy) => {
@@ -63,6 +71,9 @@ export const canary = twoTrack({
             sizing: proportional((s) => s.candidateWeight, "candidate"),
             step: { index: strategy.step, count: strategy.steps.length, steps: strategy.steps, setWeight },
             dynamicStableScale: strategy.dynamicStableScale,
+            ...(strategy.scaleDownDelaySeconds !== undefined
+                ? { scaleDown: { delaySeconds: strategy.scaleDownDelaySeconds, previous: { candidateWeight: strategy.step === 0 ? 0 : strategy.steps[strategy.step - 1], mirrorPercent: 0 } } }
+                : {}),
             fallback: strategy.fallback,
         };
     },

@@ -19,3 +19,32 @@ export const fallbackSchema = (byDefault: boolean) => z.boolean().default(byDefa
  * split per request.
  */
 export const stickyBySchema = z.union([z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/) }), z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_]+$/) })]);
+
+/** A ladder of candidate weights is strictly increasing, or a step would move traffic back. */
+export function strictlyIncreasing(steps: readonly number[]): boolean {
+    return steps.every((weight, i) => i === 0 || weight > steps[i - 1]);
+}
+
+/**
+ * Keeps the pool losing traffic at its size through the update that takes the traffic away; it
+ * shrinks in the next update, which `promote` and `auto` apply no sooner than this many seconds
+ * after the one before (Argo Rollouts' scaleDownDelaySeconds), so a flip back finds it warm.
+ */
+export const scaleDownDelaySchema = z.number().int().min(0).max(86_400).optional();
+
+/**
+ * The check of a pool before any live traffic moves to it: the smoke gate's recorded request and
+ * `requests` more (replayed from `replay`, a JSON-lines file of recorded Open Inference Protocol
+ * requests, or the recorded one again), pinned to the pool through the router, each answer
+ * checked like the smoke gate's; then the pool's metrics judged by the analysis templates.
+ */
+export const previewCheckSchema = z.strictObject({
+    requests: z.number().int().min(1).max(10_000).default(100),
+    /** Relative to the project. */
+    replay: z.string().min(1).optional(),
+    /** Whether the metrics are judged too (needs Prometheus); the answers are always checked. */
+    analysis: z.boolean().default(true),
+    /** How long the check may wait for Prometheus to have scraped the preview requests. */
+    scrapeTimeoutSeconds: z.number().int().min(1).max(600).default(60),
+});
+export type PreviewCheckConfig = z.output<typeof previewCheckSchema>;

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import type { TrackName } from "../config/tracks";
 import type { RouterFeature } from "../traffic/features";
 import type { PoolUpdate, StepPosition, StickyKey } from "../traffic/types";
+import type { PreviewCheckConfig } from "./fields";
 
 /** A config mistake, with its path relative to the model (`strategy.steps`). */
 export interface StrategyIssue {
@@ -37,6 +38,11 @@ export interface TwoTrackShape {
     sizing: Sizing;
     /** Autoscaled tracks: stable's bounds shrink by the candidate's live share (and are full again on abort). */
     dynamicStableScale?: boolean;
+    /**
+     * The pool losing traffic is kept warm: `previous` is the split before this step, whose size
+     * the losing pool keeps through it; the next update, no sooner than `delaySeconds` later, shrinks it.
+     */
+    scaleDown?: { delaySeconds: number; previous?: Split };
     step?: StepPosition;
     /** Whether a failed request is retried on the other live track; true unless the strategy says otherwise. */
     fallback?: boolean;
@@ -51,9 +57,10 @@ export interface PromoteContext {
 
 /**
  * The next `promote` step: conclude (the candidate becomes stable; `how` starts the update's
- * message), a step of its own as stack-file edits, or a refusal and why.
+ * message), a step of its own as stack-file edits (with the preview check the candidate's pool
+ * must pass first, where the step is the first to send it live traffic), or a refusal and why.
  */
-export type PromoteStep = { conclude: string } | { description: string; edits: Edit[] } | { refused: string };
+export type PromoteStep = { conclude: string } | { description: string; edits: Edit[]; previewCheck?: PreviewCheckConfig } | { refused: string };
 
 /** A strategy's variant of the `strategy` key: a strict object whose `type` is the strategy's name. */
 export type StrategySchema = z.ZodObject<{ type: z.ZodLiteral<string> }, z.core.$strict>;

@@ -21,6 +21,8 @@ export interface CapacityInput {
     sizing: Sizing;
     /** Argo Rollouts' dynamic stable scale: stable's bounds shrink by the candidate's live share. */
     dynamicStableScale: boolean;
+    /** The split before this step (scaleDownDelaySeconds): stable keeps the larger of its bounds for either. */
+    previous?: Split;
     aborted: boolean;
 }
 
@@ -42,7 +44,9 @@ export function capacityFor(input: CapacityInput): Record<TrackName, Bounds> {
     if (input.aborted || !input.dynamicStableScale) {
         return { stable: { min: mins.stable, max: Math.max(maxes.stable, mins.stable) }, candidate };
     }
-    // Stable keeps the share the candidate does not answer, never less than one replica.
-    const keep = (n: number) => Math.max(1, Math.ceil((n * (100 - split.candidateWeight)) / 100));
+    // Stable keeps the share the candidate does not answer, never less than one replica; kept warm,
+    // the share it answered before this step.
+    const candidateShare = Math.min(split.candidateWeight, input.previous?.candidateWeight ?? split.candidateWeight);
+    const keep = (n: number) => Math.max(1, Math.ceil((n * (100 - candidateShare)) / 100));
     return { stable: { min: keep(full.stable.min), max: Math.max(keep(full.stable.max), keep(full.stable.min)) }, candidate };
 }

@@ -75,9 +75,12 @@ export function planTraffic(name: string, model: PlanInput, registry: StrategyRe
         split,
         sizing: shape.sizing,
         dynamicStableScale: shape.dynamicStableScale ?? false,
+        ...(shape.scaleDown?.previous ? { previous: shape.scaleDown.previous } : {}),
         aborted: config.abort,
     });
-    const stable = withAutoscaling(track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), tracks.stable.autoscaling, bounds.stable);
+    const scaled = withAutoscaling(track("stable", tracks.stable, 100 - split.candidateWeight, 0, replicas.stable), tracks.stable.autoscaling, bounds.stable);
+    // Stable grows back first on abort: the route waits for it (targets make the update wait on these replicas).
+    const stable = config.abort && shape.dynamicStableScale && scaled.autoscaling ? { ...scaled, readyBeforeRoute: scaled.autoscaling.min } : scaled;
     const candidate = withAutoscaling(track("candidate", tracks.candidate, split.candidateWeight, split.mirrorPercent, replicas.candidate), tracks.candidate.autoscaling, bounds.candidate);
     return {
         ...base,

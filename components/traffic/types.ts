@@ -30,6 +30,12 @@ export interface TrackPlan {
     replicas: number;
     /** Where the track autoscales: its bounds for this plan's split, and what it scales on. */
     autoscaling?: TrackAutoscaling;
+    /**
+     * Replicas that must be ready before the router sends this plan's traffic, where the autoscaler
+     * alone would not make the update wait: stable's full floor in the update that aborts a canary
+     * whose stable had shrunk (dynamicStableScale), so traffic returns to a stable that has grown back.
+     */
+    readyBeforeRoute?: number;
     /** Passed to the containers so that two tracks can share one image and differ by flags. */
     featureFlags: Readonly<Record<string, string>>;
 }

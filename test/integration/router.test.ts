@@ -8,8 +8,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { performance } from "perf_hooks";
 import { SHADOW_COPIES_IN_FLIGHT, type ModelRoute } from "../../components/traffic/nginx";
-import { binomialBounds, countBy, failed, LoopbackClient, runLoad, summarize, within, type LoadResult, type Sample } from "../support/load";
+import { binomialBounds, countBy, failed, LoopbackClient, runLoad, runLoadWith, summarize, within, type LoadResult, type Sample } from "../support/load";
 import {
     blueGreenUnderLoad,
     inferBody,
@@ -422,6 +423,67 @@ describe("nginx router in front of real model servers", function () {
             }
         }
         console.log("measured: header pin: 4 x 200 pinned requests (canary 90/10 and blue-green preview, each track), 100% on the pinned track");
+    });
+
+    it("gradual blue-green with long requests: every request in flight on the pool losing traffic finishes, through each step and its teardown", async () => {
+        const LATENCY_MS = 1500;
+        const STEPS = [25, 50, 100];
+        const PHASE_MS = 4000;
+        await Promise.all([fleet.replace("stable", { latencyMs: LATENCY_MS }), fleet.replace("candidate", { latencyMs: LATENCY_MS })]);
+        const client = new LoopbackClient(fleet.nginx.port, CONCURRENCY);
+        try {
+            await fleet.apply({ type: "blueGreen", steps: STEPS });
+            const servers = { stable: fleet.server("stable"), candidate: fleet.server("candidate") };
+            const stableExited = { at: 0 };
+            const { load, actionAtMs } = await runLoadWith(
+                { send: (i) => client.request({ path: INFER_PATH, body: inferBody(i), timeoutMs: 10 * LATENCY_MS }), concurrency: CONCURRENCY, durationMs: (STEPS.length + 1) * PHASE_MS },
+                [
+                    ...STEPS.map((_, step) => ({ atMs: (step + 1) * PHASE_MS, run: () => fleet.nginx.reload([routeFor({ type: "blueGreen", steps: STEPS, step }, servers)]) })),
+                    // The last step took stable's last live share: its pool is torn down at once (SIGTERM), with requests still in flight on it.
+                    {
+                        atMs: STEPS.length * PHASE_MS + 200,
+                        run: async () => {
+                            await servers.stable.stop();
+                            stableExited.at = performance.now();
+                        },
+                    },
+                ],
+            );
+            const { samples } = load;
+            const [lastStepAt, teardownAt] = [actionAtMs[STEPS.length - 1], actionAtMs[STEPS.length]];
+            // In flight at a step: started before its reload, answered after it, by the pool losing share.
+            const inFlight = actionAtMs.slice(0, STEPS.length).map((at) => samples.filter((s) => s.startMs < at && s.endMs > at && s.track === "stable"));
+            const inFlightAtTeardown = samples.filter((s) => s.startMs < teardownAt && s.endMs > teardownAt && s.track === "stable");
+            const resets = samples.filter((s) => s.error !== undefined && /ECONNRESET|EPIPE|socket hang up/.test(s.error));
+            const failures = samples.filter(failed);
+            const shares = actionAtMs.slice(0, STEPS.length).map((at, i) => {
+                const until = i + 1 < STEPS.length ? actionAtMs[i + 1] : Infinity;
+                const settled = samples.filter((s) => s.startMs > at + 500 && s.startMs < until);
+                return `${Math.round((100 * settled.filter((s) => s.track === "candidate").length) / Math.max(1, settled.length))}%`;
+            });
+            console.log(
+                `measured: gradual blue-green ${STEPS.join(" -> ")} with ${LATENCY_MS} ms requests, ${samples.length} requests at ${CONCURRENCY} in flight: ` +
+                    `candidate share after each step ${shares.join(", ")}; in flight on stable at each step ${inFlight.map((f) => f.length).join(", ")} and at its teardown ${inFlightAtTeardown.length}, all answered 200; ` +
+                    `reset connections ${resets.length}, failed requests ${failures.length}; connections a retiring nginx worker closed before reading a request (re-sent by the client, never reaching a server) ${samples.filter((s) => s.retried).length}; ` +
+                    `stable exited ${(stableExited.at - teardownAt).toFixed(0)} ms after its SIGTERM`,
+            );
+            assert.ok(lastStepAt > 0);
+            assert.deepEqual(
+                resets.map((s) => s.error),
+                [],
+                "reset connections",
+            );
+            assertAllAnswered(samples);
+            assert.ok(inFlight.every((f) => f.length > 0) && inFlightAtTeardown.length > 0, "requests were in flight on stable at every step and at its teardown");
+            assert.ok([...inFlight.flat(), ...inFlightAtTeardown].every((s) => s.status === 200 && s.version === VERSIONS.stable));
+            assert.ok(
+                samples.filter((s) => s.startMs > teardownAt + 500).every((s) => s.track === "candidate"),
+                "after the last step only the candidate answers",
+            );
+        } finally {
+            client.close();
+            await Promise.all([fleet.replace("stable", {}), fleet.replace("candidate", {})]);
+        }
     });
 
     it("blue-green: switch and rollback by reload under continuous load lose no request and settle within 5 s", async () => {

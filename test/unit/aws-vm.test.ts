@@ -200,6 +200,15 @@ describe("aws-vm target", () => {
             };
             assert.deepEqual(bounds("stable"), [3, 15, undefined]);
             assert.deepEqual(bounds("candidate"), [1, 5, undefined]);
+            assert.equal(at(named(resources, T.group, "m-stable"), "waitForElbCapacity"), undefined, "mid-rollout nothing waits on the group's size");
+            // Abort: stable's full floor healthy in its target group before the listener rules (which wait on the group) send it everything.
+            const aborted = await runStack(awsVmConfig({ m: prodModel({ tracks, strategy: { type: "canary", steps: [10, 25, 50, 100], step: 1, dynamicStableScale: true, abort: true } }) }), "prod");
+            assert.deepEqual([at(named(aborted.resources, T.group, "m-stable"), "minSize"), at(named(aborted.resources, T.group, "m-stable"), "waitForElbCapacity")], [4, 4]);
+            const rules = ofType(aborted.resources, "aws:lb/listenerRule:ListenerRule").filter((r) => r.name.startsWith("m-") && !r.name.includes("pin"));
+            assert.ok(
+                rules.length > 0 && rules.every((r) => (r.dependsOn ?? []).some((d) => d.endsWith("::m-stable"))),
+                `every rule of the split waits on stable's group: ${JSON.stringify(rules.map((r) => [r.name, r.dependsOn]))}`,
+            );
             const policies = ofType(resources, "aws:autoscaling/policy:Policy");
             assert.deepEqual(
                 policies.map((p) => [

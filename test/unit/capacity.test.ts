@@ -10,7 +10,7 @@ import { capacityFor, type Bounds } from "../../components/traffic/capacity";
 import { planTraffic } from "../../components/traffic/plan";
 import { trackSchema } from "../../components/config/schema";
 import { autoscalingSchema } from "../../components/config/autoscaling";
-import { horizontalPodAutoscalerObject } from "../../components/targets/kubernetes/workload";
+import { deploymentObject, horizontalPodAutoscalerObject } from "../../components/targets/kubernetes/workload";
 import { trackPlan } from "../../components/traffic/types";
 
 const bounds = fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 60 })).map(([min, extra]): Bounds => ({ min, max: min + extra }));
@@ -73,11 +73,13 @@ describe("capacity: autoscaled bounds that follow the weights (fast-check)", () 
         );
     });
 
+    const autoscaled = {
+        stable: trackSchema.parse({ version: "1.4.0", image: "r/m:1.4.0", autoscaling: { min: 4, max: 20, targetCPU: 70 } }),
+        candidate: trackSchema.parse({ version: "1.5.0", image: "r/m:1.5.0", autoscaling: { min: 4, max: 20, targetCPU: 70 } }),
+    };
+
     it("a canary of 4..20 replicas per track, step by step: the bounds each step plans", () => {
-        const tracks = {
-            stable: trackSchema.parse({ version: "1.4.0", image: "r/m:1.4.0", autoscaling: { min: 4, max: 20, targetCPU: 70 } }),
-            candidate: trackSchema.parse({ version: "1.5.0", image: "r/m:1.5.0", autoscaling: { min: 4, max: 20, targetCPU: 70 } }),
-        };
+        const tracks = autoscaled;
         const steps = [10, 25, 50, 100];
         const perStep = (dynamicStableScale: boolean, abort = false) =>
             steps.map((_, step) => {
@@ -91,6 +93,65 @@ describe("capacity: autoscaled bounds that follow the weights (fast-check)", () 
             Array.from({ length: 4 }, () => "stable 4..20, candidate 1..1"),
         );
         console.log(`      measured: canary 4..20 per track, bounds per step: ${perStep(false).join(" | ")}; with dynamicStableScale: ${perStep(true).join(" | ")}`);
+    });
+
+    it("scaleDownDelaySeconds: stable keeps the previous step's bounds through each step, and shrinks in the next update", () => {
+        const steps = [10, 25, 50, 100];
+        const perStep = steps.map((_, step) => {
+            const plan = planTraffic("m", { strategy: strategySchema.parse({ type: "canary", steps, step, dynamicStableScale: true, scaleDownDelaySeconds: 300 }), tracks: autoscaled });
+            return plan.tracks.map((t) => `${t.track} ${t.autoscaling?.min ?? "?"}..${t.autoscaling?.max ?? "?"}`).join(", ");
+        });
+        // Each stable bound is the one the step before planned without the delay (4..20 before the first step).
+        assert.deepEqual(perStep, ["stable 4..20, candidate 1..2", "stable 4..18, candidate 1..5", "stable 3..15, candidate 2..10", "stable 2..10, candidate 4..20"]);
+    });
+
+    it("kept warm, stable's bounds are the larger of the step's and the previous step's, for any weights", () => {
+        fc.assert(
+            fc.property(bounds, bounds, fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (stable, candidate, a, b) => {
+                const [previous, current] = [Math.min(a, b), Math.max(a, b)];
+                const at = (weight: number, prior?: number) =>
+                    capacityFor({
+                        full: { stable, candidate },
+                        split: { candidateWeight: weight, mirrorPercent: 0 },
+                        sizing: SIZINGS.canary,
+                        dynamicStableScale: true,
+                        aborted: false,
+                        ...(prior !== undefined ? { previous: { candidateWeight: prior, mirrorPercent: 0 } } : {}),
+                    });
+                const warm = at(current, previous);
+                assert.deepEqual(warm.stable, at(previous).stable);
+                assert.deepEqual(warm.candidate, at(current).candidate);
+            }),
+        );
+    });
+
+    it("on abort of a canary whose stable had shrunk, the route waits for stable's full floor: the Deployment asks for it and the provider awaits it", () => {
+        const plan = (abort: boolean) =>
+            planTraffic("m", { strategy: strategySchema.parse({ type: "canary", steps: [10, 25, 50, 100], step: 2, dynamicStableScale: true, abort }), tracks: autoscaled });
+        const stableReplicas = (abort: boolean) => {
+            const track = trackPlan(plan(abort), "stable") ?? assert.fail("stable");
+            const config = { port: 8080, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, dependsOn: [], artifact: "s3://m/" };
+            const spec = deploymentObject({
+                environment: "prod",
+                namespace: "models",
+                model: "m",
+                config: config as never,
+                track,
+                poolUpdate: plan(abort).poolUpdate,
+                image: "r/m@sha256:abc",
+                serviceAccountName: "m",
+                artifactStore: {},
+            }).spec as { replicas?: number };
+            return [track.readyBeforeRoute, spec.replicas];
+        };
+        assert.deepEqual(stableReplicas(true), [4, 4]);
+        // Mid-rollout the HorizontalPodAutoscaler owns the count: the Deployment leaves it out.
+        assert.deepEqual(stableReplicas(false), [undefined, undefined]);
+        assert.equal(
+            planTraffic("m", { strategy: strategySchema.parse({ type: "canary", steps: [10, 100], step: 0, abort: true }), tracks: autoscaled }).tracks[0].readyBeforeRoute,
+            undefined,
+            "stable never shrank",
+        );
     });
 });
 

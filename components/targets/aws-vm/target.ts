@@ -260,6 +260,8 @@ export class AwsVmTarget extends pulumi.ComponentResource implements ModelTarget
                 // An autoscaled group's desired capacity is its scaling policy's; the bounds follow the track's share of traffic.
                 ...(track.autoscaling ? { minSize: track.autoscaling.min, maxSize: track.autoscaling.max } : { desiredCapacity: track.replicas, minSize: track.replicas, maxSize: track.replicas }),
                 targetGroupArns: [targetGroup.arn],
+                // The listener rules wait on the group: with this set, its update ends once that many instances are healthy in the target group.
+                ...(track.readyBeforeRoute !== undefined ? { waitForElbCapacity: track.readyBeforeRoute } : {}),
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: config.instanceRefresh.warmupSeconds,
                 launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },

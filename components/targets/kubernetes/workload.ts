@@ -180,8 +180,9 @@ export function deploymentObject(args: TrackWorkloadArgs) {
     return {
         metadata: { name, namespace: args.namespace, labels },
         spec: {
-            // An autoscaled track's replicas are its HorizontalPodAutoscaler's: an update that set them would undo its scaling.
-            ...(track.autoscaling ? {} : { replicas: track.replicas }),
+            // An autoscaled track's replicas are its HorizontalPodAutoscaler's: an update that set them would undo its scaling,
+            // except where the route must wait for them (the Deployment's await is then on that many ready pods).
+            ...(track.autoscaling ? (track.readyBeforeRoute !== undefined ? { replicas: track.readyBeforeRoute } : {}) : { replicas: track.replicas }),
             selector: { matchLabels: trackSelector(model, track.track) },
             strategy: deploymentStrategy(args.poolUpdate),
             // Kubernetes itself calls the rollout failed (ProgressDeadlineExceeded) when the update's own wait gives up,

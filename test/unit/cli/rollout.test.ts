@@ -2,10 +2,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ModelConfig } from "../../../components/config/schema";
+import { modelSchema, type ModelConfig } from "../../../components/config/schema";
 import { planTraffic } from "../../../components/traffic/plan";
 import { perTrack } from "../../../components/traffic/types";
-import { abort, promote, retire, rollbackTo, RolloutError, trackFromHistory, type RolloutStep } from "../../../cli/rollout";
+import { abort, promote, retire, rollbackTo, RolloutError, scaleDownDelaySeconds, tooSoonToPromote, trackFromHistory, type RolloutStep } from "../../../cli/rollout";
 import { StackFile } from "../../../cli/stack-file-editor";
 import { findProjectDir } from "../../../tools/render";
 import { loadStackConfig } from "../../../tools/pulumi-local";
@@ -103,6 +103,83 @@ describe("rollout commands on the stack files", () => {
         const second = step(dir, "prod", "churn-predictor", (m, raw) => promote("churn-predictor", m, raw));
         assert.match(second.result.description, /blue-green done: 2\.1\.0 becomes stable/);
         assert.equal(second.after.tracks.stable.version, "2.1.0");
+    });
+
+    it("gradual blue-green: the preview check comes with the first step only, each promote moves one step, then it concludes", () => {
+        const dir = project();
+        const file = path.join(dir, "Pulumi.prod.yaml");
+        const text = fs.readFileSync(file, "utf8");
+        const line = "strategy: {type: blueGreen, active: stable}";
+        assert.ok(text.includes(line), "prod's churn-predictor is a blue-green");
+        fs.writeFileSync(file, text.replace(line, "strategy: {type: blueGreen, steps: [10, 50, 100], preview: {requests: 40}}"));
+        const descriptions: string[] = [];
+        const weights: Array<Partial<Record<string, number>>> = [];
+        const checks: unknown[] = [];
+        for (let i = 0; i < 4; i++) {
+            const { result, weights: w } = step(dir, "prod", "churn-predictor", (m, raw) => promote("churn-predictor", m, raw));
+            descriptions.push(result.description);
+            weights.push(w);
+            checks.push(result.previewCheck?.requests);
+        }
+        assert.deepEqual(descriptions.slice(0, 3), [
+            "churn-predictor: blue-green step 1/3: 2.1.0's pool from 0% to 10% (stable 2.0.1 at full size)",
+            "churn-predictor: blue-green step 2/3: 2.1.0's pool from 10% to 50% (stable 2.0.1 at full size)",
+            "churn-predictor: blue-green step 3/3: 2.1.0's pool from 50% to 100% (stable 2.0.1 at full size)",
+        ]);
+        assert.match(descriptions[3], /blue-green done: 2\.1\.0 becomes stable/);
+        assert.deepEqual(weights.slice(0, 3), [
+            { stable: 90, candidate: 10 },
+            { stable: 50, candidate: 50 },
+            { stable: 0, candidate: 100 },
+        ]);
+        // Only the step that sends the candidate's pool its first live request checks the preview first.
+        assert.deepEqual(checks, [40, undefined, undefined, undefined]);
+    });
+
+    it("gradual blue-green: both pools stay at full size at every step, and a bad ladder is named", () => {
+        const tracks = { stable: { version: "1.0.0", image: "r/m:1", replicas: 3 }, candidate: { version: "1.1.0", image: "r/m:2", replicas: 3 } };
+        const model = (strategy: Record<string, unknown>) => ({ artifact: "model-server/models/fraud-scorer", tracks, strategy: { type: "blueGreen", ...strategy } });
+        for (const step of [undefined, 0, 1]) {
+            const config = parseConfig(dockerConfig({ m: model({ steps: [25, 100], ...(step === undefined ? {} : { step }) }) }), "dev");
+            assert.deepEqual(
+                planTraffic("m", config.models.m).tracks.map((t) => [t.track, t.weight, t.replicas]),
+                [
+                    ["stable", step === undefined ? 100 : step === 0 ? 75 : 0, 3],
+                    ["candidate", step === undefined ? 0 : step === 0 ? 25 : 100, 3],
+                ],
+            );
+        }
+        const issues = (strategy: Record<string, unknown>) => {
+            try {
+                parseConfig(dockerConfig({ m: model(strategy) }), "dev");
+                return [];
+            } catch (error) {
+                return String((error as Error).message)
+                    .split("\n")
+                    .filter((l) => l.includes("models.m.strategy"));
+            }
+        };
+        assert.match(issues({ steps: [50, 25, 100] }).join(" "), /models\.m\.strategy\.steps.*strictly increasing/);
+        assert.match(issues({ steps: [25, 50] }).join(" "), /models\.m\.strategy\.steps.*a last step of 100, e\.g\. \[25, 50, 100\]/);
+        assert.match(issues({ step: 0 }).join(" "), /models\.m\.strategy\.step.*no step without strategy\.steps/);
+        assert.match(issues({ steps: [25, 100], step: 2 }).join(" "), /models\.m\.strategy\.step.*0\.\.1/);
+        assert.match(issues({ steps: [25, 100], active: "candidate" }).join(" "), /models\.m\.strategy\.active.*moves traffic with strategy\.step/);
+    });
+
+    it("scaleDownDelaySeconds: promote waits that long after the last update, so the pool that lost traffic stays warm", () => {
+        const tracks = { stable: { version: "1.0.0", image: "r/m:1", autoscaling: { min: 2, max: 8, targetCPU: 60 } }, candidate: { version: "1.1.0", image: "r/m:2", replicas: 2 } };
+        const config = (strategy: Record<string, unknown>) => modelSchema.parse({ artifact: "s3://models/m/", tracks, strategy });
+        const delayed = config({ type: "canary", steps: [10, 50, 100], step: 1, dynamicStableScale: true, scaleDownDelaySeconds: 300 });
+        const ended = new Date("2026-12-03T10:00:00Z");
+        assert.match(
+            tooSoonToPromote("m", delayed, ended, new Date("2026-12-03T10:02:00Z")) ?? "",
+            /kept warm for strategy\.scaleDownDelaySeconds \(300 s\) after the last update, which ended at 2026-12-03T10:00:00\.000Z: promote again in 180 s/,
+        );
+        assert.equal(tooSoonToPromote("m", delayed, ended, new Date("2026-12-03T10:05:00Z")), undefined);
+        assert.equal(tooSoonToPromote("m", config({ type: "canary", steps: [10, 50, 100], step: 1 }), ended, new Date("2026-12-03T10:00:01Z")), undefined);
+        // An aborted rollout has nothing to keep warm for.
+        assert.equal(scaleDownDelaySeconds(config({ type: "blueGreen", scaleDownDelaySeconds: 60, abort: true })), 0);
+        assert.equal(scaleDownDelaySeconds(config({ type: "blueGreen", scaleDownDelaySeconds: 60, active: "candidate" })), 60);
     });
 
     it("abort sends live traffic back to stable and keeps the candidate; promote then refuses; retire drops it", () => {
