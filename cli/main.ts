@@ -115,7 +115,7 @@ async function previewCheck(args: CliArgs, projectDir: string, config: Modelship
             );
         const client = new PrometheusClient(args.prometheus);
         metrics = {
-            requests: (seconds) => client.requests(name, "candidate", `${seconds}s`),
+            requestsServed: () => client.requestsServed(name, "candidate"),
             judge: (seconds) => analyzeCandidate(client, { model: name, namespace: namespaceOf(config, model), windowSeconds: seconds }, model),
         };
     }

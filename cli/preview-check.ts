@@ -121,18 +121,29 @@ export async function checkPreviewAnswers(target: PreviewTarget, bodies: readonl
 }
 
 export interface PreviewMetrics {
-    /** The candidate's requests Prometheus has counted over the window. */
-    requests(windowSeconds: number): Promise<number | undefined>;
+    /** The candidate's requests at Prometheus's last scrape; undefined before it has scraped the candidate. */
+    requestsServed(): Promise<number | undefined>;
     /** The candidate's metric templates over the window. */
     judge(windowSeconds: number): Promise<Judgement>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Polls until `done` holds for what `read` returns, or the deadline passes; the last reading either way. */
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, deadline: number): Promise<T> {
+    let value = await read();
+    while (!done(value) && performance.now() < deadline) {
+        await sleep(SCRAPE_POLL_MS);
+        value = await read();
+    }
+    return value;
+}
+
 /**
  * The whole check: answers first (a pool that fails them is judged on them alone), then, with
- * metrics, a wait until Prometheus has counted the preview requests and the templates over the
- * time since the check began.
+ * metrics, the templates over the time since the check began, once Prometheus has counted every
+ * preview request. The count is the candidate's request counter before the first request and
+ * after the last, so a scrape that comes late is waited for rather than read as no traffic.
  */
 export async function runPreviewCheck(
     target: PreviewTarget,
@@ -142,20 +153,32 @@ export async function runPreviewCheck(
     progress: (line: string) => void = () => undefined,
 ): Promise<Judgement> {
     const started = performance.now();
+    const judged = check.analysis ? metrics : undefined;
+    const scrapeDeadline = () => performance.now() + check.scrapeTimeoutSeconds * 1000;
+    const baseline = judged
+        ? await pollUntil(
+              () => judged.requestsServed(),
+              (n) => n !== undefined,
+              scrapeDeadline(),
+          )
+        : undefined;
     progress(`preview: ${bodies.length} requests to ${target.model} ${target.version}, pinned with ${target.pin.header}: ${target.pin.value}`);
     const answers = await checkPreviewAnswers(target, bodies, progress);
-    if (answers.decision !== "promote" || !check.analysis || !metrics) return answers;
-    const window = () => Math.max(60, Math.ceil((performance.now() - started) / 1000) + 30);
-    const deadline = performance.now() + check.scrapeTimeoutSeconds * 1000;
-    let counted = (await metrics.requests(window())) ?? 0;
-    while (counted < bodies.length && performance.now() < deadline) {
-        await sleep(SCRAPE_POLL_MS);
-        counted = (await metrics.requests(window())) ?? 0;
+    if (answers.decision !== "promote" || !judged) return answers;
+    if (baseline === undefined) {
+        const reason = `preview: Prometheus has no request counter of ${target.version} after ${check.scrapeTimeoutSeconds} s (strategy.preview.scrapeTimeoutSeconds): is the candidate scraped?`;
+        return combineJudgements([answers, { decision: "hold", reasons: [reason] }]);
     }
+    const counted =
+        ((await pollUntil(
+            () => judged.requestsServed(),
+            (n) => (n ?? 0) - baseline >= bodies.length,
+            scrapeDeadline(),
+        )) ?? 0) - baseline;
     if (counted < bodies.length) {
         const reason = `preview: Prometheus has counted ${counted} of the ${bodies.length} preview requests after ${check.scrapeTimeoutSeconds} s (strategy.preview.scrapeTimeoutSeconds): is the candidate scraped?`;
         return combineJudgements([answers, { decision: "hold", reasons: [reason] }]);
     }
     progress(`preview: Prometheus has counted the preview requests; judging ${target.version} by the analysis templates`);
-    return combineJudgements([answers, await metrics.judge(window())]);
+    return combineJudgements([answers, await judged.judge(Math.max(60, Math.ceil((performance.now() - started) / 1000) + 30))]);
 }

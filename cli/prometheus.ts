@@ -8,7 +8,7 @@ import type { MetricTemplate } from "../components/config/analysis";
 import type { TemplateReading } from "../components/analysis/metrics-judge";
 import type { CumulativeBucket } from "../components/analysis/statistics";
 import { renderQuery, type TemplateScope } from "../components/analysis/templates";
-import { requestsQuery } from "../components/monitoring";
+import { requestsQuery, requestsServedQuery } from "../components/monitoring";
 import type { TrackName } from "../components/traffic/types";
 import { httpRequest, type HttpAnswer } from "../model-server/src/http-client";
 
@@ -104,6 +104,12 @@ export class PrometheusClient {
     async requests(model: string, track: TrackName, window: string): Promise<number | undefined> {
         const requests = await this.scalar(requestsQuery(model, track, window));
         return requests !== undefined ? Math.round(requests) : undefined;
+    }
+
+    /** The track's requests counted at the last scrape (the counters' sum); undefined before Prometheus has scraped any. */
+    async requestsServed(model: string, track: TrackName): Promise<number | undefined> {
+        const served = await this.scalar(requestsServedQuery(model, track));
+        return served !== undefined ? Math.round(served) : undefined;
     }
 
     /** A histogram's increase over the window as cumulative buckets, summed over instances. */

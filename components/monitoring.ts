@@ -33,6 +33,11 @@ export function requestsQuery(model: string, track: string, window = ALERT_WINDO
     return `sum(increase(modelship_requests_total{${selector(model, track)}}[${window}]))`;
 }
 
+/** Inference requests the track has served since its servers started, as Prometheus last scraped them. */
+export function requestsServedQuery(model: string, track: string): string {
+    return `sum(modelship_requests_total{${selector(model, track)}})`;
+}
+
 /** The track's 95th percentile inference latency in seconds over the window. */
 export function p95LatencyQuery(model: string, track: string, window = ALERT_WINDOW): string {
     return `histogram_quantile(0.95, sum by (le) (rate(modelship_request_duration_seconds_bucket{${selector(model, track)}}[${window}])))`;

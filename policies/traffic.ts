@@ -114,4 +114,38 @@ const shadowMirrors = resourcePolicy(
     },
 );
 
-export const trafficPolicies: ModelshipPolicy[] = [weightsValid, canaryStepCap, shadowMirrors];
+/**
+ * Values a narrow route leaves out: a regex that matches every one of them is taken to match any
+ * value (`.*`, `.+`, `[^/]*`), and so every request that carries the header or cookie at all.
+ */
+const CATCH_ALL_PROBES = ["a", "Z", "0", "-", "x_y", "value-42", "beta", "internal tenant"];
+
+function matchesEveryProbe(regex: string): boolean {
+    try {
+        const anchored = new RegExp(`^(?:${regex})$`);
+        return CATCH_ALL_PROBES.every((probe) => anchored.test(probe));
+    } catch {
+        return false;
+    }
+}
+
+const routesNarrow = resourcePolicy(
+    {
+        name: "route-not-catch-all",
+        description:
+            "A route sends its matches to a track before the weights: one to the candidate whose regex matches any value sends every request carrying the header or cookie there, around the canary's steps and its analysis.",
+        theme: "traffic",
+    },
+    (args, report) => {
+        for (const plan of plansOf(args.type, args.props, report)) {
+            for (const route of plan.routes ?? []) {
+                const { header, cookie, regex } = route.match;
+                if (route.track !== "candidate" || regex === undefined || !matchesEveryProbe(regex)) continue;
+                const key = header !== undefined ? `header ${header}` : `cookie ${cookie ?? ""}`;
+                report(`${plan.model}: the route on ${key} ~ ${regex} sends any value to the candidate; match the chosen users' values (value, or a narrower regex)`);
+            }
+        }
+    },
+);
+
+export const trafficPolicies: ModelshipPolicy[] = [weightsValid, canaryStepCap, shadowMirrors, routesNarrow];

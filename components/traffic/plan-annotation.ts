@@ -6,6 +6,7 @@
  * without re-reading the stack config.
  */
 import { findStrategy } from "../strategies";
+import type { RouteConfig } from "../config/routes";
 import { perTrack, TRACK_NAMES, type TrackName, type TrafficPlan } from "./types";
 import { AWS_TAG } from "../naming";
 
@@ -25,6 +26,8 @@ export interface PlanSummary {
     aborted: boolean;
     steps?: number[];
     step?: number;
+    /** Header and cookie routes before the split, where the plan has any (not in a listener rule's tags: on the ALB each route is a rule of its own, its conditions in the preview). */
+    routes?: RouteConfig[];
 }
 
 export function summarizePlan(plan: TrafficPlan): PlanSummary {
@@ -35,6 +38,7 @@ export function summarizePlan(plan: TrafficPlan): PlanSummary {
         mirrorPercent: perTrack(plan, (t) => t.mirrorPercent),
         aborted: plan.aborted,
         ...(plan.step ? { steps: [...plan.step.steps], step: plan.step.index } : {}),
+        ...(plan.routes.length > 0 ? { routes: plan.routes.map((r) => ({ match: { ...r.match }, track: r.track })) } : {}),
     };
 }
 

@@ -39,6 +39,10 @@ const LEAKY = "1.8.0-leaky";
 const LEAK_BYTES_PER_REQUEST = 2 ** 20;
 /** A healthy candidate judged by a quality metric it fails: a person decides, nothing rolls back. */
 const DOUBTFUL = "1.9.0-doubtful";
+/** A blue-green candidate that fails 30% of its inferences: its preview check stops it before any live request. */
+const PREVIEW_FAILS = "2.0.0-preview-fails";
+/** A healthy blue-green candidate: its preview check lets its first step through. */
+const PREVIEWED = "2.1.0-previewed";
 
 type Config = Record<string, unknown>;
 type Model = Record<string, unknown> & { tracks: Record<string, Record<string, unknown>>; strategy: Record<string, unknown> };
@@ -138,7 +142,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // The model's artifacts, with two more versions for the broken builds below (copies of 1.5.0).
         const artifacts = path.join(stack.dir, "artifacts", MODEL);
         fs.cpSync(path.join(stack.projectDir, model().artifact as string), artifacts, { recursive: true });
-        for (const version of [FAULTY, SMOKE_FAILS, LEAKY, DOUBTFUL]) {
+        for (const version of [FAULTY, SMOKE_FAILS, LEAKY, DOUBTFUL, PREVIEW_FAILS, PREVIEWED]) {
             // The server checks the artifact is the version it was told to serve.
             const artifact = JSON.parse(fs.readFileSync(path.join(artifacts, "1.5.0", "model.json"), "utf8")) as Record<string, unknown>;
             fs.mkdirSync(path.join(artifacts, version));
@@ -176,7 +180,8 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         // Whatever a failed step left behind.
         if (stack && containers().size > 0) await stack.destroy();
         // The prebuilt candidates this test pushed.
-        if (docker) runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':1\\.[6-9]\\.0-' | xargs -r docker rmi -f`]);
+        if (docker)
+            runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':(1\\.[6-9]|2\\.[01])\\.0-' | xargs -r docker rmi -f`]);
         stack?.cleanup();
         if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
         stopDocker(docker);
@@ -450,6 +455,60 @@ describe("the dev stack under the real engine on the local Docker engine", funct
                 .split("\n")
                 .filter((l) => /ROLLBACK|mean score|paused/.test(l))
                 .join(" | ")}; notification latency ${paused.at - Date.parse(paused.alert.startsAt)} ms`,
+        );
+    });
+
+    it("gradual blue-green: `modelship promote` checks the candidate's pool as a preview first; a failing pool is stopped before any live request, a healthy one takes its first step", async function () {
+        const promBin = prometheusOrSkip(this);
+        const published = (name: string) => must("docker", ["port", name, "8080/tcp"]).split("\n")[0];
+        const deployPreview = async (version: string, env: string) => {
+            const next = structuredClone(config);
+            model(next).tracks.candidate = { version, image: candidateImage(version, env), replicas: 1 };
+            model(next).strategy = { type: "blueGreen", steps: [50, 100], preview: { requests: 80 } };
+            model(next).analysis = { maxErrorRate: 0.02, maxP95LatencyMs: 300 };
+            // The failing pool passes its smoke gate (eleven tries); the preview's 81 requests it does not.
+            model(next).gates = { smoke: { retries: 10 } };
+            stack.writeConfig(next);
+            const up = await stack.up(`blue-green preview of ${version}`);
+            assert.equal(up.status, 0, up.all);
+            config = next;
+            await prometheus?.stop();
+            prometheus = new PrometheusProcess();
+            await prometheus.start(promBin, { stable: published(replica("stable", "1.4.0")), candidate: published(replica("candidate", version)) });
+            return `http://127.0.0.1:${prometheus.port}`;
+        };
+
+        const failingProm = await deployPreview(PREVIEW_FAILS, "FAULT_ERROR_RATE=0.3");
+        await shares("blue-green preview (0%)", 0);
+        const before = fs.readFileSync(stack.configFile, "utf8");
+        const refused = await modelship("promote", "--yes", "--prometheus", failingProm);
+        assert.equal(refused.status, 1, refused.all);
+        assert.match(refused.all, /preview check of 2\.0\.0-preview-fails: ROLLBACK/, refused.all);
+        assert.match(refused.all, /preview: \d+ of 81 requests pinned to 2\.0\.0-preview-fails failed/, refused.all);
+        assert.match(refused.all, /nothing was applied/, refused.all);
+        assert.equal(fs.readFileSync(stack.configFile, "utf8"), before, "the stack file is unchanged");
+        await shares("after the refused preview (0%)", 0);
+
+        const healthyProm = await deployPreview(PREVIEWED, "FAULT_ERROR_RATE=0");
+        const started = performance.now();
+        const promoted = await modelship("promote", "--yes", "--prometheus", healthyProm);
+        timings["promote with a preview check (81 requests, metrics, update)"] = performance.now() - started;
+        assert.equal(promoted.status, 0, promoted.all);
+        assert.match(promoted.stdout, /preview: all 81 requests pinned to 2\.1\.0-previewed answered as the smoke gate expects/, promoted.all);
+        assert.match(promoted.stdout, /preview check of 2\.1\.0-previewed: PROMOTE/, promoted.all);
+        assert.match(promoted.stdout, /done: fraud-scorer: blue-green step 1\/2: 2\.1\.0-previewed's pool from 0% to 50%/, promoted.all);
+        config = readConfig();
+        assert.equal(model().strategy.step, 0);
+        await shares("blue-green step 1/2 (50%)", 0.5);
+        figures.push(
+            `preview check: refused ${refused.all
+                .split("\n")
+                .filter((l) => /preview: \d+ of/.test(l))
+                .join(" ")
+                .slice(0, 300)}; passed ${promoted.stdout
+                .split("\n")
+                .filter((l) => /preview: all|error rate|p95/.test(l))
+                .join(" | ")}`,
         );
     });
 

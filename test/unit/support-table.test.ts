@@ -26,6 +26,8 @@ const ROWS: Array<[string, RawModel, (m: RawModel) => RawModel]> = [
     ["`recreate`", { strategy: { type: "recreate" } }, oneTrack],
     ["`rolling`", { strategy: { type: "rolling" } }, oneTrack],
     ["`blueGreen`", { strategy: { type: "blueGreen" } }, (m) => m],
+    ["`blueGreen` with `steps`", { strategy: { type: "blueGreen", steps: [25, 50, 100], preview: { requests: 50 } } }, (m) => m],
+    ["`blueGreen` with `steps` and `stickyBy`", { strategy: { type: "blueGreen", steps: [25, 50, 100], stickyBy: { cookie: "user" } } }, (m) => m],
     ["`canary`", { strategy: { type: "canary", steps: [10, 100] } }, (m) => m],
     ["`canary` with `stickyBy`", { strategy: { type: "canary", steps: [10, 100], stickyBy: { header: "x-user-id" } } }, (m) => m],
     ["`abTest`", { strategy: { type: "abTest", stickyBy: { header: "x-user-id" } } }, (m) => m],

@@ -79,7 +79,7 @@ describe("blue-green preview check", () => {
 
     it("a pool that fails answers is rolled back as infrastructure, one that answers out of range as quality, and neither is judged on metrics", async () => {
         let judged = 0;
-        const metrics: PreviewMetrics = { requests: () => Promise.resolve(100), judge: () => Promise.resolve((judged++, { decision: "promote", reasons: ["fine"] })) };
+        const metrics: PreviewMetrics = { requestsServed: () => Promise.resolve(100), judge: () => Promise.resolve((judged++, { decision: "promote", reasons: ["fine"] })) };
         const failing = await standInRouter((i) => (i % 3 === 1 ? { status: 503 } : {}));
         const wrong = await standInRouter((i) => (i === 4 ? { score: 1.7 } : {}));
         try {
@@ -96,12 +96,13 @@ describe("blue-green preview check", () => {
         }
     });
 
-    it("judges the metrics only once Prometheus has counted every preview request, over a window since the check began", async () => {
+    it("judges the metrics only once Prometheus has counted every preview request on top of the count before the first, over a window since the check began", async () => {
         const router = await standInRouter();
-        const counts = [0, 3, 8];
+        // Not scraped yet, then 40 before the preview; after it 43, then 48 = 40 + the 8 sent.
+        const counts: Array<number | undefined> = [undefined, 40, 43, 48];
         const windows: number[] = [];
         const metrics: PreviewMetrics = {
-            requests: () => Promise.resolve(counts.shift() ?? 8),
+            requestsServed: () => Promise.resolve(counts.length > 0 ? counts.shift() : 48),
             judge: (seconds): Promise<Judgement> => {
                 windows.push(seconds);
                 assert.equal(counts.length, 0, "judged before Prometheus had the requests");
@@ -119,13 +120,19 @@ describe("blue-green preview check", () => {
         }
     });
 
-    it("holds when Prometheus never counts the preview requests, and says how long it waited", async () => {
+    it("holds when Prometheus never counts the preview requests, or has no counter of the candidate at all, and says how long it waited", async () => {
         const router = await standInRouter();
-        const metrics: PreviewMetrics = { requests: () => Promise.resolve(undefined), judge: () => assert.fail("judged without the requests") };
+        const stuck: PreviewMetrics = { requestsServed: () => Promise.resolve(5), judge: () => assert.fail("judged without the requests") };
+        const unscraped: PreviewMetrics = { requestsServed: () => Promise.resolve(undefined), judge: () => assert.fail("judged without the requests") };
         try {
-            const verdict = await runPreviewCheck(target(router.endpoint), previewRequests(dir, "smoke.json", check()), check({ scrapeTimeoutSeconds: 1 }), metrics);
+            const bodies = previewRequests(dir, "smoke.json", check());
+            const verdict = await runPreviewCheck(target(router.endpoint), bodies, check({ scrapeTimeoutSeconds: 1 }), stuck);
             assert.equal(verdict.decision, "hold");
             assert.match(verdict.reasons.join("; "), /counted 0 of the 8 preview requests after 1 s \(strategy\.preview\.scrapeTimeoutSeconds\)/);
+            const never = await runPreviewCheck(target(router.endpoint), bodies, check({ scrapeTimeoutSeconds: 1 }), unscraped);
+            assert.equal(never.decision, "hold");
+            assert.match(never.reasons.join("; "), /no request counter of 1\.1\.0 after 1 s/);
+            assert.equal(router.seen.length, 16, "the answers are checked all the same");
         } finally {
             await router.close();
         }

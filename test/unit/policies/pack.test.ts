@@ -63,6 +63,7 @@ describe("the policy pack", () => {
                 "traffic-weights-valid",
                 "canary-step-cap",
                 "shadow-needs-mirror",
+                "route-not-catch-all",
             ]) {
                 assert.ok(
                     allPolicies.some((p) => p.name === name),

@@ -150,6 +150,11 @@ describe("traffic policies", () => {
             assert.equal((await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([30, 60, 100])), { maxStepPoints: 25 })).length, 1);
         });
 
+        it("leaves a gradual blue-green's steps alone: they move traffic between two full pools, as a one-switch blue-green does at once", async () => {
+            const blueGreen: TrafficPlan = { ...withSteps([10, 100]), strategy: "blueGreen" };
+            assert.deepEqual(await violationsOf(policy("canary-step-cap"), [httpRoute(blueGreen), dockerReload([blueGreen])], { maxStepPoints: 25 }), []);
+        });
+
         it("counts the jump to 100 that concludes a canary whose steps end below it (allowFinalStepBelow100)", async () => {
             assert.deepEqual(await violationsOf(policy("canary-step-cap"), httpRoute(withSteps([10, 20, 30])), { maxStepPoints: 25 }), [
                 "fraud-scorer: canary steps 30 -> 100 (the promote that concludes) add more than 25 points; add intermediate steps",
@@ -231,5 +236,25 @@ describe("traffic policies on every target", () => {
             `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute: ${jump("churn-predictor")}`,
             `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute: ${jump("fraud-scorer")}`,
         ]);
+    });
+});
+
+describe("route-not-catch-all", () => {
+    const routed = (regex: string, track: "stable" | "candidate" = "candidate"): TrafficPlan => ({ ...canaryPlan(), routes: [{ match: { header: "x-tenant", regex }, track }] });
+
+    for (const [carrier, make] of [...NGINX_CARRIERS, ["an HTTPRoute", (plans: TrafficPlan[]) => httpRoute(plans[0])] as const]) {
+        it(`refuses a route to the candidate whose regex matches any value, read from the plans on ${carrier}`, async () => {
+            for (const regex of [".*", ".+", "[^/]*", "(?:beta|.*)"]) {
+                assert.deepEqual(await violationsOf(policy("route-not-catch-all"), make([routed(regex)])), [
+                    `fraud-scorer: the route on header x-tenant ~ ${regex} sends any value to the candidate; match the chosen users' values (value, or a narrower regex)`,
+                ]);
+            }
+        });
+    }
+
+    it("passes narrow regexes, exact values, and any route to stable", async () => {
+        for (const p of [routed("beta|internal"), routed("[0-9]+"), routed(".*", "stable"), { ...canaryPlan(), routes: [{ match: { cookie: "beta", value: "1" }, track: "candidate" as const }] }]) {
+            assert.deepEqual(await violationsOf(policy("route-not-catch-all"), [httpRoute(p), dockerReload([p])]), [], JSON.stringify(p.routes));
+        }
     });
 });
