@@ -161,6 +161,20 @@ const CASES: RenderCase[] = [
         },
         strategy: { type: "canary", steps: [10, 25, 50, 100], step: 1, dynamicStableScale: true },
     }),
+    mockCase("an aborted autoscaled canary with dynamic stable scale: stable's Deployment asks for its full floor", NGINX_ROUTER, {
+        ...prodModel(),
+        tracks: {
+            stable: { version: "1.4.0", image: `registry.example/fraud-scorer@${DIGEST}`, autoscaling: { min: 4, max: 20, targetCPU: 70 } },
+            candidate: { version: "1.5.0", image: `registry.example/fraud-scorer@${OTHER_DIGEST}`, autoscaling: { min: 4, max: 20, targetCPU: 70 } },
+        },
+        strategy: { type: "canary", steps: [10, 25, 50, 100], step: 2, dynamicStableScale: true, abort: true },
+    }),
+    ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) =>
+        mockCase(`a gradual blue-green at its first step, sticky by cookie, with a preview check, on router ${router.type}`, router, {
+            ...prodModel(),
+            strategy: { type: "blueGreen", steps: [25, 50, 100], step: 0, stickyBy: { cookie: "user" }, preview: { requests: 50 }, scaleDownDelaySeconds: 300 },
+        }),
+    ),
     ...[GATEWAY_ROUTER, NGINX_ROUTER].map((router) =>
         mockCase(`a sticky canary with header, cookie and regex routes on router ${router.type}`, router, {
             ...prodModel(),

@@ -501,11 +501,11 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         assert.equal(model().strategy.step, 0);
         await shares("blue-green step 1/2 (50%)", 0.5);
         figures.push(
-            `preview check: refused ${refused.all
+            `preview check: refused ${refused.stdout
                 .split("\n")
-                .filter((l) => /preview: \d+ of/.test(l))
-                .join(" ")
-                .slice(0, 300)}; passed ${promoted.stdout
+                .filter((l) => /^\s+preview: \d+ of/.test(l))
+                .map((l) => l.trim().slice(0, 200))
+                .join(" ")}; passed ${promoted.stdout
                 .split("\n")
                 .filter((l) => /preview: all|error rate|p95/.test(l))
                 .join(" | ")}`,
