@@ -46,9 +46,10 @@ up() {
         return
     fi
     if cluster_exists; then
-        log "cluster $name exists but is not answering; starting it"
-        "$kwokctl" --name "$name" start cluster --wait 120s >&2 ||
-            { log "start failed; recreating"; down; }
+        # A cluster left by a run that was killed holds that run's objects, under field managers no
+        # later stack owns (their updates then fail with Server-Side Apply conflicts): start afresh.
+        log "cluster $name exists but is not answering; recreating it"
+        (down) || { log "kwokctl could not delete it; removing $cluster_dir"; rm -rf "$cluster_dir"; }
     fi
     if ! cluster_exists; then
         # Options that have no flag (bindAddress, kubectlBinary) go in a config file.

@@ -100,11 +100,19 @@ describe("graceful shutdown of the server object", function () {
         return { server, port, base: `http://127.0.0.1:${port}` };
     }
 
+    /** Until the server has the request in flight (a fixed wait lost the race on a loaded machine: the request came after the shutdown, a 503). */
+    async function inFlight(server: ModelServer): Promise<void> {
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+            if (/^modelship_requests_in_flight\{[^}]*\} 1$/m.test(await server.metrics.render())) return;
+        }
+        assert.fail("the request never reached the server");
+    }
+
     it("turns not ready at once and sets the ready gauge to 0", async () => {
         const { server, base } = await start({ FAULT_LATENCY_MS: "500" });
         assert.equal(server.ready, true);
         const inflight = request(base, "POST", INFER, ONE_ROW);
-        await new Promise((r) => setTimeout(r, 100));
+        await inFlight(server);
         const stopping = server.shutdown("SIGTERM");
         assert.equal(server.ready, false);
         assert.match(await server.metrics.render(), /^modelship_model_ready\{model="fraud-scorer",version="1.4.0",track="stable"\} 0$/m);
@@ -119,7 +127,7 @@ describe("graceful shutdown of the server object", function () {
             () => "answered",
             (error: NodeJS.ErrnoException) => error.code,
         );
-        await new Promise((r) => setTimeout(r, 100));
+        await inFlight(server);
         const started = Date.now();
         assert.deepEqual(await server.shutdown("SIGTERM"), { forced: true });
         assert.ok(Date.now() - started < 1000);
