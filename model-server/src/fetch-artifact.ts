@@ -1,7 +1,8 @@
 /**
  * The artifact initializer: fetches `<source>/<version>/model.json` and its checksum file,
  * verifies the checksum and writes `<dest>/<version>/model.json` atomically, the layout the server
- * reads with MODEL_ARTIFACT=<dest>. Run as a Kubernetes init container of the track's own image:
+ * reads with MODEL_ARTIFACT=<dest>; for an ONNX manifest, the model file it names too, verified
+ * against the checksum the manifest records. Run as a Kubernetes init container of the track's own image:
  *
  *   node dist/src/fetch-artifact.js --source s3://bucket/models/fraud-scorer --version 1.4.0 --dest /models
  *
@@ -14,7 +15,8 @@ import { parseArgs } from "util";
 import { FetchError, openSource, SourceError, type ArtifactSource } from "./artifact-sources";
 import { CHECKSUM_SUFFIX, parseChecksumFile, sha256Hex } from "./checksum";
 import { MAX_ARTIFACT_BYTES } from "./limits";
-import { ARTIFACT_FILE } from "./model";
+import { ARTIFACT_FILE, isObject } from "./model";
+import { MAX_ONNX_BYTES, ONNX_FORMAT, validateOnnxManifest } from "./onnx-model";
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 /** A checksum file is one line: anything bigger is not one. */
@@ -72,9 +74,41 @@ export async function fetchArtifact(options: FetchOptions): Promise<{ file: stri
             "upload the intended model.json again, or if this file is the intended one, " + rewrite,
         );
     }
+    // An ONNX manifest names its model file and that file's checksum: fetched and verified first, so model.json never names a file that is not there.
+    const modelFile = onnxModelFile(artifact);
+    if (modelFile) {
+        const modelKey = `${options.version}/${modelFile.file}`;
+        const bytes = await read(source, modelKey, { maxBytes: MAX_ONNX_BYTES, signal }, timeoutMs, fail);
+        const digest = sha256Hex(bytes);
+        if (digest !== modelFile.sha256) {
+            throw fail(
+                "corrupt",
+                `${source.uri(modelKey)} does not match the sha256 its manifest records (${digest}, model.json records ${modelFile.sha256})`,
+                "upload the model file and its manifest of the same build",
+            );
+        }
+        await writeAtomically(path.resolve(options.dest, options.version, modelFile.file), bytes);
+    }
     const file = path.resolve(options.dest, options.version, ARTIFACT_FILE);
     await writeAtomically(file, artifact);
     return { file, sha256: actual, bytes: artifact.length };
+}
+
+/** The model file an ONNX manifest names, with its checksum; undefined for any other model.json (the server judges those). */
+function onnxModelFile(artifact: Buffer): { file: string; sha256: string } | undefined {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(artifact.toString("utf8"));
+    } catch {
+        return undefined;
+    }
+    if (!isObject(raw) || raw.format !== ONNX_FORMAT) return undefined;
+    try {
+        const manifest = validateOnnxManifest(raw);
+        return { file: manifest.file, sha256: manifest.sha256 };
+    } catch (error) {
+        throw new ArtifactFetchError("corrupt", `model.json is an ONNX manifest the server cannot read: ${(error as Error).message}`);
+    }
 }
 
 async function read(

@@ -144,9 +144,9 @@ export async function resolveArtifactFile(artifact: string, version: string, cwd
     throw new ArtifactError(location.path, `is a directory without ${path.join(version, ARTIFACT_FILE)} or ${ARTIFACT_FILE}`);
 }
 
-/** Reads, parses and validates the artifact, and checks it is the model and version the server was told to serve. */
-export async function loadModel(artifact: string, expected: { name: string; version: string }, cwd?: string): Promise<{ model: Model; path: string }> {
-    const file = await resolveArtifactFile(artifact, expected.version, cwd);
+/** The artifact's model.json, read and parsed, with the file it came from. */
+export async function readArtifactJson(artifact: string, version: string, cwd?: string): Promise<{ raw: unknown; file: string }> {
+    const file = await resolveArtifactFile(artifact, version, cwd);
     let text: string;
     try {
         const handle = await fs.open(file, "r");
@@ -162,24 +162,32 @@ export async function loadModel(artifact: string, expected: { name: string; vers
         const code = (error as NodeJS.ErrnoException).code;
         throw new ArtifactError(file, code === "ENOENT" ? "no such file" : `cannot be read (${code ?? (error as Error).message})`);
     }
-    let raw: unknown;
     try {
-        raw = JSON.parse(text);
+        return { raw: JSON.parse(text), file };
     } catch (error) {
         throw new ArtifactError(file, `is not valid JSON (${(error as Error).message})`);
     }
+}
+
+export function checkIdentity(file: string, model: { name: string; version: string }, expected: { name: string; version: string }): void {
+    if (model.name !== expected.name) throw new ArtifactError(file, `is model "${model.name}" but MODEL_NAME is "${expected.name}"`);
+    if (model.version !== expected.version) throw new ArtifactError(file, `is version "${model.version}" but MODEL_VERSION is "${expected.version}"`);
+}
+
+/** Reads, parses and validates a logistic-regression artifact, and checks it is the model and version the server was told to serve. */
+export async function loadModel(artifact: string, expected: { name: string; version: string }, cwd?: string): Promise<{ model: Model; path: string }> {
+    const { raw, file } = await readArtifactJson(artifact, expected.version, cwd);
     let model: Model;
     try {
         model = validateArtifact(raw);
     } catch (error) {
         throw new ArtifactError(file, (error as Error).message);
     }
-    if (model.name !== expected.name) throw new ArtifactError(file, `is model "${model.name}" but MODEL_NAME is "${expected.name}"`);
-    if (model.version !== expected.version) throw new ArtifactError(file, `is version "${model.version}" but MODEL_VERSION is "${expected.version}"`);
+    checkIdentity(file, model, expected);
     return { model, path: file };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

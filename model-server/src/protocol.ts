@@ -4,7 +4,8 @@
  * and the message the client gets as {"error": "..."}.
  */
 import { isUtf8 } from "buffer";
-import { describe, type Model } from "./model";
+import { describe } from "./model";
+import { LOGREG_PLATFORM, PROBABILITY_OUTPUT, type OutputTensor, type ServedModel } from "./served-model";
 
 export class ProtocolError extends Error {
     constructor(
@@ -16,8 +17,9 @@ export class ProtocolError extends Error {
     }
 }
 
-export const OUTPUT_NAME = "probability";
-export const PLATFORM = "modelship-logreg";
+/** The JSON logistic regression's output and platform (served-model.ts); an ONNX model's come from its file. */
+export const OUTPUT_NAME = PROBABILITY_OUTPUT;
+export const PLATFORM = LOGREG_PLATFORM;
 export const DATATYPES = ["FP32", "FP64", "INT32", "INT64"] as const;
 export type Datatype = (typeof DATATYPES)[number];
 
@@ -25,8 +27,8 @@ const FP32_MAX = 3.4028234663852886e38;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-/** What an inference needs from the model: its input's name and width. */
-export type ModelInput = Pick<Model, "name" | "inputName" | "size">;
+/** What an inference needs from the model: its input's name and width, and the outputs a request may ask for (the logistic regression's one by default). */
+export type ModelInput = Pick<ServedModel, "name" | "inputName" | "size"> & { outputs?: ServedModel["outputs"] };
 
 export interface InferRequest {
     readonly id?: string;
@@ -81,7 +83,7 @@ export function parseInferRequest(body: unknown, model: ModelInput): InferReques
     if (!isObject(body)) throw new ProtocolError(400, `the request must be a JSON object with "inputs", got ${describe(body)}`);
     if (body.id !== undefined && typeof body.id !== "string") throw new ProtocolError(400, `id is ${describe(body.id)}: expected a string`);
     if (body.parameters !== undefined && !isObject(body.parameters)) throw new ProtocolError(400, `parameters is ${describe(body.parameters)}: expected an object`);
-    if (body.outputs !== undefined) checkRequestedOutputs(body.outputs);
+    if (body.outputs !== undefined) checkRequestedOutputs(body.outputs, model.outputs?.map((o) => o.name) ?? [OUTPUT_NAME]);
     if (!Array.isArray(body.inputs) || body.inputs.length === 0) throw new ProtocolError(400, `inputs is ${describe(body.inputs)}: expected an array with one tensor named "${model.inputName}"`);
     if (body.inputs.length !== 1) throw new ProtocolError(400, `inputs has ${body.inputs.length} tensors: model ${model.name} takes one, "${model.inputName}"`);
 
@@ -156,10 +158,13 @@ function checkValue(value: unknown, datatype: Datatype, where: string): number {
     return value;
 }
 
-function checkRequestedOutputs(outputs: unknown): void {
-    if (!Array.isArray(outputs)) throw new ProtocolError(400, `outputs is ${describe(outputs)}: expected an array of {"name": "${OUTPUT_NAME}"}`);
+function checkRequestedOutputs(outputs: unknown, names: readonly string[]): void {
+    const list = names.map((n) => JSON.stringify(n)).join(", ");
+    if (!Array.isArray(outputs)) throw new ProtocolError(400, `outputs is ${describe(outputs)}: expected an array of {"name": ...} naming the model's outputs, ${list}`);
     outputs.forEach((output: unknown, i: number) => {
-        if (!isObject(output) || output.name !== OUTPUT_NAME) throw new ProtocolError(400, `outputs[${i}] is ${describe(output)}: the model's only output is "${OUTPUT_NAME}"`);
+        if (!isObject(output) || typeof output.name !== "string" || !names.includes(output.name)) {
+            throw new ProtocolError(400, `outputs[${i}] is ${describe(output)}: the model's ${names.length === 1 ? `only output is ${list}` : `outputs are ${list}`}`);
+        }
     });
 }
 
@@ -169,27 +174,28 @@ export interface ServingContext {
 }
 
 /** `id` is the request's id (src/request-ids.ts): every answer has one. */
-export function inferResponse(model: Model, id: string, probabilities: readonly number[], context: ServingContext) {
+export function inferResponse(model: Pick<ServedModel, "name" | "version">, id: string, outputs: readonly OutputTensor[], context: ServingContext) {
     return {
         model_name: model.name,
         model_version: model.version,
         id,
-        outputs: [{ name: OUTPUT_NAME, shape: [probabilities.length, 1], datatype: "FP32", data: [...probabilities] }],
+        outputs: outputs.map((o) => ({ name: o.name, shape: o.shape, datatype: o.datatype, data: o.data })),
         parameters: { track: context.track, feature_flags: { ...context.featureFlags } },
     };
 }
 
-export function v1Response(model: Model, probabilities: readonly number[], context: ServingContext) {
-    return { predictions: [...probabilities], model_version: model.version, track: context.track };
+export function v1Response(model: Pick<ServedModel, "version">, scores: readonly number[], context: ServingContext) {
+    return { predictions: [...scores], model_version: model.version, track: context.track };
 }
 
-export function modelMetadata(model: Model) {
+/** The model's metadata: its input and outputs as the artifact (for ONNX, the file itself) describes them. */
+export function modelMetadata(model: ServedModel) {
     return {
         name: model.name,
         versions: [model.version],
-        platform: PLATFORM,
-        inputs: [{ name: model.inputName, datatype: "FP32", shape: [-1, model.size] }],
-        outputs: [{ name: OUTPUT_NAME, datatype: "FP32", shape: [-1, 1] }],
+        platform: model.platform,
+        inputs: [{ name: model.inputName, datatype: model.inputDatatype, shape: [-1, model.size] }],
+        outputs: model.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
     };
 }
 

@@ -13,7 +13,8 @@ import { KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES } from "./limits";
 import { jsonLogger, type Level, type Logger } from "./log";
 import { memoryLimit } from "./memory-limit";
 import { Metrics } from "./metrics";
-import { ArtifactError, loadModel, predict, roundScore, type Model } from "./model";
+import { ArtifactError, roundScore } from "./model";
+import { loadServedModel, mapScores, type Inference, type ServedModel } from "./served-model";
 import { inferResponse, modelMetadata, parseInferRequest, parseJson, parseV1Request, ProtocolError, v1Response, type ServingContext } from "./protocol";
 import { classesOf, headerRequestId, requestId } from "./request-ids";
 import { parseShadowAnswers, ShadowPairs } from "./shadow-pairs";
@@ -115,7 +116,7 @@ export class ModelServer {
     private readonly maxBodyBytes: number;
     private readonly context: ServingContext;
     private state: State = "loading";
-    private model: Model | undefined;
+    private model: ServedModel | undefined;
     private shuttingDown = false;
     private stopped: Promise<{ forced: boolean }> | undefined;
     private readonly inflight = new Set<http.ServerResponse>();
@@ -215,7 +216,7 @@ export class ModelServer {
         }
         const started = performance.now();
         try {
-            const { model, path } = await loadModel(this.config.artifact, { name: this.config.modelName, version: this.config.modelVersion }, this.cwd);
+            const { model, path } = await loadServedModel(this.config.artifact, { name: this.config.modelName, version: this.config.modelVersion }, this.cwd);
             if (this.shuttingDown) return false;
             this.model = model;
             this.state = "ready";
@@ -223,6 +224,7 @@ export class ModelServer {
             this.logger.log("info", "model_loaded", `model ${model.name} ${model.version} loaded from ${path}`, {
                 artifact: path,
                 features: model.featureNames ?? model.size,
+                platform: model.platform,
                 load_ms: round(performance.now() - started),
             });
             return true;
@@ -357,9 +359,9 @@ export class ModelServer {
                 const request = parseInferRequest(parseJson(await this.readBody(req, res)), model);
                 const id = requestId(routed, request.id);
                 res.setHeader("X-Request-Id", id);
-                const probabilities = await this.infer(model, request.rows);
-                this.answered(res, id, routed !== undefined, probabilities, started);
-                return this.sendJson(res, 200, inferResponse(model, id, probabilities, this.context));
+                const inference = await this.infer(model, request.rows);
+                this.answered(res, id, routed !== undefined, inference.scores, started);
+                return this.sendJson(res, 200, inferResponse(model, id, inference.outputs, this.context));
             }
             case "predictV1": {
                 const model = this.readyModel(matched);
@@ -367,9 +369,9 @@ export class ModelServer {
                 const id = requestId(routed, undefined);
                 res.setHeader("X-Request-Id", id);
                 const rows = parseV1Request(parseJson(await this.readBody(req, res)), model);
-                const probabilities = await this.infer(model, rows);
-                this.answered(res, id, routed !== undefined, probabilities, started);
-                return this.sendJson(res, 200, v1Response(model, probabilities, this.context));
+                const { scores } = await this.infer(model, rows);
+                this.answered(res, id, routed !== undefined, scores, started);
+                return this.sendJson(res, 200, v1Response(model, scores, this.context));
             }
             case "feedback": {
                 this.checkModel(matched);
@@ -411,7 +413,7 @@ export class ModelServer {
         }
     }
 
-    private readyModel(matched: Matched): Model {
+    private readyModel(matched: Matched): ServedModel {
         this.checkModel(matched);
         if (!this.ready || !this.model) {
             const why = this.shuttingDown ? "the server is shutting down" : this.state === "failed" ? "its artifact could not be loaded" : "it is still loading";
@@ -421,21 +423,21 @@ export class ModelServer {
     }
 
     /** The fault knobs, then the model: FAULT_LEAK_BYTES_PER_REQUEST is retained, FAULT_LATENCY_MS is added, FAULT_FAIL_ONCE_AT and FAULT_ERROR_RATE of requests fail. */
-    private async infer(model: Model, rows: number[][]): Promise<number[]> {
+    private async infer(model: ServedModel, rows: number[][]): Promise<Inference> {
         const { latencyMs, errorRate, failOnceAt, leakBytesPerRequest } = this.config.faults;
         // Filled with a non-zero byte so every page is written, and so resident, not merely reserved.
         if (leakBytesPerRequest > 0) this.leaked.push(Buffer.alloc(leakBytesPerRequest, 0x6c));
         if (++this.inferences === failOnceAt) throw new ProtocolError(503, `injected fault (FAULT_FAIL_ONCE_AT=${failOnceAt})`);
         if (latencyMs > 0 && !(await sleep(latencyMs, this.cut.signal))) throw new ProtocolError(503, "the server shut down before the request finished");
         if (errorRate > 0 && this.random() < errorRate) throw new ProtocolError(500, `injected fault (FAULT_ERROR_RATE=${errorRate})`);
-        let probabilities: number[];
+        let inference: Inference;
         try {
-            probabilities = predict(model, rows);
+            inference = await model.run(rows);
         } catch (error) {
             if (error instanceof RangeError) throw new ProtocolError(400, error.message);
             throw error;
         }
-        return this.config.featureFlags[CALIBRATED_SCORES_FLAG] === "true" ? probabilities.map(roundScore) : probabilities;
+        return this.config.featureFlags[CALIBRATED_SCORES_FLAG] === "true" ? mapScores(inference, roundScore) : inference;
     }
 
     /**
