@@ -248,10 +248,12 @@ describe("rollout analysis on real model servers and Prometheus", function () {
             const { pairs, copies } = seen;
             const unpaired = `stable ${seen.stable}, candidate ${seen.candidate}`;
             const labels = `model="${name}",track="candidate"`;
+            // Stable's answers too: judged before a scrape of them (one CI run on a loaded machine), stable had no scores and no latency to compare.
             const scraped = async () =>
                 (await scalarOf(prometheus, `sum(modelship_shadow_pairs_total{${labels}})`)) === pairs &&
-                (await scalarOf(prometheus, `sum(modelship_shadow_unpaired_total{${labels},side="stable"})`)) === seen.stable;
-            await prometheus.waitUntil(scraped, 15000, `a scrape with ${pairs} pairs and ${seen.stable} unpaired`);
+                (await scalarOf(prometheus, `sum(modelship_shadow_unpaired_total{${labels},side="stable"})`)) === seen.stable &&
+                (await scalarOf(prometheus, `sum(modelship_prediction_score_count{model="${name}",track="stable"})`)) === REQUESTS;
+            await prometheus.waitUntil(scraped, 15000, `a scrape with ${pairs} pairs and ${seen.stable} unpaired, and stable's ${REQUESTS} scores`);
             const agreement = (await scalarOf(prometheus, `sum(modelship_shadow_agreements_total{${labels}}) / sum(modelship_shadow_pairs_total{${labels}})`)) ?? NaN;
             const judgement = await analyzeCandidate(new PrometheusClient(`http://127.0.0.1:${prometheus.port}`), { model: name, namespace: "", windowSeconds: 300 }, model);
             return { judgement, pairs, copies, unpaired, agreement };
