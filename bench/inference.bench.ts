@@ -10,34 +10,18 @@
  * that does not start, failed requests), after stopping everything it started.
  */
 import * as os from "os";
-import { combine, LoopbackClient, runLoad, summarize, type LatencySummary, type LoadResult } from "../test/support/load";
-import { inferBody, INFER_PATH, startModelServer, stopAll } from "../test/support/model-server";
+import type { LatencySummary } from "../test/support/load";
+import { startModelServer, stopAll } from "../test/support/model-server";
+import { interleaved } from "./interleaved";
 
 const REQUESTS = 4000;
 const WARMUP = 2000;
 const CONCURRENCY = 8;
 const VERSIONS = { json: "1.5.0", onnx: "2.0.0" } as const;
-type Kind = keyof typeof VERSIONS;
-
-async function measure(ports: Record<Kind, number>): Promise<Record<Kind, LatencySummary>> {
-    const clients = { json: new LoopbackClient(ports.json, CONCURRENCY), onnx: new LoopbackClient(ports.onnx, CONCURRENCY) };
-    const load = (kind: Kind, total: number) => runLoad({ send: (i) => clients[kind].request({ path: INFER_PATH, body: inferBody(i) }), concurrency: CONCURRENCY, total });
-    try {
-        await load("json", WARMUP);
-        await load("onnx", WARMUP);
-        const runs: Record<Kind, LoadResult[]> = { json: [], onnx: [] };
-        for (const kind of ["json", "onnx", "onnx", "json"] as const) runs[kind].push(await load(kind, REQUESTS / 2));
-        return { json: summarize(combine(runs.json)), onnx: summarize(combine(runs.onnx)) };
-    } finally {
-        clients.json.close();
-        clients.onnx.close();
-    }
-}
-
 async function run(): Promise<number> {
     try {
         const [json, onnx] = await Promise.all([startModelServer({ track: "stable", version: VERSIONS.json }), startModelServer({ track: "candidate", version: VERSIONS.onnx })]);
-        const figures = await measure({ json: json.port, onnx: onnx.port });
+        const figures = await interleaved({ json: json.port, onnx: onnx.port }, ["json", "onnx"], { requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
         const row = (name: string, s: LatencySummary) =>
             `  ${name.padEnd(22)} ${String(s.requests).padStart(8)} ${String(s.errors).padStart(6)} ${s.p50Ms.toFixed(3).padStart(8)} ${s.p99Ms.toFixed(3).padStart(8)} ${s.throughput.toFixed(0).padStart(7)}`;
         console.log(`inference: ${REQUESTS} requests per model (interleaved halves, after ${WARMUP} warm-up each), concurrency ${CONCURRENCY}, the same bodies, loopback, ${os.cpus().length} CPUs`);

@@ -10,8 +10,9 @@
  * a switch that never settled), after stopping everything it started.
  */
 import * as os from "os";
-import { combine, countBy, failed, LoopbackClient, runLoad, summarize, type LatencySummary, type LoadResult } from "../test/support/load";
-import { blueGreenUnderLoad, inferBody, INFER_PATH, routeFor, startModelServer, stopAll, VERSIONS, type ModelServerProcess, type SwitchFigures, type Track } from "../test/support/model-server";
+import { countBy, failed, LoopbackClient, type LatencySummary } from "../test/support/load";
+import { blueGreenUnderLoad, routeFor, startModelServer, stopAll, VERSIONS, type ModelServerProcess, type SwitchFigures, type Track } from "../test/support/model-server";
+import { interleaved } from "./interleaved";
 import { findNginx, NginxProcess } from "../test/support/nginx";
 
 const REQUESTS = 3000;
@@ -20,27 +21,6 @@ const WARMUP = 2000;
 const CONCURRENCY = 16;
 const SWITCH_PHASE_MS = 3000;
 const SWITCH_CONCURRENCY = 8;
-
-type Path = "direct" | "nginx";
-
-/**
- * The same load, alternately direct and through nginx, in halves ordered direct, nginx, nginx,
- * direct: whatever drifts during the run (a warming JIT, a busy neighbour) weighs on both alike.
- */
-async function overhead(ports: Record<Path, number>): Promise<Record<Path, LatencySummary>> {
-    const clients = { direct: new LoopbackClient(ports.direct, CONCURRENCY), nginx: new LoopbackClient(ports.nginx, CONCURRENCY) };
-    const load = (path: Path, total: number) => runLoad({ send: (i) => clients[path].request({ path: INFER_PATH, body: inferBody(i) }), concurrency: CONCURRENCY, total });
-    try {
-        await load("direct", WARMUP);
-        await load("nginx", WARMUP);
-        const runs: Record<Path, LoadResult[]> = { direct: [], nginx: [] };
-        for (const path of ["direct", "nginx", "nginx", "direct"] as const) runs[path].push(await load(path, REQUESTS / 2));
-        return { direct: summarize(combine(runs.direct)), nginx: summarize(combine(runs.nginx)) };
-    } finally {
-        clients.direct.close();
-        clients.nginx.close();
-    }
-}
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
     return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
@@ -82,7 +62,7 @@ async function run(): Promise<number> {
         const servers: Record<Track, ModelServerProcess> = { stable, candidate };
         await nginx.start(bin, [routeFor({ type: "blueGreen", active: "stable" }, servers)]);
 
-        const { direct, nginx: router } = await overhead({ direct: stable.port, nginx: nginx.port });
+        const { direct, nginx: router } = await interleaved({ direct: stable.port, nginx: nginx.port }, ["direct", "nginx"], { requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
         console.log(
             `router overhead: ${REQUESTS} inference requests per path (interleaved halves, after ${WARMUP} warm-up each), concurrency ${CONCURRENCY}, model server ${VERSIONS.stable}, loopback, ${os.cpus().length} CPUs`,
         );
