@@ -89,16 +89,6 @@ async function stackEndpoint(projectDir: string, stack: string, name: string): P
     return endpoint;
 }
 
-/** A step refused because the candidate's pool did not pass its preview check; the judgement says why. */
-export class PreviewCheckFailed extends RolloutError {
-    constructor(
-        readonly judgement: Judgement,
-        message: string,
-    ) {
-        super(message);
-    }
-}
-
 /**
  * The preview check of the candidate's pool before its first live traffic: pinned requests
  * through the router, then its metrics from Prometheus. Prometheus is asked for first, so a
@@ -153,8 +143,7 @@ async function step(
         else {
             const verdict = await previewCheck(args, projectDir, config, name, model, planned.previewCheck);
             if (verdict.decision !== "promote") {
-                throw new PreviewCheckFailed(
-                    verdict,
+                throw new RolloutError(
                     `the preview check of ${name} did not pass (${verdict.decision.toUpperCase()}: ${verdict.reasons.join("; ")}): nothing was applied; ${path.basename(file.file)} is unchanged`,
                 );
             }
