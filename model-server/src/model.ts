@@ -191,7 +191,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function nonEmptyString(value: unknown, field: string): string {
+export function nonEmptyString(value: unknown, field: string): string {
     if (typeof value !== "string" || value.trim() === "") throw new InvalidArtifact(`${field} is ${describe(value)}: expected a non-empty string`);
     return value;
 }

@@ -8,7 +8,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { sha256Hex } from "./checksum";
-import { describe, InvalidArtifact } from "./model";
+import { describe, InvalidArtifact, isObject, nonEmptyString as text } from "./model";
 import type { Inference, OutputTensor, ServedModel, TensorDatatype, TensorMetadata } from "./served-model";
 
 export const ONNX_FORMAT = "modelship-onnx/v1";
@@ -28,15 +28,6 @@ export interface OnnxManifest {
 }
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function text(value: unknown, field: string): string {
-    if (typeof value !== "string" || value.trim() === "") throw new InvalidArtifact(`${field} is ${describe(value)}: expected a non-empty string`);
-    return value;
-}
 
 /** Checks a parsed "modelship-onnx/v1" manifest, or throws InvalidArtifact naming the first problem. */
 export function validateOnnxManifest(raw: Record<string, unknown>): OnnxManifest {
