@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { combineJudgements } from "../components/analysis/metrics-judge";
 import type { Judgement } from "../components/analysis/types";
+import { isRegistryReference } from "../components/config/model-registry";
 import type { ModelConfig, ModelshipConfig, ResolvedModelConfig } from "../components/config/schema";
 import type { PreviewCheckConfig } from "../components/strategies/fields";
 import { smokeRequest } from "../components/gates/plan";
@@ -28,7 +29,9 @@ import { sendEvent, type EventContext } from "./events";
 import { PreviewCheckError, previewRequests, runPreviewCheck, type PreviewMetrics } from "./preview-check";
 import { PrometheusClient, TemplateError } from "./prometheus";
 import { callWebhooks } from "./webhooks";
-import { abort, promote, retire, rollbackTo, RolloutError, scaleDownDelaySeconds, tooSoonToPromote, trackFromHistory, type RolloutStep } from "./rollout";
+import { MlflowRegistry, RegistryError } from "./mlflow";
+import { defaultFrom, defaultTrack, pinEdits, pinVersion, registryModel, resolveVersion } from "./pin";
+import { abort, promote, retire, rollbackTo, RolloutError, type AliasMove, scaleDownDelaySeconds, tooSoonToPromote, trackFromHistory, type RolloutStep } from "./rollout";
 import { StackFile, StackFileChanged } from "./stack-file-editor";
 import { formatStatus, type ModelStatus } from "./status";
 
@@ -66,7 +69,8 @@ async function allUpdates(stack: Stack) {
     const pageSize = 100;
     const updates = [];
     for (let page = 1; ; page++) {
-        const batch = await stack.history(pageSize, page);
+        // Without secrets: decrypting them initializes the stack's secrets manager, which writes its salt into Pulumi.<stack>.yaml even when the config came from --config-file.
+        const batch = await stack.history(pageSize, page, false);
         updates.push(...batch);
         if (batch.length < pageSize) return updates;
     }
@@ -76,7 +80,7 @@ async function status(args: CliArgs, projectDir: string): Promise<number> {
     const stack = await openStack(projectDir, args.stack);
     const outputs = await stack.outputs();
     const models = (outputs.models?.value ?? {}) as Record<string, ModelStatus>;
-    const [last] = await stack.history(1, 1);
+    const [last] = await stack.history(1, 1, false);
     console.log(formatStatus(args.stack, models, last ? { kind: last.kind, result: last.result, message: last.message, endTime: last.endTime?.toISOString() } : undefined, args.model));
     return EXIT_OK;
 }
@@ -151,6 +155,7 @@ async function step(
     }
     const env = engineEnv(projectDir);
     const unchanged = `${path.basename(file.file)} is unchanged`;
+    let aliasMoved = true;
     await Engine.session(projectDir, env, async (engine) => {
         const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `modelship-${args.stack}-`));
         const configFile = path.join(scratch, path.basename(file.file));
@@ -179,6 +184,7 @@ async function step(
             }
             console.log(`done: ${planned.description}`);
             console.log(`${file.file} now holds this step: commit it, so the next update starts from here.`);
+            if (planned.moveAlias) aliasMoved = await moveAlias(planned.moveAlias);
             await sendEvent({ stack: args.stack, environment: config.environment, model: name, config: model }, planned.event, planned.description, judgement);
         } catch (error) {
             if (!keep && error instanceof Error) {
@@ -190,7 +196,92 @@ async function step(
             if (!keep) fs.rmSync(scratch, { recursive: true, force: true });
         }
     });
+    return aliasMoved ? EXIT_OK : EXIT_FAILED;
+}
+
+/**
+ * Moves the registry alias after the update that made its version stable: never before, so the
+ * alias does not name a version the stack failed to run. A failure here leaves the update and the
+ * stack file as they are, and says how to move the alias by hand.
+ */
+async function moveAlias(move: AliasMove): Promise<boolean> {
+    const started = Date.now();
+    try {
+        await new MlflowRegistry(move.trackingUri).setAlias(move.name, move.alias, move.version);
+        console.log(`registry: ${move.name}@${move.alias} -> version ${move.version} (${Date.now() - started} ms)`);
+        return true;
+    } catch (error) {
+        if (!(error instanceof RegistryError)) throw error;
+        console.error(
+            `the update applied, but the registry alias ${move.name}@${move.alias} still names its old version: ${error.message}; move it with MLflow (set_registered_model_alias("${move.name}", "${move.alias}", "${move.version}"))`,
+        );
+        return false;
+    }
+}
+
+/** `pin`: writes the resolved version into the track; applies nothing. */
+async function pin(args: CliArgs, projectDir: string): Promise<number> {
+    const file = StackFile.read(projectDir, args.stack, args.configFile);
+    const names = file.modelNames();
+    const name = args.model ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) throw new UsageError(`stack ${args.stack} has several models (${names.join(", ")}): name one with --model`);
+    const raw = file.rawModel(name);
+    const { reference, registry } = registryModel(name, raw);
+    const track = args.track ?? (args.from !== undefined ? defaultTrack(args.from) : "stable");
+    const tracks = (raw.tracks ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    if (!tracks[track])
+        throw new RolloutError(
+            `model ${name} has no ${track} track in ${path.basename(file.file)}: add tracks.${track} (its image or build${track === "candidate" ? ", and a two-track strategy" : ""}), then pin it`,
+        );
+    const from = args.from ?? defaultFrom(reference, track);
+    const started = Date.now();
+    const client = new MlflowRegistry(registry.trackingUri);
+    const pinned = await pinVersion(client, name, await resolveVersion(client, reference.name, from));
+    const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    const what = `${reference.name}${/^[0-9]+$/.test(from) ? `/${from}` : `@${from}`} = registry version ${pinned.artifact.registryVersion} (model version ${pinned.version})`;
+    const current = tracks[track];
+    if (JSON.stringify(current?.artifact) === JSON.stringify(pinned.artifact) && String(current?.version) === pinned.version) {
+        console.log(`${name} tracks.${track} already pins ${what}; ${path.basename(file.file)} is unchanged (resolved in ${seconds} s)`);
+        return EXIT_OK;
+    }
+    file.apply(name, pinEdits(track, pinned));
+    file.write();
+    console.log(`pinned ${name} tracks.${track} to ${what} in ${seconds} s`);
+    console.log(`  files:  ${pinned.artifact.uri}`);
+    console.log(`  sha256: ${pinned.artifact.sha256} (model.json)`);
+    console.log(`${file.file} changed: review and commit it; the next update (npm run up, or promote) deploys it, and fetches exactly these files or fails.`);
     return EXIT_OK;
+}
+
+/**
+ * `rollback --to`: the track entry the stack ran that version with, from its history; for a
+ * models:/ model a registry version number not in the history is pinned from the registry, on
+ * stable's image. Both lists are named when neither has it.
+ */
+async function rollbackTarget(args: CliArgs, projectDir: string, to: string): Promise<(name: string, model: ModelConfig, raw: Record<string, unknown>) => RolloutStep> {
+    const history = (await allUpdates(await openStack(projectDir, args.stack))).map((update) => update.config);
+    const config = loadStackConfig(projectDir, args.stack, args.configFile);
+    const [name, model] = pickModel(config, args.stack, args.model);
+    let earlier: Record<string, unknown>;
+    try {
+        earlier = trackFromHistory(history, name, to);
+    } catch (error) {
+        if (!(error instanceof RolloutError) || !model.modelRegistry || !isRegistryReference(model.artifact)) throw error;
+        const { reference } = registryModel(name, StackFile.read(projectDir, args.stack, args.configFile).rawModel(name));
+        const client = new MlflowRegistry(model.modelRegistry.trackingUri);
+        if (!/^[1-9][0-9]*$/.test(to)) throw new RolloutError(`${error.message}; a registry version is a number: ${await client.whatExists(reference.name)}`);
+        let pinned;
+        try {
+            pinned = await pinVersion(client, name, await client.version(reference.name, to));
+        } catch (registryError) {
+            if (!(registryError instanceof RegistryError)) throw registryError;
+            throw new RolloutError(`${error.message}; nor in the registry: ${registryError.message}`);
+        }
+        const stable = StackFile.read(projectDir, args.stack, args.configFile).rawModel(name).tracks as { stable: Record<string, unknown> };
+        earlier = { ...stable.stable, version: pinned.version, artifact: pinned.artifact };
+        console.log(`rollback: registry version ${to} of ${reference.name} is model version ${pinned.version} (${pinned.artifact.uri}), on stable's image`);
+    }
+    return (n, m, raw) => rollbackTo(n, m, raw, earlier);
 }
 
 /** The namespace a model's templates fill {{namespace}} with: its target's, where the target has one. */
@@ -354,7 +445,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             const config = loadStackConfig(projectDir, args.stack, args.configFile);
             const [name, model] = pickModel(config, args.stack, args.model);
             if (args.yes && scaleDownDelaySeconds(model) > 0) {
-                const [last] = await (await openStack(projectDir, args.stack)).history(1, 1);
+                const [last] = await (await openStack(projectDir, args.stack)).history(1, 1, false);
                 const tooSoon = tooSoonToPromote(name, model, last?.endTime, new Date());
                 if (tooSoon) throw new RolloutError(tooSoon);
             }
@@ -365,13 +456,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         case "rollback": {
             const to = args.to;
             if (to === undefined) return step(args, projectDir, (name, model) => (args.retire ? retire(name, model) : abort(name, model)));
-            const history = (await allUpdates(await openStack(projectDir, args.stack))).map((update) => update.config);
-            return step(args, projectDir, (name, model, raw) => rollbackTo(name, model, raw, trackFromHistory(history, name, to)));
+            return step(args, projectDir, await rollbackTarget(args, projectDir, to));
         }
         case "analyze":
             return analyze(args, projectDir);
         case "auto":
             return auto(args, projectDir);
+        case "pin":
+            return pin(args, projectDir);
     }
 }
 

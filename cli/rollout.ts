@@ -9,6 +9,7 @@
  *   abort   - all live traffic back to stable (`abort: true`); the candidate stays warm.
  *   retire  - drop the candidate track: stable alone, as a rolling single pool.
  */
+import { isRegistryReference, parseRegistryReference } from "../components/config/model-registry";
 import type { ModelConfig } from "../components/config/schema";
 import { isAborted, isTwoTrack, resolveStrategy } from "../components/strategies";
 import type { PreviewCheckConfig } from "../components/strategies/fields";
@@ -22,6 +23,26 @@ export interface RolloutStep {
     event: RolloutEventName;
     /** The candidate's pool must pass this check before the step is applied (its first live traffic). */
     previewCheck?: PreviewCheckConfig;
+    /** A registry alias to move once the update succeeded: a concluded promote of a models:/ model moves champion to the promoted version. */
+    moveAlias?: AliasMove;
+}
+
+export interface AliasMove {
+    trackingUri: string;
+    /** The registered model's name. */
+    name: string;
+    alias: string;
+    /** The registry version the alias points at afterwards. */
+    version: string;
+}
+
+/** The alias a concluding promote moves, where the model's versions come from a registry and the candidate is pinned. */
+function promotedAlias(model: ModelConfig): AliasMove | undefined {
+    const pin = model.tracks.candidate?.artifact;
+    if (!model.modelRegistry || !pin || !isRegistryReference(model.artifact)) return undefined;
+    const reference = parseRegistryReference(model.artifact);
+    if ("problem" in reference) return undefined;
+    return { trackingUri: model.modelRegistry.trackingUri, name: reference.name, alias: model.modelRegistry.promoteAlias, version: pin.registryVersion };
 }
 
 export class RolloutError extends Error {}
@@ -59,10 +80,12 @@ export function promote(name: string, model: ModelConfig, raw: Record<string, un
     const next = resolved.strategy.promote(resolved.config, { model: name, stable: model.tracks.stable.version, candidate: candidate.version });
     if ("refused" in next) throw new RolloutError(next.refused);
     if ("conclude" in next) {
+        const moveAlias = promotedAlias(model);
         return {
-            description: `${name}: ${next.conclude}: ${candidate.version} becomes stable (was ${model.tracks.stable.version}); the candidate track is dropped`,
+            description: `${name}: ${next.conclude}: ${candidate.version} becomes stable (was ${model.tracks.stable.version}); the candidate track is dropped${moveAlias ? `; registry alias ${moveAlias.alias} -> version ${moveAlias.version} once applied` : ""}`,
             edits: concludeEdits(raw),
             event: "promoted",
+            ...(moveAlias ? { moveAlias } : {}),
         };
     }
     return { ...next, event: "step-applied" };

@@ -29,6 +29,13 @@ export class StackFile {
         return new StackFile(file, original, parseYamlFile(file, original.toString("utf8")));
     }
 
+    /** The models the file declares, in its order. */
+    modelNames(): string[] {
+        const models = this.document.getIn(["config", MODELS_KEY]);
+        if (!isMap(models)) throw new Error(`${this.file} has no config.${MODELS_KEY} map`);
+        return models.items.map((pair) => String((pair.key as { value?: unknown }).value ?? pair.key));
+    }
+
     /** The model's node as plain data, as the stack file has it (before defaults). */
     rawModel(model: string): Record<string, unknown> {
         const models = this.document.getIn(["config", MODELS_KEY]);
@@ -38,7 +45,8 @@ export class StackFile {
             const names = models.items.map((pair) => String((pair.key as { value?: unknown }).value ?? pair.key));
             throw new Error(`no model ${model} in ${this.file}; its models are: ${names.join(", ")}`);
         }
-        return node.toJSON() as Record<string, unknown>;
+        // Through the document, so that YAML aliases (`*common`) resolve to what their anchors hold.
+        return node.toJS(this.document) as Record<string, unknown>;
     }
 
     apply(model: string, edits: readonly Edit[]): void {

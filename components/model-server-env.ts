@@ -2,6 +2,7 @@
  * The environment every model-server container receives, whatever runs it: the server names
  * its model, version and track in answers and metrics from these.
  */
+import type { ArtifactLocation } from "./config/model-registry";
 import { shellQuote } from "./shell";
 import { trackPlan, type TrackPlan, type TrafficPlan } from "./traffic/types";
 
@@ -54,11 +55,18 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
 
 /**
  * The artifact initializer in the model-server image (model-server/src/fetch-artifact.ts): copies
- * `<source>/<version>/model.json` into `<dest>/<version>/`, verified against its checksum, and
- * exits 1 with one line naming the source, the version and the fix when it cannot.
+ * `<source>/<version>/model.json` into `<dest>/<version>/`, verified against its checksum (a
+ * pinned registry version: `<directory>/model.json`, verified against the pin), and exits 1 with
+ * one line naming the source, the version and the fix when it cannot.
  */
-export function fetchArtifactCommand(args: { source: string; version: string; dest: string }): string[] {
-    return ["node", "dist/src/fetch-artifact.js", "--source", args.source, "--version", args.version, "--dest", args.dest];
+export function fetchArtifactCommand(args: { location: ArtifactLocation; version: string; dest: string }): string[] {
+    const source = args.location.kind === "pinned" ? ["--source", args.location.directory, "--sha256", args.location.sha256] : ["--source", args.location.root];
+    return ["node", "dist/src/fetch-artifact.js", ...source, "--version", args.version, "--dest", args.dest];
+}
+
+/** The location's directory or root: what a message names, and what a local fetch mounts. */
+export function artifactSource(location: ArtifactLocation): string {
+    return location.kind === "pinned" ? location.directory : location.root;
 }
 
 /** Where a one-shot fetch container writes: a host directory or a named volume, later mounted read-only by the server. */
@@ -78,8 +86,8 @@ export interface FetchDestination {
 export function fetchArtifactContainer(args: {
     /** The model whose artifact is fetched: the directory under the destination it lands in. */
     model: string;
-    /** The artifact's location as the stack gives it: an s3:// URI or a local directory. */
-    source: string;
+    /** Where the track's files are: under an s3:// URI or a local directory, or a pinned registry version's own directory. */
+    location: ArtifactLocation;
     /** The model version to fetch and verify. */
     version: string;
     /** Where it is written, for the server to mount read-only. */
@@ -96,7 +104,7 @@ export function fetchArtifactContainer(args: {
     extra?: readonly string[];
 }): { options: string[]; command: string[] } {
     const dest = `${MODEL_MOUNT_DIR}/${args.model}`;
-    const [entrypoint, ...command] = fetchArtifactCommand({ source: args.source, version: args.version, dest });
+    const [entrypoint, ...command] = fetchArtifactCommand({ location: args.location, version: args.version, dest });
     return {
         // Each option beside its value, as `docker run --help` lists them.
         // prettier-ignore

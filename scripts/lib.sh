@@ -26,6 +26,20 @@ die() { echo "$log_name: error: $*" >&2; exit 1; }
 # usage: the script's opening comment, up to its `set -euo pipefail`, without the comment marks.
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
+# await_started NAME PID LOG TRIES INTERVAL CHECK...: a server just started in the background answers
+# CHECK within TRIES checks INTERVAL seconds apart; dies with its log's tail when it exits first or
+# never answers.
+await_started() {
+    local name=$1 pid=$2 log_file=$3 tries=$4 interval=$5
+    shift 5
+    for _ in $(seq 1 "$tries"); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log_file" >&2; die "$name exited at start (log: $log_file)"; }
+        sleep "$interval"
+    done
+    "$@" || { tail -n 20 "$log_file" >&2; die "$name does not answer (log: $log_file)"; }
+}
+
 # apt_install PACKAGE...: installs Debian packages, quietly (apt-get update once per run).
 apt_install() {
     log "installing $* from Debian"

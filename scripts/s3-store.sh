@@ -91,12 +91,7 @@ up() {
     INITIAL_NO_AUTH_ACTION_COUNT=0 setsid "$python" "$scripts_dir/s3-store.py" serve --host "$address" --port "$port" >"$state/log" 2>&1 </dev/null &
     echo $! >"$state/pid"
     echo "$url" >"$state/endpoint"
-    for _ in $(seq 1 80); do
-        answers "$url" && break
-        kill -0 "$(cat "$state/pid")" 2>/dev/null || { tail -n 20 "$state/log" >&2; die "moto exited at start (log: $state/log)"; }
-        sleep 0.25
-    done
-    answers "$url" || { tail -n 20 "$state/log" >&2; die "moto does not answer on $url (log: $state/log)"; }
+    await_started "moto on $url" "$(cat "$state/pid")" "$state/log" 80 0.25 answers "$url"
     (umask 077 && "$python" "$scripts_dir/s3-store.py" admin --endpoint "$url" >"$state/admin.env") || die "creating the admin identity failed (log: $state/log)"
     log "up at $url (moto $MOTO_VERSION, IAM access control on; pid $(cat "$state/pid"))"
     echo "$url"

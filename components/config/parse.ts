@@ -173,7 +173,7 @@ export function parseConfig(raw: RawConfig, stack: string): ModelshipConfig {
         if (target.issue) issues.push(...prefixed(`models.${name}.`, [target.issue]));
         const complete = models.entries[name];
         if (target.name && complete) resolved[name] = { ...complete, target: target.name };
-        issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, target: target.name ? targets.entries[target.name] : undefined, targetName: target.name })));
+        issues.push(...prefixed(`models.${name}.`, modelRules(model, { stack, model: name, target: target.name ? targets.entries[target.name] : undefined, targetName: target.name })));
     }
 
     // Only once every model found its target: otherwise an unused target is just the other side of that mistake.

@@ -8,6 +8,7 @@ import { targetDefinition, targets, type TargetConfig } from "../targets/registr
 import { unsupportedRoutes, unsupportedStrategy } from "../strategies/router-fit";
 import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig } from "./schema";
+import { describeReference, isRegistryReference, parseRegistryReference } from "./model-registry";
 import { TRACK_NAMES } from "./tracks";
 
 export const PRODUCTION_ENVIRONMENT = "prod";
@@ -27,6 +28,8 @@ export type ModelParts = Partial<Omit<ModelConfig, "tracks">> & { tracks: Partia
 
 export interface RuleContext {
     stack: string;
+    /** The model's key under `models`, for messages that give a command. */
+    model?: string;
     /** Undefined when the target itself failed to parse: target-dependent rules are skipped. */
     target?: TargetConfig;
     /** The target's key under `targets`, for messages that name one of its settings. */
@@ -50,7 +53,12 @@ export function targetRules(target: TargetConfig, registry: RegistryConfig | und
 
 /** Rules for one model; paths are relative to `models.<name>`. */
 export function modelRules(model: ModelParts, context: RuleContext): Issue[] {
-    return [...strategyRules(model), ...pinningRules(model, context.stack), ...(context.target ? targetFitRules(model, context.target, context.targetName ?? "") : [])];
+    return [
+        ...strategyRules(model),
+        ...pinningRules(model, context.stack),
+        ...registryRules(model, context),
+        ...(context.target ? targetFitRules(model, context.target, context.targetName ?? "") : []),
+    ];
 }
 
 function pinningRules(model: ModelParts, stack: string): Issue[] {
@@ -61,6 +69,65 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
             ? [{ path: `tracks.${name}.image`, value: source.image, expected: "an image pinned by digest (name@sha256:...) in prod, so what was reviewed is what runs" }]
             : [];
     });
+}
+
+/**
+ * A models:/ artifact names the registry and its tracks carry what `pin` resolved; nothing else
+ * pins tracks. The program never asks the registry itself, so a track without its pin cannot deploy.
+ */
+function registryRules(model: ModelParts, context: RuleContext): Issue[] {
+    const artifact = model.artifact;
+    if (artifact === undefined) return [];
+    const pinned = TRACK_NAMES.filter((name) => model.tracks[name]?.artifact !== undefined);
+    if (!isRegistryReference(artifact)) {
+        return [
+            ...pinned.map((name) => ({
+                path: `tracks.${name}.artifact`,
+                value: model.tracks[name]?.artifact,
+                expected: `nothing: only a model whose artifact is a registry reference (models:/<name>@<alias>) pins its tracks; ${artifact} holds <version>/model.json itself`,
+            })),
+            ...(model.modelRegistry
+                ? [
+                      {
+                          path: "modelRegistry",
+                          value: model.modelRegistry,
+                          expected: `nothing: the artifact ${artifact} is not a registry reference (models:/<name>/<version> or models:/<name>@<alias>)`,
+                      },
+                  ]
+                : []),
+        ];
+    }
+    const reference = parseRegistryReference(artifact);
+    if ("problem" in reference) return [{ path: "artifact", value: artifact, expected: reference.problem }];
+    const issues: Issue[] = [];
+    if (!model.modelRegistry) issues.push({ path: "modelRegistry", value: undefined, expected: `{ trackingUri: <the MLflow server ${describeReference(reference)} is registered in> }` });
+    const pin = (track: string) => `modelship pin --stack ${context.stack} --model ${context.model ?? "<model>"}${track === "stable" ? "" : ` --track ${track}`}`;
+    for (const name of TRACK_NAMES) {
+        const track = model.tracks[name];
+        if (!track || track.artifact) continue;
+        issues.push({
+            path: `tracks.${name}.artifact`,
+            value: undefined,
+            expected: `the registry version the track runs, written by \`${pin(name)}\`: the program never resolves ${artifact} by itself`,
+        });
+    }
+    const stablePin = model.tracks.stable?.artifact;
+    if ("version" in reference && stablePin && stablePin.registryVersion !== reference.version) {
+        issues.push({
+            path: "tracks.stable.artifact.registryVersion",
+            value: stablePin.registryVersion,
+            expected: `${reference.version}, the version ${artifact} names: run \`${pin("stable")}\` again`,
+        });
+    }
+    const smoke = model.gates?.smoke;
+    if (smoke && smoke.enabled !== false && smoke.request === undefined) {
+        issues.push({
+            path: "gates.smoke.request",
+            value: undefined,
+            expected: `a recorded inference request (a JSON file in the project): the model's files are in the registry, not beside the stack`,
+        });
+    }
+    return issues;
 }
 
 /** Each autoscaled track on a target that autoscales, by a metric it can read. */

@@ -9,6 +9,7 @@ import type { TargetConfig } from "../targets/registry";
 import { autoscalingSchema } from "./autoscaling";
 import { routesSchema } from "./routes";
 import { analysisSchema } from "./analysis";
+import { modelRegistrySchema, pinnedArtifactSchema } from "./model-registry";
 
 export type { AnalysisConfig } from "./analysis";
 
@@ -64,6 +65,8 @@ export const trackSchema = z
         /** Scale between bounds instead of a fixed `replicas` (a HorizontalPodAutoscaler, an Auto Scaling group's target tracking). */
         autoscaling: autoscalingSchema.optional(),
         featureFlags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: "a flag name: letters, digits, _" }), flagValue).default({}),
+        /** The registry version this track runs, as `modelship pin` wrote it (a model whose artifact is models:/...). */
+        artifact: pinnedArtifactSchema.optional(),
     })
     .refine((t) => (t.image === undefined) !== (t.build === undefined), {
         error: "exactly one of `image` (a prebuilt reference) or `build` (a Docker build context)",
@@ -142,7 +145,11 @@ export const gatesSchema = z.strictObject({
 export const modelSchema = z.strictObject({
     /** Which of `targets` runs the model; may be left out when there is only one. */
     target: nameSchema.optional(),
-    /** Where the model's files live: a local path (docker target) or a registry URI such as s3://bucket/prefix/. */
+    /**
+     * Where the model's files live: a local path (docker target), a store such as
+     * s3://bucket/prefix/ holding <version>/model.json, or a model registry's models:/<name>/<version>
+     * or models:/<name>@<alias>, which each track pins (model-registry.ts).
+     */
     artifact: z.string().min(1),
     /** The port the model server listens on inside its container. */
     port: portSchema.default(8080),
@@ -165,6 +172,8 @@ export const modelSchema = z.strictObject({
         .string()
         .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]+$/, { error: "an IAM role ARN" })
         .optional(),
+    /** The model registry a models:/ artifact names (MLflow). */
+    modelRegistry: modelRegistrySchema.optional(),
 });
 
 /** The targets map with each target left unparsed: targets are parsed one at a time. */

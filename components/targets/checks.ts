@@ -7,6 +7,10 @@ export function hasUriScheme(location: string): boolean {
     return /^[a-z][a-z0-9+.-]*:\/\//.test(location);
 }
 
+/** What the targets that cannot yet fetch a registry-pinned version say of a models:/ artifact. */
+export const REGISTRY_ON_DOCKER_ONLY =
+    "the store the versions live in (s3://bucket/models/name/): a model pinned from a registry (models:/...) deploys on the docker target only, for now; the model role's least-privilege read is written for one store prefix";
+
 /** A router image a target runs: pinned by digest in prod, like every image. */
 export function routerImageRules(path: string, image: string, production: boolean): TargetIssue[] {
     return production && !isPinnedByDigest(image) ? [{ path, value: image, expected: "an image pinned by digest (name@sha256:...) in prod" }] : [];

@@ -6,6 +6,11 @@
  *
  *   node dist/src/fetch-artifact.js --source s3://bucket/models/fraud-scorer --version 1.4.0 --dest /models
  *
+ * A version pinned from a model registry names its own directory and model.json's checksum:
+ *
+ *   node dist/src/fetch-artifact.js --source https://mlflow.example.com/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model \
+ *       --version 2.0.0 --sha256 <hex> --dest /models
+ *
  * Exit codes: 0 written; 1 the artifact could not be fetched or did not verify (one line on
  * stderr naming the source, the version and the fix); 2 a usage error.
  */
@@ -26,6 +31,11 @@ export interface FetchOptions {
     /** A directory holding `<version>/model.json`: a path, `file://`, `https://` or `s3://bucket/prefix`. */
     readonly source: string;
     readonly version: string;
+    /**
+     * model.json's SHA-256, pinned from a model registry: the source is then the version's own
+     * directory (holding model.json), and no checksum file is read.
+     */
+    readonly sha256?: string;
     /** The directory to write `<version>/model.json` into. */
     readonly dest: string;
     /** An S3-compatible endpoint for `s3://` sources. */
@@ -49,35 +59,29 @@ export class ArtifactFetchError extends Error {
 
 export async function fetchArtifact(options: FetchOptions): Promise<{ file: string; sha256: string; bytes: number }> {
     const source = openSource(options.source, { ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(options.env ? { env: options.env } : {}) });
-    const key = `${options.version}/${ARTIFACT_FILE}`;
+    // A pinned version's source is its own directory; otherwise a directory of versions.
+    const directory = options.sha256 === undefined ? `${options.version}/` : "";
+    const key = directory + ARTIFACT_FILE;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
     const fail = (kind: ArtifactFetchError["kind"], problem: string, fix: string) => new ArtifactFetchError(kind, `cannot fetch version ${options.version} from ${options.source}: ${problem}; ${fix}`);
 
-    const [artifactRead, checksumRead] = await Promise.allSettled([
+    const [artifactRead, recorded] = await Promise.allSettled([
         read(source, key, { maxBytes: options.maxBytes ?? MAX_ARTIFACT_BYTES, signal }, timeoutMs, fail),
-        read(source, key + CHECKSUM_SUFFIX, { maxBytes: MAX_CHECKSUM_BYTES, signal }, timeoutMs, fail, "checksum"),
+        recordedChecksum(source, key, options, { signal, timeoutMs }, fail),
     ]);
     // When both fail, the artifact's own problem is the one to report.
     if (artifactRead.status === "rejected") throw artifactRead.reason;
-    if (checksumRead.status === "rejected") throw checksumRead.reason;
+    if (recorded.status === "rejected") throw recorded.reason;
     const artifact = artifactRead.value;
-    const checksumText = checksumRead.value;
-    const recorded = parseChecksumFile(checksumText.toString("utf8"));
-    const rewrite = `write it with \`sha256sum ${ARTIFACT_FILE} > ${ARTIFACT_FILE}${CHECKSUM_SUFFIX}\` in the version's directory and upload both files`;
-    if ("problem" in recorded) throw fail("corrupt", `the checksum file ${source.uri(key + CHECKSUM_SUFFIX)} ${recorded.problem}`, rewrite);
     const actual = sha256Hex(artifact);
-    if (actual !== recorded.digest) {
-        throw fail(
-            "corrupt",
-            `${source.uri(key)} does not match its checksum (sha256 ${actual}, ${ARTIFACT_FILE}${CHECKSUM_SUFFIX} records ${recorded.digest})`,
-            "upload the intended model.json again, or if this file is the intended one, " + rewrite,
-        );
+    if (actual !== recorded.value.digest) {
+        throw fail("corrupt", `${source.uri(key)} does not match its checksum (sha256 ${actual}, ${recorded.value.where} records ${recorded.value.digest})`, recorded.value.fix);
     }
     // An ONNX manifest names its model file and that file's checksum: fetched and verified first, so model.json never names a file that is not there.
     const modelFile = onnxModelFile(artifact);
     if (modelFile) {
-        const modelKey = `${options.version}/${modelFile.file}`;
+        const modelKey = directory + modelFile.file;
         const bytes = await read(source, modelKey, { maxBytes: MAX_ONNX_BYTES, signal }, timeoutMs, fail);
         const digest = sha256Hex(bytes);
         if (digest !== modelFile.sha256) {
@@ -92,6 +96,24 @@ export async function fetchArtifact(options: FetchOptions): Promise<{ file: stri
     const file = path.resolve(options.dest, options.version, ARTIFACT_FILE);
     await writeAtomically(file, artifact);
     return { file, sha256: actual, bytes: artifact.length };
+}
+
+/** The checksum model.json must have: the pinned one, or the one its `model.json.sha256` records. */
+async function recordedChecksum(
+    source: ArtifactSource,
+    key: string,
+    options: FetchOptions,
+    limits: { signal: AbortSignal; timeoutMs: number },
+    fail: (kind: ArtifactFetchError["kind"], problem: string, fix: string) => ArtifactFetchError,
+): Promise<{ digest: string; where: string; fix: string }> {
+    if (options.sha256 !== undefined) {
+        return { digest: options.sha256, where: "the pin (--sha256)", fix: "the registry's files changed after they were pinned: pin the version again (modelship pin) and review the new checksum" };
+    }
+    const text = await read(source, key + CHECKSUM_SUFFIX, { maxBytes: MAX_CHECKSUM_BYTES, signal: limits.signal }, limits.timeoutMs, fail, "checksum");
+    const parsed = parseChecksumFile(text.toString("utf8"));
+    const rewrite = `write it with \`sha256sum ${ARTIFACT_FILE} > ${ARTIFACT_FILE}${CHECKSUM_SUFFIX}\` in the version's directory and upload both files`;
+    if ("problem" in parsed) throw fail("corrupt", `the checksum file ${source.uri(key + CHECKSUM_SUFFIX)} ${parsed.problem}`, rewrite);
+    return { digest: parsed.digest, where: `${ARTIFACT_FILE}${CHECKSUM_SUFFIX}`, fix: "upload the intended model.json again, or if this file is the intended one, " + rewrite };
 }
 
 /** The model file an ONNX manifest names, with its checksum; undefined for any other model.json (the server judges those). */
@@ -174,6 +196,8 @@ SHA-256, and writes <dest>/<version>/model.json (the layout MODEL_ARTIFACT=<dest
                       (http:// only for loopback hosts)
   --version <v>       the version to fetch
   --dest <dir>        where to write <version>/model.json
+  --sha256 <hex>      model.json's SHA-256 pinned from a model registry: --source is then the
+                      version's own directory (<source>/model.json), and no checksum file is read
   --endpoint <url>    an S3-compatible endpoint for s3:// (path-style); default AWS_ENDPOINT_URL_S3
   --timeout-ms <n>    give up after n ms (default ${DEFAULT_TIMEOUT_MS})
   --help              this text
@@ -195,6 +219,7 @@ export function parseCli(argv: readonly string[]): FetchOptions | undefined {
             options: {
                 source: { type: "string" },
                 version: { type: "string" },
+                sha256: { type: "string" },
                 dest: { type: "string" },
                 endpoint: { type: "string" },
                 "timeout-ms": { type: "string" },
@@ -211,6 +236,7 @@ export function parseCli(argv: readonly string[]): FetchOptions | undefined {
     // The version becomes a path segment and an object key: no traversal, no separators.
     if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
         throw new UsageError(`--version ${JSON.stringify(version)} is not a version: letters, digits, ".", "_", "+", "-", starting with a letter or digit`);
+    if (parsed.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(parsed.sha256)) throw new UsageError(`--sha256 ${JSON.stringify(parsed.sha256)} is not a SHA-256: 64 lowercase hex digits`);
     let timeoutMs: number | undefined;
     if (parsed["timeout-ms"] !== undefined) {
         timeoutMs = Number(parsed["timeout-ms"]);
@@ -220,6 +246,7 @@ export function parseCli(argv: readonly string[]): FetchOptions | undefined {
         source: parsed.source!,
         version,
         dest: parsed.dest!,
+        ...(parsed.sha256 !== undefined ? { sha256: parsed.sha256 } : {}),
         ...(parsed.endpoint ? { endpoint: parsed.endpoint } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     };

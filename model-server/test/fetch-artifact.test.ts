@@ -6,6 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
+import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -260,6 +261,41 @@ describe("fetch-artifact", function () {
             const outcome = await runCli(["--source", "http://example.com/models", "--version", VERSION, "--dest", dest]);
             assert.equal(outcome.code, 2);
             assert.match(outcome.stderr, /plain http:\/\/ is accepted only for loopback hosts \(got example\.com\): use https:\/\//);
+        });
+    });
+
+    describe("a version pinned from a model registry (--sha256)", () => {
+        const ONNX = path.join(MODELS_DIR, "fraud-scorer", "2.0.0");
+        const prefix = "/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/model";
+        const pinnedWritten = (file: string) => path.join(dest, "2.0.0", file);
+        async function registryServer() {
+            const [manifest, onnx] = await Promise.all([fs.readFile(path.join(ONNX, "model.json")), fs.readFile(path.join(ONNX, "model.onnx"))]);
+            const server = await http({ [`${prefix}/model.json`]: body(manifest), [`${prefix}/model.onnx`]: body(onnx) });
+            return { server, manifest, onnx, sha256: createHash("sha256").update(manifest).digest("hex") };
+        }
+
+        it("reads <source>/model.json and the file it names, checks model.json against the pin, asks for no checksum file", async () => {
+            const { server, manifest, onnx, sha256 } = await registryServer();
+            const outcome = await runCli(["--source", server.base + prefix, "--version", "2.0.0", "--sha256", sha256, "--dest", dest]);
+            assert.equal(outcome.code, 0, outcome.stderr);
+            assert.deepEqual(await fs.readFile(pinnedWritten("model.json")), manifest);
+            assert.deepEqual(await fs.readFile(pinnedWritten("model.onnx")), onnx);
+            assert.deepEqual([...server.asked].sort(), [`GET ${prefix}/model.json`, `GET ${prefix}/model.onnx`]);
+        });
+
+        it("a model.json that changed since it was pinned is never written, and the message says to pin again", async () => {
+            const { server, sha256 } = await registryServer();
+            const other = sha256.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+            const outcome = await runCli(["--source", server.base + prefix, "--version", "2.0.0", "--sha256", other, "--dest", dest]);
+            assert.equal(outcome.code, 1);
+            assert.match(outcome.stderr, new RegExp(`does not match its checksum \\(sha256 ${sha256}, the pin \\(--sha256\\) records ${other}\\); .*pin the version again`));
+            await assert.rejects(fs.access(pinnedWritten("model.json")), { code: "ENOENT" });
+        });
+
+        it("--sha256 that is not 64 hex digits is a usage error", async () => {
+            const outcome = await runCli(["--source", "x", "--version", "1", "--dest", "d", "--sha256", "ABC"]);
+            assert.equal(outcome.code, 2);
+            assert.match(outcome.stderr, /--sha256 "ABC" is not a SHA-256: 64 lowercase hex digits/);
         });
     });
 

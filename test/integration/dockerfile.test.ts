@@ -8,13 +8,15 @@ import { HADOLINT, toolOrSkip } from "../support/tools";
 
 const projectDir = findProjectDir();
 
-describe("model-server/Dockerfile under hadolint", () => {
-    it("is clean: no error, warning, info or style finding", function () {
-        const hadolint = toolOrSkip(this, HADOLINT);
-        const result = run(hadolint, ["--no-color", path.join(projectDir, "model-server", "Dockerfile")]);
-        assert.equal(result.stdout + result.stderr, "");
-        assert.equal(result.status, 0);
-    });
+describe("the project's Dockerfiles under hadolint", () => {
+    for (const dockerfile of ["model-server/Dockerfile", "model-server/mlserver/Dockerfile"]) {
+        it(`${dockerfile} is clean: no error, warning, info or style finding`, function () {
+            const hadolint = toolOrSkip(this, HADOLINT);
+            const result = run(hadolint, ["--no-color", path.join(projectDir, ...dockerfile.split("/"))]);
+            assert.equal(result.stdout + result.stderr, "");
+            assert.equal(result.status, 0);
+        });
+    }
 
     it("would catch the usual mistakes (the linter really runs)", function () {
         const hadolint = toolOrSkip(this, HADOLINT);

@@ -130,7 +130,7 @@ describe("capacity: autoscaled bounds that follow the weights (fast-check)", () 
             planTraffic("m", { strategy: strategySchema.parse({ type: "canary", steps: [10, 25, 50, 100], step: 2, dynamicStableScale: true, abort }), tracks: autoscaled });
         const stableReplicas = (abort: boolean) => {
             const track = trackPlan(plan(abort), "stable") ?? assert.fail("stable");
-            const config = { port: 8080, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, dependsOn: [], artifact: "s3://m/" };
+            const config = { port: 8080, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, dependsOn: [], artifact: "s3://m/", tracks: autoscaled };
             const spec = deploymentObject({
                 environment: "prod",
                 namespace: "models",

@@ -1,4 +1,6 @@
 /** The aws-vm target's config, and the rules it and the models on it must meet. */
+import { isRegistryReference } from "../../config/model-registry";
+import { REGISTRY_ON_DOCKER_ONLY } from "../checks";
 import { z } from "zod";
 import { portSchema } from "../../config/schema";
 import type { TargetIssue } from "../definition";
@@ -35,6 +37,7 @@ export function awsVmTargetRules(config: AwsVmTargetConfig, context: { registry:
 }
 
 export function awsVmArtifactRule(artifact: string): TargetIssue | undefined {
+    if (isRegistryReference(artifact)) return { path: "artifact", value: artifact, expected: REGISTRY_ON_DOCKER_ONLY };
     return artifact.startsWith("s3://")
         ? undefined
         : { path: "artifact", value: artifact, expected: "an S3 URI such as s3://bucket/models/name/: instances copy the model from the model bucket at boot" };

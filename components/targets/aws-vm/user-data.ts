@@ -51,7 +51,7 @@ export function userDataScript(args: UserDataArgs): string {
     const source = `s3://${args.artifact.bucket}/${args.artifact.prefix}`;
     const fetch = fetchArtifactContainer({
         model: args.model,
-        source,
+        location: { kind: "versions", root: source },
         version,
         into: { type: "bind", source: hostDir },
         user: MODEL_SERVER_UID,

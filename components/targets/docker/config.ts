@@ -1,4 +1,5 @@
 /** The docker target's config, and the rules it and the models on it must meet. */
+import { isRegistryReference } from "../../config/model-registry";
 import { z } from "zod";
 import { imageRefSchema, portSchema } from "../../config/schema";
 import { hasUriScheme, routerImageRules } from "../checks";
@@ -23,5 +24,6 @@ export function dockerTargetsRules(targets: ReadonlyArray<[string, DockerTargetC
 }
 
 export function dockerArtifactRule(artifact: string): TargetIssue | undefined {
+    if (isRegistryReference(artifact)) return undefined;
     return hasUriScheme(artifact) ? { path: "artifact", value: artifact, expected: "a local path: the docker target mounts the model files from this machine" } : undefined;
 }

@@ -9,7 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { DockerTargetConfig } from "./config";
 import { quantityBytes } from "../../config/schema";
-import { comparesWithCandidate, fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
+import { trackArtifact, type ArtifactLocation } from "../../config/model-registry";
+import { hasUriScheme } from "../checks";
+import { artifactSource, comparesWithCandidate, fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
 import { localSmokeGate } from "../../gates/model-gates";
 import { routeDependencies, nginxRoutes, type AddressedBackend, type DeployedModel, type DeployedTrack, type ModelToDeploy, type ModelTarget } from "../../target";
@@ -73,13 +75,16 @@ function localImage(name: string, tag: pulumi.Output<string>, parent: pulumi.Res
  * artifact fails the update here, before any container of the version starts or traffic moves.
  */
 function fetchedArtifact(
-    args: { environment: string; model: string; track: TrackPlan; artifact: string; image: pulumi.Input<string> },
+    args: { environment: string; model: string; track: TrackPlan; location: ArtifactLocation; image: pulumi.Input<string> },
     opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): { volume: docker.Volume; fetch: command.local.Command } {
     const name = `${trackName(args.model, args.track.track)}-artifact`;
     // Labelled with the version: a new version gets a fresh volume, and the old one goes with its containers.
     const volume = new docker.Volume(name, { labels: dockerLabels(trackLabels(args.environment, args.model, args.track.track, args.track.version)) }, { parent: opts.parent });
-    const source = path.resolve(args.artifact);
+    const location = localized(args.location);
+    const source = artifactSource(location);
+    // A registry's store over http(s) is reached from this machine's network (a tracking server on loopback included); files on this machine are mounted, with no network at all.
+    const remote = isRemote(source);
     const fetch = new command.local.Command(
         `${name}-fetch`,
         {
@@ -87,14 +92,14 @@ function fetchedArtifact(
                 fetchArtifactStep(
                     fetchArtifactContainer({
                         model: args.model,
-                        source,
+                        location,
                         version: args.track.version,
                         into: { type: "volume", source: volumeName },
                         // A new volume's root belongs to root; capabilities are dropped all the same, and the
                         // files it writes are world-readable for the server's own user.
                         user: "0:0",
-                        network: "none",
-                        sourceMount: source,
+                        network: remote ? "host" : "none",
+                        ...(remote ? {} : { sourceMount: source }),
                     }),
                     shellQuote(image),
                     `modelship: ${args.model} ${args.track.version} was not fetched and verified from ${source} (the line above says why); the ${args.track.track} track's containers are not started`,
@@ -104,6 +109,16 @@ function fetchedArtifact(
         opts,
     );
     return { volume, fetch };
+}
+
+function isRemote(where: string): boolean {
+    return hasUriScheme(where) && !where.startsWith("file://");
+}
+
+/** A local location as an absolute path (the container mounts it at the same path); a URI as it is. */
+function localized(location: ArtifactLocation): ArtifactLocation {
+    const absolute = (where: string) => (isRemote(where) ? where : path.resolve(decodeURIComponent(where.replace(/^file:\/\//, ""))));
+    return location.kind === "pinned" ? { ...location, directory: absolute(location.directory) } : { ...location, root: absolute(location.root) };
 }
 
 /** The ids of every replica container the routes send traffic to. */
@@ -156,7 +171,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             ...(memory !== undefined ? { memoryLimitBytes: quantityBytes(memory) } : {}),
             ...compareWith,
         });
-        const artifact = fetchedArtifact({ environment, model: model.name, track, artifact: model.config.artifact, image: imageRef }, { parent, dependsOn: held });
+        const artifact = fetchedArtifact({ environment, model: model.name, track, location: trackArtifact(model.config, track.track), image: imageRef }, { parent, dependsOn: held });
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {
             const alias = containerAlias(environment, model.name, track, replica);

@@ -1,7 +1,8 @@
 /** The kubernetes target's config, and the rules it and the models on it must meet. */
 import { z } from "zod";
 import { imageRefSchema, nameSchema } from "../../config/schema";
-import { hasUriScheme, routerImageRules } from "../checks";
+import { isRegistryReference } from "../../config/model-registry";
+import { hasUriScheme, REGISTRY_ON_DOCKER_ONLY, routerImageRules } from "../checks";
 import type { ModelPartsView, TargetIssue } from "../definition";
 import { GATEWAY_IMPLEMENTATION_NAMES } from "./gateway-implementations";
 
@@ -113,6 +114,7 @@ export function kubernetesTargetsRules(targets: ReadonlyArray<[string, Kubernete
 }
 
 export function kubernetesArtifactRule(artifact: string, model: ModelPartsView, config: KubernetesTargetConfig): TargetIssue | undefined {
+    if (isRegistryReference(artifact)) return { path: "artifact", value: artifact, expected: REGISTRY_ON_DOCKER_ONLY };
     if (config.irsa && model.serviceAccountRoleArn === undefined && !artifact.startsWith("s3://")) {
         return { path: "artifact", value: artifact, expected: "an S3 URI such as s3://bucket/models/name/: the model's IRSA role grants read access to exactly that prefix" };
     }

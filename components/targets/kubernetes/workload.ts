@@ -6,6 +6,7 @@ import type { DependencyConfig, GpuConfig, ModelConfig } from "../../config/sche
 import type { ArtifactStoreConfig } from "./config";
 import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
 import { IN_FLIGHT_METRIC } from "../../../model-server/src/metric-names";
+import { trackArtifact } from "../../config/model-registry";
 import { fetchArtifactCommand, LIVE_PATH, MEMORY_LIMIT_ENV, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
 import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
 import { TRACK_NAMES, type PoolUpdate, type TrackAutoscaling, type TrackName, type TrackPlan } from "../../traffic/types";
@@ -157,7 +158,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             // First: a missing, forbidden or corrupt artifact fails the pod before anything else waits.
             name: FETCH_ARTIFACT_CONTAINER,
             image: args.image,
-            command: fetchArtifactCommand({ source: config.artifact, version: track.version, dest: artifactDir }),
+            command: fetchArtifactCommand({ location: trackArtifact(config, track.track), version: track.version, dest: artifactDir }),
             // Its one line on stderr becomes the pod's status message: why the pod is stuck, in `kubectl get pod -o yaml` and in events.
             terminationMessagePolicy: "FallbackToLogsOnError",
             ...(access.env.length > 0 ? { env: access.env } : {}),

@@ -237,6 +237,31 @@ describe("rollout commands on the stack files", () => {
         assert.deepEqual(weights, { stable: 100 });
     });
 
+    it("a concluding promote copies a candidate whose build is a YAML alias of stable's as the values the anchor holds", () => {
+        const dir = project();
+        const file = path.join(dir, "Pulumi.dev.yaml");
+        fs.writeFileSync(
+            file,
+            [
+                "config:",
+                "  modelship:environment: dev",
+                "  modelship:targets: {local: {type: docker, port: 8080, routerImage: nginx:1.27-bookworm}}",
+                "  modelship:registry: {type: local}",
+                "  modelship:models:",
+                "    fraud-scorer:",
+                "      artifact: model-server/models/fraud-scorer",
+                "      tracks:",
+                "        stable: {version: 1.4.0, build: &server {context: model-server}}",
+                "        candidate: {version: 1.5.0, build: *server}",
+                "      strategy: {type: canary, steps: [100], step: 0}",
+                "",
+            ].join("\n"),
+        );
+        const { after } = step(dir, "dev", "fraud-scorer", (m, raw) => promote("fraud-scorer", m, raw));
+        assert.equal(after.tracks.stable.version, "1.5.0");
+        assert.deepEqual(after.tracks.stable.source, { build: { context: "model-server", args: {} } });
+    });
+
     it("an unknown model or stack is named with what there is", () => {
         const dir = project();
         assert.throws(() => StackFile.read(dir, "staging"), /no stack file Pulumi\.staging\.yaml; the stacks here are: dev, lab, prod/);
