@@ -9,7 +9,7 @@ import { judgeAbTest, type FeedbackSample } from "../components/analysis/ab-test
 import { combineJudgements, judgeMetrics } from "../components/analysis/metrics-judge";
 import { judgeShadow, type ShadowSample } from "../components/analysis/shadow";
 import { histogramFromCumulative, type Histogram } from "../components/analysis/statistics";
-import { templatesFor } from "../components/analysis/templates";
+import { templatesFor, requestsTemplate } from "../components/analysis/templates";
 import type { Judgement } from "../components/analysis/types";
 import type { AbTestAnalysis } from "../components/config/analysis";
 import type { ModelConfig } from "../components/config/schema";
@@ -95,7 +95,7 @@ export async function analyzeCandidate(client: PrometheusClient, scope: Analysis
     const window = `${scope.windowSeconds}s`;
     const [readings, requests] = await Promise.all([
         client.readTemplates(templatesFor(model.analysis), { model: scope.model, namespace: scope.namespace, window }),
-        client.requests(scope.model, "candidate", window),
+        client.requests(scope.model, "candidate", window, requestsTemplate(model.analysis), scope.namespace),
     ]);
     const metrics = judgeMetrics(readings, requests);
     const evidence = EVIDENCE[model.strategy.type];

@@ -100,9 +100,9 @@ export class PrometheusClient {
         );
     }
 
-    /** Inference requests a track served over the window, rounded: the sample size templates are held against. */
-    async requests(model: string, track: TrackName, window: string): Promise<number | undefined> {
-        const requests = await this.scalar(requestsQuery(model, track, window));
+    /** Inference requests a track served over the window, rounded: the sample size templates are held against; `template` counts them (analysis.requests). */
+    async requests(model: string, track: TrackName, window: string, template?: string, namespace = ""): Promise<number | undefined> {
+        const requests = await this.scalar(template === undefined ? requestsQuery(model, track, window) : renderQuery(template, { model, track, window, namespace }));
         return requests !== undefined ? Math.round(requests) : undefined;
     }
 

@@ -2,7 +2,7 @@
 import type { ModelOutputs } from "../components/stack";
 
 /** The stack outputs as the engine returns them (plain values). */
-export type ModelStatus = Omit<ModelOutputs, "endpoint" | "images"> & { endpoint?: string; images?: Record<string, string> };
+export type ModelStatus = Omit<ModelOutputs, "endpoint" | "images" | "metrics"> & { endpoint?: string; images?: Record<string, string>; metrics?: Record<string, string> };
 
 export interface LastUpdate {
     kind: string;

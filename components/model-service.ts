@@ -29,6 +29,8 @@ export class ModelService<B> extends pulumi.ComponentResource {
     readonly deployed: DeployedModel<B>;
     /** The image reference each track runs. */
     readonly images: pulumi.Output<Partial<Record<TrackName, string>>>;
+    /** Each track's metrics URL, where the target publishes one. */
+    readonly metrics: pulumi.Output<Partial<Record<TrackName, string>>>;
 
     constructor(name: string, args: ModelServiceArgs<B>, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.modelService, name, {}, opts);
@@ -46,6 +48,9 @@ export class ModelService<B> extends pulumi.ComponentResource {
         const refs: Partial<Record<TrackName, pulumi.Output<string>>> = Object.fromEntries(Object.entries(images).map(([track, image]) => [track, image.ref]));
         this.images = pulumi.all(refs);
         const deployed = args.target.deployModel({ name, config: args.config, plan: this.plan, images }, this);
+        this.metrics = pulumi.all(
+            Object.fromEntries(Object.entries(deployed.tracks).flatMap(([track, t]) => (t?.metrics ? [[track, t.metrics]] : []))) as Partial<Record<TrackName, pulumi.Output<string>>>,
+        );
         const specs = gatePlan(args.config, this.plan, args.environment, deployed.smokeByDefault);
         const smoke: Partial<Record<TrackName, SmokeGate>> = {};
         for (const track of TRACK_NAMES) {

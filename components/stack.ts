@@ -19,6 +19,8 @@ export interface ModelOutputs {
     mirrorPercent: Partial<Record<TrackName, number>>;
     replicas: Partial<Record<TrackName, number>>;
     images: pulumi.Output<Partial<Record<TrackName, string>>>;
+    /** Each track's Prometheus metrics URL on the deployer's machine, where the target publishes one (docker). */
+    metrics: pulumi.Output<Partial<Record<TrackName, string>>>;
 }
 
 export interface StackOutputs {
@@ -59,6 +61,7 @@ export function deployModelship(config: ModelshipConfig): StackOutputs {
                     mirrorPercent: perTrack(plan, (t) => t.mirrorPercent),
                     replicas: perTrack(plan, (t) => t.replicas),
                     images: service.images,
+                    metrics: service.metrics,
                 };
                 return [plan.model, outputs];
             }),

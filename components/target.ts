@@ -29,6 +29,8 @@ export interface DeployedTrack<B> {
     resources: readonly pulumi.Resource[];
     /** The track's smoke gate; absent where the target cannot reach the track's own server. */
     smoke?: SmokeGate;
+    /** Where a Prometheus on the deployer's machine scrapes the track's first replica, where the target publishes it (docker). */
+    metrics?: pulumi.Output<string>;
 }
 
 /** What a target made of one model: each track, and whether its smoke gate runs unless the config says. */

@@ -7,7 +7,7 @@
  * Pure.
  */
 import type { AnalysisConfig, MetricTemplate, TemplatePlaceholder } from "../config/analysis";
-import { errorRateQuery, p95LatencyQuery } from "../monitoring";
+import { errorRateQuery, p95LatencyQuery, requestsQuery } from "../monitoring";
 import type { TrackName } from "../traffic/types";
 
 /** The candidate's resident memory may come this close to its limit before it counts as leaking. */
@@ -37,6 +37,11 @@ export function defaultTemplates(analysis: Pick<AnalysisConfig, "maxErrorRate" |
         // Ready instances scraped now; 0, not "no data", once every instance is down or no longer scraped.
         { name: "available", kind: "infrastructure", query: `sum(modelship_model_ready{${SELECTOR}}) or vector(0)`, min: 1, minSamples: 0, unit: "count" },
     ];
+}
+
+/** The query counting the inference requests a track served over the window: the model's own, or modelship's server's counter. */
+export function requestsTemplate(analysis: Pick<AnalysisConfig, "requests">): string {
+    return analysis.requests ?? requestsQuery("{{model}}", "{{track}}", "{{window}}");
 }
 
 /** The templates a model is judged by: its own list, or the defaults. */

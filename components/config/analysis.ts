@@ -21,23 +21,26 @@ export function unknownPlaceholders(query: string): string[] {
     return [...query.matchAll(PLACEHOLDER)].map((m) => m[1] ?? "").filter((name) => !(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name));
 }
 
+/** PromQL with {{model}}, {{track}}, {{namespace}} and {{window}} placeholders, and no others. */
+const templateQuery = z
+    .string()
+    .min(1)
+    .superRefine((query, ctx) => {
+        const unknown = unknownPlaceholders(query);
+        if (unknown.length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(", ")}: a query may use ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(", ")}`,
+            });
+        }
+    });
+
 export const metricTemplateSchema = z
     .strictObject({
         /** Names the metric in judgements, notifications and errors. */
         name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { error: "a lower-case name like error-rate" }),
         /** PromQL yielding one number per track, with {{model}}, {{track}}, {{namespace}} and {{window}} placeholders. */
-        query: z
-            .string()
-            .min(1)
-            .superRefine((query, ctx) => {
-                const unknown = unknownPlaceholders(query);
-                if (unknown.length > 0) {
-                    ctx.addIssue({
-                        code: "custom",
-                        message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(", ")}: a query may use ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(", ")}`,
-                    });
-                }
-            }),
+        query: templateQuery,
         kind: z.enum(METRIC_KINDS),
         /** The candidate fails above this. */
         max: z.number().optional(),
@@ -126,6 +129,12 @@ export const analysisSchema = z.strictObject({
     onFailure: onFailureSchema.default({ infrastructure: "rollback", quality: "pause" }),
     /** The metric templates; left out, the defaults (components/analysis/templates.ts). Listed, they replace the defaults, which `defaults: true` keeps. */
     metrics: z.array(metricTemplateSchema).optional(),
+    /**
+     * The inference requests a track served over the window, which each template's minSamples is
+     * held against (a query template); left out, modelship's server's request counter. Another
+     * server's track counts by its own metrics.
+     */
+    requests: templateQuery.optional(),
     abTest: abTestAnalysisSchema.prefault({}),
     shadow: shadowAnalysisSchema.prefault({}),
     webhooks: z.array(webhookSchema).default([]),

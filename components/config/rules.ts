@@ -71,6 +71,10 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
     });
 }
 
+function hasScheme(location: string): boolean {
+    return /^[a-z][a-z0-9+.-]*:\/\//.test(location) && !location.startsWith("file://");
+}
+
 /**
  * A models:/ artifact names the registry and its tracks carry what `pin` resolved; nothing else
  * pins tracks. The program never asks the registry itself, so a track without its pin cannot deploy.
@@ -178,6 +182,25 @@ function targetFitRules(model: ModelParts, target: TargetConfig, targetName: str
             .filter((t) => t.modelKeys.includes(key))
             .map((t) => t.type);
         issues.push({ path: key, value: model[key], expected: `nothing on the ${target.type} target; this setting is for the ${honouring.join(" or ")} target` });
+    }
+    for (const name of TRACK_NAMES) {
+        const track = model.tracks[name];
+        if (!track?.server) continue;
+        const capable = targets()
+            .filter((t) => t.runsOtherServers)
+            .map((t) => t.type);
+        if (!definition.runsOtherServers)
+            issues.push({
+                path: `tracks.${name}.server`,
+                value: track.server,
+                expected: `nothing on the ${target.type} target, for now: another server's track runs on the ${capable.join(" or ")} target`,
+            });
+        else if (model.artifact !== undefined && (isRegistryReference(model.artifact) || hasScheme(model.artifact)))
+            issues.push({
+                path: `tracks.${name}.server`,
+                value: track.server,
+                expected: `a model whose artifact is a directory on this machine: another server's track mounts <artifact>/<version> as it is (${model.artifact} is not one)`,
+            });
     }
     if (model.artifact === undefined) return issues;
     const artifact = definition.artifactRule?.(model.artifact, model, target);

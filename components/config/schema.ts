@@ -10,6 +10,7 @@ import { autoscalingSchema } from "./autoscaling";
 import { routesSchema } from "./routes";
 import { analysisSchema } from "./analysis";
 import { modelRegistrySchema, pinnedArtifactSchema } from "./model-registry";
+import { serverSchema } from "./server";
 
 export type { AnalysisConfig } from "./analysis";
 
@@ -65,6 +66,8 @@ export const trackSchema = z
         /** Scale between bounds instead of a fixed `replicas` (a HorizontalPodAutoscaler, an Auto Scaling group's target tracking). */
         autoscaling: autoscalingSchema.optional(),
         featureFlags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: "a flag name: letters, digits, _" }), flagValue).default({}),
+        /** Another Open Inference Protocol server this track's image runs instead of modelship's own (config/server.ts). */
+        server: serverSchema.optional(),
         /** The registry version this track runs, as `modelship pin` wrote it (a model whose artifact is models:/...). */
         artifact: pinnedArtifactSchema.optional(),
     })

@@ -57,6 +57,8 @@ export interface LocalSmokeArgs {
     url: pulumi.Output<string>;
     /** The router's pin header and the track it pins to. */
     pin?: { header: string; track: TrackName };
+    /** Another Open Inference Protocol server's track: the protocol's checks only (smoke --server oip). */
+    server?: "oip";
 }
 
 /** The smoke gate program run from the deployer's machine, as a command of the update. */
@@ -64,10 +66,11 @@ export function localSmokeGate(args: LocalSmokeArgs, opts: pulumi.CustomResource
     const { model, config, spec } = args;
     const smoke = config.gates.smoke;
     const pin = args.pin ? ` --pin ${shellQuote(`${args.pin.header}=${args.pin.track}`)}` : "";
+    const server = args.server ? ` --server ${args.server}` : "";
     const program = args.url.apply(
         (u) =>
             `${GATE_PROGRAM} smoke --url ${shellQuote(u)} --model ${shellQuote(model)} --version ${shellQuote(spec.version)} --input ${shellQuote(smokeRequest(config))}` +
-            ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}${pin}`,
+            ` --expect-min ${smoke.expect.min} --expect-max ${smoke.expect.max} --timeout-ms ${smoke.timeoutSeconds * 1000} --retries ${smoke.retries}${pin}${server}`,
     );
     return localGate(model, spec, args.image, program, opts);
 }

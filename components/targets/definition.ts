@@ -92,6 +92,8 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
     smokeRequestFor?: string;
     /** Which target-specific model keys it honours. */
     modelKeys: readonly TargetSpecificModelKey[];
+    /** Whether a track may run another Open Inference Protocol server (`tracks.<track>.server`) with the version's files mounted from this machine. */
+    runsOtherServers?: boolean;
     /** Why a model's `artifact` location cannot be read by this target, or undefined when it can. */
     artifactRule?(artifact: string, model: ModelPartsView, config: C): TargetIssue | undefined;
     /** Creates the target component; its models are deployed onto it, then routed. */

@@ -396,6 +396,22 @@ describe("gate programs (node dist/tools/gate.js)", () => {
             assert.match(lastLine(result.stdout), /^smoke: FAILED \(infer, v1, version\) in \d+\.\d s$/, result.all);
         });
 
+        it("--server oip: the model's readiness and the inference only (its model_version checked), no v1 and no X-Model-Version", async () => {
+            const result = await smoke(stable, "1.4.0", ["--server", "oip"]);
+            assert.equal(result.status, 0, result.all);
+            const lines = result.stdout.trim().split("\n");
+            assert.match(lines[0], /^smoke: ready after /, result.all);
+            assert.equal(lines[1], "smoke: infer ok (2 rows, 0.285..0.9743)", result.all);
+            assert.equal(lines[2], "smoke: v1 and X-Model-Version not checked (--server oip: another server's answers are checked by the protocol alone)");
+            assert.match(lines[3], /^smoke: passed in /, result.all);
+            const wrong = await smoke(stable, "9.9.9", ["--server", "oip"]);
+            assert.equal(wrong.status, 1, wrong.all);
+            assert.match(wrong.stdout, /^smoke: FAILED infer: model_version is "1\.4\.0", expected --version "9\.9\.9"$/m, wrong.all);
+            const bad = await smoke(stable, "1.4.0", ["--server", "triton"]);
+            assert.equal(bad.status, 2, bad.all);
+            assert.match(bad.stderr, /--server "triton": expected modelship or oip/, bad.all);
+        });
+
         it("fails naming the values when they are out of the expected range", async () => {
             const result = await smoke(stable, "1.4.0", ["--expect-max", "0.0001"]);
             assert.equal(result.status, 1, result.all);

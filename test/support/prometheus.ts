@@ -17,9 +17,15 @@ export function prometheusOrSkip(context: Mocha.Context): string {
     return binaryOrSkip(context, PROMETHEUS);
 }
 
+/** Labels a scrape target carries besides its pool, for servers whose metrics do not name their model and track. */
+export type TargetLabels = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
 /** One job, one target per track, scraped every second. */
-function scrapeConfig(targets: Readonly<Record<string, string>>): string {
-    const staticConfigs = Object.entries(targets).map(([pool, address]) => `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${pool}" }`);
+function scrapeConfig(targets: Readonly<Record<string, string>>, labels: TargetLabels = {}): string {
+    const staticConfigs = Object.entries(targets).map(([pool, address]) => {
+        const extra = Object.entries(labels[pool] ?? {}).map(([key, value]) => `, ${key}: "${value}"`);
+        return `      - targets: ["${address}"]\n        labels: { stack: "integration", pool: "${pool}"${extra.join("")} }`;
+    });
     // One line of the file per line.
     // prettier-ignore
     return [
@@ -45,12 +51,12 @@ export class PrometheusProcess {
     private log = "";
     private client: LoopbackClient | undefined;
 
-    /** Scrapes each target (by pool name) every second. */
-    async start(bin: string, targets: Readonly<Record<string, string>>): Promise<void> {
+    /** Scrapes each target (by pool name) every second, with its `labels` as target labels. */
+    async start(bin: string, targets: Readonly<Record<string, string>>, labels: TargetLabels = {}): Promise<void> {
         this.port = await freePort();
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-prometheus-"));
         const config = path.join(this.dir, "prometheus.yml");
-        fs.writeFileSync(config, scrapeConfig(targets));
+        fs.writeFileSync(config, scrapeConfig(targets, labels));
         // Flags as of Prometheus 2.42 (Debian 12); `prometheus --help` lists them.
         const args = [`--config.file=${config}`, `--storage.tsdb.path=${path.join(this.dir, "data")}`, `--web.listen-address=127.0.0.1:${this.port}`, "--log.level=warn"];
         this.child = spawn(bin, args, { cwd: this.dir, stdio: ["ignore", "ignore", "pipe"] });

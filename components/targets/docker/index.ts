@@ -29,6 +29,7 @@ export const dockerTarget = defineTarget({
     router: () => NGINX_ROUTER,
     // The gate program reaches each track's own published port and reads the artifact's recorded request.
     modelKeys: [],
+    runsOtherServers: true,
     artifactRule: dockerArtifactRule,
     create: (name, config, context) => new DockerTarget(name, { config, environment: context.environment }),
     mocks: {

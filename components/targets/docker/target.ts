@@ -10,6 +10,7 @@ import * as path from "path";
 import type { DockerTargetConfig } from "./config";
 import { quantityBytes } from "../../config/schema";
 import { trackArtifact, type ArtifactLocation } from "../../config/model-registry";
+import { trackMetrics, trackPort } from "../../config/server";
 import { hasUriScheme } from "../checks";
 import { artifactSource, comparesWithCandidate, fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
@@ -157,7 +158,9 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         // under the same tag replaces them, and it goes with the stack (see localImage).
         const imageRef = image.builtLocally ? image.ref : new docker.RemoteImage(`${trackName(model.name, track.track)}-image`, { name: image.ref, keepLocally: true }, { parent }).imageId;
         const held = image.builtLocally ? [localImage(`${trackName(model.name, track.track)}-local-image`, image.ref, parent)] : [];
-        const port = model.config.port;
+        const otherServer = model.config.tracks[track.track]?.server;
+        const port = trackPort(model.config.port, otherServer);
+        const metrics = trackMetrics(model.config.port, otherServer);
         const memory = model.config.resources.limits.memory;
         const candidate = trackPlan(model.plan, "candidate");
         // The candidate's first replica pairs stable's answers with its own: a random sample of the mirrored requests.
@@ -171,7 +174,13 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
             ...(memory !== undefined ? { memoryLimitBytes: quantityBytes(memory) } : {}),
             ...compareWith,
         });
-        const artifact = fetchedArtifact({ environment, model: model.name, track, location: trackArtifact(model.config, track.track), image: imageRef }, { parent, dependsOn: held });
+        // modelship's server gets its files fetched and verified into a volume; another server, the version's directory as it is.
+        const files = otherServer
+            ? {
+                  dependsOn: held,
+                  mount: { type: "bind", source: path.resolve(model.config.artifact, track.version), target: `${otherServer.modelsDir}/${model.name}/${track.version}`, readOnly: true },
+              }
+            : this.fetchedFiles(model, track, imageRef, held, parent);
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {
             const alias = containerAlias(environment, model.name, track, replica);
@@ -179,15 +188,18 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                 `${trackName(model.name, track.track)}-${replica}`,
                 {
                     image: imageRef,
-                    envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+                    envs: Object.entries(otherServer ? otherServer.env : env).map(([k, v]) => `${k}=${v}`),
+                    ...(otherServer && otherServer.args.length > 0 ? { command: otherServer.args } : {}),
                     labels: image.builtLocally
                         ? pulumi.output(image.contentId).apply((content) => dockerLabels({ ...trackLabels(environment, model.name, track.track, track.version), [LABEL.imageContent]: content }))
                         : dockerLabels(trackLabels(environment, model.name, track.track, track.version)),
                     networksAdvanced: [{ name: this.network.name, aliases: [alias] }],
                     // On a free loopback port, so the smoke gate reaches this replica without the router.
-                    ports: [{ internal: port, ip: "127.0.0.1" }],
-                    mounts: [{ type: "volume", source: artifact.volume.name, target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true }],
-                    healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" },
+                    // Another server's metrics port too, where it has one of its own: Prometheus on this machine scrapes it there.
+                    ports: [{ internal: port, ip: "127.0.0.1" }, ...(metrics.port !== port ? [{ internal: metrics.port, ip: "127.0.0.1" }] : [])],
+                    mounts: [files.mount],
+                    // Another server's image brings its own health check (waited for all the same): the project's probe runs its Node.js.
+                    ...(otherServer ? {} : { healthcheck: { tests: ["CMD", ...nodeHttpProbe(port, READY_PATH)], interval: "5s", timeout: "3s", retries: 3, startPeriod: "30s" } }),
                     restart: "unless-stopped",
                     user: MODEL_SERVER_USER,
                     readOnly: true,
@@ -199,16 +211,28 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     waitTimeout: 120,
                 },
                 // Removed before the image they run, so the image can go.
-                { parent, deleteBeforeReplace: recreate, dependsOn: [...held, artifact.fetch] },
+                { parent, deleteBeforeReplace: recreate, dependsOn: files.dependsOn },
             );
         });
         // The first replica on its loopback port: where the track's smoke gate knocks, without the router.
         const published = containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`);
+        const metricsUrl = containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.find((p) => p.internal === metrics.port)?.external ?? metrics.port}${metrics.path}`);
         return {
             backend: { addresses: containers.map((_, replica) => `${containerAlias(environment, model.name, track, replica)}:${port}`) },
             resources: containers,
-            smoke: (spec, gateParent) => localSmokeGate({ model: model.name, config: model.config, spec, image, url: published }, { parent: gateParent, dependsOn: [...containers] }),
+            metrics: metricsUrl,
+            smoke: (spec, gateParent) =>
+                localSmokeGate(
+                    { model: model.name, config: model.config, spec, image, url: published, ...(otherServer ? { server: "oip" as const } : {}) },
+                    { parent: gateParent, dependsOn: [...containers] },
+                ),
         };
+    }
+
+    /** modelship's server's files: fetched and verified into a volume of the track's own, which its containers mount read-only. */
+    private fetchedFiles(model: ModelToDeploy, track: TrackPlan, image: pulumi.Input<string>, held: pulumi.Resource[], parent: pulumi.Resource) {
+        const artifact = fetchedArtifact({ environment: this.args.environment, model: model.name, track, location: trackArtifact(model.config, track.track), image }, { parent, dependsOn: held });
+        return { dependsOn: [...held, artifact.fetch], mount: { type: "volume", source: artifact.volume.name, target: `${MODEL_MOUNT_DIR}/${model.name}`, readOnly: true } };
     }
 
     route(models: readonly DeployedModel<AddressedBackend>[]): Record<string, pulumi.Output<string>> {

@@ -17,6 +17,7 @@ export const SMOKE_FLAGS = {
     "--timeout-ms": "timeout",
     "--retries": "retries",
     "--pin": "pin",
+    "--server": "server",
 } as const;
 
 export type SmokeFlag = keyof typeof SMOKE_FLAGS;
@@ -24,7 +25,8 @@ export type SmokeFlagValues = Partial<Record<(typeof SMOKE_FLAGS)[SmokeFlag], st
 
 export const SMOKE_USAGE = [
     "smoke --url <base url of one model server> --model <name> --version <v> --input <json file | inline JSON>",
-    "      --expect-min <n> --expect-max <n> [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>]",
+    "      --expect-min <n> --expect-max <n> [--timeout-ms 60000] [--retries 3] [--pin <header>=<track>] [--server modelship|oip]",
+    "      --server oip: another Open Inference Protocol server (the model's readiness and the inference, whose model_version is checked); modelship (default) adds its legacy v1 route and X-Model-Version",
 ].join("\n");
 
 /** The command line is wrong: the caller prints the message with the usage and exits 2. */
@@ -45,7 +47,12 @@ export interface SmokeSettings {
     retries: number;
     /** The header a router pins a request to one track by, and the track. */
     pin?: { header: string; value: string };
+    /** modelship's own server, or any other Open Inference Protocol server (the protocol's checks only). */
+    server: SmokeServer;
 }
+
+export const SMOKE_SERVERS = ["modelship", "oip"] as const;
+export type SmokeServer = (typeof SMOKE_SERVERS)[number];
 
 function need(value: string | undefined, flag: SmokeFlag): string {
     if (value === undefined || value.trim() === "") throw new SmokeUsageError(`${flag} is required`);
@@ -100,6 +107,8 @@ export function smokeSettings(args: SmokeFlagValues): SmokeSettings {
     const timeoutMs = numberFlag(args.timeout, "--timeout-ms", { fallback: 60_000, integer: true, min: 1 });
     const retries = numberFlag(args.retries, "--retries", { fallback: 3, integer: true, min: 0 });
     const pin = args.pin === undefined ? undefined : parsePin(args.pin);
+    const server = args.server ?? "modelship";
+    if (!(SMOKE_SERVERS as readonly string[]).includes(server)) throw new SmokeUsageError(`--server ${JSON.stringify(server)}: expected ${SMOKE_SERVERS.join(" or ")}`);
     let request: unknown;
     let rows: number[][];
     try {
@@ -108,7 +117,7 @@ export function smokeSettings(args: SmokeFlagValues): SmokeSettings {
     } catch (error) {
         throw new SmokeUsageError(`--input ${source}: not a usable KServe v2 inference request: ${(error as Error).message}`);
     }
-    return { url, model, version, request, rows, min, max, timeoutMs, retries, ...(pin ? { pin } : {}) };
+    return { url, model, version, request, rows, min, max, timeoutMs, retries, ...(pin ? { pin } : {}), server: server as SmokeServer };
 }
 
 /** Flag values as `--flag=value` arguments, each value whole (a negative number or JSON included), in SMOKE_FLAGS order. */

@@ -1,0 +1,97 @@
+/**
+ * A track that runs another Open Inference Protocol server (`tracks.<track>.server`): where the
+ * config accepts it, and what the docker target declares for it under mocks: its own port for
+ * the router, its own environment and command, the version's files mounted as they are, its
+ * metrics port published and in the outputs, and a smoke gate with the protocol's checks only.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { ConfigError } from "../../components/config/errors";
+import { parseConfig, type RawConfig } from "../../components/config/parse";
+import { requestsTemplate } from "../../components/analysis/templates";
+import { findProjectDir } from "../../tools/render";
+import { canaryModel, dockerConfig, DIGEST, kubernetesConfig, prodModel } from "../fixtures";
+import { at, named, ofType, runStack, T } from "../mock-stack";
+
+const projectDir = findProjectDir();
+const MLSERVER = { port: 9000, metricsPort: 8082, args: ["mlserver", "start", "/models"], env: { MLSERVER_HTTP_PORT: "9000" } };
+
+function otherServerModel(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const base = canaryModel();
+    const tracks = base.tracks as Record<string, Record<string, unknown>>;
+    return { ...base, tracks: { stable: tracks.stable, candidate: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 1, server: MLSERVER } }, ...overrides };
+}
+
+function issues(raw: RawConfig, stack: string): { path: string; expected: string }[] {
+    try {
+        parseConfig(raw, stack);
+    } catch (error) {
+        if (error instanceof ConfigError) return error.issues.map((i) => ({ path: i.path, expected: i.expected }));
+        throw error;
+    }
+    return [];
+}
+
+describe("a track running another Open Inference Protocol server", () => {
+    it("the docker target takes it, with the defaults filled in", () => {
+        const config = parseConfig(dockerConfig({ "fraud-scorer": otherServerModel() }), "dev");
+        assert.deepEqual(config.models["fraud-scorer"].tracks.candidate?.server, { ...MLSERVER, metricsPath: "/metrics", modelsDir: "/models" });
+    });
+
+    it("refused on the kubernetes target (for now), and on docker where the artifact is not a directory here, each naming why", () => {
+        const model = { ...prodModel(), tracks: { ...(prodModel().tracks as object), candidate: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 4, server: MLSERVER } } };
+        const cluster = issues(kubernetesConfig(undefined, { "fraud-scorer": model }), "prod").find((i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server");
+        assert.ok(cluster);
+        assert.match(cluster.expected, /nothing on the kubernetes target, for now: another server's track runs on the docker target/);
+        const remote = issues(dockerConfig({ "fraud-scorer": otherServerModel({ artifact: "https://models.example/fraud-scorer" }) }), "dev").find(
+            (i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server",
+        );
+        assert.ok(remote);
+        assert.match(remote.expected, /mounts <artifact>\/<version> as it is \(https:\/\/models\.example\/fraud-scorer is not one\)/);
+        assert.deepEqual(
+            issues(dockerConfig({ "fraud-scorer": otherServerModel({ tracks: { stable: { version: "1", image: `x@${DIGEST}`, server: { port: 0 } } }, strategy: { type: "rolling" } }) }), "dev").map(
+                (i) => i.path,
+            ),
+            ["modelship:models.fraud-scorer.tracks.stable.server.port"],
+        );
+    });
+
+    it("docker: its own port, environment and command, the version's directory mounted read-only, no project health check, its metrics port published", async () => {
+        const { resources, outputs } = await runStack(dockerConfig({ "fraud-scorer": otherServerModel() }), "dev");
+        const container = named(resources, T.container, "fraud-scorer-candidate-0");
+        assert.deepEqual(at(container, "envs"), ["MLSERVER_HTTP_PORT=9000"], "nothing of modelship's server's environment");
+        assert.deepEqual(at(container, "command"), MLSERVER.args);
+        assert.deepEqual(at(container, "mounts"), [{ type: "bind", source: path.join(projectDir, "model-server/models/fraud-scorer/1.5.0"), target: "/models/fraud-scorer/1.5.0", readOnly: true }]);
+        assert.equal(at(container, "healthcheck"), undefined, "the image's own health check is waited for");
+        assert.equal(at(container, "wait"), true);
+        assert.deepEqual(at(container, "ports"), [
+            { internal: 9000, ip: "127.0.0.1" },
+            { internal: 8082, ip: "127.0.0.1" },
+        ]);
+        assert.equal(resources.filter((r) => r.name === "fraud-scorer-candidate-artifact-fetch").length, 0, "no fetch into a volume: the image has no fetch-artifact");
+        // Stable still runs modelship's server, fetched and verified.
+        const stable = named(resources, T.container, "fraud-scorer-stable-0");
+        assert.ok(at<string[]>(stable, "envs").includes("MODEL_TRACK=stable"));
+        assert.ok(ofType(resources, T.command).some((r) => r.name === "fraud-scorer-stable-artifact-fetch"));
+        // The router reaches it on its port; its smoke gate checks the protocol only.
+        const reload = named(resources, T.command, "router-reload");
+        assert.match(String(at(reload, "stdin")), /upstream fraud_scorer_candidate \{\n\s+server dev-fraud-scorer-candidate-1\.5\.0-0:9000 max_fails=0;/);
+        const smoke = named(resources, T.command, "fraud-scorer-gates-candidate-smoke");
+        assert.match(String(at(smoke, "create")), / --server oip$/);
+        assert.doesNotMatch(String(at(named(resources, T.command, "fraud-scorer-gates-stable-smoke"), "create")), /--server/);
+        const metrics = (outputs.models as Record<string, { metrics: Record<string, string> }>)["fraud-scorer"].metrics;
+        assert.deepEqual(Object.keys(metrics).sort(), ["candidate", "stable"]);
+        assert.match(metrics.candidate, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    });
+
+    it("analysis.requests counts another server's requests; left out, modelship's server's counter", () => {
+        assert.match(requestsTemplate({}), /^sum\(increase\(modelship_requests_total\{model="\{\{model\}\}",track="\{\{track\}\}"/);
+        const custom = 'sum(increase(rest_server_requests_total{model="{{model}}",track="{{track}}"}[{{window}}]))';
+        assert.equal(requestsTemplate({ requests: custom }), custom);
+        const refused = issues(dockerConfig({ "fraud-scorer": canaryModel({ analysis: { requests: "sum(x{pod={{pod}}})" } }) }), "dev");
+        assert.deepEqual(
+            refused.map((i) => i.path),
+            ["modelship:models.fraud-scorer.analysis.requests"],
+        );
+    });
+});
