@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { LABEL } from "../../components/naming";
-import { must, prepareDocker, run as runSync, stopDocker, type DockerEnvironment } from "../support/docker";
+import { must, run as runSync, type DockerEnvironment } from "../support/docker";
 import { freePort, sleep } from "../support/http";
 import { binomialBounds, combine, countBy, failed, LoopbackClient, runLoad, settleTime, within, type LoadResult, type Sample } from "../support/load";
 import { INFER_PATH, inferBody } from "../support/model-server";
@@ -21,6 +21,7 @@ import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
 import { AlertmanagerProcess, alertmanagerOrSkip, type AlertmanagerWebhook } from "../support/alertmanager";
 import { StandInServer } from "../support/stand-in-http";
 import { defaultTemplates, renderQuery } from "../../components/analysis/templates";
+import { prepareDockerMachine, releaseDockerMachine, type DockerMachine } from "./support/docker-machine";
 import { EngineStack, engineOrSkip, run } from "./support/engine";
 import { TYPES } from "../../components/type-tokens";
 
@@ -84,7 +85,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     const figures: string[] = [];
     const devFile = () => path.join(stack.projectDir, "Pulumi.dev.yaml");
     let shippedDevFile = "";
-    let startedBuildkit: string | undefined;
+    let machine: DockerMachine | undefined;
 
     const model = (c: Config = config) => (c["modelship:models"] as Record<string, Model>)[MODEL];
     /** The config file as the CLI left it after a step. */
@@ -125,16 +126,9 @@ describe("the dev stack under the real engine on the local Docker engine", funct
     before(async function () {
         const bin = engineOrSkip(this, ENGINE_BINARIES);
         stack = new EngineStack(STACK, bin);
-        docker = prepareDocker(20 * 60_000);
-        // docker-build's BuildKit, where moby/buildkit cannot be pulled: buildkitd on this machine, selected as the builder.
-        const builder = must("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh")], { timeout: 20 * 60_000 }).split("\n");
-        assert.equal(builder[0], "modelship");
-        startedBuildkit = /^started (\d+)$/.exec(builder[1] ?? "")?.[1];
-        const routerImage =
-            must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 })
-                .split("\n")
-                .pop() ?? "";
-        assert.match(routerImage, /@sha256:[a-f0-9]{64}$/, "the router image is named by digest");
+        machine = prepareDockerMachine();
+        docker = machine.docker;
+        const routerImage = machine.routerImage;
         shippedDevFile = fs.readFileSync(devFile(), "utf8");
         // A user's own override of the shipped stack file: this machine's images and a free port.
         config = (parse(shippedDevFile) as { config: Config }).config;
@@ -183,8 +177,7 @@ describe("the dev stack under the real engine on the local Docker engine", funct
         if (docker)
             runSync("bash", ["-c", `docker image ls --format '{{.Repository}}:{{.Tag}}' '${docker.registry}/modelship/${MODEL}' | grep -E ':(1\\.[6-9]|2\\.[01])\\.0-' | xargs -r docker rmi -f`]);
         stack?.cleanup();
-        if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
-        stopDocker(docker);
+        releaseDockerMachine(machine);
     });
 
     it("`npm run up -- --config-file`: images built, lint/scan/smoke run as real commands, containers healthy, the canary's share answered by each version", async () => {

@@ -8,13 +8,13 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { LABEL } from "../../components/naming";
 import { PIN_HEADER } from "../../components/traffic/types";
-import { must, prepareDocker, run as runSync, stopDocker, type DockerEnvironment } from "../support/docker";
+import { must, run as runSync } from "../support/docker";
 import { freePort } from "../support/http";
 import { binomialBounds, countBy, failed, LoopbackClient, runLoad, within } from "../support/load";
 import { INFER_PATH, inferBody } from "../support/model-server";
 import { PrometheusProcess, prometheusOrSkip } from "../support/prometheus";
+import { prepareDockerMachine, releaseDockerMachine, trackContainers, type DockerMachine } from "./support/docker-machine";
 import { EngineStack, engineOrSkip, run } from "./support/engine";
 
 const STACK = "dev";
@@ -46,39 +46,21 @@ const TEMPLATES = [
 
 describe("a canary from modelship's server to MLServer, under the real engine on the local Docker engine", function () {
     this.timeout(40 * 60_000);
-    let docker: DockerEnvironment | undefined;
+    let machine: DockerMachine | undefined;
     let stack: EngineStack;
     let client: LoopbackClient | undefined;
     let prometheus: PrometheusProcess | undefined;
-    let startedBuildkit: string | undefined;
     let committedDevFile = "";
     const figures: string[] = [];
     const npm = (script: string, ...args: string[]) => run("npm", ["run", script, "--", "--config-file", stack.configFile, ...args], { cwd: stack.projectDir, env: stack.env, timeoutMs: 20 * 60_000 });
-    const running = () =>
-        must("docker", [
-            "ps",
-            "--filter",
-            `label=${LABEL.managedBy}=modelship`,
-            "--filter",
-            `label=${LABEL.environment}=${STACK}`,
-            "--format",
-            `{{.Label "${LABEL.track}"}} {{.Label "${LABEL.version}"}} {{.Status}}`,
-        ])
-            .split("\n")
-            .filter((line) => /^(stable|candidate) /.test(line))
-            .sort();
+    const running = () => trackContainers(STACK);
 
     before(async function () {
         const bin = engineOrSkip(this, ENGINE_BINARIES);
         stack = new EngineStack(STACK, bin);
         committedDevFile = fs.readFileSync(path.join(stack.projectDir, "Pulumi.dev.yaml"), "utf8");
-        docker = prepareDocker(20 * 60_000);
-        const builder = must("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh")], { timeout: 20 * 60_000 }).split("\n");
-        startedBuildkit = /^started (\d+)$/.exec(builder[1] ?? "")?.[1];
-        const routerImage =
-            must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 })
-                .split("\n")
-                .pop() ?? "";
+        machine = prepareDockerMachine();
+        const { docker, routerImage } = machine;
         const mlserver =
             must("bash", [path.join(stack.projectDir, "scripts", "mlserver-image.sh"), docker.registry], { timeout: 20 * 60_000 })
                 .split("\n")
@@ -119,13 +101,12 @@ describe("a canary from modelship's server to MLServer, under the real engine on
         client?.close();
         await prometheus?.stop();
         if (stack && running().length > 0) await stack.destroy();
-        if (docker) runSync("bash", ["-c", `docker image ls -q 'modelship/${MODEL}' | xargs -r docker rmi -f`]);
+        if (machine) runSync("bash", ["-c", `docker image ls -q 'modelship/${MODEL}' | xargs -r docker rmi -f`]);
         const devFile = stack ? path.join(stack.projectDir, "Pulumi.dev.yaml") : "";
         const changed = devFile !== "" && fs.readFileSync(devFile, "utf8") !== committedDevFile;
         if (changed) fs.writeFileSync(devFile, committedDevFile);
         stack?.cleanup();
-        if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
-        stopDocker(docker);
+        releaseDockerMachine(machine);
         assert.equal(changed, false, "Pulumi.dev.yaml is left as committed");
     });
 

@@ -12,11 +12,11 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { LABEL } from "../../components/naming";
 import { PIN_HEADER } from "../../components/traffic/types";
-import { must, prepareDocker, run as runSync, stopDocker, type DockerEnvironment } from "../support/docker";
+import { run as runSync } from "../support/docker";
 import { freePort } from "../support/http";
 import { MlflowServer, versionCopy } from "../support/mlflow";
+import { prepareDockerMachine, releaseDockerMachine, trackContainers, type DockerMachine } from "./support/docker-machine";
 import { EngineStack, engineOrSkip, run } from "./support/engine";
 
 const STACK = "dev";
@@ -35,12 +35,11 @@ interface Answer {
 
 describe("a model from an MLflow registry, under the real engine on the local Docker engine", function () {
     this.timeout(40 * 60_000);
-    let docker: DockerEnvironment | undefined;
+    let machine: DockerMachine | undefined;
     let stack: EngineStack;
     let registry: MlflowServer | undefined;
     let config: Config;
     let routerPort = 0;
-    let startedBuildkit: string | undefined;
     const figures: string[] = [];
 
     const model = (c: Config = config) => (c["modelship:models"] as Record<string, Model>)[MODEL];
@@ -57,31 +56,15 @@ describe("a model from an MLflow registry, under the real engine on the local Do
         return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
     };
     const smokeRequest = () => JSON.parse(fs.readFileSync(path.join(stack.projectDir, "model-server", "models", MODEL, "smoke-request.json"), "utf8")) as Record<string, unknown>;
-    const running = () =>
-        must("docker", [
-            "ps",
-            "--filter",
-            `label=${LABEL.managedBy}=modelship`,
-            "--filter",
-            `label=${LABEL.environment}=${STACK}`,
-            "--format",
-            `{{.Label "${LABEL.track}"}} {{.Label "${LABEL.version}"}}`,
-        ])
-            .split("\n")
-            .filter((line) => /^(stable|candidate) /.test(line))
-            .sort();
+    /** `<track> <version>` of each running model-server container. */
+    const running = () => trackContainers(STACK).map((line) => line.split(" ").slice(0, 2).join(" "));
 
     before(async function () {
         const bin = engineOrSkip(this, ENGINE_BINARIES);
         stack = new EngineStack(STACK, bin);
         committedDevFile = fs.readFileSync(path.join(stack.projectDir, "Pulumi.dev.yaml"), "utf8");
-        docker = prepareDocker(20 * 60_000);
-        const builder = must("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh")], { timeout: 20 * 60_000 }).split("\n");
-        startedBuildkit = /^started (\d+)$/.exec(builder[1] ?? "")?.[1];
-        const routerImage =
-            must("bash", [path.join(stack.projectDir, "scripts", "router-image.sh"), docker.registry], { timeout: 10 * 60_000 })
-                .split("\n")
-                .pop() ?? "";
+        machine = prepareDockerMachine();
+        const { docker, routerImage } = machine;
         registry = MlflowServer.up(path.join(stack.dir, "mlflow"), await freePort());
         // The data scientist's side: two registered versions of the ONNX model, champion and challenger.
         const shipped = path.join(stack.projectDir, "model-server", "models", MODEL, "2.0.0");
@@ -123,11 +106,10 @@ describe("a model from an MLflow registry, under the real engine on the local Do
     after(async function () {
         for (const line of figures) console.log(`      ${line}`);
         if (stack && running().length > 0) await stack.destroy();
-        if (docker) runSync("bash", ["-c", `docker image ls -q 'modelship/${MODEL}' | xargs -r docker rmi -f`]);
+        if (machine) runSync("bash", ["-c", `docker image ls -q 'modelship/${MODEL}' | xargs -r docker rmi -f`]);
         registry?.down();
         stack?.cleanup();
-        if (startedBuildkit) runSync("bash", [path.join(stack.projectDir, "scripts", "buildkit-builder.sh"), "stop", startedBuildkit]);
-        stopDocker(docker);
+        releaseDockerMachine(machine);
         assert.deepEqual(changedDevFile, [], "Pulumi.dev.yaml is left as committed");
     });
 

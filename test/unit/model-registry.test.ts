@@ -5,15 +5,14 @@
  */
 import { strict as assert } from "assert";
 import { parseRegistryReference, trackArtifact } from "../../components/config/model-registry";
-import { ConfigError } from "../../components/config/errors";
-import { parseConfig, type RawConfig } from "../../components/config/parse";
+import { parseConfig } from "../../components/config/parse";
 import { fetchArtifactCommand } from "../../components/model-server-env";
 import { MlflowRegistry, RegistryError } from "../../cli/mlflow";
 import { defaultFrom, defaultTrack, pinEdits } from "../../cli/pin";
 import { promote } from "../../cli/rollout";
 import { parseCliArgs } from "../../cli/args";
 import { UsageError } from "../../tools/command-line";
-import { canaryModel, dockerConfig, kubernetesConfig, prodModel } from "../fixtures";
+import { canaryModel, dockerConfig, kubernetesConfig, prodModel, configIssues } from "../fixtures";
 
 const SHA = "c".repeat(64);
 const pin = (registryVersion: string) => ({ registryVersion, uri: `http://127.0.0.1:5055/api/2.0/mlflow-artifacts/artifacts/0/r${registryVersion}/artifacts/model`, sha256: SHA });
@@ -30,16 +29,6 @@ function registryModel(overrides: Record<string, unknown> = {}): Record<string, 
         gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json" } },
         ...overrides,
     };
-}
-
-function issues(raw: RawConfig, stack = "dev"): { path: string; expected: string }[] {
-    try {
-        parseConfig(raw, stack);
-    } catch (error) {
-        if (error instanceof ConfigError) return error.issues.map((i) => ({ path: i.path, expected: i.expected }));
-        throw error;
-    }
-    return [];
 }
 
 describe("a model from a model registry (models:/)", () => {
@@ -74,7 +63,7 @@ describe("a model from a model registry (models:/)", () => {
         it("a track without its pin is refused with the command that writes it; the program never resolves the alias", () => {
             const raw = registryModel();
             delete (raw.tracks as Record<string, Record<string, unknown>>).candidate.artifact;
-            const found = issues(dockerConfig({ "fraud-scorer": raw }));
+            const found = configIssues(dockerConfig({ "fraud-scorer": raw }), "dev");
             assert.deepEqual(
                 found.map((i) => i.path),
                 ["modelship:models.fraud-scorer.tracks.candidate.artifact"],
@@ -86,20 +75,20 @@ describe("a model from a model registry (models:/)", () => {
             const noRegistry = registryModel({ modelRegistry: undefined });
             delete noRegistry.modelRegistry;
             assert.deepEqual(
-                issues(dockerConfig({ "fraud-scorer": noRegistry })).map((i) => i.path),
+                configIssues(dockerConfig({ "fraud-scorer": noRegistry }), "dev").map((i) => i.path),
                 ["modelship:models.fraud-scorer.modelRegistry"],
             );
             assert.deepEqual(
-                issues(dockerConfig({ "fraud-scorer": registryModel({ artifact: "models:/fraud-scorer" }) })).map((i) => i.path),
+                configIssues(dockerConfig({ "fraud-scorer": registryModel({ artifact: "models:/fraud-scorer" }) }), "dev").map((i) => i.path),
                 ["modelship:models.fraud-scorer.artifact"],
             );
-            const fixed = issues(dockerConfig({ "fraud-scorer": registryModel({ artifact: "models:/fraud-scorer/3" }) }));
+            const fixed = configIssues(dockerConfig({ "fraud-scorer": registryModel({ artifact: "models:/fraud-scorer/3" }) }), "dev");
             assert.deepEqual(
                 fixed.map((i) => i.path),
                 ["modelship:models.fraud-scorer.tracks.stable.artifact.registryVersion"],
             );
             assert.match(fixed[0].expected, /^3, the version models:\/fraud-scorer\/3 names/);
-            const noSmoke = issues(dockerConfig({ "fraud-scorer": registryModel({ gates: {} }) }));
+            const noSmoke = configIssues(dockerConfig({ "fraud-scorer": registryModel({ gates: {} }) }), "dev");
             assert.deepEqual(
                 noSmoke.map((i) => i.path),
                 ["modelship:models.fraud-scorer.gates.smoke.request"],
@@ -109,7 +98,7 @@ describe("a model from a model registry (models:/)", () => {
         it("pins and a modelRegistry on a model whose artifact is a directory of versions are refused", () => {
             const raw = registryModel({ artifact: "model-server/models/fraud-scorer" });
             assert.deepEqual(
-                issues(dockerConfig({ "fraud-scorer": raw }))
+                configIssues(dockerConfig({ "fraud-scorer": raw }), "dev")
                     .map((i) => i.path)
                     .sort(),
                 ["modelship:models.fraud-scorer.modelRegistry", "modelship:models.fraud-scorer.tracks.candidate.artifact", "modelship:models.fraud-scorer.tracks.stable.artifact"],
@@ -119,13 +108,13 @@ describe("a model from a model registry (models:/)", () => {
         it("a pin that is not a checksum or a version number is refused by the schema", () => {
             const raw = registryModel();
             (raw.tracks as Record<string, Record<string, unknown>>).stable.artifact = { registryVersion: "one", uri: "x", sha256: "ABC" };
-            const paths = issues(dockerConfig({ "fraud-scorer": raw })).map((i) => i.path);
+            const paths = configIssues(dockerConfig({ "fraud-scorer": raw }), "dev").map((i) => i.path);
             assert.ok(paths.includes("modelship:models.fraud-scorer.tracks.stable.artifact.registryVersion"), paths.join(", "));
             assert.ok(paths.includes("modelship:models.fraud-scorer.tracks.stable.artifact.sha256"), paths.join(", "));
         });
 
-        it("the kubernetes target refuses a models:/ artifact for now, naming the store they read instead", () => {
-            const found = issues(
+        it("the kubernetes target refuses a models:/ artifact for now, naming the store it reads instead", () => {
+            const found = configIssues(
                 kubernetesConfig(undefined, { "fraud-scorer": { ...prodModel(), artifact: "models:/fraud-scorer@champion", modelRegistry: { trackingUri: "https://mlflow.example.com" } } }),
                 "prod",
             );

@@ -6,11 +6,10 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ConfigError } from "../../components/config/errors";
-import { parseConfig, type RawConfig } from "../../components/config/parse";
+import { parseConfig } from "../../components/config/parse";
 import { requestsTemplate } from "../../components/analysis/templates";
 import { findProjectDir } from "../../tools/render";
-import { canaryModel, dockerConfig, DIGEST, kubernetesConfig, prodModel } from "../fixtures";
+import { canaryModel, dockerConfig, DIGEST, kubernetesConfig, prodModel, configIssues } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
 
 const projectDir = findProjectDir();
@@ -22,16 +21,6 @@ function otherServerModel(overrides: Record<string, unknown> = {}): Record<strin
     return { ...base, tracks: { stable: tracks.stable, candidate: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 1, server: MLSERVER } }, ...overrides };
 }
 
-function issues(raw: RawConfig, stack: string): { path: string; expected: string }[] {
-    try {
-        parseConfig(raw, stack);
-    } catch (error) {
-        if (error instanceof ConfigError) return error.issues.map((i) => ({ path: i.path, expected: i.expected }));
-        throw error;
-    }
-    return [];
-}
-
 describe("a track running another Open Inference Protocol server", () => {
     it("the docker target takes it, with the defaults filled in", () => {
         const config = parseConfig(dockerConfig({ "fraud-scorer": otherServerModel() }), "dev");
@@ -40,18 +29,19 @@ describe("a track running another Open Inference Protocol server", () => {
 
     it("refused on the kubernetes target (for now), and on docker where the artifact is not a directory here, each naming why", () => {
         const model = { ...prodModel(), tracks: { ...(prodModel().tracks as object), candidate: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 4, server: MLSERVER } } };
-        const cluster = issues(kubernetesConfig(undefined, { "fraud-scorer": model }), "prod").find((i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server");
+        const cluster = configIssues(kubernetesConfig(undefined, { "fraud-scorer": model }), "prod").find((i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server");
         assert.ok(cluster);
         assert.match(cluster.expected, /nothing on the kubernetes target, for now: another server's track runs on the docker target/);
-        const remote = issues(dockerConfig({ "fraud-scorer": otherServerModel({ artifact: "https://models.example/fraud-scorer" }) }), "dev").find(
+        const remote = configIssues(dockerConfig({ "fraud-scorer": otherServerModel({ artifact: "https://models.example/fraud-scorer" }) }), "dev").find(
             (i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server",
         );
         assert.ok(remote);
         assert.match(remote.expected, /mounts <artifact>\/<version> as it is \(https:\/\/models\.example\/fraud-scorer is not one\)/);
         assert.deepEqual(
-            issues(dockerConfig({ "fraud-scorer": otherServerModel({ tracks: { stable: { version: "1", image: `x@${DIGEST}`, server: { port: 0 } } }, strategy: { type: "rolling" } }) }), "dev").map(
-                (i) => i.path,
-            ),
+            configIssues(
+                dockerConfig({ "fraud-scorer": otherServerModel({ tracks: { stable: { version: "1", image: `x@${DIGEST}`, server: { port: 0 } } }, strategy: { type: "rolling" } }) }),
+                "dev",
+            ).map((i) => i.path),
             ["modelship:models.fraud-scorer.tracks.stable.server.port"],
         );
     });
@@ -88,7 +78,7 @@ describe("a track running another Open Inference Protocol server", () => {
         assert.match(requestsTemplate({}), /^sum\(increase\(modelship_requests_total\{model="\{\{model\}\}",track="\{\{track\}\}"/);
         const custom = 'sum(increase(rest_server_requests_total{model="{{model}}",track="{{track}}"}[{{window}}]))';
         assert.equal(requestsTemplate({ requests: custom }), custom);
-        const refused = issues(dockerConfig({ "fraud-scorer": canaryModel({ analysis: { requests: "sum(x{pod={{pod}}})" } }) }), "dev");
+        const refused = configIssues(dockerConfig({ "fraud-scorer": canaryModel({ analysis: { requests: "sum(x{pod={{pod}}})" } }) }), "dev");
         assert.deepEqual(
             refused.map((i) => i.path),
             ["modelship:models.fraud-scorer.analysis.requests"],
