@@ -267,7 +267,8 @@ async function rollbackTarget(args: CliArgs, projectDir: string, to: string): Pr
         earlier = trackFromHistory(history, name, to);
     } catch (error) {
         if (!(error instanceof RolloutError) || !model.modelRegistry || !isRegistryReference(model.artifact)) throw error;
-        const { reference } = registryModel(name, StackFile.read(projectDir, args.stack, args.configFile).rawModel(name));
+        const raw = StackFile.read(projectDir, args.stack, args.configFile).rawModel(name);
+        const { reference } = registryModel(name, raw);
         const client = new MlflowRegistry(model.modelRegistry.trackingUri);
         if (!/^[1-9][0-9]*$/.test(to)) throw new RolloutError(`${error.message}; a registry version is a number: ${await client.whatExists(reference.name)}`);
         let pinned;
@@ -277,8 +278,8 @@ async function rollbackTarget(args: CliArgs, projectDir: string, to: string): Pr
             if (!(registryError instanceof RegistryError)) throw registryError;
             throw new RolloutError(`${error.message}; nor in the registry: ${registryError.message}`);
         }
-        const stable = StackFile.read(projectDir, args.stack, args.configFile).rawModel(name).tracks as { stable: Record<string, unknown> };
-        earlier = { ...stable.stable, version: pinned.version, artifact: pinned.artifact };
+        const { stable } = raw.tracks as { stable: Record<string, unknown> };
+        earlier = { ...stable, version: pinned.version, artifact: pinned.artifact };
         console.log(`rollback: registry version ${to} of ${reference.name} is model version ${pinned.version} (${pinned.artifact.uri}), on stable's image`);
     }
     return (n, m, raw) => rollbackTo(n, m, raw, earlier);

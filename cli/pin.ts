@@ -9,9 +9,9 @@ import { modelRegistrySchema, type ModelRegistryConfig } from "../components/con
 import type { TrackName } from "../components/config/tracks";
 import type { Edit } from "../components/strategies/strategy";
 import * as fs from "fs";
-import { fileURLToPath } from "url";
+import * as path from "path";
 import { httpRequest } from "../model-server/src/http-client";
-import { ARTIFACT_FILE, isObject } from "../model-server/src/model";
+import { ARTIFACT_FILE, isObject, locateArtifact } from "../model-server/src/model";
 import { MAX_ARTIFACT_BYTES } from "../model-server/src/limits";
 import { RegistryError, type MlflowRegistry, type RegistryVersion } from "./mlflow";
 
@@ -84,16 +84,16 @@ export async function pinVersion(registry: MlflowRegistry, model: string, found:
 
 /** model.json under a version's directory, as the deploy's fetch reads it: from this machine's files, or over http(s). */
 async function readModelJson(directory: string): Promise<Buffer> {
-    const file = `${directory.replace(/\/+$/, "")}/${ARTIFACT_FILE}`;
     if (/^https?:\/\//.test(directory)) {
-        const answer = await httpRequest(new URL(file), { timeoutMs: 30_000, maxBytes: MAX_ARTIFACT_BYTES + 1 });
+        const answer = await httpRequest(new URL(`${directory.replace(/\/+$/, "")}/${ARTIFACT_FILE}`), { timeoutMs: 30_000, maxBytes: MAX_ARTIFACT_BYTES + 1 });
         if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
         // The client hands text back; model.json is UTF-8 JSON, so its bytes are the text's.
         return Buffer.from(answer.body, "utf8");
     }
-    if (/^[a-z][a-z0-9+.-]*:\/\//.test(directory) && !directory.startsWith("file://"))
-        throw new Error("pin reads versions kept in a local directory or served over http(s) (mlflow server --serve-artifacts)");
-    return fs.promises.readFile(directory.startsWith("file://") ? fileURLToPath(file) : file);
+    // Read where the model server would read it: a path, or a file:// URL.
+    const located = locateArtifact(directory);
+    if (located.kind !== "path") throw new Error("pin reads versions kept in a local directory or served over http(s) (mlflow server --serve-artifacts)");
+    return fs.promises.readFile(path.join(located.path, ARTIFACT_FILE));
 }
 
 /** The stack-file edits that make the track run the pinned version. */

@@ -10,6 +10,7 @@ import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig } from "./schema";
 import { describeReference, isRegistryReference, parseRegistryReference } from "./model-registry";
 import { TRACK_NAMES } from "./tracks";
+import { locateArtifact } from "../../model-server/src/model";
 
 export const PRODUCTION_ENVIRONMENT = "prod";
 
@@ -69,10 +70,6 @@ function pinningRules(model: ModelParts, stack: string): Issue[] {
             ? [{ path: `tracks.${name}.image`, value: source.image, expected: "an image pinned by digest (name@sha256:...) in prod, so what was reviewed is what runs" }]
             : [];
     });
-}
-
-function hasScheme(location: string): boolean {
-    return /^[a-z][a-z0-9+.-]*:\/\//.test(location) && !location.startsWith("file://");
 }
 
 /**
@@ -195,7 +192,7 @@ function targetFitRules(model: ModelParts, target: TargetConfig, targetName: str
                 value: track.server,
                 expected: `nothing on the ${target.type} target, for now: another server's track runs on the ${capable.join(" or ")} target`,
             });
-        else if (model.artifact !== undefined && (isRegistryReference(model.artifact) || hasScheme(model.artifact)))
+        else if (model.artifact !== undefined && (isRegistryReference(model.artifact) || locateArtifact(model.artifact).kind !== "path"))
             issues.push({
                 path: `tracks.${name}.server`,
                 value: track.server,

@@ -61,10 +61,14 @@ describe("a canary from modelship's server to MLServer, under the real engine on
         committedDevFile = fs.readFileSync(path.join(stack.projectDir, "Pulumi.dev.yaml"), "utf8");
         machine = prepareDockerMachine();
         const { docker, routerImage } = machine;
-        const mlserver =
+        const built =
             must("bash", [path.join(stack.projectDir, "scripts", "mlserver-image.sh"), docker.registry], { timeout: 20 * 60_000 })
                 .split("\n")
                 .pop() ?? "";
+        // Without a HEALTHCHECK, as the official MLServer and Triton images are: the docker target asks its readiness route instead.
+        const mlserver = `${docker.registry}/modelship/mlserver-no-healthcheck:e2e`;
+        must("docker", ["build", "--quiet", "--tag", mlserver, "-"], { input: `FROM ${built}\nHEALTHCHECK NONE\n` });
+        must("docker", ["push", "--quiet", mlserver]);
         // One directory of versions: modelship's files for stable's version, MLServer's for the candidate's.
         const artifacts = path.join(stack.dir, "artifacts", MODEL);
         fs.cpSync(path.join(stack.projectDir, "model-server", "models", MODEL, STABLE), path.join(artifacts, STABLE), { recursive: true });
@@ -83,7 +87,7 @@ describe("a canary from modelship's server to MLServer, under the real engine on
                     artifact: artifacts,
                     tracks: {
                         stable: { version: STABLE, build: { context: "model-server", baseImage: docker.baseImage } },
-                        // MLServer's REST API on 8080, its metrics on 8082; its image's own health check is waited for.
+                        // MLServer's REST API on 8080, its metrics on 8082; its replicas are asked the model's readiness before the router moves.
                         candidate: { version: CANDIDATE, image: mlserver, server: { port: 8080, metricsPort: 8082 } },
                     },
                     strategy: { type: "canary", steps: [50, 100], step: 0 },
@@ -118,9 +122,13 @@ describe("a canary from modelship's server to MLServer, under the real engine on
         assert.match(up.stdout, new RegExp(`${MODEL}-gates-candidate-smoke .*smoke: infer ok`), up.stdout);
         assert.match(up.stdout, new RegExp(`${MODEL}-gates-candidate-smoke .*smoke: v1 and X-Model-Version not checked \\(--server oip`), up.stdout);
         for (const track of ["stable", "candidate"]) assert.match(up.stdout, new RegExp(`${MODEL}-gates-${track}-smoke .*smoke: passed`), up.stdout);
+        assert.match(up.stdout, new RegExp(`${MODEL}-candidate-ready .*http://127\\.0\\.0\\.1:\\d+/v2/models/${MODEL}/ready is ready`), up.stdout);
         const containers = running();
         assert.equal(containers.length, 2, containers.join("\n"));
-        for (const line of containers) assert.match(line, /\(healthy\)/, line);
+        const [candidate, stable] = [containers.filter((c) => c.startsWith("candidate ")), containers.filter((c) => c.startsWith("stable "))];
+        assert.match(stable.join(), /\(healthy\)/, "modelship's server: its health check");
+        assert.equal(candidate.length, 1, containers.join("\n"));
+        assert.doesNotMatch(candidate[0], /health/, "MLServer's image here has none");
 
         const load = await runLoad({ send: (i) => client!.request({ path: INFER_PATH, body: inferBody(i) }), concurrency: 4, total: REQUESTS });
         assert.equal(load.samples.filter(failed).length, 0, JSON.stringify(load.samples.filter(failed).slice(0, 3)));

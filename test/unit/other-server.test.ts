@@ -5,7 +5,11 @@
  * metrics port published and in the outputs, and a smoke gate with the protocol's checks only.
  */
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as http from "http";
 import * as path from "path";
+import { readinessWaitScript } from "../../components/targets/docker/readiness";
+import { freePort, listen } from "../support/http";
 import { parseConfig } from "../../components/config/parse";
 import { requestsTemplate } from "../../components/analysis/templates";
 import { findProjectDir } from "../../tools/render";
@@ -52,8 +56,12 @@ describe("a track running another Open Inference Protocol server", () => {
         assert.deepEqual(at(container, "envs"), ["MLSERVER_HTTP_PORT=9000"], "nothing of modelship's server's environment");
         assert.deepEqual(at(container, "command"), MLSERVER.args);
         assert.deepEqual(at(container, "mounts"), [{ type: "bind", source: path.join(projectDir, "model-server/models/fraud-scorer/1.5.0"), target: "/models/fraud-scorer/1.5.0", readOnly: true }]);
-        assert.equal(at(container, "healthcheck"), undefined, "the image's own health check is waited for");
-        assert.equal(at(container, "wait"), true);
+        assert.equal(at(container, "healthcheck"), undefined, "no probe program of modelship's in another image");
+        assert.equal(at(container, "wait"), undefined, "docker's wait needs a HEALTHCHECK, which many server images lack");
+        const ready = named(resources, T.command, "fraud-scorer-candidate-ready");
+        assert.match(String(at(ready, "create")), /^node -e '.*\["http:\/\/127\.0\.0\.1:\d+\/v2\/models\/fraud-scorer\/ready"\].*is not ready after 600 s/);
+        assert.equal(resources.filter((r) => r.name === "fraud-scorer-stable-ready").length, 0, "modelship's server: its health check, waited for by docker");
+        assert.equal(at(named(resources, T.container, "fraud-scorer-stable-0"), "wait"), true);
         assert.deepEqual(at(container, "ports"), [
             { internal: 9000, ip: "127.0.0.1" },
             { internal: 8082, ip: "127.0.0.1" },
@@ -72,6 +80,86 @@ describe("a track running another Open Inference Protocol server", () => {
         const metrics = (outputs.models as Record<string, { metrics: Record<string, string> }>)["fraud-scorer"].metrics;
         assert.deepEqual(Object.keys(metrics).sort(), ["candidate", "stable"]);
         assert.match(metrics.candidate, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    });
+
+    it("docker: a file:// artifact is the directory it names, for another server's mount as for modelship's fetch; a URI elsewhere is refused", async () => {
+        const directory = path.join(projectDir, "model-server/models/fraud-scorer");
+        const fileUrl = `file://${directory.split(path.sep).map(encodeURIComponent).join("/")}`;
+        const { resources } = await runStack(dockerConfig({ "fraud-scorer": otherServerModel({ artifact: fileUrl }) }), "dev");
+        assert.deepEqual(at(named(resources, T.container, "fraud-scorer-candidate-0"), "mounts"), [
+            { type: "bind", source: path.join(directory, "1.5.0"), target: "/models/fraud-scorer/1.5.0", readOnly: true },
+        ]);
+        assert.ok(String(at(named(resources, T.command, "fraud-scorer-stable-artifact-fetch"), "create")).includes(`'--source' '${directory}' '--version' '1.4.0'`));
+        const s3 = configIssues(dockerConfig({ "fraud-scorer": canaryModel({ artifact: "s3://bucket/models/fraud-scorer/" }) }), "dev").find(
+            (i) => i.path === "modelship:models.fraud-scorer.artifact",
+        );
+        assert.ok(s3);
+        assert.match(s3.expected, /a local path or file:\/\/ URL: the docker target mounts the model files from this machine/);
+    });
+
+    it("docker: each replica asked at its readinessPath (by default the model's readiness), within the model's readyTimeoutSeconds", async () => {
+        const model = otherServerModel({
+            readyTimeoutSeconds: 90,
+            strategy: { type: "rolling" },
+            tracks: { stable: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 2, server: { ...MLSERVER, readinessPath: "/health/ready" } } },
+        });
+        const { resources } = await runStack(dockerConfig({ "fraud-scorer": model }), "dev");
+        const script = String(at(named(resources, T.command, "fraud-scorer-stable-ready"), "create"));
+        assert.equal(script.match(/http:\/\/127\.0\.0\.1:\d+\/health\/ready/g)?.length, 2, script);
+        assert.match(script, /is not ready after 90 s/);
+        const refused = configIssues(
+            dockerConfig({ "fraud-scorer": otherServerModel({ tracks: { stable: { version: "1", image: `x@${DIGEST}`, server: { readinessPath: "ready" } } }, strategy: { type: "rolling" } }) }),
+            "dev",
+        );
+        assert.deepEqual(
+            refused.map((i) => [i.path, i.expected]),
+            [["modelship:models.fraud-scorer.tracks.stable.server.readinessPath", "an absolute URL path such as /metrics"]],
+        );
+    });
+
+    describe("the readiness wait, run by Node.js against servers on loopback", () => {
+        const servers: http.Server[] = [];
+        after(() => servers.forEach((s) => s.close()));
+        const serve = async (answer: (asked: number) => number) => {
+            let asked = 0;
+            const server = http.createServer((req, res) => {
+                asked += 1;
+                res.writeHead(req.url === "/v2/health/ready" ? answer(asked) : 404).end();
+            });
+            servers.push(server);
+            return `http://127.0.0.1:${await listen(server)}/v2/health/ready`;
+        };
+        const wait = (urls: string[], seconds: number) =>
+            new Promise<{ code: number | null; out: string; err: string; ms: number }>((resolve) => {
+                const started = Date.now();
+                const child = spawn(process.execPath, ["-e", readinessWaitScript(urls, seconds)]);
+                let out = "";
+                let err = "";
+                child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+                child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+                child.on("close", (code) => resolve({ code, out, err, ms: Date.now() - started }));
+            });
+
+        it("returns once every replica answers 2xx, asking again after a 503", async () => {
+            const first = await serve((asked) => (asked < 3 ? 503 : 200));
+            const second = await serve(() => 200);
+            const result = await wait([first, second], 30);
+            assert.equal(result.code, 0, result.err);
+            assert.equal(result.out, `${first} is ready\n${second} is ready\n`);
+            assert.ok(result.ms >= 1800, `asked three times, a second apart: ${result.ms} ms`);
+        });
+
+        it("fails after the timeout, naming the replica and its last answer: a status, or a refused connection", async () => {
+            const never = await serve(() => 503);
+            const refused = `http://127.0.0.1:${await freePort()}/v2/health/ready`;
+            const unready = await wait([never], 2);
+            assert.equal(unready.code, 1);
+            assert.equal(unready.err, `${never} is not ready after 2 s (last answer: HTTP 503)\n`);
+            assert.ok(unready.ms >= 2000 && unready.ms < 10_000, `${unready.ms} ms`);
+            const closed = await wait([refused], 1);
+            assert.equal(closed.code, 1);
+            assert.equal(closed.err, `${refused} is not ready after 1 s (last answer: ECONNREFUSED)\n`);
+        });
     });
 
     it("analysis.requests counts another server's requests; left out, modelship's server's counter", () => {

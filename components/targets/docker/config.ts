@@ -2,7 +2,8 @@
 import { isRegistryReference } from "../../config/model-registry";
 import { z } from "zod";
 import { imageRefSchema, portSchema } from "../../config/schema";
-import { hasUriScheme, routerImageRules } from "../checks";
+import { locateArtifact } from "../../../model-server/src/model";
+import { routerImageRules } from "../checks";
 import type { TargetIssue } from "../definition";
 
 export const dockerTargetSchema = z.strictObject({
@@ -25,5 +26,7 @@ export function dockerTargetsRules(targets: ReadonlyArray<[string, DockerTargetC
 
 export function dockerArtifactRule(artifact: string): TargetIssue | undefined {
     if (isRegistryReference(artifact)) return undefined;
-    return hasUriScheme(artifact) ? { path: "artifact", value: artifact, expected: "a local path: the docker target mounts the model files from this machine" } : undefined;
+    return locateArtifact(artifact).kind === "path"
+        ? undefined
+        : { path: "artifact", value: artifact, expected: "a local path or file:// URL: the docker target mounts the model files from this machine" };
 }

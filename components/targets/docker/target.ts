@@ -10,8 +10,8 @@ import * as path from "path";
 import type { DockerTargetConfig } from "./config";
 import { quantityBytes } from "../../config/schema";
 import { trackArtifact, type ArtifactLocation } from "../../config/model-registry";
-import { trackMetrics, trackPort } from "../../config/server";
-import { hasUriScheme } from "../checks";
+import { readinessPath, trackMetrics, trackPort } from "../../config/server";
+import { locateArtifact } from "../../../model-server/src/model";
 import { artifactSource, comparesWithCandidate, fetchArtifactContainer, fetchArtifactStep, MODEL_MOUNT_DIR, modelServerEnv, nodeHttpProbe, READY_PATH } from "../../model-server-env";
 import { environmentLabels, LABEL, physicalName, PRODUCT, trackLabels, trackName } from "../../naming";
 import { localSmokeGate } from "../../gates/model-gates";
@@ -19,6 +19,7 @@ import { routeDependencies, nginxRoutes, type AddressedBackend, type DeployedMod
 import { renderBootstrapNginxConf, renderNginxConf } from "../../traffic/nginx";
 import { plansAnnotation, PLANS_ENVIRONMENT } from "../../traffic/plan-annotation";
 import { configHash, NGINX_CONF_PATH, routerReloadScript } from "./router-reload";
+import { readinessWaitScript } from "./readiness";
 import { shellQuote } from "../../shell";
 import { trackPlan, type TrackPlan } from "../../traffic/types";
 import { COMPONENT_TYPES } from "../../type-tokens";
@@ -85,7 +86,7 @@ function fetchedArtifact(
     const location = localized(args.location);
     const source = artifactSource(location);
     // A registry's store over http(s) is reached from this machine's network (a tracking server on loopback included); files on this machine are mounted, with no network at all.
-    const remote = isRemote(source);
+    const remote = localDirectory(source) === undefined;
     const fetch = new command.local.Command(
         `${name}-fetch`,
         {
@@ -112,13 +113,15 @@ function fetchedArtifact(
     return { volume, fetch };
 }
 
-function isRemote(where: string): boolean {
-    return hasUriScheme(where) && !where.startsWith("file://");
+/** Where a location is on this machine, as the model server reads it (a path, or a `file://` URL); undefined for a URI elsewhere. */
+function localDirectory(where: string): string | undefined {
+    const located = locateArtifact(where);
+    return located.kind === "path" ? located.path : undefined;
 }
 
 /** A local location as an absolute path (the container mounts it at the same path); a URI as it is. */
 function localized(location: ArtifactLocation): ArtifactLocation {
-    const absolute = (where: string) => (isRemote(where) ? where : path.resolve(decodeURIComponent(where.replace(/^file:\/\//, ""))));
+    const absolute = (where: string) => localDirectory(where) ?? where;
     return location.kind === "pinned" ? { ...location, directory: absolute(location.directory) } : { ...location, root: absolute(location.root) };
 }
 
@@ -165,22 +168,20 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         const candidate = trackPlan(model.plan, "candidate");
         // The candidate's first replica pairs stable's answers with its own: a random sample of the mirrored requests.
         const compareWith = candidate && comparesWithCandidate(model.plan, track) ? { shadowCompareUrl: `http://${containerAlias(environment, model.name, candidate, 0)}:${port}` } : {};
-        const env = modelServerEnv({
-            model: model.name,
-            environment,
-            artifact: `${MODEL_MOUNT_DIR}/${model.name}`,
-            port,
-            track,
-            ...(memory !== undefined ? { memoryLimitBytes: quantityBytes(memory) } : {}),
-            ...compareWith,
-        });
-        // modelship's server gets its files fetched and verified into a volume; another server, the version's directory as it is.
-        const files = otherServer
-            ? {
-                  dependsOn: held,
-                  mount: { type: "bind", source: path.resolve(model.config.artifact, track.version), target: `${otherServer.modelsDir}/${model.name}/${track.version}`, readOnly: true },
-              }
-            : this.fetchedFiles(model, track, imageRef, held, parent);
+        // Another server gets its own environment only, and the version's directory as it is; modelship's
+        // server its settings, and its files fetched and verified into a volume.
+        const env = otherServer
+            ? otherServer.env
+            : modelServerEnv({
+                  model: model.name,
+                  environment,
+                  artifact: `${MODEL_MOUNT_DIR}/${model.name}`,
+                  port,
+                  track,
+                  ...(memory !== undefined ? { memoryLimitBytes: quantityBytes(memory) } : {}),
+                  ...compareWith,
+              });
+        const files = otherServer ? { dependsOn: held, mount: this.versionDirectory(model, track, otherServer.modelsDir) } : this.fetchedFiles(model, track, imageRef, held, parent);
         const recreate = model.plan.poolUpdate.kind === "recreate";
         const containers = Array.from({ length: track.replicas }, (_, replica) => {
             const alias = containerAlias(environment, model.name, track, replica);
@@ -188,7 +189,7 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                 `${trackName(model.name, track.track)}-${replica}`,
                 {
                     image: imageRef,
-                    envs: Object.entries(otherServer ? otherServer.env : env).map(([k, v]) => `${k}=${v}`),
+                    envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                     ...(otherServer && otherServer.args.length > 0 ? { command: otherServer.args } : {}),
                     labels: image.builtLocally
                         ? pulumi.output(image.contentId).apply((content) => dockerLabels({ ...trackLabels(environment, model.name, track.track, track.version), [LABEL.imageContent]: content }))
@@ -206,9 +207,9 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
                     tmpfs: { "/tmp": "rw,size=64m" },
                     capabilities: { drops: ["ALL"] },
                     securityOpts: ["no-new-privileges:true"],
-                    // Wait for the health check, so the router is only (re)configured once the track answers.
-                    wait: true,
-                    waitTimeout: 120,
+                    // Wait for the health check, so the router is only (re)configured once the track answers;
+                    // another server is asked its readiness route from here instead (readiness.ts).
+                    ...(otherServer ? {} : { wait: true, waitTimeout: 120 }),
                 },
                 // Removed before the image they run, so the image can go.
                 { parent, deleteBeforeReplace: recreate, dependsOn: files.dependsOn },
@@ -216,17 +217,40 @@ export class DockerTarget extends pulumi.ComponentResource implements ModelTarge
         });
         // The first replica on its loopback port: where the track's smoke gate knocks, without the router.
         const published = containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.[0]?.external ?? port}`);
+        const ready = otherServer ? [this.readyReplicas(model, track, containers, port, readinessPath(model.name, otherServer), parent)] : [];
         const metricsUrl = containers[0].ports.apply((ports) => `http://127.0.0.1:${ports?.find((p) => p.internal === metrics.port)?.external ?? metrics.port}${metrics.path}`);
         return {
             backend: { addresses: containers.map((_, replica) => `${containerAlias(environment, model.name, track, replica)}:${port}`) },
-            resources: containers,
+            resources: [...containers, ...ready],
             metrics: metricsUrl,
             smoke: (spec, gateParent) =>
                 localSmokeGate(
                     { model: model.name, config: model.config, spec, image, url: published, ...(otherServer ? { server: "oip" as const } : {}) },
-                    { parent: gateParent, dependsOn: [...containers] },
+                    { parent: gateParent, dependsOn: [...containers, ...ready] },
                 ),
         };
+    }
+
+    /** Another server's replicas, each asked its readiness route on its loopback port until it answers or the model's ready timeout passes. */
+    private readyReplicas(model: ModelToDeploy, track: TrackPlan, containers: readonly docker.Container[], port: number, readinessPath: string, parent: pulumi.Resource) {
+        const urls = pulumi.all(containers.map((c) => c.ports)).apply((all) => all.map((ports) => `http://127.0.0.1:${ports?.find((p) => p.internal === port)?.external ?? port}${readinessPath}`));
+        return new command.local.Command(
+            `${trackName(model.name, track.track)}-ready`,
+            {
+                create: urls.apply((u) => `node -e ${shellQuote(readinessWaitScript(u, model.config.readyTimeoutSeconds))}`),
+                // A replaced replica is a new container on a new port: asked again.
+                triggers: containers.map((c) => c.id),
+            },
+            { parent, dependsOn: [...containers] },
+        );
+    }
+
+    /** Another server's files: the version's own directory on this machine (config rules make the artifact one), bind-mounted read-only. */
+    private versionDirectory(model: ModelToDeploy, track: TrackPlan, modelsDir: string) {
+        const directory = localDirectory(model.config.artifact);
+        if (directory === undefined)
+            throw new pulumi.ResourceError(`model ${model.name}: the ${track.track} track's server mounts a directory on this machine, and ${model.config.artifact} is not one`, this);
+        return { type: "bind", source: path.join(directory, track.version), target: `${modelsDir}/${model.name}/${track.version}`, readOnly: true };
     }
 
     /** modelship's server's files: fetched and verified into a volume of the track's own, which its containers mount read-only. */
