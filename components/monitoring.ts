@@ -122,7 +122,25 @@ export function serviceMonitorObject(args: Omit<MonitoringObjectArgs, "groups">)
         metadata: { name: args.model, namespace: args.namespace, labels: monitoringLabels(args.environment, args.model) },
         spec: {
             selector: { matchLabels: { [LABEL.name]: args.model, [LABEL.component]: "model-server" } },
-            endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+            // Each pod says where its server's metrics are (prometheus.io/port and /path: another server's may differ from
+            // modelship's): the scrape goes there rather than to the Service's port, which stays the same whatever the server.
+            endpoints: [
+                {
+                    port: "http",
+                    path: "/metrics",
+                    interval: "15s",
+                    relabelings: [
+                        { sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"], regex: "(.+)", targetLabel: "__metrics_path__", action: "replace" },
+                        {
+                            sourceLabels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+                            regex: "(.+?)(?::\\d+)?;(\\d+)",
+                            replacement: "$1:$2",
+                            targetLabel: "__address__",
+                            action: "replace",
+                        },
+                    ],
+                },
+            ],
         },
     };
 }

@@ -132,10 +132,20 @@ def seed(args):
                 return body, f.read()
         return body, f"{hashlib.sha256(body).hexdigest()}  model.json\n".encode()
 
+    def put_listed(artifact, directory, version):
+        """The files beside model.json (an ONNX model's file, another server's version), under the same relative keys."""
+        bucket, prefix = artifact[len("s3://"):].split("/", 1)
+        for root, _, names in os.walk(directory):
+            for name in sorted(names):
+                relative = os.path.relpath(os.path.join(root, name), directory).replace(os.sep, "/")
+                if relative not in ("model.json", "model.json.sha256"):
+                    s3.upload_file(os.path.join(root, name), bucket, f"{prefix}{version}/{relative}")
+
     for role in roles:
         model = role["model"]
-        for version in versions.get(model, {}):
+        for version, directory in versions.get(model, {}).items():
             put(role["artifact"], version, *files(model, version))
+            put_listed(role["artifact"], directory, version)
         for corrupt_model, version in args.corrupt:
             if corrupt_model == model:
                 body, checksum = files(model, version)

@@ -6,8 +6,9 @@
 #   scripts/s3-store.sh env                           prints `export ...` lines: the endpoint and the admin's key
 #   scripts/s3-store.sh seed s3://<bucket>/<prefix>/ [options]
 #                                                     the bucket, every shipped model version under
-#                                                     <prefix><model>/<version>/ (model.json and
-#                                                     model.json.sha256), and per model its pods' IAM
+#                                                     <prefix><model>/<version>/ (model.json,
+#                                                     model.json.sha256 and every file beside them,
+#                                                     e.g. an ONNX file), and per model its pods' IAM
 #                                                     role with the project's own documents; prints
 #                                                     "<model> <artifact> <role ARN>" per model
 #   scripts/s3-store.sh down                          stop it (by its PID); its state is gone

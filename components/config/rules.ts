@@ -10,7 +10,6 @@ import type { ConfigIssue } from "./errors";
 import { isPinnedByDigest, type ModelConfig, type RegistryConfig } from "./schema";
 import { describeReference, isRegistryReference, parseRegistryReference } from "./model-registry";
 import { TRACK_NAMES } from "./tracks";
-import { locateArtifact } from "../../model-server/src/model";
 
 export const PRODUCTION_ENVIRONMENT = "prod";
 
@@ -184,20 +183,12 @@ function targetFitRules(model: ModelParts, target: TargetConfig, targetName: str
         const track = model.tracks[name];
         if (!track?.server) continue;
         const capable = targets()
-            .filter((t) => t.runsOtherServers)
+            .filter((t) => t.otherServerRule !== undefined)
             .map((t) => t.type);
-        if (!definition.runsOtherServers)
-            issues.push({
-                path: `tracks.${name}.server`,
-                value: track.server,
-                expected: `nothing on the ${target.type} target, for now: another server's track runs on the ${capable.join(" or ")} target`,
-            });
-        else if (model.artifact !== undefined && (isRegistryReference(model.artifact) || locateArtifact(model.artifact).kind !== "path"))
-            issues.push({
-                path: `tracks.${name}.server`,
-                value: track.server,
-                expected: `a model whose artifact is a directory on this machine: another server's track mounts <artifact>/<version> as it is (${model.artifact} is not one)`,
-            });
+        const why = definition.otherServerRule
+            ? definition.otherServerRule(model, target)
+            : `nothing on the ${target.type} target, for now: another server's track runs on the ${capable.join(" or ")} target`;
+        if (why !== undefined) issues.push({ path: `tracks.${name}.server`, value: track.server, expected: why });
     }
     if (model.artifact === undefined) return issues;
     const artifact = definition.artifactRule?.(model.artifact, model, target);

@@ -20,6 +20,8 @@ export const serverSchema = z.strictObject({
      * asks it on each replica before the router or the smoke gate does.
      */
     readinessPath: urlPathSchema.optional(),
+    /** Where Kubernetes asks whether to restart it, on `port`: the protocol's server liveness by default. */
+    livenessPath: urlPathSchema.default("/v2/health/live"),
     /** The container's command, replacing the image's (empty: the image's own). */
     args: z.array(z.string()).default([]),
     /** Its environment: nothing of modelship's own server's is passed. */

@@ -11,7 +11,7 @@ export function hasUriScheme(location: string): boolean {
 export const REGISTRY_ON_DOCKER_ONLY =
     "the store the versions live in (s3://bucket/models/name/): a model pinned from a registry (models:/...) deploys on the docker target only, for now; the model role's least-privilege read is written for one store prefix";
 
-/** A router image a target runs: pinned by digest in prod, like every image. */
-export function routerImageRules(path: string, image: string, production: boolean): TargetIssue[] {
+/** An image a target runs of its own accord (a router, modelship's server image for fetches and smoke Jobs): pinned by digest in prod, like every image. */
+export function pinnedImageRules(path: string, image: string, production: boolean): TargetIssue[] {
     return production && !isPinnedByDigest(image) ? [{ path, value: image, expected: "an image pinned by digest (name@sha256:...) in prod" }] : [];
 }

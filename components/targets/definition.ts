@@ -92,8 +92,11 @@ export interface TargetDefinition<C extends TargetConfigBase, B = unknown> {
     smokeRequestFor?: string;
     /** Which target-specific model keys it honours. */
     modelKeys: readonly TargetSpecificModelKey[];
-    /** Whether a track may run another Open Inference Protocol server (`tracks.<track>.server`) with the version's files mounted from this machine. */
-    runsOtherServers?: boolean;
+    /**
+     * Why a track of this model cannot run another Open Inference Protocol server
+     * (`tracks.<track>.server`) here, or undefined when it can; a target without the hook runs none.
+     */
+    otherServerRule?(model: ModelPartsView, config: C): string | undefined;
     /** Why a model's `artifact` location cannot be read by this target, or undefined when it can. */
     artifactRule?(artifact: string, model: ModelPartsView, config: C): TargetIssue | undefined;
     /** Creates the target component; its models are deployed onto it, then routed. */
@@ -128,6 +131,7 @@ export function defineTarget<C extends TargetConfigBase, B>(definition: TargetDe
     const targetsRules = definition.targetsRules?.bind(definition);
     const strategyFit = definition.strategyFit?.bind(definition);
     const artifactRule = definition.artifactRule?.bind(definition);
+    const otherServerRule = definition.otherServerRule?.bind(definition);
     return {
         ...definition,
         router: (config) => definition.router(own(config)),
@@ -136,5 +140,6 @@ export function defineTarget<C extends TargetConfigBase, B>(definition: TargetDe
         ...(targetsRules ? { targetsRules: (targets) => targetsRules(targets.map(([name, config]) => [name, own(config)])) } : {}),
         ...(strategyFit ? { strategyFit: (strategy, config, targetName) => strategyFit(strategy, own(config), targetName) } : {}),
         ...(artifactRule ? { artifactRule: (artifact, model, config) => artifactRule(artifact, model, own(config)) } : {}),
+        ...(otherServerRule ? { otherServerRule: (model, config) => otherServerRule(model, own(config)) } : {}),
     };
 }

@@ -1,8 +1,8 @@
 /**
  * The artifact initializer: fetches `<source>/<version>/model.json` and its checksum file,
  * verifies the checksum and writes `<dest>/<version>/model.json` atomically, the layout the server
- * reads with MODEL_ARTIFACT=<dest>; for an ONNX manifest, the model file it names too, verified
- * against the checksum the manifest records. Run as a Kubernetes init container of the track's own image:
+ * reads with MODEL_ARTIFACT=<dest>; for a manifest (an ONNX model's, or another server's version:
+ * files-manifest.ts), every file it names too, each verified against the checksum it records. Run as a Kubernetes init container of the track's own image:
  *
  *   node dist/src/fetch-artifact.js --source s3://bucket/models/fraud-scorer --version 1.4.0 --dest /models
  *
@@ -20,7 +20,8 @@ import { parseArgs } from "util";
 import { FetchError, openSource, SourceError, type ArtifactSource } from "./artifact-sources";
 import { CHECKSUM_SUFFIX, parseChecksumFile, sha256Hex } from "./checksum";
 import { MAX_ARTIFACT_BYTES } from "./limits";
-import { ARTIFACT_FILE, isObject } from "./model";
+import { FILES_FORMAT, MAX_LISTED_FILE_BYTES, validateFilesManifest } from "./files-manifest";
+import { ARTIFACT_FILE, InvalidArtifact, isObject } from "./model";
 import { MAX_ONNX_BYTES, ONNX_FORMAT, validateOnnxManifest } from "./onnx-model";
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -78,20 +79,20 @@ export async function fetchArtifact(options: FetchOptions): Promise<{ file: stri
     if (actual !== recorded.value.digest) {
         throw fail("corrupt", `${source.uri(key)} does not match its checksum (sha256 ${actual}, ${recorded.value.where} records ${recorded.value.digest})`, recorded.value.fix);
     }
-    // An ONNX manifest names its model file and that file's checksum: fetched and verified first, so model.json never names a file that is not there.
-    const modelFile = onnxModelFile(artifact);
-    if (modelFile) {
-        const modelKey = directory + modelFile.file;
-        const bytes = await read(source, modelKey, { maxBytes: MAX_ONNX_BYTES, signal }, timeoutMs, fail);
+    // A manifest names the files beside it and their checksums (an ONNX model's one file, another server's every file): each is
+    // fetched and verified first, so model.json never names a file that is not there.
+    for (const listed of listedFiles(artifact, options.version)) {
+        const fileKey = directory + listed.path;
+        const bytes = await read(source, fileKey, { maxBytes: listed.maxBytes, signal }, timeoutMs, fail);
         const digest = sha256Hex(bytes);
-        if (digest !== modelFile.sha256) {
+        if (digest !== listed.sha256) {
             throw fail(
                 "corrupt",
-                `${source.uri(modelKey)} does not match the sha256 its manifest records (${digest}, model.json records ${modelFile.sha256})`,
-                "upload the model file and its manifest of the same build",
+                `${source.uri(fileKey)} does not match the sha256 its manifest records (${digest}, model.json records ${listed.sha256})`,
+                "upload the files and their manifest of the same build",
             );
         }
-        await writeAtomically(path.resolve(options.dest, options.version, modelFile.file), bytes);
+        await writeAtomically(path.resolve(options.dest, options.version, ...listed.path.split("/")), bytes);
     }
     const file = path.resolve(options.dest, options.version, ARTIFACT_FILE);
     await writeAtomically(file, artifact);
@@ -116,21 +117,33 @@ async function recordedChecksum(
     return { digest: parsed.digest, where: `${ARTIFACT_FILE}${CHECKSUM_SUFFIX}`, fix: "upload the intended model.json again, or if this file is the intended one, " + rewrite };
 }
 
-/** The model file an ONNX manifest names, with its checksum; undefined for any other model.json (the server judges those). */
-function onnxModelFile(artifact: Buffer): { file: string; sha256: string } | undefined {
+/**
+ * The files a manifest lists beside model.json, with their checksums and size limits: an ONNX
+ * manifest's model file, or every file of another server's version. None for modelship's own
+ * JSON model (the server judges it).
+ */
+function listedFiles(artifact: Buffer, version: string): Array<{ path: string; sha256: string; maxBytes: number }> {
     let raw: unknown;
     try {
         raw = JSON.parse(artifact.toString("utf8"));
     } catch {
-        return undefined;
+        return [];
     }
-    if (!isObject(raw) || raw.format !== ONNX_FORMAT) return undefined;
+    if (!isObject(raw)) return [];
     try {
-        const manifest = validateOnnxManifest(raw);
-        return { file: manifest.file, sha256: manifest.sha256 };
+        if (raw.format === ONNX_FORMAT) {
+            const manifest = validateOnnxManifest(raw);
+            return [{ path: manifest.file, sha256: manifest.sha256, maxBytes: MAX_ONNX_BYTES }];
+        }
+        if (raw.format === FILES_FORMAT) {
+            const manifest = validateFilesManifest(raw);
+            if (manifest.version !== version) throw new InvalidArtifact(`it is version ${manifest.version}'s manifest, not ${version}'s`);
+            return manifest.files.map((file) => ({ ...file, maxBytes: MAX_LISTED_FILE_BYTES }));
+        }
     } catch (error) {
-        throw new ArtifactFetchError("corrupt", `model.json is an ONNX manifest the server cannot read: ${(error as Error).message}`);
+        throw new ArtifactFetchError("corrupt", `model.json is a ${String(raw.format)} manifest that cannot be used: ${(error as Error).message}`);
     }
+    return [];
 }
 
 async function read(
@@ -190,7 +203,9 @@ async function writeAtomically(file: string, data: Buffer): Promise<void> {
 export const USAGE = `Usage: node dist/src/fetch-artifact.js --source <uri> --version <version> --dest <dir> [options]
 
 Fetches <source>/<version>/model.json and <source>/<version>/model.json.sha256, verifies the
-SHA-256, and writes <dest>/<version>/model.json (the layout MODEL_ARTIFACT=<dest> reads).
+SHA-256, and writes <dest>/<version>/model.json (the layout MODEL_ARTIFACT=<dest> reads). Where
+model.json is a manifest (an ONNX model's, or a version another server reads: files-manifest.js),
+every file it lists is fetched, checked against the SHA-256 it records, and written beside it.
 
   --source <uri>      a directory of versions: a path, file://..., https://..., or s3://<bucket>/<prefix>
                       (http:// only for loopback hosts)

@@ -5,7 +5,6 @@
  * client's requests, credentials wiring and error mapping, not a real store's behaviour.
  */
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as http from "http";
@@ -15,30 +14,11 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { checksumFileText, parseChecksumFile } from "../src/checksum";
 import { MAX_ARTIFACT_BYTES } from "../src/limits";
-import { MODELS_DIR, request, startServer, stopAll, waitForStatus } from "./support/process";
+import { MODELS_DIR, request, runProgram, startServer, stopAll, waitForStatus } from "./support/process";
 
-const CLI = path.resolve(__dirname, "..", "src", "fetch-artifact.js");
 const VERSION = "1.4.0";
 
-interface Outcome {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-    return new Promise((resolve, reject) => {
-        // No inherited AWS settings: the S3 tests give the process exactly what it may use.
-        const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-        child.on("error", reject);
-        child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-    });
-}
+const runCli = (args: string[], env: Record<string, string> = {}) => runProgram("fetch-artifact.js", args, env);
 
 const shipped = async (version = VERSION) => fs.readFile(path.join(MODELS_DIR, "fraud-scorer", version, "model.json"));
 

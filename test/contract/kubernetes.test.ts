@@ -197,6 +197,30 @@ const CASES: RenderCase[] = [
               mockCase("rules ConfigMap monitoring, shadow", GATEWAY_ROUTER, modelFor(prodModel(), "shadow"), { prometheusOperator: false }),
           ]
         : []),
+    {
+        label: "a canary to another server's track (MLServer: its own ports, probes, command and environment; modelship's image fetches and smoke-tests it), Prometheus Operator monitoring",
+        viaRender: false,
+        run: async () => {
+            const server = {
+                port: 8080,
+                metricsPort: 8082,
+                args: ["mlserver", "start", "/models"],
+                env: { MLSERVER_PARALLEL_WORKERS: "0" },
+                readinessPath: "/v2/health/ready",
+                livenessPath: "/v2/health/live",
+            };
+            const raw = kubernetesConfig(NGINX_ROUTER, {
+                "fraud-scorer": {
+                    ...prodModel(),
+                    tracks: { ...(prodModel().tracks as object), candidate: { version: "1.5.0", image: `registry.example/mlserver@${OTHER_DIGEST}`, replicas: 2, server } },
+                    gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json" } },
+                },
+            });
+            (raw.targets as Record<string, Record<string, unknown>>).cluster.modelServerImage = `registry.example/fraud-scorer@${DIGEST}`;
+            withMonitoring(raw, { prometheusOperator: true });
+            return (await runStack(raw, "prod")).resources;
+        },
+    },
 ];
 
 // Renders are shared by the built-in and the CRD test of a case, and run one at a time (the mock

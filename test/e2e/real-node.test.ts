@@ -36,6 +36,10 @@ const CORRUPT = "1.6.0-corrupt";
 const FORBIDDEN = "1.6.1-forbidden";
 const CRASHING = "1.6.2-crashing";
 const CANARY_STEPS = [10, 25, 50, 75, 100];
+/** fraud-scorer's MLServer version: the shipped scikit-learn one under a version of its own, its manifest written again. */
+const MLSERVER_VERSION = "2.1.0";
+/** The node's containerd knows images by tag (see the router's). */
+const MLSERVER_IMAGE = "127.0.0.1:5000/modelship/mlserver:1.7.1";
 
 type Config = Record<string, unknown>;
 type Models = Record<string, Record<string, unknown>>;
@@ -181,12 +185,17 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         // The node's containerd gets images without their registry digests: the router is named by tag.
         const router = "127.0.0.1:5000/modelship/router:1.27";
         must("docker", ["tag", routerDigest, router]);
+        const mlserver =
+            must("bash", [path.join(findProjectDir(), "scripts", "mlserver-image.sh"), docker.registry], { timeout: 20 * 60_000 })
+                .split("\n")
+                .pop() ?? "";
+        must("docker", ["tag", mlserver, MLSERVER_IMAGE]);
 
         const started = performance.now();
         node = await RealNode.up(bin);
         timings["kube-node.sh up"] = performance.now() - started;
         stack = new EngineStack(STACK, bin, node.kubeconfig, RealNode.launcher);
-        await node.loadImages([...servers, crashing, router]);
+        await node.loadImages([...servers, crashing, router, MLSERVER_IMAGE]);
 
         // The shipped versions, and one more the crash-loop test runs: an artifact of its own that verifies.
         const modelsDir = path.join(stack.dir, "models");
@@ -197,6 +206,15 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
         const crashArtifact = JSON.stringify({ ...artifact, version: CRASHING });
         fs.writeFileSync(path.join(crashDir, "model.json"), crashArtifact);
         fs.writeFileSync(path.join(crashDir, "model.json.sha256"), `${createHash("sha256").update(crashArtifact).digest("hex")}  model.json\n`);
+
+        // MLServer's files as another version of fraud-scorer, listed in its manifest again for that version.
+        const mlserverDir = path.join(modelsDir, "fraud-scorer", MLSERVER_VERSION);
+        fs.cpSync(path.join(findProjectDir(), "model-server", "mlserver", "models", "fraud-scorer", "2.0.0"), mlserverDir, { recursive: true });
+        const settingsFile = path.join(mlserverDir, "model-settings.json");
+        const settings = JSON.parse(fs.readFileSync(settingsFile, "utf8")) as { parameters: Record<string, unknown> };
+        settings.parameters.version = MLSERVER_VERSION;
+        fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2) + "\n");
+        must(process.execPath, [path.join(findProjectDir(), "model-server", "dist", "src", "files-manifest.js"), "--dir", mlserverDir, "--model", "fraud-scorer"]);
 
         store = await S3Store.up(node, await node.address());
         // A version whose model.json is not the one its checksum names, and one its role is denied.
@@ -329,6 +347,43 @@ describe("the lab stack under the real engine on a real node (real pods, real tr
             await shares(`canary step ${step + 1}/5`, CANARY_STEPS[step] / 100);
         }
         base = readConfig();
+    });
+
+    it("an MLServer candidate: modelship's image fetches and verifies its listed files, its probes ask the model's readiness, its smoke Job passes, it answers through its Service", async () => {
+        const config = withModels({
+            fraud: fraudCandidate(MLSERVER_VERSION, {
+                tracks: {
+                    stable: (models(base)["fraud-scorer"].tracks as Config).stable,
+                    candidate: { version: MLSERVER_VERSION, image: MLSERVER_IMAGE, replicas: 1, server: { port: 8080, metricsPort: 8082 } },
+                },
+                // MLServer answers predict_proba, both classes' probabilities: the smoke range is the whole of [0, 1].
+                gates: { ...(models(base)["fraud-scorer"].gates as Config), smoke: { request: "model-server/models/fraud-scorer/smoke-request.json", expect: { min: 0, max: 1 } } },
+            }),
+        });
+        (config["modelship:targets"] as Record<string, Config>).gateway.modelServerImage = image("fraud-scorer", "1.4.0");
+        await upOk("an MLServer candidate", config);
+        const [candidate] = await pods(GATEWAY_NS, `${LABEL.track}=candidate,${LABEL.component}=model-server`);
+        const status = candidate.status as PodStatus;
+        assert.deepEqual(
+            status.initContainerStatuses?.map((c) => [c.name, c.state.terminated?.exitCode]),
+            [["fetch-artifact", 0]],
+        );
+        assert.ok(
+            status.containerStatuses?.every((c) => c.ready),
+            JSON.stringify(status.containerStatuses),
+        );
+        const service = await node!.get("service", "fraud-scorer-candidate", GATEWAY_NS);
+        const ip = (service?.spec as { clusterIP: string }).clusterIP;
+        const request = fs.readFileSync(path.join(stack.projectDir, "model-server", "models", "fraud-scorer", "smoke-request.json"), "utf8");
+        const infer = await node!.exec("curl", ["-sS", "--max-time", "10", "-H", "content-type: application/json", "--data", request, `http://${ip}/v2/models/fraud-scorer/infer`]);
+        assert.equal(infer.status, 0, infer.all);
+        assert.equal((JSON.parse(infer.stdout) as { model_version: string }).model_version, MLSERVER_VERSION, infer.stdout);
+        // Where the ServiceMonitor scrapes: the pod's address with the port and path its annotations name (MLServer's own metrics port).
+        const annotations = (candidate.metadata as { annotations: Record<string, string> }).annotations;
+        const podIp = (candidate.status as { podIP: string }).podIP;
+        const metrics = await node!.exec("curl", ["-sS", "--max-time", "10", `http://${podIp}:${annotations["prometheus.io/port"]}${annotations["prometheus.io/path"]}`]);
+        assert.match(metrics.stdout, /^rest_server_requests_total\{/m, metrics.all);
+        figures.push(`MLServer candidate: up ${(timings["an MLServer candidate"] / 1000).toFixed(1)} s, fetched and Ready, answered ${MLSERVER_VERSION} through its Service`);
     });
 
     it("a candidate whose artifact does not match its checksum never becomes ready: the update fails before the route", async () => {

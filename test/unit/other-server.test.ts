@@ -13,7 +13,7 @@ import { freePort, listen } from "../support/http";
 import { parseConfig } from "../../components/config/parse";
 import { requestsTemplate } from "../../components/analysis/templates";
 import { findProjectDir } from "../../tools/render";
-import { canaryModel, dockerConfig, DIGEST, kubernetesConfig, prodModel, configIssues } from "../fixtures";
+import { canaryModel, dockerConfig, DIGEST, kubernetesConfig, OTHER_DIGEST, prodModel, configIssues } from "../fixtures";
 import { at, named, ofType, runStack, T } from "../mock-stack";
 
 const projectDir = findProjectDir();
@@ -28,14 +28,24 @@ function otherServerModel(overrides: Record<string, unknown> = {}): Record<strin
 describe("a track running another Open Inference Protocol server", () => {
     it("the docker target takes it, with the defaults filled in", () => {
         const config = parseConfig(dockerConfig({ "fraud-scorer": otherServerModel() }), "dev");
-        assert.deepEqual(config.models["fraud-scorer"].tracks.candidate?.server, { ...MLSERVER, metricsPath: "/metrics", modelsDir: "/models" });
+        assert.deepEqual(config.models["fraud-scorer"].tracks.candidate?.server, { ...MLSERVER, metricsPath: "/metrics", livenessPath: "/v2/health/live", modelsDir: "/models" });
     });
 
-    it("refused on the kubernetes target (for now), and on docker where the artifact is not a directory here, each naming why", () => {
+    it("refused on kubernetes unless the target names modelship's image, unpinned in prod, and on docker where the artifact is not a directory here, each naming why", () => {
         const model = { ...prodModel(), tracks: { ...(prodModel().tracks as object), candidate: { version: "1.5.0", image: `registry.example/mlserver@${DIGEST}`, replicas: 4, server: MLSERVER } } };
         const cluster = configIssues(kubernetesConfig(undefined, { "fraud-scorer": model }), "prod").find((i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server");
         assert.ok(cluster);
-        assert.match(cluster.expected, /nothing on the kubernetes target, for now: another server's track runs on the docker target/);
+        assert.match(cluster.expected, /a kubernetes target that names modelship's model-server image \(modelServerImage: .*\): it fetches and verifies the version's listed files/);
+        const named = (image: string) => {
+            const config = kubernetesConfig(undefined, { "fraud-scorer": model });
+            (config.targets as Record<string, Record<string, unknown>>).cluster.modelServerImage = image;
+            return config;
+        };
+        assert.deepEqual(configIssues(named(`registry.example/fraud-scorer@${DIGEST}`), "prod"), []);
+        assert.deepEqual(
+            configIssues(named("registry.example/fraud-scorer:1.4.0"), "prod").map((i) => [i.path, i.expected]),
+            [["modelship:targets.cluster.modelServerImage", "an image pinned by digest (name@sha256:...) in prod"]],
+        );
         const remote = configIssues(dockerConfig({ "fraud-scorer": otherServerModel({ artifact: "https://models.example/fraud-scorer" }) }), "dev").find(
             (i) => i.path === "modelship:models.fraud-scorer.tracks.candidate.server",
         );
@@ -80,6 +90,66 @@ describe("a track running another Open Inference Protocol server", () => {
         const metrics = (outputs.models as Record<string, { metrics: Record<string, string> }>)["fraud-scorer"].metrics;
         assert.deepEqual(Object.keys(metrics).sort(), ["candidate", "stable"]);
         assert.match(metrics.candidate, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    });
+
+    it("kubernetes: its image with its own command, environment, ports and probes; modelship's image fetches its listed files and runs its smoke Job", async () => {
+        const image = `registry.example/fraud-scorer@${DIGEST}`;
+        const candidate = { version: "1.5.0", image: `registry.example/mlserver@${OTHER_DIGEST}`, replicas: 2, server: { ...MLSERVER, livenessPath: "/alive" } };
+        const config = kubernetesConfig(
+            { type: "nginx", image: `registry.example/nginx@${DIGEST}` },
+            {
+                "fraud-scorer": { ...prodModel(), tracks: { ...(prodModel().tracks as object), candidate }, gates: { smoke: { request: "model-server/models/fraud-scorer/smoke-request.json" } } },
+            },
+        );
+        Object.assign((config.targets as Record<string, Record<string, unknown>>).cluster, { modelServerImage: image, monitoring: { prometheusOperator: true } });
+        const { resources } = await runStack(config, "prod");
+        const pod = at<Record<string, Array<Record<string, unknown>>>>(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.template.spec");
+        const [server] = pod.containers;
+        assert.equal(server.image, candidate.image);
+        assert.deepEqual(server.args, MLSERVER.args);
+        assert.deepEqual(server.env, [{ name: "MLSERVER_HTTP_PORT", value: "9000" }], "nothing of modelship's server's environment");
+        assert.deepEqual(server.ports, [
+            { name: "http", containerPort: 9000 },
+            { name: "metrics", containerPort: 8082 },
+        ]);
+        const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({ httpGet: { path, port: "http" }, periodSeconds, failureThreshold, timeoutSeconds: 3 });
+        assert.deepEqual(server.startupProbe, probe("/v2/models/fraud-scorer/ready", 5, 60), "by default the model's own readiness");
+        assert.deepEqual(server.readinessProbe, probe("/v2/models/fraud-scorer/ready", 5, 3));
+        assert.deepEqual(server.livenessProbe, probe("/alive", 10, 3));
+        assert.deepEqual(server.volumeMounts, [
+            { name: "tmp", mountPath: "/tmp" },
+            { name: "model", mountPath: "/models", readOnly: true },
+        ]);
+        const [fetch] = pod.initContainers;
+        assert.equal(fetch.image, image, "the track's image has no fetch-artifact");
+        assert.deepEqual(fetch.command, ["node", "dist/src/fetch-artifact.js", "--source", "s3://models-prod/fraud-scorer/", "--version", "1.5.0", "--dest", "/models/fraud-scorer"]);
+        const annotations = at<Record<string, string>>(named(resources, T.deployment, "fraud-scorer-candidate"), "spec.template.metadata.annotations");
+        assert.equal(annotations["prometheus.io/port"], "8082");
+        assert.equal(annotations["prometheus.io/path"], "/metrics");
+        // The Services stay as they are whatever server a track runs: a Service update waits for ready endpoints, which a failing version never has.
+        const ports = (track: string) => at<unknown[]>(named(resources, T.service, `fraud-scorer-${track}`), "spec.ports");
+        assert.deepEqual(ports("candidate"), [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+        assert.deepEqual(ports("candidate"), ports("stable"));
+        // The ServiceMonitor scrapes where each pod's annotations say, anchored as Prometheus anchors a relabel regex (RE2 and JavaScript agree on this one).
+        const [endpoint] = at<Array<{ relabelings: Array<{ sourceLabels: string[]; regex: string; replacement?: string; targetLabel: string }> }>>(
+            named(resources, T.serviceMonitor, "fraud-scorer-scrape"),
+            "spec.endpoints",
+        );
+        const [pathRule, addressRule] = endpoint.relabelings;
+        assert.deepEqual(pathRule.sourceLabels, ["__meta_kubernetes_pod_annotation_prometheus_io_path"]);
+        assert.equal(pathRule.targetLabel, "__metrics_path__");
+        const rewrite = (address: string, port: string) => `${address};${port}`.replace(new RegExp(`^(?:${addressRule.regex})$`), addressRule.replacement!);
+        assert.deepEqual(addressRule.sourceLabels, ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"]);
+        assert.equal(rewrite("10.244.0.12:9000", "8082"), "10.244.0.12:8082");
+        assert.equal(rewrite("10.244.0.12", "8082"), "10.244.0.12:8082");
+        assert.equal(rewrite("[fd00::12]:9000", "8082"), "[fd00::12]:8082");
+        const jobs = ofType(resources, T.job);
+        const smoke = (track: string) => jobs.find((j) => j.name.startsWith(`fraud-scorer-gates-${track}`));
+        const container = (track: string) => at<Array<Record<string, unknown>>>(smoke(track)!, "spec.template.spec.containers")[0];
+        assert.equal(container("candidate").image, image);
+        assert.ok((container("candidate").command as string[]).includes("--server=oip"), JSON.stringify(container("candidate").command));
+        assert.equal(container("stable").image, `registry.example/fraud-scorer@${DIGEST}`);
+        assert.ok(!(container("stable").command as string[]).some((a) => a.startsWith("--server")));
     });
 
     it("docker: a file:// artifact is the directory it names, for another server's mount as for modelship's fetch; a URI elsewhere is refused", async () => {

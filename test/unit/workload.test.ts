@@ -145,7 +145,9 @@ describe("kubernetes workload objects", () => {
         assert.ok(init.resources.limits.memory, "bounded like every container");
         for (const c of [init, container]) assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError", `${c.name}: why it failed shows in the pod's status`);
         const volume = pod.volumes.find((v) => v.name === "model");
-        assert.deepEqual(volume?.emptyDir, { sizeLimit: `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi` }, "room for the largest artifact and its temporary copy");
+        // 2 x (16 MiB model.json + 1 GiB listed file): an ONNX model or another server's largest file, each beside its temporary copy.
+        assert.equal(MAX_ARTIFACT_BYTES, 16 * 1024 * 1024);
+        assert.deepEqual(volume?.emptyDir, { sizeLimit: "2080Mi" }, "room for the largest model.json and listed file, each with its temporary copy");
     });
 
     it("the candidate's initializer fetches the candidate's version", () => {

@@ -3,8 +3,8 @@ import { isRegistryReference } from "../../config/model-registry";
 import { z } from "zod";
 import { imageRefSchema, portSchema } from "../../config/schema";
 import { locateArtifact } from "../../../model-server/src/model";
-import { routerImageRules } from "../checks";
-import type { TargetIssue } from "../definition";
+import { pinnedImageRules } from "../checks";
+import type { ModelPartsView, TargetIssue } from "../definition";
 
 export const dockerTargetSchema = z.strictObject({
     type: z.literal("docker"),
@@ -16,7 +16,7 @@ export const dockerTargetSchema = z.strictObject({
 export type DockerTargetConfig = z.infer<typeof dockerTargetSchema>;
 
 export function dockerTargetRules(config: DockerTargetConfig, context: { production: boolean }): TargetIssue[] {
-    return routerImageRules("routerImage", config.routerImage, context.production);
+    return pinnedImageRules("routerImage", config.routerImage, context.production);
 }
 
 /** One local Docker engine can host one docker target: it creates the network and router under fixed names. */
@@ -29,4 +29,11 @@ export function dockerArtifactRule(artifact: string): TargetIssue | undefined {
     return locateArtifact(artifact).kind === "path"
         ? undefined
         : { path: "artifact", value: artifact, expected: "a local path or file:// URL: the docker target mounts the model files from this machine" };
+}
+
+/** Another server's track mounts the version's directory from this machine as it is. */
+export function dockerOtherServerRule(model: ModelPartsView): string | undefined {
+    const { artifact } = model;
+    if (artifact === undefined || (!isRegistryReference(artifact) && locateArtifact(artifact).kind === "path")) return undefined;
+    return `a model whose artifact is a directory on this machine: another server's track mounts <artifact>/<version> as it is (${artifact} is not one)`;
 }

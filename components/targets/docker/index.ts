@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import { ROUTER_FEATURES, type RouterOffer } from "../../traffic/features";
 import { defineTarget, RUN_ELSEWHERE } from "../definition";
 import { mockDigest } from "../mocks";
-import { dockerArtifactRule, dockerTargetRules, dockerTargetSchema, dockerTargetsRules } from "./config";
+import { dockerArtifactRule, dockerOtherServerRule, dockerTargetRules, dockerTargetSchema, dockerTargetsRules } from "./config";
 import { dockerPolicyReaders } from "./policy";
 import { DockerTarget } from "./target";
 import { scalarText } from "../../scalar-text";
@@ -29,7 +29,7 @@ export const dockerTarget = defineTarget({
     router: () => NGINX_ROUTER,
     // The gate program reaches each track's own published port and reads the artifact's recorded request.
     modelKeys: [],
-    runsOtherServers: true,
+    otherServerRule: dockerOtherServerRule,
     artifactRule: dockerArtifactRule,
     create: (name, config, context) => new DockerTarget(name, { config, environment: context.environment }),
     mocks: {

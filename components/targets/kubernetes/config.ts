@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { imageRefSchema, nameSchema } from "../../config/schema";
 import { isRegistryReference } from "../../config/model-registry";
-import { hasUriScheme, REGISTRY_ON_DOCKER_ONLY, routerImageRules } from "../checks";
+import { hasUriScheme, REGISTRY_ON_DOCKER_ONLY, pinnedImageRules } from "../checks";
 import type { ModelPartsView, TargetIssue } from "../definition";
 import { GATEWAY_IMPLEMENTATION_NAMES } from "./gateway-implementations";
 
@@ -67,6 +67,11 @@ export const kubernetesTargetSchema = z.strictObject({
                 .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider\/.+$/, { error: "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)" }),
         })
         .optional(),
+    /**
+     * modelship's model-server image (by digest in prod), for tracks whose image is another server
+     * (`tracks.<track>.server`): it runs their pods' fetch-artifact init container and their smoke Jobs.
+     */
+    modelServerImage: imageRefSchema.optional(),
     /** How pods reach the model artifacts' store and STS; default: AWS's own. */
     artifactStore: artifactStoreSchema.default({}),
     monitoring: z
@@ -90,7 +95,8 @@ export function kubernetesTargetRules(config: KubernetesTargetConfig, context: {
             expected: "a docker target, or a registry other than local (ecr or external): a cluster cannot pull images that exist only in the local Docker engine",
         });
     }
-    if (config.router.type === "nginx") issues.push(...routerImageRules("router.image", config.router.image, context.production));
+    if (config.router.type === "nginx") issues.push(...pinnedImageRules("router.image", config.router.image, context.production));
+    if (config.modelServerImage !== undefined) issues.push(...pinnedImageRules("modelServerImage", config.modelServerImage, context.production));
     return issues;
 }
 
@@ -126,4 +132,11 @@ export function kubernetesArtifactRule(artifact: string, model: ModelPartsView, 
             ? "a model registry URI the pods' fetch-artifact init container reads: s3://bucket/models/name/ or https://host/models/name/"
             : "a model registry URI such as s3://bucket/models/name/: a cluster cannot read this machine's files",
     };
+}
+
+/** Another server's track fetches its files and runs its smoke check with modelship's own image, which the target names. */
+export function kubernetesOtherServerRule(_model: ModelPartsView, config: KubernetesTargetConfig): string | undefined {
+    return config.modelServerImage === undefined
+        ? "a kubernetes target that names modelship's model-server image (modelServerImage: registry/modelship/fraud-scorer@sha256:...): it fetches and verifies the version's listed files into the pod (a modelship-files/v1 model.json, written by files-manifest.js) and runs the smoke Job"
+        : undefined;
 }

@@ -1,7 +1,7 @@
 /** The kubernetes target: models as Deployments in a namespace, behind Gateway API HTTPRoutes, an nginx router, or none. */
 import { ROUTER_FEATURES, type RouterOffer } from "../../traffic/features";
 import { defineTarget } from "../definition";
-import { kubernetesArtifactRule, kubernetesTargetRules, kubernetesTargetSchema, kubernetesTargetsRules, type KubernetesTargetConfig } from "./config";
+import { kubernetesArtifactRule, kubernetesOtherServerRule, kubernetesTargetRules, kubernetesTargetSchema, kubernetesTargetsRules, type KubernetesTargetConfig } from "./config";
 import { stickyKeyOf } from "../../strategies";
 import { unsupportedMirror, unsupportedSession } from "./gateway-implementations";
 import { kubernetesPolicyReaders } from "./policy";
@@ -31,6 +31,7 @@ export const kubernetesTarget = defineTarget({
     smokeRequestFor: "the in-cluster smoke Job",
     modelKeys: ["gpu", "dependsOn", "serviceAccountRoleArn"],
     artifactRule: kubernetesArtifactRule,
+    otherServerRule: kubernetesOtherServerRule,
     create: (name, config, context) => new KubernetesTarget(name, { config, environment: context.environment, registry: context.registry }),
     mocks: {},
     policy: kubernetesPolicyReaders,

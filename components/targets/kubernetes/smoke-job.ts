@@ -26,6 +26,8 @@ export interface SmokeCheck {
     min: number;
     max: number;
     timeoutMs: number;
+    /** Another Open Inference Protocol server: the protocol's checks only (no v1 route, no X-Model-Version). */
+    server?: "oip";
 }
 
 /**
@@ -33,8 +35,8 @@ export interface SmokeCheck {
  * Job's backoffLimit runs the whole check again, in a new pod.
  */
 export function smokeCommand(check: SmokeCheck): string[] {
-    const { url, model, version, request, min, max, timeoutMs } = check;
-    return ["node", SMOKE_PROGRAM, ...smokeArgv({ url, model, version, input: request, min: String(min), max: String(max), timeout: String(timeoutMs), retries: "0" })];
+    const { url, model, version, request, min, max, timeoutMs, server } = check;
+    return ["node", SMOKE_PROGRAM, ...smokeArgv({ url, model, version, input: request, min: String(min), max: String(max), timeout: String(timeoutMs), retries: "0", ...(server ? { server } : {}) })];
 }
 
 export interface SmokeJobArgs {

@@ -114,12 +114,14 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
     private smokeJob(model: ModelToDeploy, track: TrackPlan, workloads: readonly pulumi.Resource[]): SmokeGate {
         return (spec, parent) => {
             const { environment, config } = this.args;
-            const image = model.images[track.track];
-            if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image for the ${track.track} track`, this);
+            // The track's own image ships the smoke program; another server's does not, and modelship's image runs its check.
+            const otherServer = model.config.tracks[track.track]?.server !== undefined;
+            const image = otherServer ? (config.modelServerImage !== undefined ? pulumi.output(config.modelServerImage) : undefined) : model.images[track.track]?.ref;
+            if (!image) throw new pulumi.ResourceError(`model ${model.name}: no image to run the ${track.track} track's smoke gate with`, this);
             const smoke = model.config.gates.smoke;
             const requestFile = smokeRequest(model.config);
             if (!fs.existsSync(requestFile)) throw new pulumi.ResourceError(`model ${model.name}: the smoke gate's recorded request ${requestFile} does not exist`, this);
-            const job = image.ref.apply((ref) =>
+            const job = image.apply((ref) =>
                 smokeJobObject({
                     environment,
                     namespace: config.namespace,
@@ -137,6 +139,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
                         min: smoke.expect.min,
                         max: smoke.expect.max,
                         timeoutMs: smoke.timeoutSeconds * 1000,
+                        ...(otherServer ? { server: "oip" as const } : {}),
                     },
                 }),
             );
@@ -193,6 +196,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements ModelT
                 image: ref,
                 serviceAccountName: model.name,
                 artifactStore: config.artifactStore,
+                ...(config.modelServerImage !== undefined ? { modelServerImage: config.modelServerImage } : {}),
                 ...(arn !== undefined ? { roleArn: arn } : {}),
                 ...(comparesWithCandidate(model.plan, track) ? { shadowCompareUrl: `http://${serviceHost(trackName(model.name, "candidate"), config.namespace)}:${SERVICE_PORT}` } : {}),
             }),

@@ -4,9 +4,11 @@
  */
 import type { DependencyConfig, GpuConfig, ModelConfig } from "../../config/schema";
 import type { ArtifactStoreConfig } from "./config";
+import { MAX_LISTED_FILE_BYTES } from "../../../model-server/src/files-manifest";
 import { MAX_ARTIFACT_BYTES } from "../../../model-server/src/limits";
 import { IN_FLIGHT_METRIC } from "../../../model-server/src/metric-names";
 import { trackArtifact } from "../../config/model-registry";
+import { readinessPath, trackMetrics, trackPort, type ServerConfig } from "../../config/server";
 import { fetchArtifactCommand, LIVE_PATH, MEMORY_LIMIT_ENV, MODEL_MOUNT_DIR, modelServerEnv, READY_PATH } from "../../model-server-env";
 import { poolLabels, trackLabels, trackName, trackSelector } from "../../naming";
 import { TRACK_NAMES, type PoolUpdate, type TrackAutoscaling, type TrackName, type TrackPlan } from "../../traffic/types";
@@ -16,8 +18,12 @@ export const SERVICE_PORT = 80;
 /** The uid the model-server image runs as; the pod refuses to start as root whatever the image says. */
 export const RUN_AS_USER = 10001;
 export const DEPENDENCY_WAIT_SECONDS = 300;
-/** The artifact volume holds one version's model.json and, while it is written, its temporary copy. */
-export const ARTIFACT_VOLUME_SIZE = `${(2 * MAX_ARTIFACT_BYTES) / (1024 * 1024)}Mi`;
+/**
+ * The artifact volume holds one version's files: model.json and the largest file a manifest may
+ * list (an ONNX model, another server's file), each beside its temporary copy while it is written.
+ * A limit, not a reservation: the node's disk holds what is written.
+ */
+export const ARTIFACT_VOLUME_SIZE = `${(2 * (MAX_ARTIFACT_BYTES + MAX_LISTED_FILE_BYTES)) / (1024 * 1024)}Mi`;
 
 export interface TrackWorkloadArgs {
     /** The stack's environment: a label, and the server's MODELSHIP_ENVIRONMENT. */
@@ -34,6 +40,11 @@ export interface TrackWorkloadArgs {
     poolUpdate: PoolUpdate;
     /** The image reference the pods run (by digest where it was built or pinned). */
     image: string;
+    /**
+     * modelship's model-server image, for a track whose image is another server: its fetch-artifact
+     * and dependency wait run as that pod's init containers (the track's own image has neither).
+     */
+    modelServerImage?: string;
     /** The model's service account: the pods' identity, and the web identity the artifact is read with. */
     serviceAccountName: string;
     /** How the fetch-artifact init container reaches the store; `{}` for AWS's own. */
@@ -134,12 +145,14 @@ function apartFromOtherTrack(model: string, track: TrackName) {
     };
 }
 
-export function deploymentObject(args: TrackWorkloadArgs) {
+/** The ports a track's server listens on: `http` for the protocol, `metrics` where it scrapes elsewhere. */
+function serverPorts(port: number, metricsPort: number) {
+    return [{ name: "http", containerPort: port }, ...(metricsPort !== port ? [{ name: "metrics", containerPort: metricsPort }] : [])];
+}
+
+/** modelship's own server: its settings, its probes, and the version its init container fetched. */
+function modelServerContainer(args: TrackWorkloadArgs, artifactDir: string) {
     const { config, track, model } = args;
-    const name = trackName(model, track.track);
-    const labels = trackLabels(args.environment, model, track.track, track.version);
-    // The server reads the artifact the initializer wrote: nothing in a pod reads config.artifact itself.
-    const artifactDir = `${MODEL_MOUNT_DIR}/${model}`;
     const env = modelServerEnv({
         model,
         environment: args.environment,
@@ -148,6 +161,70 @@ export function deploymentObject(args: TrackWorkloadArgs) {
         track,
         ...(args.shadowCompareUrl !== undefined ? { shadowCompareUrl: args.shadowCompareUrl } : {}),
     });
+    return {
+        name: MODEL_SERVER_CONTAINER,
+        image: args.image,
+        // A server that exits at start (a bad setting) leaves its last log lines as the reason.
+        terminationMessagePolicy: "FallbackToLogsOnError" as const,
+        ports: serverPorts(config.port, config.port),
+        env: [
+            ...Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+            // The pod's own limit, however it was set (the model's resources or a LimitRange).
+            { name: MEMORY_LIMIT_ENV, valueFrom: { resourceFieldRef: { containerName: MODEL_SERVER_CONTAINER, resource: "limits.memory" } } },
+        ],
+        // Startup allows a slow model load (up to 5 minutes) before liveness can restart the pod.
+        startupProbe: httpProbe(READY_PATH, 5, 60),
+        readinessProbe: httpProbe(READY_PATH, 5, 3),
+        livenessProbe: httpProbe(LIVE_PATH, 10, 3),
+        resources: resources(config),
+        securityContext: restrictedContainerSecurityContext,
+        volumeMounts: [
+            { name: "tmp", mountPath: "/tmp" },
+            { name: "model", mountPath: MODEL_MOUNT_DIR, readOnly: true },
+        ],
+    };
+}
+
+/**
+ * Another Open Inference Protocol server: its own command and environment only, probed on its
+ * readiness and liveness paths, reading the version's files (fetched and verified against the
+ * version's manifest) at `<modelsDir>/<model>/<version>`.
+ */
+function otherServerContainer(args: TrackWorkloadArgs, server: ServerConfig) {
+    const { config, model } = args;
+    const port = trackPort(config.port, server);
+    const ready = readinessPath(model, server);
+    return {
+        name: MODEL_SERVER_CONTAINER,
+        image: args.image,
+        terminationMessagePolicy: "FallbackToLogsOnError" as const,
+        ...(server.args.length > 0 ? { args: server.args } : {}),
+        ports: serverPorts(port, trackMetrics(config.port, server).port),
+        env: Object.entries(server.env).map(([envName, value]) => ({ name: envName, value })),
+        startupProbe: httpProbe(ready, 5, 60),
+        readinessProbe: httpProbe(ready, 5, 3),
+        livenessProbe: httpProbe(server.livenessPath, 10, 3),
+        resources: resources(config),
+        securityContext: restrictedContainerSecurityContext,
+        volumeMounts: [
+            { name: "tmp", mountPath: "/tmp" },
+            // The init container wrote <model>/<version>/ into the volume: the server sees <modelsDir>/<model>/<version>/.
+            { name: "model", mountPath: server.modelsDir, readOnly: true },
+        ],
+    };
+}
+
+export function deploymentObject(args: TrackWorkloadArgs) {
+    const { config, track, model } = args;
+    const name = trackName(model, track.track);
+    const labels = trackLabels(args.environment, model, track.track, track.version);
+    // The server reads the artifact the initializer wrote: nothing in a pod reads config.artifact itself.
+    const artifactDir = `${MODEL_MOUNT_DIR}/${model}`;
+    const otherServer = config.tracks[track.track]?.server;
+    // Another server's image has no fetch-artifact and no Node.js: modelship's image runs the init containers.
+    const initImage = otherServer ? args.modelServerImage : args.image;
+    if (initImage === undefined) throw new Error(`model ${model}: the ${track.track} track runs another server, and the target names no modelServerImage to fetch its files with`);
+    const metrics = trackMetrics(config.port, otherServer);
     const access = artifactAccess({
         store: args.artifactStore,
         ...(args.roleArn !== undefined ? { roleArn: args.roleArn } : {}),
@@ -157,7 +234,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
         {
             // First: a missing, forbidden or corrupt artifact fails the pod before anything else waits.
             name: FETCH_ARTIFACT_CONTAINER,
-            image: args.image,
+            image: initImage,
             command: fetchArtifactCommand({ location: trackArtifact(config, track.track), version: track.version, dest: artifactDir }),
             // Its one line on stderr becomes the pod's status message: why the pod is stuck, in `kubectl get pod -o yaml` and in events.
             terminationMessagePolicy: "FallbackToLogsOnError",
@@ -170,7 +247,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             ? [
                   {
                       name: WAIT_FOR_DEPENDENCIES_CONTAINER,
-                      image: args.image,
+                      image: initImage,
                       command: ["node", "-e", waitForDependenciesScript(config.dependsOn, DEPENDENCY_WAIT_SECONDS)],
                       securityContext: restrictedContainerSecurityContext,
                       resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
@@ -192,7 +269,9 @@ export function deploymentObject(args: TrackWorkloadArgs) {
             template: {
                 metadata: {
                     labels,
-                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(config.port), "prometheus.io/path": "/metrics", ...access.podAnnotations },
+                    // Where the server's metrics are (another server's may have a port and path of their own): Prometheus's pod
+                    // discovery and the ServiceMonitor's relabelings (monitoring.ts) read these, so the Service never changes with the server.
+                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(metrics.port), "prometheus.io/path": metrics.path, ...access.podAnnotations },
                 },
                 spec: {
                     serviceAccountName: args.serviceAccountName,
@@ -201,30 +280,7 @@ export function deploymentObject(args: TrackWorkloadArgs) {
                     securityContext: podSecurityContext(RUN_AS_USER),
                     affinity: apartFromOtherTrack(model, track.track),
                     initContainers,
-                    containers: [
-                        {
-                            name: MODEL_SERVER_CONTAINER,
-                            image: args.image,
-                            // A server that exits at start (a bad setting) leaves its last log lines as the reason.
-                            terminationMessagePolicy: "FallbackToLogsOnError" as const,
-                            ports: [{ name: "http", containerPort: config.port }],
-                            env: [
-                                ...Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
-                                // The pod's own limit, however it was set (the model's resources or a LimitRange).
-                                { name: MEMORY_LIMIT_ENV, valueFrom: { resourceFieldRef: { containerName: MODEL_SERVER_CONTAINER, resource: "limits.memory" } } },
-                            ],
-                            // Startup allows a slow model load (up to 5 minutes) before liveness can restart the pod.
-                            startupProbe: httpProbe(READY_PATH, 5, 60),
-                            readinessProbe: httpProbe(READY_PATH, 5, 3),
-                            livenessProbe: httpProbe(LIVE_PATH, 10, 3),
-                            resources: resources(config),
-                            securityContext: restrictedContainerSecurityContext,
-                            volumeMounts: [
-                                { name: "tmp", mountPath: "/tmp" },
-                                { name: "model", mountPath: MODEL_MOUNT_DIR, readOnly: true },
-                            ],
-                        },
-                    ],
+                    containers: [otherServer ? otherServerContainer(args, otherServer) : modelServerContainer(args, artifactDir)],
                     volumes: <PodVolume[]>[{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }, { name: "model", emptyDir: { sizeLimit: ARTIFACT_VOLUME_SIZE } }, ...access.volumes],
                     terminationGracePeriodSeconds: 30,
                     ...gpuScheduling(config.gpu),

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 
@@ -174,4 +175,30 @@ export function sample(metrics: string, name: string, labels: Record<string, str
         if (Object.keys(labels).length === Object.keys(found).length && Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
     }
     return undefined;
+}
+
+export interface Outcome {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs one of the image's programs (`dist/src/<program>`) to its end with nothing inherited but
+ * PATH (no AWS settings: the tests give the process exactly what it may use), killed after 20 s.
+ */
+export function runProgram(program: string, args: readonly string[], env: Record<string, string> = {}): Promise<Outcome> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.resolve(__dirname, "..", "..", "src", program), ...args], {
+            env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+        child.on("error", reject);
+        child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+    });
 }
